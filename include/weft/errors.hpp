@@ -1,0 +1,35 @@
+// weft/errors.hpp — the exceptions weft raises, named after Python's.
+//
+// Python's builtin exception names map onto C++ types that derive from the
+// closest standard exception, so code can catch either the Python name or the
+// std:: family. OS failures are std::system_error; cancellation is its own
+// type (declared by the modules that cancel).
+#pragma once
+
+#include <stdexcept>
+
+namespace weft {
+
+// A call made in the wrong state: releasing an unheld lock, starting a thread
+// twice, joining the current thread. Python's RuntimeError.
+class RuntimeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An argument with the right type but a wrong value: a negative timeout,
+// task_done() called too often, a bounded semaphore released too often.
+// Python's ValueError.
+class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// A blocking operation ran past its timeout where Python raises rather than
+// returns. Python's TimeoutError.
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace weft

@@ -1,0 +1,107 @@
+// weft/threading/condition.hpp — weft::Condition, Python's
+// threading.Condition.
+//
+// A condition variable bound to a lock: by default one it owns (an RLock,
+// as in Python), or a Lock or RLock you pass in. wait() must be called with
+// the lock held: it releases the lock completely (every RLock level), blocks
+// until notified or timed out, then re-acquires it as it was. notify(n)
+// wakes the n threads that have waited longest (FIFO), notify_all() every
+// one. The caller re-checks its predicate after waking, or uses wait_for(),
+// which does it for it.
+//
+// Errors: wait and notify throw RuntimeError when the calling thread does
+// not hold the lock (for a plain Lock, when nobody holds it — the same test
+// Python makes); a negative timeout throws ValueError.
+//
+// Thread-safety: all members may be called from any thread, wait and notify
+// with the lock held. Not copyable or movable.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+#include "weft/detail/wait_queue.hpp"
+#include "weft/threading/lock.hpp"
+
+namespace weft {
+
+class Condition {
+ public:
+  // Owns a fresh RLock.
+  Condition() : owned_(std::in_place), rlock_(&*owned_) {}
+  explicit Condition(Lock& lock) noexcept : lock_(&lock) {}
+  explicit Condition(RLock& lock) noexcept : rlock_(&lock) {}
+  Condition(const Condition&) = delete;
+  Condition& operator=(const Condition&) = delete;
+
+  // The underlying lock's acquire/release, so `std::unique_lock lk(cond);`
+  // and `std::lock_guard g(cond);` work as Python's `with cond:` does.
+  bool acquire(bool blocking = true) { return lock_ ? lock_->acquire(blocking) : rlock_->acquire(blocking); }
+  template <class Rep, class Period>
+  bool acquire(std::chrono::duration<Rep, Period> timeout) {
+    return lock_ ? lock_->acquire(timeout) : rlock_->acquire(timeout);
+  }
+  void release() { lock_ ? lock_->release() : rlock_->release(); }
+  void lock() { acquire(); }
+  bool try_lock() { return acquire(false); }
+  void unlock() { release(); }
+
+  // Blocks until notified. Spurious wake-ups do not happen: wait() returns
+  // only after a notify (but the predicate may have changed again since).
+  void wait() { wait_until(std::nullopt); }
+
+  // Blocks until notified or `timeout` passes; returns false on timeout.
+  template <class Rep, class Period>
+  bool wait(std::chrono::duration<Rep, Period> timeout) {
+    return wait_until(detail::deadline_after(timeout));
+  }
+
+  // Waits until pred() is truthy and returns its value. With a timeout,
+  // returns pred()'s last value when time runs out (Python's wait_for).
+  template <class Predicate>
+  auto wait_for(Predicate pred) -> decltype(pred()) {
+    auto result = pred();
+    while (!result) {
+      wait();
+      result = pred();
+    }
+    return result;
+  }
+  template <class Predicate, class Rep, class Period>
+  auto wait_for(Predicate pred, std::chrono::duration<Rep, Period> timeout) -> decltype(pred()) {
+    const detail::Deadline deadline = detail::deadline_after(timeout);
+    auto result = pred();
+    while (!result) {
+      if (detail::expired(deadline)) break;
+      wait_until(deadline);
+      result = pred();
+    }
+    return result;
+  }
+
+  // Wakes up to n waiters (FIFO). Throws RuntimeError if the lock is not
+  // held.
+  void notify(std::size_t n = 1) {
+    require_owned("cannot notify on un-acquired lock");
+    waiters_.notify(n);
+  }
+  void notify_all() {
+    require_owned("cannot notify on un-acquired lock");
+    waiters_.notify_all();
+  }
+
+ private:
+  bool owned() const noexcept { return lock_ ? lock_->locked() : rlock_->is_owned(); }
+  void require_owned(const char* what) const {
+    if (!owned()) throw RuntimeError(what);
+  }
+  bool wait_until(const detail::Deadline& deadline);
+
+  std::optional<RLock> owned_;
+  Lock* lock_ = nullptr;
+  RLock* rlock_ = nullptr;
+  detail::WaitQueue waiters_;
+};
+
+}  // namespace weft

@@ -1,0 +1,45 @@
+// weft/threading/timer.hpp — weft::Timer, Python's threading.Timer.
+//
+// A thread that calls function(args...) once `interval` has passed, unless
+// cancel() is called first. Like every non-daemon thread, a Timer is joined
+// when destroyed, which waits for it to fire; cancel() first to drop it.
+//
+// Thread-safety: cancel() and the Thread members may be called from any
+// thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <tuple>
+#include <utility>
+
+#include "weft/threading/event.hpp"
+#include "weft/threading/thread.hpp"
+
+namespace weft {
+
+class Timer : public Thread {
+ public:
+  template <class Rep, class Period, class F, class... Args>
+    requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
+  Timer(std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
+      : interval_(std::chrono::ceil<std::chrono::nanoseconds>(interval)),
+        function_([fn = std::forward<F>(function),
+                   bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+          std::apply(fn, std::move(bound));
+        }) {}
+
+  ~Timer() override;
+
+  // Stops the timer if it has not fired yet. Never blocks.
+  void cancel() noexcept { finished_.set(); }
+
+  void run() override;
+
+ private:
+  std::chrono::nanoseconds interval_;
+  std::function<void()> function_;
+  Event finished_;
+};
+
+}  // namespace weft

@@ -1,0 +1,100 @@
+// weft::local<T> storage: each local keeps one value per thread, and each
+// thread remembers which locals it has values in, so that either side's end
+// frees exactly its values.
+#include "weft/threading/local.hpp"
+
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "thread_state.hpp"
+
+namespace weft::detail {
+
+namespace {
+struct ThreadSlots;
+}
+
+struct LocalStorage::Impl {
+  std::mutex mutex;
+  Factory factory;
+  std::unordered_map<ThreadSlots*, std::shared_ptr<void>> values;
+};
+
+namespace {
+
+// One per thread: the locals this thread has a value in.
+struct ThreadSlots {
+  struct Entry {
+    std::weak_ptr<LocalStorage::Impl> storage;
+    void* value;
+  };
+  std::mutex mutex;
+  std::unordered_map<const LocalStorage::Impl*, Entry> entries;
+
+  ~ThreadSlots() { release(); }
+
+  void release() noexcept {
+    std::vector<std::shared_ptr<LocalStorage::Impl>> storages;
+    {
+      std::lock_guard guard(mutex);
+      for (auto& [key, entry] : entries) {
+        if (auto storage = entry.storage.lock()) storages.push_back(std::move(storage));
+      }
+      entries.clear();
+    }
+    for (const auto& storage : storages) {
+      std::shared_ptr<void> value;
+      {
+        std::lock_guard guard(storage->mutex);
+        auto it = storage->values.find(this);
+        if (it == storage->values.end()) continue;
+        value = std::move(it->second);
+        storage->values.erase(it);
+      }
+      // `value` is destroyed here, on its own thread, outside every lock.
+    }
+  }
+};
+
+thread_local ThreadSlots t_slots;
+
+}  // namespace
+
+void release_thread_locals() noexcept { t_slots.release(); }
+
+LocalStorage::LocalStorage(Factory factory) : impl_(std::make_shared<Impl>()) {
+  impl_->factory = std::move(factory);
+}
+
+LocalStorage::~LocalStorage() {
+  std::unordered_map<ThreadSlots*, std::shared_ptr<void>> values;
+  {
+    std::lock_guard guard(impl_->mutex);
+    values.swap(impl_->values);
+    for (const auto& [slots, value] : values) {
+      std::lock_guard slots_guard(slots->mutex);
+      slots->entries.erase(impl_.get());
+    }
+  }
+}
+
+void* LocalStorage::get() {
+  ThreadSlots& slots = t_slots;
+  {
+    std::lock_guard guard(slots.mutex);
+    auto it = slots.entries.find(impl_.get());
+    if (it != slots.entries.end()) return it->second.value;
+  }
+  std::shared_ptr<void> value = impl_->factory();
+  void* raw = value.get();
+  {
+    std::lock_guard guard(impl_->mutex);
+    impl_->values.emplace(&slots, std::move(value));
+  }
+  std::lock_guard guard(slots.mutex);
+  slots.entries.emplace(impl_.get(), ThreadSlots::Entry{impl_, raw});
+  return raw;
+}
+
+}  // namespace weft::detail
