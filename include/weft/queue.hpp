@@ -41,7 +41,7 @@
 #include <utility>
 
 #include "weft/detail/deadline.hpp"
-#include "weft/queue/detail/fifo_core.hpp"
+#include "weft/queue/detail/fifo_engine.hpp"
 #include "weft/queue/detail/queue_core.hpp"
 #include "weft/queue/detail/stores.hpp"
 #include "weft/queue/errors.hpp"
@@ -51,7 +51,7 @@ namespace weft {
 namespace detail {
 
 // The public face shared by Queue, LifoQueue and PriorityQueue; `Core` is
-// the engine (FifoCore, or QueueCore over a store).
+// the engine (FifoEngine, or QueueCore over a store).
 template <class T, class Core>
 class BasicQueue {
  public:
@@ -124,9 +124,9 @@ class BasicQueue {
 
 // First in, first out.
 template <class T>
-class Queue : public detail::BasicQueue<T, detail::FifoCore<T>> {
+class Queue : public detail::BasicQueue<T, detail::FifoEngine<T>> {
  public:
-  using detail::BasicQueue<T, detail::FifoCore<T>>::BasicQueue;
+  using detail::BasicQueue<T, detail::FifoEngine<T>>::BasicQueue;
 };
 
 // Last in, first out.

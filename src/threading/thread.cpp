@@ -288,6 +288,9 @@ void Thread::start() {
 // ---- module functions ----
 
 ThreadHandle current_thread() {
+  // The main thread may get here before the load-time hook has run (from a
+  // static initializer that precedes it).
+  if (!detail::t_current && detail::kernel_thread_id() == ::getpid()) detail::t_current = detail::main_state();
   if (!detail::t_current) {
     detail::t_current = detail::make_running_state(detail::next_name("Dummy-"), true);
     detail::t_dummy_reaper.state = detail::t_current;

@@ -24,6 +24,7 @@ namespace weft::detail {
 class TicketCounter {
  public:
   static constexpr std::uint32_t kMax = 0x7fffffff;
+  static constexpr int kDefaultSpins = 100;
 
   enum class Taken { yes, timed_out, closed };
 
@@ -43,8 +44,9 @@ class TicketCounter {
 
   // Takes one ticket, waiting until the deadline. Tickets left when the
   // counter is closed can still be taken; `closed` means none were left.
-  Taken take(const Deadline& deadline) noexcept {
-    for (int i = 0; i < kSpins; ++i) {
+  // Spins `spins` times before sleeping.
+  Taken take(const Deadline& deadline, int spins = kDefaultSpins) noexcept {
+    for (int i = 0; i < spins; ++i) {
       if (try_take()) return Taken::yes;
       if (closed()) return Taken::closed;
       cpu_relax();
@@ -83,7 +85,6 @@ class TicketCounter {
  private:
   static constexpr std::uint32_t kClosed = 0x80000000u;
   static constexpr std::uint32_t kTokens = ~kClosed;
-  static constexpr int kSpins = 100;
 
   // Registered as a sleeper: wait for a wake token.
   Taken sleep(const Deadline& deadline) noexcept {

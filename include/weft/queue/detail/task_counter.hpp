@@ -39,6 +39,12 @@ class TaskCounter {
     wake_joiners();
   }
 
+  // Takes back an add() whose item never made it into the queue. Wakes
+  // joiners if that leaves no task.
+  void retire_quietly(std::size_t n) noexcept {
+    if (unfinished_.fetch_sub(n, std::memory_order_seq_cst) == n) wake_joiners();
+  }
+
   // Returns false if the deadline passed with tasks unfinished.
   bool join(const Deadline& deadline) {
     std::unique_lock held(mutex_);
