@@ -27,6 +27,7 @@
 #include <atomic>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <optional>
@@ -55,7 +56,7 @@ class RingCore {
       : maxsize_(maxsize),
         mask_(std::has_single_bit(maxsize) ? maxsize - 1 : 0),
         cells_(std::make_unique<Cell[]>(maxsize)) {
-    for (std::size_t i = 0; i < maxsize_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < maxsize_; ++i) cells_[i].sequence.store(static_cast<Sequence>(i), std::memory_order_relaxed);
   }
   RingCore(const RingCore&) = delete;
   RingCore& operator=(const RingCore&) = delete;
@@ -132,8 +133,17 @@ class RingCore {
   static constexpr std::uint64_t kOnePut = 4;
   static constexpr int kSpins = 200;
 
+  // Sequence numbers are positions modulo 2^32: differences stay far
+  // below 2^31 (the ring holds at most FifoEngine::kMaxRing cells), and a
+  // small cell packs more items into each cache line the two sides share.
+  using Sequence = std::uint32_t;
+
+  static std::int32_t lag(Sequence sequence, std::size_t position) noexcept {
+    return static_cast<std::int32_t>(sequence - static_cast<Sequence>(position));
+  }
+
   struct Cell {
-    std::atomic<std::size_t> sequence;
+    std::atomic<Sequence> sequence;
     alignas(T) std::byte storage[sizeof(T)];
     T* item() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
   };
@@ -146,15 +156,14 @@ class RingCore {
     std::size_t position = enqueue_pos_.load(std::memory_order_relaxed);
     for (;;) {
       Cell& c = cell(position);
-      const std::size_t sequence = c.sequence.load(std::memory_order_acquire);
-      const auto lag = static_cast<std::ptrdiff_t>(sequence - position);
-      if (lag == 0) {
+      const std::int32_t behind = lag(c.sequence.load(std::memory_order_acquire), position);
+      if (behind == 0) {
         if (enqueue_pos_.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
           ::new (static_cast<void*>(c.storage)) T(std::move(item));
-          c.sequence.store(position + 1, std::memory_order_seq_cst);
+          c.sequence.store(static_cast<Sequence>(position + 1), std::memory_order_seq_cst);
           return true;
         }
-      } else if (lag < 0) {
+      } else if (behind < 0) {
         return false;
       } else {
         position = enqueue_pos_.load(std::memory_order_relaxed);
@@ -166,16 +175,15 @@ class RingCore {
     std::size_t position = dequeue_pos_.load(std::memory_order_relaxed);
     for (;;) {
       Cell& c = cell(position);
-      const std::size_t sequence = c.sequence.load(std::memory_order_acquire);
-      const auto lag = static_cast<std::ptrdiff_t>(sequence - (position + 1));
-      if (lag == 0) {
+      const std::int32_t behind = lag(c.sequence.load(std::memory_order_acquire), position + 1);
+      if (behind == 0) {
         if (dequeue_pos_.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
           std::optional<T> item(std::in_place, std::move(*c.item()));
           c.item()->~T();
-          c.sequence.store(position + maxsize_, std::memory_order_seq_cst);
+          c.sequence.store(static_cast<Sequence>(position + maxsize_), std::memory_order_seq_cst);
           return item;
         }
-      } else if (lag < 0) {
+      } else if (behind < 0) {
         return std::nullopt;
       } else {
         position = dequeue_pos_.load(std::memory_order_relaxed);
@@ -186,11 +194,11 @@ class RingCore {
   // Whether the `ahead`-th item (room) from the current end is ready.
   bool has_item(std::size_t ahead = 0) noexcept {
     const std::size_t position = dequeue_pos_.load(std::memory_order_seq_cst) + ahead;
-    return cell(position).sequence.load(std::memory_order_seq_cst) == position + 1;
+    return lag(cell(position).sequence.load(std::memory_order_seq_cst), position + 1) == 0;
   }
   bool has_room(std::size_t ahead = 0) noexcept {
     const std::size_t position = enqueue_pos_.load(std::memory_order_seq_cst) + ahead;
-    return cell(position).sequence.load(std::memory_order_seq_cst) == position;
+    return lag(cell(position).sequence.load(std::memory_order_seq_cst), position) == 0;
   }
 
   // Waits until an item may be there or the queue is shut down; false if
