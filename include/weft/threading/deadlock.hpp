@@ -52,6 +52,8 @@ struct DeadlockReport {
     self_deadlock,     // a thread re-acquires a Lock it already holds
   };
   // One edge of the cycle: `thread` acquired `acquired` while holding `held`.
+  // Locks are given as display labels: kind, name if any, and address, as
+  // in "Lock 'a' (0x7ffd5c1e2a40)" or "RLock at 0x7ffd5c1e2a40".
   struct Edge {
     std::string thread;
     std::string held;

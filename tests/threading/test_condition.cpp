@@ -1,0 +1,261 @@
+// weft::Condition: wait/notify(n) in FIFO order, notify_all, timed waits, wait_for's predicate
+// result, RuntimeError without the lock, RLock levels restored after a wait, Lock-based conditions.
+#include <gtest/gtest.h>
+#include <weft/threading.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "threading/test_support.hpp"
+
+namespace {
+
+using namespace weft::test;
+
+TEST(Condition, WaitAndNotifyWithoutTheLockThrowRuntimeError) {
+  weft::Condition cond;
+  EXPECT_THROW(cond.wait(), weft::RuntimeError);
+  EXPECT_THROW(cond.wait(kTick), weft::RuntimeError);
+  EXPECT_THROW(cond.wait_for([] { return false; }, kTick), weft::RuntimeError);
+  EXPECT_THROW(cond.notify(), weft::RuntimeError);
+  EXPECT_THROW(cond.notify_all(), weft::RuntimeError);
+
+  weft::Lock lock;
+  weft::Condition on_lock(lock);
+  EXPECT_THROW(on_lock.wait(kTick), weft::RuntimeError);
+  EXPECT_THROW(on_lock.notify(), weft::RuntimeError);
+}
+
+TEST(Condition, NotifyByANonOwnerOfTheRLockThrowsRuntimeError) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  lock.acquire();
+  const bool threw = on_other_thread([&] {
+    try {
+      cond.notify();
+      return false;
+    } catch (const weft::RuntimeError&) {
+      return true;
+    }
+  });
+  EXPECT_TRUE(threw);
+  lock.release();
+}
+
+TEST(Condition, NotifyWakesAWaiter) {
+  weft::Condition cond;
+  bool ready = false;
+  weft::Thread waiter([&] {
+    std::unique_lock held(cond);
+    while (!ready) cond.wait();
+  });
+  waiter.start();
+  {
+    std::lock_guard held(cond);
+    ready = true;
+    cond.notify();
+  }
+  EXPECT_TRUE(waiter.join(kPatience));
+}
+
+// Waiters enter cond.wait() one at a time, in index order; each records its index once woken.
+class FifoWaiters {
+ public:
+  FifoWaiters(weft::RLock& lock, weft::Condition& cond, int n)
+      : lock_(lock), cond_(cond), woken_cond_(lock) {
+    for (int i = 0; i < n; ++i) {
+      auto entered = std::make_unique<weft::Event>();
+      threads_.push_back(std::make_unique<weft::Thread>([this, i, e = entered.get()] {
+        std::lock_guard held(lock_);
+        e->set();
+        cond_.wait();
+        woken_.push_back(i);
+        woken_cond_.notify_all();
+      }));
+      threads_.back()->start();
+      EXPECT_TRUE(entered->wait(kPatience));
+      // Taking the lock proves the waiter has released it inside wait(), so it is queued.
+      std::lock_guard queued(lock_);
+      entered_.push_back(std::move(entered));
+    }
+  }
+  // Releases any waiter a failed test left behind, then joins them all.
+  ~FifoWaiters() {
+    {
+      std::lock_guard held(lock_);
+      cond_.notify_all();
+    }
+    for (auto& t : threads_) t->join();
+  }
+
+  // Waits until `count` waiters have woken; returns who woke, in wake-up order.
+  std::vector<int> woken(std::size_t count) {
+    std::lock_guard held(lock_);
+    EXPECT_TRUE(woken_cond_.wait_for([&] { return woken_.size() >= count; }, kPatience));
+    return woken_;
+  }
+
+ private:
+  weft::RLock& lock_;
+  weft::Condition& cond_;
+  weft::Condition woken_cond_;
+  std::vector<int> woken_;
+  std::vector<std::unique_ptr<weft::Event>> entered_;
+  std::vector<std::unique_ptr<weft::Thread>> threads_;
+};
+
+std::vector<int> sorted(std::vector<int> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(Condition, NotifyNWakesTheLongestWaitersFirst) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  FifoWaiters waiters(lock, cond, 5);
+  {
+    std::lock_guard held(lock);
+    cond.notify(2);
+  }
+  auto woken = waiters.woken(2);
+  EXPECT_EQ(sorted(woken), (std::vector<int>{0, 1}));
+  {
+    std::lock_guard held(lock);
+    cond.notify();
+  }
+  woken = waiters.woken(3);
+  ASSERT_EQ(woken.size(), 3u);
+  EXPECT_EQ(woken[2], 2);
+  {
+    std::lock_guard held(lock);
+    cond.notify(10);
+  }
+  woken = waiters.woken(5);
+  ASSERT_EQ(woken.size(), 5u);
+  EXPECT_EQ(sorted({woken[3], woken[4]}), (std::vector<int>{3, 4}));
+}
+
+TEST(Condition, NotifyAllWakesEveryWaiter) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  FifoWaiters waiters(lock, cond, 4);
+  {
+    std::lock_guard held(lock);
+    cond.notify_all();
+  }
+  EXPECT_EQ(sorted(waiters.woken(4)), (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST(Condition, NotifyWithNoWaitersIsANoOp) {
+  weft::Condition cond;
+  std::lock_guard held(cond);
+  cond.notify();
+  cond.notify(5);
+  cond.notify_all();
+  EXPECT_FALSE(cond.wait(0ms));
+}
+
+TEST(Condition, TimedWaitReturnsFalseAndKeepsTheLock) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  std::lock_guard held(lock);
+  Stopwatch sw;
+  EXPECT_FALSE(cond.wait(kTick));
+  EXPECT_TRUE(expired_after(sw.elapsed(), kTick));
+  EXPECT_TRUE(lock.is_owned());
+}
+
+TEST(Condition, NegativeTimeoutThrowsValueErrorAndKeepsTheLock) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  std::lock_guard held(lock);
+  EXPECT_THROW(cond.wait(-1ms), weft::ValueError);
+  EXPECT_TRUE(lock.is_owned());
+}
+
+TEST(Condition, WaitForReturnsThePredicatesLastValue) {
+  weft::Condition cond;
+  int value = 0;
+  std::lock_guard held(cond);
+  int calls = 0;
+  Stopwatch sw;
+  EXPECT_EQ(cond.wait_for([&] { ++calls; return value; }, kTick), 0);
+  EXPECT_TRUE(expired_after(sw.elapsed(), kTick));
+  EXPECT_GE(calls, 2);
+  value = 9;
+  sw = Stopwatch();
+  EXPECT_EQ(cond.wait_for([&] { return value; }, kPatience), 9);
+  EXPECT_EQ(cond.wait_for([&] { return value; }), 9);
+  EXPECT_EQ(cond.wait_for([&] { return value; }, 0ms), 9);
+  EXPECT_LT(sw.elapsed(), kPatience / 2);
+}
+
+TEST(Condition, WaitForSeesAValueSetByAnotherThread) {
+  weft::Condition cond;
+  int value = 0;
+  weft::Thread setter([&] {
+    std::lock_guard held(cond);
+    value = 7;
+    cond.notify_all();
+  });
+  std::unique_lock held(cond);
+  setter.start();
+  EXPECT_EQ(cond.wait_for([&] { return value; }, kPatience), 7);
+  held.unlock();
+  setter.join();
+}
+
+TEST(Condition, WaitReleasesEveryRLockLevelAndRestoresThem) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  bool flag = false;
+  for (int i = 0; i < 3; ++i) lock.acquire();
+  weft::Thread notifier([&] {
+    std::lock_guard held(lock);
+    flag = true;
+    cond.notify();
+  });
+  notifier.start();
+  EXPECT_TRUE(cond.wait_for([&] { return flag; }, kPatience));
+  EXPECT_TRUE(lock.is_owned());
+  EXPECT_FALSE(on_other_thread([&] { return lock.acquire(false); }));
+  for (int i = 0; i < 3; ++i) lock.release();
+  EXPECT_FALSE(lock.locked());
+  EXPECT_THROW(lock.release(), weft::RuntimeError);
+  notifier.join();
+}
+
+TEST(Condition, WorksOnAPlainLock) {
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  int value = 0;
+  weft::Thread setter([&] {
+    std::lock_guard held(cond);
+    value = 5;
+    cond.notify();
+  });
+  std::unique_lock held(lock);
+  setter.start();
+  EXPECT_EQ(cond.wait_for([&] { return value; }, kPatience), 5);
+  EXPECT_TRUE(lock.locked());
+  held.unlock();
+  setter.join();
+}
+
+TEST(Condition, IsItselfALock) {
+  weft::Condition cond;
+  EXPECT_TRUE(cond.acquire());
+  EXPECT_TRUE(cond.acquire(false));
+  cond.release();
+  cond.release();
+  EXPECT_TRUE(cond.try_lock());
+  cond.unlock();
+  EXPECT_TRUE(cond.acquire(kTick));
+  EXPECT_FALSE(on_other_thread([&] { return cond.try_lock(); }));
+  cond.release();
+}
+
+}  // namespace

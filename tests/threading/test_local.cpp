@@ -1,0 +1,143 @@
+// weft::local<T>: one value per thread, made by T() or the initializer on first use, destroyed at
+// thread exit or with the local, whichever comes first (counted, never twice).
+#include <gtest/gtest.h>
+#include <weft/threading.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "threading/test_support.hpp"
+
+namespace {
+
+using namespace weft::test;
+
+// Counts its live instances (moves included) in a counter it points to.
+class Counted {
+ public:
+  explicit Counted(std::atomic<int>* live) : live_(live) { ++*live_; }
+  Counted(Counted&& other) noexcept : live_(other.live_) { ++*live_; }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+  ~Counted() { --*live_; }
+
+ private:
+  std::atomic<int>* live_;
+};
+
+TEST(Local, EachThreadHasItsOwnValue) {
+  weft::local<int> value;
+  *value = 1;
+  const int seen_by_other = on_other_thread([&] {
+    const int initial = *value;
+    *value = 2;
+    return initial;
+  });
+  EXPECT_EQ(seen_by_other, 0);
+  EXPECT_EQ(*value, 1);
+}
+
+TEST(Local, InitializerRunsOncePerThreadOnThatThread) {
+  std::atomic<int> calls{0};
+  weft::local<std::string> name([&] {
+    ++calls;
+    return weft::current_thread().name();
+  });
+  EXPECT_EQ(*name, "MainThread");
+  EXPECT_EQ(name->size(), 10u);
+  EXPECT_EQ(calls, 1);
+  weft::Thread t({.name = "other"}, [&] {
+    name.get() += "!";
+    name.get() += "!";
+  });
+  std::string seen;
+  weft::Thread reader({.name = "reader"}, [&] { seen = *name; });
+  t.start();
+  t.join();
+  reader.start();
+  reader.join();
+  EXPECT_EQ(seen, "reader");
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(*name, "MainThread");
+}
+
+TEST(Local, ReferenceIsStableOnAThread) {
+  weft::local<int> value;
+  EXPECT_EQ(&value.get(), &*value);
+  EXPECT_EQ(value.operator->(), &value.get());
+}
+
+TEST(Local, IndependentLocalsDoNotShareValues) {
+  weft::local<int> a;
+  weft::local<int> b;
+  *a = 1;
+  *b = 2;
+  EXPECT_EQ(*a, 1);
+  EXPECT_EQ(*b, 2);
+}
+
+TEST(Local, ValuesAreDestroyedWhenTheirThreadExits) {
+  std::atomic<int> live{0};
+  weft::local<Counted> value([&] { return Counted(&live); });
+  std::atomic<int> live_inside{-1};
+  weft::Thread t([&] {
+    value.get();
+    live_inside = live.load();
+  });
+  t.start();
+  t.join();
+  EXPECT_EQ(live_inside, 1);
+  EXPECT_EQ(live, 0);
+  std::thread foreign([&] { value.get(); });
+  foreign.join();
+  EXPECT_EQ(live, 0);
+}
+
+TEST(Local, ValuesOfLiveThreadsAreDestroyedWithTheLocal) {
+  std::atomic<int> live{0};
+  auto value = std::make_unique<weft::local<Counted>>([&] { return Counted(&live); });
+  weft::Event touched;
+  weft::Event release;
+  weft::Thread t([&] {
+    value->get();
+    touched.set();
+    release.wait(kPatience);
+  });
+  t.start();
+  ASSERT_TRUE(touched.wait(kPatience));
+  value->get();
+  EXPECT_EQ(live, 2);
+  value.reset();
+  EXPECT_EQ(live, 0);
+  release.set();
+  t.join();
+  EXPECT_EQ(live, 0);
+}
+
+TEST(Local, ManyThreadsManyValues) {
+  std::atomic<int> live{0};
+  std::atomic<int> mismatches{0};
+  {
+    weft::local<int> mine;
+    weft::local<Counted> counted([&] { return Counted(&live); });
+    std::vector<std::unique_ptr<weft::Thread>> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.push_back(std::make_unique<weft::Thread>([&, i] {
+        counted.get();
+        for (int k = 0; k < 100; ++k) {
+          *mine = i * 1000 + k;
+          if (*mine != i * 1000 + k) ++mismatches;
+        }
+      }));
+      threads.back()->start();
+    }
+    for (auto& t : threads) t->join();
+    EXPECT_EQ(live, 0);
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+}  // namespace

@@ -1,0 +1,174 @@
+// weft::Lock: acquire/release, non-blocking and timed acquires, RuntimeError/ValueError, release
+// from another thread, and use through std::lock_guard, unique_lock, scoped_lock and std::lock.
+#include <gtest/gtest.h>
+#include <weft/threading.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "threading/test_support.hpp"
+
+namespace {
+
+using namespace weft::test;
+
+TEST(Lock, AcquireAndRelease) {
+  weft::Lock lock;
+  EXPECT_FALSE(lock.locked());
+  EXPECT_TRUE(lock.acquire());
+  EXPECT_TRUE(lock.locked());
+  lock.release();
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(Lock, NonBlockingAcquireFailsWhileHeld) {
+  weft::Lock lock;
+  EXPECT_TRUE(lock.acquire(false));
+  EXPECT_FALSE(lock.acquire(false));
+  EXPECT_FALSE(lock.try_lock());
+  EXPECT_FALSE(on_other_thread([&] { return lock.acquire(false); }));
+  lock.release();
+  EXPECT_TRUE(lock.try_lock());
+  lock.unlock();
+}
+
+TEST(Lock, ReleasingAnUnlockedLockThrowsRuntimeError) {
+  weft::Lock lock;
+  EXPECT_THROW(lock.release(), weft::RuntimeError);
+  lock.acquire();
+  lock.release();
+  EXPECT_THROW(lock.release(), weft::RuntimeError);
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(Lock, AnotherThreadMayRelease) {
+  weft::Lock lock;
+  lock.acquire();
+  on_other_thread([&] { lock.release(); });
+  EXPECT_FALSE(lock.locked());
+  EXPECT_TRUE(lock.acquire(false));
+  lock.release();
+}
+
+TEST(Lock, TimedAcquireReturnsFalseWhileHeld) {
+  weft::Lock lock;
+  lock.acquire();
+  const auto [got, elapsed] = on_other_thread([&] {
+    Stopwatch sw;
+    const bool got = lock.acquire(kTick);
+    return std::pair(got, sw.elapsed());
+  });
+  EXPECT_FALSE(got);
+  EXPECT_TRUE(expired_after(elapsed, kTick));
+  EXPECT_FALSE(on_other_thread([&] { return lock.try_lock_for(kTick); }));
+  EXPECT_FALSE(on_other_thread(
+      [&] { return lock.try_lock_until(std::chrono::steady_clock::now() + kTick); }));
+  EXPECT_FALSE(on_other_thread(
+      [&] { return lock.try_lock_until(std::chrono::system_clock::now() + kTick); }));
+  lock.release();
+}
+
+TEST(Lock, BlockedAcquireSucceedsOnceReleased) {
+  weft::Lock lock;
+  lock.acquire();
+  SleepProbe probe;
+  auto waiter = std::async(std::launch::async, [&] {
+    probe.arm();
+    const bool got = lock.acquire(kPatience);
+    if (got) lock.release();
+    return got;
+  });
+  ASSERT_TRUE(probe.wait_asleep());
+  lock.release();
+  ASSERT_EQ(waiter.wait_for(kPatience), std::future_status::ready);
+  EXPECT_TRUE(waiter.get());
+}
+
+TEST(Lock, NegativeTimeoutThrowsValueError) {
+  weft::Lock lock;
+  EXPECT_THROW(lock.acquire(-1ms), weft::ValueError);
+  EXPECT_FALSE(lock.locked());
+  lock.acquire();
+  EXPECT_THROW(lock.acquire(-1ms), weft::ValueError);
+  lock.release();
+}
+
+TEST(Lock, TryLockForWithNegativeDurationTriesOnce) {
+  weft::Lock lock;
+  EXPECT_TRUE(lock.try_lock_for(-1ms));
+  EXPECT_FALSE(lock.try_lock_for(-1ms));
+  lock.unlock();
+}
+
+TEST(Lock, ZeroTimeoutTriesOnce) {
+  weft::Lock lock;
+  EXPECT_TRUE(lock.acquire(0ms));
+  EXPECT_FALSE(on_other_thread([&] { return lock.acquire(0ms); }));
+  lock.release();
+}
+
+TEST(Lock, WorksWithStdLockGuardAndUniqueLock) {
+  weft::Lock lock;
+  {
+    std::lock_guard guard(lock);
+    EXPECT_TRUE(lock.locked());
+  }
+  EXPECT_FALSE(lock.locked());
+  {
+    std::unique_lock held(lock, std::try_to_lock);
+    EXPECT_TRUE(held.owns_lock());
+    held.unlock();
+    EXPECT_FALSE(lock.locked());
+    EXPECT_TRUE(held.try_lock_for(kTick));
+    EXPECT_TRUE(lock.locked());
+  }
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(Lock, WorksWithStdScopedLockAndStdLock) {
+  weft::Lock a;
+  weft::Lock b;
+  {
+    std::scoped_lock both(a, b);
+    EXPECT_TRUE(a.locked());
+    EXPECT_TRUE(b.locked());
+  }
+  EXPECT_FALSE(a.locked());
+  EXPECT_FALSE(b.locked());
+  std::lock(a, b);
+  EXPECT_TRUE(a.locked());
+  EXPECT_TRUE(b.locked());
+  a.unlock();
+  b.unlock();
+}
+
+TEST(Lock, ExcludesOtherThreads) {
+  weft::Lock lock;
+  long counter = 0;
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 1000;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&] {
+      for (int r = 0; r < kRounds; ++r) {
+        std::lock_guard guard(lock);
+        ++counter;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counter, kThreads * kRounds);
+}
+
+TEST(Lock, NameIsKept) {
+  const weft::Lock named("my-lock");
+  const weft::Lock unnamed;
+  EXPECT_STREQ(named.name(), "my-lock");
+  EXPECT_EQ(unnamed.name(), nullptr);
+}
+
+}  // namespace

@@ -1,0 +1,148 @@
+// The thread registry: current_thread (weft and foreign "Dummy-N" threads), main_thread,
+// active_count, enumerate, and ThreadHandle outliving its thread.
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <weft/threading.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "threading/test_support.hpp"
+
+namespace {
+
+using namespace weft::test;
+
+bool listed(const weft::ThreadHandle& handle) {
+  const auto all = weft::enumerate();
+  return std::find(all.begin(), all.end(), handle) != all.end();
+}
+
+TEST(Registry, MainThreadIsTheTestThread) {
+  const weft::ThreadHandle main = weft::main_thread();
+  EXPECT_EQ(main, weft::current_thread());
+  EXPECT_EQ(main.name(), "MainThread");
+  EXPECT_FALSE(main.daemon());
+  EXPECT_TRUE(main.is_alive());
+  EXPECT_EQ(main.ident(), static_cast<std::uint64_t>(pthread_self()));
+  EXPECT_EQ(main.native_id(), static_cast<std::int64_t>(::gettid()));
+  EXPECT_TRUE(listed(main));
+}
+
+TEST(Registry, MainThreadSeenFromAnotherThread) {
+  std::optional<weft::ThreadHandle> seen;
+  weft::Thread t([&] { seen = weft::main_thread(); });
+  t.start();
+  t.join();
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(*seen, weft::current_thread());
+}
+
+TEST(Registry, CurrentThreadInsideAWeftThreadIsItsHandle) {
+  std::optional<weft::ThreadHandle> seen;
+  std::string name;
+  weft::Thread t({.name = "worker"}, [&] {
+    seen = weft::current_thread();
+    name = seen->name();
+  });
+  t.start();
+  t.join();
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(*seen, t.handle());
+  EXPECT_NE(*seen, weft::main_thread());
+  EXPECT_EQ(name, "worker");
+}
+
+TEST(Registry, ForeignThreadIsADummyDaemon) {
+  std::optional<weft::ThreadHandle> seen;
+  std::string name;
+  bool daemon = false;
+  bool alive = false;
+  bool same_twice = false;
+  bool in_enumerate = false;
+  std::optional<std::uint64_t> ident;
+  std::uint64_t self = 0;
+  const std::size_t before = weft::active_count();
+  std::size_t during = 0;
+  std::thread foreign([&] {
+    seen = weft::current_thread();
+    name = seen->name();
+    daemon = seen->daemon();
+    alive = seen->is_alive();
+    same_twice = weft::current_thread() == *seen;
+    in_enumerate = listed(*seen);
+    ident = seen->ident();
+    self = static_cast<std::uint64_t>(pthread_self());
+    during = weft::active_count();
+  });
+  foreign.join();
+  EXPECT_TRUE(std::regex_match(name, std::regex("Dummy-[1-9][0-9]*"))) << name;
+  EXPECT_TRUE(daemon);
+  EXPECT_TRUE(alive);
+  EXPECT_TRUE(same_twice);
+  EXPECT_TRUE(in_enumerate);
+  EXPECT_EQ(ident, self);
+  EXPECT_EQ(during, before + 1);
+  EXPECT_FALSE(seen->is_alive());
+  EXPECT_FALSE(listed(*seen));
+  EXPECT_EQ(weft::active_count(), before);
+}
+
+TEST(Registry, ActiveCountAndEnumerateFollowStartedThreads) {
+  const std::size_t before = weft::active_count();
+  EXPECT_EQ(weft::enumerate().size(), before);
+  weft::Event release;
+  std::vector<std::unique_ptr<weft::Thread>> threads;
+  for (int i = 0; i < 3; ++i)
+    threads.push_back(std::make_unique<weft::Thread>([&] { release.wait(kPatience); }));
+  EXPECT_EQ(weft::active_count(), before);
+  EXPECT_FALSE(listed(threads[0]->handle()));
+  for (auto& t : threads) t->start();
+  EXPECT_EQ(weft::active_count(), before + 3);
+  const auto all = weft::enumerate();
+  EXPECT_EQ(all.size(), before + 3);
+  for (auto& t : threads) EXPECT_NE(std::find(all.begin(), all.end(), t->handle()), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), weft::main_thread()), all.end());
+  release.set();
+  for (auto& t : threads) t->join();
+  EXPECT_EQ(weft::active_count(), before);
+  for (auto& t : threads) EXPECT_FALSE(listed(t->handle()));
+}
+
+TEST(Registry, HandleOutlivesItsThreadObject) {
+  std::optional<weft::ThreadHandle> handle;
+  {
+    weft::Thread t({.name = "short-lived"}, [] {});
+    handle = t.handle();
+    t.start();
+  }
+  EXPECT_EQ(handle->name(), "short-lived");
+  EXPECT_FALSE(handle->is_alive());
+  EXPECT_TRUE(handle->ident().has_value());
+  handle->join();
+  EXPECT_TRUE(handle->join(0ms));
+}
+
+TEST(Registry, RenamingThroughAHandleIsSeenEverywhere) {
+  weft::Event release;
+  std::string name_inside;
+  weft::Thread t({.name = "old"}, [&] {
+    release.wait(kPatience);
+    name_inside = weft::current_thread().name();
+  });
+  t.start();
+  weft::ThreadHandle handle = t.handle();
+  handle.set_name("new");
+  EXPECT_EQ(t.name(), "new");
+  release.set();
+  t.join();
+  EXPECT_EQ(name_inside, "new");
+}
+
+}  // namespace

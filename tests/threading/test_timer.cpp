@@ -1,0 +1,86 @@
+// weft::Timer: fires once after its interval with its arguments, cancel() prevents firing, and
+// it is a Thread (name, join, joined on destruction).
+#include <gtest/gtest.h>
+#include <weft/threading.hpp>
+
+#include <atomic>
+#include <regex>
+#include <string>
+
+#include "threading/test_support.hpp"
+
+namespace {
+
+using namespace weft::test;
+
+TEST(Timer, FiresAfterItsIntervalWithItsArguments) {
+  weft::Event fired;
+  std::atomic<int> calls{0};
+  std::string got;
+  weft::Timer timer(
+      kTick,
+      [&](int n, std::string s) {
+        got = s + std::to_string(n);
+        ++calls;
+        fired.set();
+      },
+      7, std::string("x"));
+  Stopwatch sw;
+  timer.start();
+  ASSERT_TRUE(fired.wait(kPatience));
+  EXPECT_GE(sw.elapsed(), kTick - kEarly);
+  EXPECT_TRUE(timer.join(kPatience));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(got, "x7");
+}
+
+TEST(Timer, CancelBeforeFiringPreventsIt) {
+  std::atomic<bool> fired{false};
+  weft::Timer timer(kPatience * 3, [&] { fired = true; });
+  timer.start();
+  Stopwatch sw;
+  timer.cancel();
+  EXPECT_TRUE(timer.join(kPatience));
+  EXPECT_LT(sw.elapsed(), kPatience);
+  EXPECT_FALSE(fired);
+}
+
+TEST(Timer, CancelBeforeStartPreventsIt) {
+  std::atomic<bool> fired{false};
+  weft::Timer timer(0ms, [&] { fired = true; });
+  timer.cancel();
+  timer.start();
+  EXPECT_TRUE(timer.join(kPatience));
+  EXPECT_FALSE(fired);
+}
+
+TEST(Timer, CancelAfterFiringIsHarmless) {
+  weft::Event fired;
+  weft::Timer timer(0ms, [&] { fired.set(); });
+  timer.start();
+  ASSERT_TRUE(fired.wait(kPatience));
+  timer.cancel();
+  EXPECT_TRUE(timer.join(kPatience));
+}
+
+TEST(Timer, IsAThread) {
+  weft::Timer timer(0ms, [] {});
+  EXPECT_TRUE(std::regex_match(timer.name(), std::regex("Thread-[1-9][0-9]*"))) << timer.name();
+  EXPECT_FALSE(timer.daemon());
+  EXPECT_FALSE(timer.is_alive());
+  timer.start();
+  EXPECT_THROW(timer.start(), weft::RuntimeError);
+  timer.join();
+  EXPECT_FALSE(timer.is_alive());
+}
+
+TEST(Timer, DestructionWaitsForAnUncancelledTimerToFire) {
+  std::atomic<bool> fired{false};
+  {
+    weft::Timer timer(kTick, [&] { fired = true; });
+    timer.start();
+  }
+  EXPECT_TRUE(fired);
+}
+
+}  // namespace
