@@ -32,4 +32,12 @@ class TimeoutError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The operation was cancelled. Deliberately not a std::runtime_error (as
+// Python's CancelledError is not an Exception), so that `catch (const
+// std::runtime_error&)` does not swallow a cancellation by accident.
+class CancelledError : public std::exception {
+ public:
+  const char* what() const noexcept override { return "cancelled"; }
+};
+
 }  // namespace weft
