@@ -1,5 +1,5 @@
 // bench/bench_support.hpp — the one harness shared by weft's side-by-side
-// benchmarks (bench_queue, bench_lock, bench_thread).
+// benchmarks (bench_queue, bench_lock, bench_thread, bench_futures).
 //
 // Every benchmark, weft's or a peer's, reports a single number: wall time
 // per item, in the "per_item" counter. An item is whatever the executable
@@ -306,11 +306,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
         << settings().repetitions << (settings().repetitions == 1 ? " repetition" : " repetitions")
         << (settings().quick ? ", quick mode: smoke run, numbers not meaningful" : "") << ")\n";
     std::size_t width = 10;
-    for (const Comparison& row : comparisons_)
+    int target_width = 22;  // wide enough that the "met" column never touches a target
+    for (const Comparison& row : comparisons_) {
       width = std::max({width, row.weft.size(), row.peer.size() + 5});
+      target_width = std::max(target_width, static_cast<int>(row.target_text.size()) + 2);
+    }
     out << std::left << std::setw(static_cast<int>(width)) << "benchmark" << std::right
-        << std::setw(12) << "per item" << std::setw(11) << "weft/peer" << std::setw(15)
-        << "weft is" << "   " << std::left << std::setw(22) << "target" << "met\n";
+        << std::setw(12) << "per item" << std::setw(11) << "weft/peer" << std::setw(17)
+        << "weft is" << "   " << std::left << std::setw(target_width) << "target" << "met\n";
     std::string previous_weft;
     for (const Comparison& row : comparisons_) {
       if (row.weft != previous_weft) {
@@ -322,8 +325,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
           << std::setw(12) << describe(row.peer);
       const std::optional<double> ratio = ratio_of(row);
       if (!ratio) {
-        out << std::setw(11) << "-" << std::setw(15) << "-" << "   " << std::left
-            << std::setw(22) << (row.target_text.empty() ? "-" : row.target_text) << "-\n";
+        out << std::setw(11) << "-" << std::setw(17) << "-" << "   " << std::left
+            << std::setw(target_width) << (row.target_text.empty() ? "-" : row.target_text) << "-\n";
         continue;
       }
       std::ostringstream ratio_text, verdict;
@@ -331,8 +334,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
       verdict << std::fixed << std::setprecision(2)
               << (*ratio <= 1 ? 1 / *ratio : *ratio) << (*ratio <= 1 ? "x faster" : "x slower");
       const char* met = row.max_ratio <= 0 ? "-" : *ratio <= row.max_ratio ? "yes" : "NO";
-      out << std::setw(11) << ratio_text.str() << std::setw(15) << verdict.str() << "   "
-          << std::left << std::setw(22) << (row.target_text.empty() ? "-" : row.target_text)
+      out << std::setw(11) << ratio_text.str() << std::setw(17) << verdict.str() << "   "
+          << std::left << std::setw(target_width) << (row.target_text.empty() ? "-" : row.target_text)
           << met << "\n";
     }
     for (const auto& [name, why] : skipped()) out << "skipped " << name << ": " << why << "\n";
