@@ -28,3 +28,15 @@ def fail(message, status=2):
 
 def report(items, seconds):
     print(f"result items={items} seconds={seconds:.9f}", flush=True)
+
+
+def time_released(threads, go):
+    """Starts `threads`, which wait for the event `go`, then sets it and
+    returns the wall time until the last of them ends."""
+    for t in threads:
+        t.start()
+    start = clock()
+    go.set()
+    for t in threads:
+        t.join()
+    return clock() - start

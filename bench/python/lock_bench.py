@@ -13,7 +13,7 @@ included.
 import sys
 import threading
 
-from bench_common import clock, fail, positive_int, report
+from bench_common import clock, fail, positive_int, report, time_released
 
 KINDS = {"lock": threading.Lock, "rlock": threading.RLock}
 
@@ -42,13 +42,7 @@ def contended(lock, items):
             release()
 
     threads = [threading.Thread(target=work, args=(items // 2,)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    start = clock()
-    go.set()
-    for t in threads:
-        t.join()
-    seconds = clock() - start
+    seconds = time_released(threads, go)
     if counter[0] != items:
         fail("lost increments", status=1)
     return seconds

@@ -13,7 +13,7 @@ import queue
 import sys
 import threading
 
-from bench_common import clock, fail, positive_int, report
+from bench_common import fail, positive_int, report, time_released
 
 
 def main():
@@ -47,14 +47,7 @@ def main():
                for p in range(producers)]
     threads += [threading.Thread(target=consume, args=(c, per_consumer))
                 for c in range(consumers)]
-    for t in threads:
-        t.start()
-
-    start = clock()
-    go.set()
-    for t in threads:
-        t.join()
-    seconds = clock() - start
+    seconds = time_released(threads, go)
 
     if sum(sums) != items * (items - 1) // 2:
         fail("wrong sum of items", status=1)

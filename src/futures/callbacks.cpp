@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "weft/detail/exception_text.hpp"
 #include "weft/futures/future.hpp"
-#include "weft/threading/thread.hpp"
 
 namespace weft::futures {
 namespace {
@@ -19,15 +19,8 @@ HandlerSlot& handler_slot() {
 }
 
 void print_callback_exception(std::exception_ptr error) {
-  std::string what;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-    what = "(not a std::exception)";
-  }
-  std::fprintf(stderr, "weft.futures: exception calling callback for future: %s\n", what.c_str());
+  std::fprintf(stderr, "weft.futures: exception calling callback for future: %s\n",
+               weft::detail::exception_text(error).c_str());
   std::fflush(stderr);
 }
 

@@ -13,6 +13,7 @@
 #include <typeinfo>
 
 #include "thread_state.hpp"
+#include "weft/detail/exception_text.hpp"
 #include "weft/detail/futex.hpp"
 #include "weft/errors.hpp"
 
@@ -314,16 +315,8 @@ std::vector<ThreadHandle> enumerate() {
 }
 
 void default_excepthook(const ExceptHookArgs& args) {
-  std::string what;
-  try {
-    std::rethrow_exception(args.exc_value);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-    what = "(not a std::exception)";
-  }
-  const std::string text =
-      "Exception in thread " + args.thread.name() + ":\n" + args.exc_type + ": " + what + "\n";
+  const std::string text = "Exception in thread " + args.thread.name() + ":\n" + args.exc_type + ": " +
+                           detail::exception_text(args.exc_value) + "\n";
   std::fputs(text.c_str(), stderr);
   std::fflush(stderr);
 }

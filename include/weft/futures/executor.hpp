@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <iterator>
 #include <optional>
 #include <ranges>
 #include <tuple>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "weft/detail/deadline.hpp"
+#include "weft/futures/detail/pull_iterator.hpp"
 #include "weft/futures/future.hpp"
 
 namespace weft::futures {
@@ -61,37 +61,15 @@ class MapResults {
     }
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const value_type*;
-    using reference = const value_type&;
-
-    iterator() = default;
-    explicit iterator(MapResults* results) : results_(results) { ++*this; }
-    reference operator*() const { return *current_; }
-    pointer operator->() const { return &*current_; }
-    iterator& operator++() {
-      current_ = results_->next();
-      if (!current_) results_ = nullptr;
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.results_ == b.results_; }
-
-   private:
-    MapResults* results_ = nullptr;
-    std::optional<value_type> current_;
-  };
+  using value_type = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+  using iterator = detail::PullIterator<MapResults, value_type>;
 
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
 
   // All results at once (blocks for each).
-  std::vector<typename iterator::value_type> to_vector() {
-    std::vector<typename iterator::value_type> all;
+  std::vector<value_type> to_vector() {
+    std::vector<value_type> all;
     while (auto value = next()) all.push_back(std::move(*value));
     return all;
   }

@@ -20,7 +20,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +29,7 @@
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/futex_mutex.hpp"
 #include "weft/detail/wait_queue.hpp"
+#include "weft/futures/detail/pull_iterator.hpp"
 #include "weft/futures/future.hpp"
 
 namespace weft::futures {
@@ -163,30 +163,7 @@ class AsCompleted {
     return futures_[completions_.nth(yielded_++)];
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Future<T>;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const Future<T>*;
-    using reference = const Future<T>&;
-
-    iterator() = default;
-    explicit iterator(AsCompleted* range) : range_(range) { ++*this; }
-    reference operator*() const { return *current_; }
-    pointer operator->() const { return &*current_; }
-    iterator& operator++() {
-      current_ = range_->next();
-      if (!current_) range_ = nullptr;
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.range_ == b.range_; }
-
-   private:
-    AsCompleted* range_ = nullptr;
-    std::optional<Future<T>> current_;
-  };
+  using iterator = detail::PullIterator<AsCompleted, Future<T>>;
 
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
