@@ -1,5 +1,4 @@
-// LifoQueue and PriorityQueue ordering: LIFO, lowest-first, (priority, data) pairs, custom
-// Compare, move-only items.
+// LifoQueue and PriorityQueue: LIFO and lowest-first order, pairs, custom Compare, move-only.
 #include <gtest/gtest.h>
 #include <weft/queue.hpp>
 

@@ -1,5 +1,4 @@
-// Queue<T> and the behaviour all bounded queue kinds share: sizes, Full/Empty, timeouts, try_
-// forms, task_done/join, move-only items.
+// Queue<T> and what every bounded queue shares: sizes, Full/Empty, timeouts, try_ forms, tasks.
 #include <gtest/gtest.h>
 #include <weft/queue.hpp>
 
@@ -7,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "threading/test_support.hpp"
 
@@ -17,7 +17,8 @@ using namespace weft::test;
 template <class Q>
 class AnyQueue : public ::testing::Test {};
 
-using QueueKinds = ::testing::Types<weft::Queue<int>, weft::LifoQueue<int>, weft::PriorityQueue<int>>;
+using QueueKinds =
+    ::testing::Types<weft::Queue<int>, weft::LifoQueue<int>, weft::PriorityQueue<int>>;
 TYPED_TEST_SUITE(AnyQueue, QueueKinds);
 
 TYPED_TEST(AnyQueue, SizesTrackPutsAndGets) {
@@ -143,6 +144,23 @@ TYPED_TEST(AnyQueue, JoinWaitsForEveryTaskDone) {
   EXPECT_EQ(joined.wait_for(kPatience), std::future_status::ready);
   worker.join();
   EXPECT_EQ(q.unfinished_tasks(), 0u);
+}
+
+TYPED_TEST(AnyQueue, EveryJoinerWakesWhenTheLastTaskIsDone) {
+  TypeParam q;
+  q.put(1);
+  SleepProbe probes[2];
+  std::vector<std::future<void>> joiners;
+  for (auto& probe : probes) {
+    joiners.push_back(std::async(std::launch::async, [&q, &probe] {
+      probe.arm();
+      q.join();
+    }));
+  }
+  for (auto& probe : probes) ASSERT_TRUE(probe.wait_asleep());
+  q.get();
+  q.task_done();
+  for (auto& joiner : joiners) EXPECT_EQ(joiner.wait_for(kPatience), std::future_status::ready);
 }
 
 TYPED_TEST(AnyQueue, BlockedGetWakesOnPut) {

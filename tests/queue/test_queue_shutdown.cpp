@@ -1,5 +1,4 @@
-// shutdown(immediate) with Python 3.13 semantics: ShutDown for putters (blocked or not), draining
-// then ShutDown for getters, immediate discard retiring unfinished tasks, try_ forms included.
+// shutdown(immediate) with Python 3.13 semantics for putters, getters, joiners and try_ forms.
 #include <gtest/gtest.h>
 #include <weft/queue.hpp>
 
@@ -17,7 +16,8 @@ using namespace weft::test;
 template <class Q>
 class Shutdown : public ::testing::Test {};
 
-using QueueKinds = ::testing::Types<weft::Queue<int>, weft::LifoQueue<int>, weft::PriorityQueue<int>>;
+using QueueKinds =
+    ::testing::Types<weft::Queue<int>, weft::LifoQueue<int>, weft::PriorityQueue<int>>;
 TYPED_TEST_SUITE(Shutdown, QueueKinds);
 
 TYPED_TEST(Shutdown, PutAfterShutdownThrowsShutDown) {

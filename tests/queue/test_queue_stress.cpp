@@ -1,5 +1,4 @@
-// Queue stress: many producers and consumers over bounded and unbounded queues, random timeouts
-// and try_ forms, shutdown races; every item must be received exactly once.
+// Queue stress: many producers/consumers, random timeouts, shutdown races; each item once.
 #include <gtest/gtest.h>
 #include <weft/queue.hpp>
 

@@ -1,5 +1,4 @@
-// weft::Barrier: distinct indices, the action once per round, timeouts breaking it, abort,
-// reset, n_waiting, broken, parties=0 ValueError and a throwing action.
+// weft::Barrier: indices, the per-round action, breaking (timeout, abort, action), reset.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 
@@ -141,7 +140,8 @@ TEST(Barrier, AbortBreaksWaitersAndLaterCallers) {
   weft::Barrier barrier(3);
   std::vector<std::future<Outcome>> waiters;
   for (int i = 0; i < 2; ++i)
-    waiters.push_back(std::async(std::launch::async, [&] { return wait_on(barrier, kPatience * 3); }));
+    waiters.push_back(
+        std::async(std::launch::async, [&] { return wait_on(barrier, kPatience * 3); }));
   EXPECT_TRUE(eventually([&] { return barrier.n_waiting() == 2; }));
   barrier.abort();
   for (auto& w : waiters) {

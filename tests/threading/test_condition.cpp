@@ -1,5 +1,4 @@
-// weft::Condition: wait/notify(n) in FIFO order, notify_all, timed waits, wait_for's predicate
-// result, RuntimeError without the lock, RLock levels restored after a wait, Lock-based conditions.
+// weft::Condition: FIFO notify(n), notify_all, timed waits, wait_for, RuntimeErrors, RLock levels.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

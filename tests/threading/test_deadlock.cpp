@@ -1,5 +1,4 @@
-// The lock-order deadlock detector: seed 001's two-lock cycle (across threads and within one),
-// self-deadlock, report/raise/off/abort modes, no false positives, graph reset, RLock re-entry.
+// The deadlock detector: seed 001 lock-order cycles, self-deadlock, the four modes, graph reset.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 
@@ -212,6 +211,31 @@ TEST_F(Deadlock, ResetGraphForgetsLearntOrders) {
   nested(a, b);
   weft::reset_deadlock_graph();
   nested(b, a);
+  EXPECT_TRUE(reports().empty());
+}
+
+TEST_F(Deadlock, DestroyedLocksLeaveTheGraph) {
+  for (int round = 0; round < 2; ++round) {
+    weft::Lock x("x");
+    weft::Lock y("y");
+    if (round == 0) nested(x, y); else nested(y, x);
+  }
+  EXPECT_TRUE(reports().empty());
+}
+
+// A Lock has no owner: once another thread releases it, its acquirer no longer holds it, so
+// locks that acquirer takes later are not ordered after it.
+TEST_F(Deadlock, ALockReleasedByAnotherThreadIsNoLongerHeld) {
+  weft::Lock signal("signal");
+  weft::Lock other("other");
+  signal.acquire();
+  on_other_thread([&] { signal.release(); });
+  other.acquire();
+  other.release();
+  other.acquire();
+  EXPECT_TRUE(signal.acquire(kPatience));
+  signal.release();
+  other.release();
   EXPECT_TRUE(reports().empty());
 }
 

@@ -1,5 +1,4 @@
-// weft::excepthook: an exception escaping a thread reaches the hook (never terminating the
-// process), set_excepthook swaps hooks, and the default hook's standard-error text.
+// weft::excepthook: escaping exceptions reach the hook, hooks swap, the default hook prints.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

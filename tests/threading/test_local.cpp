@@ -1,5 +1,4 @@
-// weft::local<T>: one value per thread, made by T() or the initializer on first use, destroyed at
-// thread exit or with the local, whichever comes first (counted, never twice).
+// weft::local<T>: per-thread values, initializers, destruction at thread exit or with the local.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

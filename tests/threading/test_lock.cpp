@@ -1,5 +1,4 @@
-// weft::Lock: acquire/release, non-blocking and timed acquires, RuntimeError/ValueError, release
-// from another thread, and use through std::lock_guard, unique_lock, scoped_lock and std::lock.
+// weft::Lock: plain/non-blocking/timed acquire, RuntimeError/ValueError, std lock adaptors.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

@@ -1,5 +1,4 @@
-// weft::RLock: recursion levels, ownership (release by a non-owner is a RuntimeError), exclusion
-// of other threads, timeouts, and std lock adaptors.
+// weft::RLock: recursion levels, owner-only release (RuntimeError), exclusion, timeouts.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

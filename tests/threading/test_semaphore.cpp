@@ -1,5 +1,4 @@
-// weft::Semaphore and BoundedSemaphore: counting, release(n) waking n waiters, timeouts, and the
-// ValueErrors (negative or oversized initial value, release(0), over-release of a bounded one).
+// weft::Semaphore and BoundedSemaphore: counting, release(n), timeouts and their ValueErrors.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

@@ -1,5 +1,4 @@
-// Helpers shared by the threading and queue tests: patience limits, timing, stress scaling, and a
-// way to wait until another thread is asleep in a blocking call without sleeping to "let it run".
+// Shared test helpers: patience limits, timing checks, stress scaling, waiting for a sleeper.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -28,15 +27,14 @@ inline constexpr auto kSlack = 2s;
 // Allowed earliness of a timed wait (clock granularity).
 inline constexpr auto kEarly = 1ms;
 
-// ThreadSanitizer runs about ten times slower: stress tests divide their sizes by this.
-#if defined(__SANITIZE_THREAD__)
-inline constexpr int kStressDivisor = 10;
-#elif defined(__has_feature)
+// ThreadSanitizer runs several times slower: stress tests divide their sizes by this.
+#if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-inline constexpr int kStressDivisor = 10;
-#else
-inline constexpr int kStressDivisor = 1;
+#define WEFT_TEST_UNDER_TSAN
 #endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(WEFT_TEST_UNDER_TSAN)
+inline constexpr int kStressDivisor = 4;
 #else
 inline constexpr int kStressDivisor = 1;
 #endif

@@ -1,5 +1,4 @@
-// weft::Thread: start/join rules and their RuntimeErrors, names (default, options, OS name),
-// daemon flag, ident/native_id, is_alive, timed join, arguments, subclassing, destruction.
+// weft::Thread: start/join rules, names and OS names, daemon, ident/native_id, lifetime.
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <weft/threading.hpp>

@@ -1,5 +1,4 @@
-// The thread registry: current_thread (weft and foreign "Dummy-N" threads), main_thread,
-// active_count, enumerate, and ThreadHandle outliving its thread.
+// current_thread (weft and Dummy-N), main_thread, active_count, enumerate, handle lifetime.
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <weft/threading.hpp>

@@ -1,5 +1,4 @@
-// Threading stress: Lock/RLock counters under contention, Semaphore occupancy never above its
-// value, a Condition-based bounded buffer delivering each item once, Barrier rounds, thread churn.
+// Threading stress: Lock/RLock counters, Semaphore occupancy, Condition buffer, Barrier, churn.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 

@@ -1,5 +1,4 @@
-// weft::Timer: fires once after its interval with its arguments, cancel() prevents firing, and
-// it is a Thread (name, join, joined on destruction).
+// weft::Timer: fires once after its interval, cancel() prevents it, and it is a Thread.
 #include <gtest/gtest.h>
 #include <weft/threading.hpp>
 
