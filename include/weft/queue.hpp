@@ -76,6 +76,11 @@ class BasicQueue {
   bool try_put(T&& item, std::chrono::duration<Rep, Period> timeout) {
     return core_.put(item, true, deadline_after(timeout));
   }
+  template <class Rep, class Period>
+  bool try_put(const T& item, std::chrono::duration<Rep, Period> timeout) {
+    T copy(item);
+    return core_.put(copy, true, deadline_after(timeout));
+  }
 
   T get() { return *core_.get(true, std::nullopt); }
   T get(bool block) { return value_or_empty(core_.get(block, std::nullopt)); }

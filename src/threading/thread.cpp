@@ -152,7 +152,7 @@ HookSlot& hook_slot() {
 
 struct Launch {
   std::shared_ptr<ThreadState> state;
-  std::function<void()> body;
+  UniqueFunction<void()> body;
 };
 
 void* thread_main(void* arg) {

@@ -466,6 +466,16 @@ TEST(Future, ThenOnADoneFutureRunsAtOnceOnTheCaller) {
   EXPECT_TRUE(ran_on == weft::current_thread());
 }
 
+TEST(Future, CallbacksAndContinuationsMayBeMoveOnly) {
+  Future<int> f;
+  std::atomic<int> seen{0};
+  f.add_done_callback([&seen, own = std::make_unique<int>(1)](Future<int> done) { seen = *own + done.result(); });
+  auto next = f.then([own = std::make_unique<int>(10)](const int& v) { return *own + v; });
+  f.set_result(5);
+  EXPECT_EQ(seen, 6);
+  EXPECT_EQ(next.result(), 15);
+}
+
 TEST(Future, ThenChainsChangeTypes) {
   Future<int> f;
   auto text = f.then([](int x) { return x + 1; }).then([](int x) { return std::to_string(x); });

@@ -102,6 +102,7 @@ TYPED_TEST(AnyQueue, TryFormsReturnInsteadOfThrowing) {
   EXPECT_FALSE(q.try_put(8));
   const int lvalue = 9;
   EXPECT_FALSE(q.try_put(lvalue));
+  EXPECT_FALSE(q.try_put(lvalue, 1ms));
   Stopwatch sw;
   EXPECT_FALSE(q.try_put(8, kTick));
   EXPECT_TRUE(expired_after(sw.elapsed(), kTick));

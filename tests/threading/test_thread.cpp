@@ -4,6 +4,7 @@
 #include <weft/threading.hpp>
 
 #include <atomic>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -51,6 +52,15 @@ TEST(Thread, RunsTargetWithArguments) {
   t.join();
   EXPECT_EQ(seen, 42);
   EXPECT_EQ(text, "hi");
+}
+
+TEST(Thread, TakesMoveOnlyTargetsAndArguments) {
+  std::atomic<int> seen{0};
+  weft::Thread t([&seen, own = std::make_unique<int>(2)](std::unique_ptr<int> arg) { seen = *own + *arg; },
+                 std::make_unique<int>(40));
+  t.start();
+  t.join();
+  EXPECT_EQ(seen, 42);
 }
 
 TEST(Thread, StartTwiceThrowsRuntimeError) {

@@ -3,6 +3,7 @@
 #include <weft/threading.hpp>
 
 #include <atomic>
+#include <memory>
 #include <regex>
 #include <string>
 
@@ -31,6 +32,15 @@ TEST(Timer, FiresAfterItsIntervalWithItsArguments) {
   EXPECT_TRUE(timer.join(kPatience));
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(got, "x7");
+}
+
+TEST(Timer, TakesMoveOnlyArguments) {
+  std::atomic<int> seen{0};
+  {
+    weft::Timer timer(1ms, [&seen](std::unique_ptr<int> value) { seen = *value; }, std::make_unique<int>(7));
+    timer.start();
+  }
+  EXPECT_EQ(seen, 7);
 }
 
 TEST(Timer, CancelBeforeFiringPreventsIt) {

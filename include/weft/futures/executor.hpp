@@ -30,7 +30,7 @@
 namespace weft::futures {
 
 struct MapOptions {
-  std::optional<std::chrono::nanoseconds> timeout;
+  std::optional<std::chrono::nanoseconds> timeout = {};
   // Items per task: used by process pools, accepted and ignored by thread
   // pools (as in Python).
   std::size_t chunksize = 1;

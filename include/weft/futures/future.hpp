@@ -17,8 +17,8 @@
 // future throw InvalidStateError.
 //
 // Callbacks (add_done_callback, then) run on the thread that completes the
-// future, or at once on the calling thread if it is already done. They are
-// stored as std::function, so they must be copyable. A callback
+// future, or at once on the calling thread if it is already done. They
+// may be move-only. A callback
 // that throws is reported (see set_callback_exception_handler), never lost
 // and never propagated into the completing thread.
 //
@@ -127,7 +127,9 @@ class Future {
   }
 
   // Calls fn(future) when the future is done (at once if it already is).
-  void add_done_callback(std::function<void(Future<T>)> fn) {
+  template <class F>
+    requires std::is_invocable_v<F&, Future<T>>
+  void add_done_callback(F fn) {
     state_->add_done_callback([weak = std::weak_ptr(state_), fn = std::move(fn)] {
       if (auto state = weak.lock()) fn(Future<T>(std::move(state)));
     });

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/unique_function.hpp"
 
 namespace weft {
 
@@ -94,8 +95,8 @@ class ThreadHandle {
 
 // Designated-initializer options: Thread({.name = "worker", .daemon = true}, f, x).
 struct ThreadOptions {
-  std::string name;               // empty: "Thread-N"
-  std::optional<bool> daemon;     // empty: inherit the creating thread's flag
+  std::string name = {};            // empty: "Thread-N"
+  std::optional<bool> daemon = {};  // empty: inherit the creating thread's flag
 };
 
 class Thread {
@@ -149,7 +150,7 @@ class Thread {
 
  private:
   std::shared_ptr<detail::ThreadState> state_;
-  std::function<void()> target_;
+  detail::UniqueFunction<void()> target_;
 };
 
 // The handle of the calling thread. For a thread weft did not start (say, a

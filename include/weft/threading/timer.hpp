@@ -9,7 +9,6 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <tuple>
 #include <utility>
 
@@ -38,7 +37,7 @@ class Timer : public Thread {
 
  private:
   std::chrono::nanoseconds interval_;
-  std::function<void()> function_;
+  detail::UniqueFunction<void()> function_;
   Event finished_;
 };
 

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -15,6 +14,7 @@
 
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/futex_mutex.hpp"
+#include "weft/detail/unique_function.hpp"
 #include "weft/detail/wait_queue.hpp"
 #include "weft/futures/errors.hpp"
 
@@ -96,7 +96,7 @@ class StateBase {
   }
 
   // Runs `callback` when done — at once, on this thread, if already done.
-  void add_done_callback(std::function<void()> callback) {
+  void add_done_callback(weft::detail::UniqueFunction<void()> callback) {
     {
       std::unique_lock held(mutex_);
       take_interest();
@@ -149,7 +149,7 @@ class StateBase {
   // interest (the common fire-and-forget task), does nothing at all.
   void publish() noexcept {
     if (!interested_.load(std::memory_order_seq_cst)) return;
-    std::vector<std::function<void()>> callbacks;
+    std::vector<weft::detail::UniqueFunction<void()>> callbacks;
     {
       std::unique_lock held(mutex_);
       waiters_.notify_all();
@@ -160,7 +160,7 @@ class StateBase {
     for (auto& callback : callbacks) invoke(callback);
   }
 
-  static void invoke(std::function<void()>& callback) noexcept {
+  static void invoke(weft::detail::UniqueFunction<void()>& callback) noexcept {
     try {
       callback();
     } catch (...) {
@@ -175,7 +175,7 @@ class StateBase {
   std::atomic<Status> status_{Status::pending};
   std::atomic<bool> interested_{false};
   weft::detail::WaitQueue waiters_;
-  std::vector<std::function<void()>> callbacks_;
+  std::vector<weft::detail::UniqueFunction<void()>> callbacks_;
   std::vector<std::pair<Observer*, std::size_t>> observers_;
 };
 

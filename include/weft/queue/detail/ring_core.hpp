@@ -263,7 +263,6 @@ class RingCore {
     while (try_pop()) ++discarded;
     if (discarded != 0) {
       tasks_.retire(discarded);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
       not_full_.notify_all();
     }
   }
