@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "weft/detail/block_cache.hpp"
 #include "weft/futures/executor.hpp"
 #include "weft/futures/future.hpp"
 
@@ -102,7 +103,8 @@ class ThreadPoolExecutor : public Executor<ThreadPoolExecutor> {
     auto call = [fn = std::forward<F>(fn), bound = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
       return std::apply(fn, std::move(bound));
     };
-    auto task = std::make_shared<detail::Task<R, decltype(call)>>(std::move(call));
+    auto task = std::allocate_shared<detail::Task<R, decltype(call)>>(weft::detail::CachedAllocator<char>(),
+                                                                       std::move(call));
     schedule(std::shared_ptr<detail::Work>(task, task.get()));
     return Future<R>(std::move(task));
   }
