@@ -1,20 +1,16 @@
 // Reporting exceptions thrown by future done-callbacks.
 #include <cstdio>
-#include <mutex>
 
 #include "weft/detail/exception_text.hpp"
+#include "weft/detail/handler_slot.hpp"
 #include "weft/futures/future.hpp"
 
 namespace weft::futures {
 namespace {
 
-struct HandlerSlot {
-  std::mutex mutex;
-  CallbackExceptionHandler handler;
-};
-
-HandlerSlot& handler_slot() {
-  static HandlerSlot* slot = new HandlerSlot;
+// Never destroyed: futures may complete while static objects are torn down.
+weft::detail::HandlerSlot<CallbackExceptionHandler>& handler_slot() {
+  static auto* slot = new weft::detail::HandlerSlot<CallbackExceptionHandler>;
   return *slot;
 }
 
@@ -27,18 +23,13 @@ void print_callback_exception(std::exception_ptr error) {
 }  // namespace
 
 CallbackExceptionHandler set_callback_exception_handler(CallbackExceptionHandler handler) {
-  std::lock_guard held(handler_slot().mutex);
-  return std::exchange(handler_slot().handler, std::move(handler));
+  return handler_slot().exchange(std::move(handler));
 }
 
 namespace detail {
 
 void report_callback_exception(std::exception_ptr error) noexcept {
-  CallbackExceptionHandler handler;
-  {
-    std::lock_guard held(handler_slot().mutex);
-    handler = handler_slot().handler;
-  }
+  const CallbackExceptionHandler handler = handler_slot().get();
   try {
     if (handler) {
       handler(error);

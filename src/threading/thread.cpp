@@ -15,6 +15,7 @@
 #include "thread_state.hpp"
 #include "weft/detail/exception_text.hpp"
 #include "weft/detail/futex.hpp"
+#include "weft/detail/handler_slot.hpp"
 #include "weft/errors.hpp"
 
 namespace weft {
@@ -140,13 +141,10 @@ std::string current_exception_type() {
   return result;
 }
 
-struct HookSlot {
-  std::mutex mutex;
-  ExceptHook hook;
-};
-
-HookSlot& hook_slot() {
-  static HookSlot* instance = new HookSlot;
+// Never destroyed: daemon threads may raise while static objects are torn
+// down.
+HandlerSlot<ExceptHook>& hook_slot() {
+  static auto* instance = new HandlerSlot<ExceptHook>;
   return *instance;
 }
 
@@ -322,11 +320,7 @@ void default_excepthook(const ExceptHookArgs& args) {
 }
 
 void excepthook(const ExceptHookArgs& args) {
-  ExceptHook hook;
-  {
-    std::lock_guard guard(detail::hook_slot().mutex);
-    hook = detail::hook_slot().hook;
-  }
+  const ExceptHook hook = detail::hook_slot().get();
   if (hook) {
     hook(args);
   } else {
@@ -334,9 +328,6 @@ void excepthook(const ExceptHookArgs& args) {
   }
 }
 
-ExceptHook set_excepthook(ExceptHook hook) {
-  std::lock_guard guard(detail::hook_slot().mutex);
-  return std::exchange(detail::hook_slot().hook, std::move(hook));
-}
+ExceptHook set_excepthook(ExceptHook hook) { return detail::hook_slot().exchange(std::move(hook)); }
 
 }  // namespace weft
