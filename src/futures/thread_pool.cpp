@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "weft/detail/futex_mutex.hpp"
+#include "weft/detail/gate.hpp"
 #include "weft/detail/ticket_counter.hpp"
 #include "weft/futures/thread_pool_executor.hpp"
 #include "weft/queue/detail/segmented_fifo.hpp"
@@ -48,7 +49,7 @@ class ThreadPool {
   }
 
   void shutdown(bool wait, bool cancel_futures) {
-    close_gate(kShutDown);
+    submissions_.close(kShutDown);
     {
       std::lock_guard held(lifecycle_mutex_);
       if (cancel_futures) drain([](Work& work) { work.cancel_pending(); });
@@ -136,36 +137,25 @@ class ThreadPool {
     }
   };
 
-  // gate_: why the pool refuses work (low bits), and submissions in flight
-  // (above them), which shutdown waits for before it closes the queues.
-  static constexpr std::uint64_t kShutDown = 1;
-  static constexpr std::uint64_t kBroken = 2;
-  static constexpr std::uint64_t kOneSubmission = 4;
+  // Why submissions_ closed.
+  static constexpr std::uint64_t kShutDown = weft::detail::Gate::kReasonA;
+  static constexpr std::uint64_t kBroken = weft::detail::Gate::kReasonB;
 
+  // A submission admitted by submissions_ for the scope.
   class InFlight {
    public:
     explicit InFlight(ThreadPool& pool) : pool_(pool) {
-      const std::uint64_t gate = pool_.gate_.fetch_add(kOneSubmission, std::memory_order_seq_cst);
-      if ((gate & (kShutDown | kBroken)) == 0) return;
-      pool_.gate_.fetch_sub(kOneSubmission, std::memory_order_seq_cst);
-      if ((gate & kBroken) != 0) throw BrokenThreadPool(pool_.broken_);
-      throw RuntimeError("cannot schedule new futures after shutdown");
+      const std::uint64_t refused = pool_.submissions_.try_enter();
+      if ((refused & kBroken) != 0) throw BrokenThreadPool(pool_.broken_);
+      if (refused != 0) throw RuntimeError("cannot schedule new futures after shutdown");
     }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
-    ~InFlight() { pool_.gate_.fetch_sub(kOneSubmission, std::memory_order_seq_cst); }
+    ~InFlight() { pool_.submissions_.leave(); }
 
    private:
     ThreadPool& pool_;
   };
-
-  // Refuses new work, then waits for the submissions already admitted.
-  void close_gate(std::uint64_t reason) noexcept {
-    gate_.fetch_or(reason, std::memory_order_seq_cst);
-    for (int i = 0; gate_.load(std::memory_order_seq_cst) >= kOneSubmission; ++i) {
-      if (i < 100) weft::detail::cpu_relax(); else std::this_thread::yield();
-    }
-  }
 
   struct WorkerIdentity {
     ThreadPool* pool = nullptr;
@@ -243,10 +233,10 @@ class ThreadPool {
   void initializer_failed() {
     {
       std::lock_guard held(lifecycle_mutex_);
-      if ((gate_.load(std::memory_order_relaxed) & kBroken) != 0) return;
+      if ((submissions_.reasons() & kBroken) != 0) return;
       broken_ = "A thread initializer failed, the thread pool is not usable anymore";
     }
-    close_gate(kBroken);
+    submissions_.close(kBroken);
     std::lock_guard held(lifecycle_mutex_);
     const auto error = std::make_exception_ptr(BrokenThreadPool(broken_));
     drain([&](Work& work) { work.fail(error); });
@@ -267,10 +257,10 @@ class ThreadPool {
   TicketCounter pending_;
   std::atomic<std::size_t> started_{0};
   std::atomic<int> idle_{0};
-  std::atomic<std::uint64_t> gate_{0};
+  weft::detail::Gate submissions_;
   std::mutex lifecycle_mutex_;
   std::vector<std::unique_ptr<Thread>> workers_;
-  std::string broken_;  // set before the gate's kBroken bit
+  std::string broken_;  // set before submissions_ closes with kBroken
 };
 
 thread_local ThreadPool::WorkerIdentity ThreadPool::t_worker;

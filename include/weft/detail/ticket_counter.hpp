@@ -89,13 +89,9 @@ class TicketCounter {
   // Registered as a sleeper: wait for a wake token.
   Taken sleep(const Deadline& deadline) noexcept {
     for (;;) {
-      std::uint32_t word = wakeups_.load(std::memory_order_acquire);
-      if ((word & kTokens) != 0) {
-        if (wakeups_.compare_exchange_weak(word, word - 1, std::memory_order_acquire,
-                                           std::memory_order_relaxed))
-          return Taken::yes;
-        continue;
-      }
+      std::uint32_t word = 0;
+      if (take_token(word)) return Taken::yes;
+      if ((word & kTokens) != 0) continue;
       if ((word & kClosed) != 0) {
         if (unregister()) return Taken::closed;
         continue;  // a giver already counted us in: its token is on its way
@@ -116,17 +112,21 @@ class TicketCounter {
     return false;
   }
 
+  // Served, so no longer registered: only waits for the token.
   Taken take_assigned_token() noexcept {
     for (;;) {
-      std::uint32_t word = wakeups_.load(std::memory_order_acquire);
-      if ((word & kTokens) != 0) {
-        if (wakeups_.compare_exchange_weak(word, word - 1, std::memory_order_acquire,
-                                           std::memory_order_relaxed))
-          return Taken::yes;
-        continue;
-      }
-      futex_wait(wakeups_, word, std::nullopt);
+      std::uint32_t word = 0;
+      if (take_token(word)) return Taken::yes;
+      if ((word & kTokens) == 0) futex_wait(wakeups_, word, std::nullopt);
     }
+  }
+
+  // Tries once to take a wake token; `word` receives what was seen (a
+  // failed attempt with tokens left means a race: try again).
+  bool take_token(std::uint32_t& word) noexcept {
+    word = wakeups_.load(std::memory_order_acquire);
+    return (word & kTokens) != 0 &&
+           wakeups_.compare_exchange_strong(word, word - 1, std::memory_order_acquire, std::memory_order_relaxed);
   }
 
   alignas(64) std::atomic<std::int64_t> balance_;

@@ -31,13 +31,13 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/event_count.hpp"
+#include "weft/detail/gate.hpp"
 #include "weft/detail/futex.hpp"
 #include "weft/queue/detail/task_counter.hpp"
 #include "weft/queue/errors.hpp"
@@ -68,19 +68,19 @@ class RingCore {
   // Moves from `item` only if it was enqueued. Returns false when the queue
   // stayed full. Throws ShutDown.
   bool put(T& item, bool block, const Deadline& deadline) {
-    enter_put();
+    if (puts_.try_enter() != 0) throw ShutDown();
     tasks_.add();
     while (!try_push(item)) {
       // A blocked putter is not "in flight": shutdown must not wait for it.
-      leave_put();
+      puts_.leave();
       const bool room = block && wait_for_room(deadline);
-      if (!room || !try_enter_put()) {
+      if (!room || puts_.try_enter() != 0) {
         tasks_.retire_quietly(1);
         if (closed()) throw ShutDown();
         return false;
       }
     }
-    leave_put();
+    puts_.leave();
     not_empty_.notify_one();
     if (not_full_.has_waiters() && has_room()) not_full_.notify_one();
     return true;
@@ -108,8 +108,7 @@ class RingCore {
   bool join(const Deadline& deadline) { return tasks_.join(deadline); }
 
   void shutdown(bool immediate) {
-    gate_.fetch_or(immediate ? kImmediate : kClosed, std::memory_order_seq_cst);
-    await_puts_in_flight();
+    puts_.close(immediate ? kImmediate : kClosed);
     if (immediate) discard_all();
     not_empty_.notify_all();
     not_full_.notify_all();
@@ -126,11 +125,9 @@ class RingCore {
   std::size_t maxsize() const noexcept { return maxsize_; }
 
  private:
-  // gate_: the shutdown mode in the low bits, puts in flight above them.
-  static constexpr std::uint64_t kClosed = 1;
-  static constexpr std::uint64_t kImmediate = 2;
-  static constexpr std::uint64_t kModeBits = 3;
-  static constexpr std::uint64_t kOnePut = 4;
+  // Why puts_ closed: a shutdown, graceful or immediate.
+  static constexpr std::uint64_t kClosed = Gate::kReasonA;
+  static constexpr std::uint64_t kImmediate = Gate::kReasonB;
   static constexpr int kSpins = 200;
 
   // Sequence numbers are positions modulo 2^32: differences stay far
@@ -230,30 +227,11 @@ class RingCore {
     return event.wait(key, deadline) || !expired(deadline);
   }
 
-  bool closed() const noexcept { return (gate_.load(std::memory_order_seq_cst) & kModeBits) != 0; }
-
-  // Throws ShutDown if the queue is shut down; otherwise counts a put in
-  // flight, which shutdown() waits for.
-  void enter_put() {
-    if (!try_enter_put()) throw ShutDown();
-  }
-  bool try_enter_put() noexcept {
-    if ((gate_.fetch_add(kOnePut, std::memory_order_seq_cst) & kModeBits) == 0) return true;
-    leave_put();
-    return false;
-  }
-  void leave_put() noexcept { gate_.fetch_sub(kOnePut, std::memory_order_seq_cst); }
-
-  // Puts in flight are a few instructions from done, unless preempted.
-  void await_puts_in_flight() noexcept {
-    for (int i = 0; gate_.load(std::memory_order_seq_cst) >= kOnePut; ++i) {
-      if (i < kSpins) cpu_relax(); else std::this_thread::yield();
-    }
-  }
+  bool closed() const noexcept { return puts_.reasons() != 0; }
 
   // After shutdown: whatever a put that was in flight leaves, or ShutDown.
   std::optional<T> last_item() {
-    await_puts_in_flight();
+    puts_.await_empty();
     if (std::optional<T> item = try_pop()) return item;
     throw ShutDown();
   }
@@ -273,7 +251,7 @@ class RingCore {
   std::unique_ptr<Cell[]> cells_;
   alignas(64) std::atomic<std::size_t> enqueue_pos_{0};
   alignas(64) std::atomic<std::size_t> dequeue_pos_{0};
-  alignas(64) std::atomic<std::uint64_t> gate_{0};
+  alignas(64) Gate puts_;
   EventCount not_empty_;
   EventCount not_full_;
   TaskCounter tasks_;
