@@ -1,6 +1,8 @@
-// Helpers shared by the futures tests: a countdown to wait on, a recorder of callback exceptions, and the message of an exception.
+// Helpers shared by the futures tests: a countdown to wait on, a recorder of callback exceptions, and a
+// task that holds a worker until released.
 #pragma once
 
+#include <weft/detail/exception_text.hpp>
 #include <weft/futures.hpp>
 #include <weft/threading.hpp>
 
@@ -30,24 +32,13 @@ class Countdown {
   weft::Event open_;
 };
 
-// The what() of an exception, or "<not a std::exception>".
-inline std::string message_of(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "<not a std::exception>";
-  }
-}
-
 // Installs a handler of done-callback exceptions that records them, for the lifetime of the object.
 class CallbackExceptions {
  public:
   CallbackExceptions()
       : previous_(futures::set_callback_exception_handler([this](std::exception_ptr error) {
           std::lock_guard held(mutex_);
-          seen_.push_back(message_of(error));
+          seen_.push_back(detail::exception_text(error));
         })) {}
   CallbackExceptions(const CallbackExceptions&) = delete;
   CallbackExceptions& operator=(const CallbackExceptions&) = delete;
@@ -63,5 +54,14 @@ class CallbackExceptions {
   std::mutex mutex_;
   std::vector<std::string> seen_;
 };
+
+// A task that says it started, then holds its worker until `gate` is set (at most kPatience);
+// it returns whether the gate opened.
+inline auto hold_worker(weft::Event& started, weft::Event& gate) {
+  return [&started, &gate] {
+    started.set();
+    return gate.wait(kPatience);
+  };
+}
 
 }  // namespace weft::test

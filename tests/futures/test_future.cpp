@@ -160,7 +160,7 @@ TEST(Future, SetExceptionTwiceThrowsInvalidStateError) {
   f.set_exception(error<Oops>("first"));
   EXPECT_THROW(f.set_exception(error<Oops>("second")), futures::InvalidStateError);
   EXPECT_THROW(f.set_result(2), futures::InvalidStateError);
-  EXPECT_EQ(message_of(f.exception()), "first");
+  EXPECT_EQ(weft::detail::exception_text(f.exception()), "first");
 }
 
 TEST(Future, CompletingACancelledFutureThrowsInvalidStateError) {
@@ -179,7 +179,7 @@ TEST(Future, ResultRethrowsTheExceptionWithItsType) {
   EXPECT_TRUE(f.done());
   EXPECT_THROW(f.result(), Oops);
   EXPECT_THROW(f.result(), Oops) << "every call re-throws";
-  EXPECT_EQ(message_of(f.exception()), "bad");
+  EXPECT_EQ(weft::detail::exception_text(f.exception()), "bad");
 }
 
 TEST(Future, ExceptionsThatAreNotStdExceptionsKeepTheirType) {
@@ -236,7 +236,7 @@ TEST(Future, ExceptionWakesWhenAnotherThreadFails) {
   });
   completer.start();
   probe.arm();
-  EXPECT_EQ(message_of(f.exception(kPatience)), "late");
+  EXPECT_EQ(weft::detail::exception_text(f.exception(kPatience)), "late");
   completer.join();
 }
 
@@ -367,7 +367,7 @@ TEST(Future, CallbackRunsOnCancellation) {
 TEST(Future, CallbackRunsOnException) {
   Future<void> f;
   std::string seen;
-  f.add_done_callback([&](Future<void> done) { seen = message_of(done.exception()); });
+  f.add_done_callback([&](Future<void> done) { seen = weft::detail::exception_text(done.exception()); });
   f.set_exception(error<Oops>("e"));
   EXPECT_EQ(seen, "e");
 }
@@ -512,7 +512,7 @@ TEST(Future, ThenCarriesTheSourceExceptionThroughTheChain) {
   EXPECT_FALSE(called);
   EXPECT_THROW(next.result(0ms), Oops);
   EXPECT_THROW(last.result(0ms), Oops);
-  EXPECT_EQ(message_of(last.exception()), "source");
+  EXPECT_EQ(weft::detail::exception_text(last.exception()), "source");
 }
 
 TEST(Future, ThenCarriesTheContinuationsException) {

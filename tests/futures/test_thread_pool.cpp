@@ -69,7 +69,7 @@ TEST(ThreadPool, ExceptionsPropagateWithTheirType) {
   auto range = pool.submit([] { throw std::out_of_range("range"); });
   auto number = pool.submit([]() -> std::string { throw 42; });
   EXPECT_THROW(oops.result(kPatience), Oops);
-  EXPECT_EQ(message_of(oops.exception()), "in task");
+  EXPECT_EQ(weft::detail::exception_text(oops.exception()), "in task");
   EXPECT_THROW(range.result(kPatience), std::out_of_range);
   try {
     number.result(kPatience);
@@ -83,10 +83,7 @@ TEST(ThreadPool, ARunningTaskIsRunningAndCannotBeCancelled) {
   weft::Event started;
   weft::Event gate;
   ThreadPoolExecutor pool(1);
-  auto f = pool.submit([&] {
-    started.set();
-    return gate.wait(kPatience);
-  });
+  auto f = pool.submit(hold_worker(started, gate));
   ASSERT_TRUE(started.wait(kPatience));
   EXPECT_TRUE(f.running());
   EXPECT_FALSE(f.cancel());
@@ -100,10 +97,7 @@ TEST(ThreadPool, AQueuedTaskCanBeCancelledAndNeverRuns) {
   weft::Event gate;
   std::atomic<int> ran{0};
   ThreadPoolExecutor pool(1);
-  auto blocker = pool.submit([&] {
-    started.set();
-    gate.wait(kPatience);
-  });
+  auto blocker = pool.submit(hold_worker(started, gate));
   auto queued = pool.submit([&] { ++ran; });
   ASSERT_TRUE(started.wait(kPatience));
   EXPECT_FALSE(queued.running());
@@ -340,10 +334,7 @@ TEST(ThreadPool, ShutdownWaitsForRunningAndQueuedTasks) {
   SleepProbe shutting_down;
   std::atomic<int> ran{0};
   ThreadPoolExecutor pool(1);
-  auto blocker = pool.submit([&] {
-    started.set();
-    gate.wait(kPatience);
-  });
+  auto blocker = pool.submit(hold_worker(started, gate));
   std::vector<Future<void>> queued;
   for (int i = 0; i < 3; ++i) queued.push_back(pool.submit([&] { ++ran; }));
   ASSERT_TRUE(started.wait(kPatience));
@@ -364,10 +355,7 @@ TEST(ThreadPool, ShutdownWithoutWaitReturnsWhileTasksStillRun) {
   weft::Event started;
   weft::Event gate;
   ThreadPoolExecutor pool(1);
-  auto blocker = pool.submit([&] {
-    started.set();
-    return gate.wait(kPatience);
-  });
+  auto blocker = pool.submit(hold_worker(started, gate));
   auto queued = pool.submit([] { return 7; });
   ASSERT_TRUE(started.wait(kPatience));
   pool.shutdown(false);
@@ -383,10 +371,7 @@ TEST(ThreadPool, ShutdownCancelFuturesCancelsExactlyThePendingOnes) {
   weft::Event gate;
   std::atomic<int> ran{0};
   ThreadPoolExecutor pool(1);
-  auto blocker = pool.submit([&] {
-    started.set();
-    return gate.wait(kPatience);
-  });
+  auto blocker = pool.submit(hold_worker(started, gate));
   std::vector<Future<void>> pending;
   for (int i = 0; i < 5; ++i) pending.push_back(pool.submit([&] { ++ran; }));
   ASSERT_TRUE(started.wait(kPatience));

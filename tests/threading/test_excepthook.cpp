@@ -1,5 +1,6 @@
 // weft::excepthook: escaping exceptions reach the hook, hooks swap, the default hook prints.
 #include <gtest/gtest.h>
+#include <weft/detail/exception_text.hpp>
 #include <weft/threading.hpp>
 
 #include <atomic>
@@ -34,14 +35,8 @@ class ExceptHook : public ::testing::Test {
 
  private:
   void record(const weft::ExceptHookArgs& args) {
-    Seen s{args.exc_type, "", args.thread.name(), args.thread == weft::current_thread()};
-    try {
-      std::rethrow_exception(args.exc_value);
-    } catch (const std::exception& e) {
-      s.what = e.what();
-    } catch (...) {
-      s.what = "<not a std::exception>";
-    }
+    Seen s{args.exc_type, weft::detail::exception_text(args.exc_value), args.thread.name(),
+           args.thread == weft::current_thread()};
     std::lock_guard lock(mutex_);
     seen_.push_back(s);
   }
