@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -106,24 +107,7 @@ class QueueCore {
   std::size_t maxsize() const noexcept { return maxsize_; }
 
  private:
-  // Holds the mutex for a scope, with an early unlock() for the hot paths.
-  class Held {
-   public:
-    explicit Held(FutexMutex& mutex) noexcept : mutex_(mutex) { mutex_.lock(); }
-    Held(const Held&) = delete;
-    Held& operator=(const Held&) = delete;
-    ~Held() {
-      if (held_) mutex_.unlock();
-    }
-    void unlock() noexcept {
-      held_ = false;
-      mutex_.unlock();
-    }
-
-   private:
-    FutexMutex& mutex_;
-    bool held_ = true;
-  };
+  using Held = std::unique_lock<FutexMutex>;
 
   bool wait(WaitQueue& queue, const Deadline& deadline) {
     return queue.wait(deadline, [this] { mutex_.unlock(); }, [this] { mutex_.lock(); });
