@@ -1,0 +1,15 @@
+// weft — the command-line tool: serve every IO model, load them, and the
+// shootout that compares them. Each subcommand registers itself on the app;
+// a subcommand that fails throws CLI::RuntimeError(exit status), which
+// CLI11_PARSE turns into the process's exit status.
+#include <CLI/CLI.hpp>
+
+#include "weft/load/load_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"weft: Python's concurrency toolkit in C++ — IO models, load and shootout"};
+  app.require_subcommand(1);
+  weft::tool::add_load_command(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
