@@ -1,1 +1,370 @@
-// placeholder
+// src/io/loop.cpp — io::Loop: the phases of an iteration, timers, callbacks
+// and the choice of backend. The backends (epoll_backend.cpp,
+// uring_backend.cpp) carry out the operations.
+#include "weft/io/loop.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "backend.hpp"
+#include "timer_heap.hpp"
+#include "weft/errors.hpp"
+
+namespace weft::io {
+namespace detail {
+
+// A call_later/call_at timer: the loop keeps it alive while it is scheduled.
+struct CallbackTimer final : Timer {
+  CallbackTimer(Loop& loop, Loop::Callback callback)
+      : Timer(&never_called), loop(&loop), callback(std::move(callback)) {}
+  static void never_called(Timer&) noexcept {}
+
+  Loop* loop;
+  Loop::Callback callback;
+  std::shared_ptr<CallbackTimer> keep_alive;
+  bool cancelled = false;
+};
+
+// A watch the loop allocated for add_reader/add_writer; freed after its
+// final result.
+struct OwnedOperation final : Operation {
+  OwnedOperation(Loop& loop, Loop::Callback callback)
+      : Operation(&on_result), loop(&loop), callback(std::move(callback)) {}
+
+  static void on_result(Operation& op, int result, std::uint32_t flags) noexcept {
+    auto& self = static_cast<OwnedOperation&>(op);
+    if ((flags & kMore) == 0) {
+      self.unlink();
+      delete &self;
+      return;
+    }
+    if (result < 0 || self.loop->callback_exception_) return;
+    try {
+      self.callback();
+    } catch (...) {
+      self.loop->callback_exception_ = std::current_exception();
+    }
+  }
+
+  void link() noexcept {
+    next_owned = loop->owned_;
+    if (next_owned != nullptr) next_owned->previous_owned = this;
+    loop->owned_ = this;
+  }
+  void unlink() noexcept {
+    if (previous_owned != nullptr) previous_owned->next_owned = next_owned;
+    else loop->owned_ = next_owned;
+    if (next_owned != nullptr) next_owned->previous_owned = previous_owned;
+  }
+
+  Loop* loop;
+  Loop::Callback callback;
+  OwnedOperation* previous_owned = nullptr;
+  OwnedOperation* next_owned = nullptr;
+};
+
+}  // namespace detail
+
+std::string_view to_string(Backend backend) noexcept {
+  switch (backend) {
+    case Backend::automatic: return "automatic";
+    case Backend::epoll: return "epoll";
+    case Backend::io_uring: return "io_uring";
+  }
+  return "unknown";
+}
+
+// ---- TimerHandle ------------------------------------------------------------
+
+void TimerHandle::cancel() noexcept {
+  if (!timer_ || timer_->cancelled) return;
+  timer_->cancelled = true;
+  timer_->callback = {};
+  if (timer_->scheduled()) {
+    auto keep = std::move(timer_->keep_alive);
+    timer_->loop->cancel_timer(*timer_);
+  }
+}
+
+bool TimerHandle::cancelled() const noexcept { return timer_ && timer_->cancelled; }
+
+Timer::Clock::time_point TimerHandle::when() const noexcept {
+  return timer_ ? timer_->when() : Timer::Clock::time_point{};
+}
+
+// ---- construction -----------------------------------------------------------
+
+bool Loop::io_uring_available() noexcept { return detail::uring_usable(); }
+
+Loop::Loop(LoopOptions options)
+    : now_(Clock::now()), timers_(std::make_unique<detail::TimerHeap>()) {
+  if (options.backend != Backend::epoll) backend_ = detail::make_uring_backend(options.uring_entries);
+  kind_ = backend_ ? Backend::io_uring : Backend::epoll;
+  if (!backend_) backend_ = detail::make_epoll_backend();
+}
+
+Loop::~Loop() {
+  while (Timer* timer = timers_->pop()) {
+    if (timer->owned_) static_cast<detail::CallbackTimer*>(timer)->keep_alive.reset();
+  }
+  pools_.clear();
+  backend_.reset();
+  while (owned_ != nullptr) {
+    detail::OwnedOperation* op = owned_;
+    owned_ = op->next_owned;
+    delete op;
+  }
+}
+
+// ---- running ----------------------------------------------------------------
+
+bool Loop::alive() const noexcept {
+  return backend_->pending() > 0 || !timers_->empty() || !ready_.empty() || backend_->has_ready() ||
+         has_threadsafe_.load(std::memory_order_relaxed);
+}
+
+bool Loop::run(RunMode mode) {
+  bool more;
+  do more = iterate(mode != RunMode::nowait);
+  while (mode == RunMode::until_idle && more && !stop_.load(std::memory_order_relaxed));
+  stop_.store(false, std::memory_order_relaxed);
+  return more;
+}
+
+void Loop::run_forever() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    update_time();
+    run_timers();
+    run_pending();
+    poll(true);
+  }
+  stop_.store(false, std::memory_order_relaxed);
+}
+
+void Loop::stop() noexcept {
+  stop_.store(true, std::memory_order_seq_cst);
+  if (sleeping_.exchange(false, std::memory_order_seq_cst)) backend_->wake();
+}
+
+bool Loop::iterate(bool may_wait) {
+  update_time();
+  run_timers();
+  run_pending();
+  poll(may_wait && alive());
+  update_time();
+  run_timers();
+  return alive();
+}
+
+void Loop::run_timers() {
+  while (Timer* timer = timers_->top()) {
+    if (timer->when_ > now_) return;
+    timers_->pop();
+    if (!timer->owned_) {
+      timer->handler_(*timer);
+      continue;
+    }
+    auto* owned = static_cast<detail::CallbackTimer*>(timer);
+    auto keep = std::move(owned->keep_alive);
+    Callback callback = std::move(owned->callback);
+    owned->cancelled = true;  // ran: cancelling it now does nothing
+    callback();
+  }
+}
+
+void Loop::run_pending() {
+  running_.swap(ready_);
+  std::size_t next = 0;
+  try {
+    for (; next < running_.size(); ++next) running_[next]();
+  } catch (...) {
+    // Keep what did not run yet, ahead of what the callbacks queued.
+    ready_.insert(ready_.begin(), std::make_move_iterator(running_.begin() + static_cast<std::ptrdiff_t>(next) + 1),
+                  std::make_move_iterator(running_.end()));
+    running_.clear();
+    throw;
+  }
+  running_.clear();
+
+  if (has_threadsafe_.load(std::memory_order_acquire)) {
+    std::vector<Callback> batch;
+    {
+      std::lock_guard lock(threadsafe_mutex_);
+      batch.swap(threadsafe_);
+      has_threadsafe_.store(false, std::memory_order_relaxed);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      try {
+        batch[i]();
+      } catch (...) {
+        for (std::size_t j = i + 1; j < batch.size(); ++j) ready_.push_back(std::move(batch[j]));
+        throw;
+      }
+    }
+  }
+  backend_->deliver_ready();
+  rethrow_pending_exception();
+}
+
+void Loop::poll(bool may_wait) {
+  detail::Backend::Timeout timeout = std::chrono::nanoseconds::zero();
+  if (may_wait && ready_.empty() && !backend_->has_ready()) {
+    if (Timer* next = timers_->top()) {
+      const auto now = Clock::now();
+      timeout = next->when_ > now ? std::chrono::ceil<std::chrono::nanoseconds>(next->when_ - now)
+                                  : std::chrono::nanoseconds::zero();
+    } else {
+      timeout = std::nullopt;
+    }
+  }
+  if (timeout != std::chrono::nanoseconds::zero()) {
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (has_threadsafe_.load(std::memory_order_seq_cst) || stop_.load(std::memory_order_seq_cst))
+      timeout = std::chrono::nanoseconds::zero();
+  }
+  try {
+    backend_->poll(timeout);
+  } catch (...) {
+    sleeping_.store(false, std::memory_order_relaxed);
+    throw;
+  }
+  sleeping_.store(false, std::memory_order_relaxed);
+  rethrow_pending_exception();
+}
+
+void Loop::rethrow_pending_exception() {
+  if (callback_exception_) std::rethrow_exception(std::exchange(callback_exception_, nullptr));
+}
+
+// ---- callbacks and timers -----------------------------------------------------
+
+void Loop::call_soon(Callback callback) { ready_.push_back(std::move(callback)); }
+
+void Loop::call_soon_threadsafe(Callback callback) {
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    threadsafe_.push_back(std::move(callback));
+    has_threadsafe_.store(true, std::memory_order_seq_cst);
+  }
+  if (sleeping_.exchange(false, std::memory_order_seq_cst)) backend_->wake();
+}
+
+TimerHandle Loop::call_at(Clock::time_point when, Callback callback) {
+  auto timer = std::make_shared<detail::CallbackTimer>(*this, std::move(callback));
+  timer->owned_ = true;
+  timers_->push(*timer, when);
+  timer->keep_alive = timer;
+  return TimerHandle(std::move(timer));
+}
+
+void Loop::start_timer(Timer& timer, Clock::time_point when) noexcept { timers_->push(timer, when); }
+
+void Loop::cancel_timer(Timer& timer) noexcept { timers_->erase(timer); }
+
+// ---- operations ---------------------------------------------------------------
+
+void Loop::start(Operation& op) {
+  if (op.pending_) throw RuntimeError("io::Operation started while still pending");
+  if (op.fd_ < 0) throw ValueError("io::Operation on a negative file descriptor");
+  backend_->start(op);
+}
+
+void Loop::accept(Operation& op, int listen_fd) {
+  op.kind_ = OpKind::accept;
+  op.fd_ = listen_fd;
+  start(op);
+}
+
+void Loop::accept_multishot(Operation& op, int listen_fd) {
+  op.kind_ = OpKind::accept_multishot;
+  op.fd_ = listen_fd;
+  start(op);
+}
+
+void Loop::connect(Operation& op, int fd, const sockaddr* address, socklen_t length) {
+  op.kind_ = OpKind::connect;
+  op.fd_ = fd;
+  op.address_ = address;
+  op.address_length_ = length;
+  start(op);
+}
+
+void Loop::recv(Operation& op, int fd, std::span<std::byte> into) {
+  op.kind_ = OpKind::recv;
+  op.fd_ = fd;
+  op.buffer_ = into.data();
+  op.length_ = into.size();
+  start(op);
+}
+
+void Loop::recv_multishot(Operation& op, int fd, BufferPool& pool) {
+  op.kind_ = OpKind::recv_multishot;
+  op.fd_ = fd;
+  op.pool_ = pool.group();
+  start(op);
+}
+
+void Loop::send(Operation& op, int fd, std::span<const std::byte> bytes) {
+  op.kind_ = OpKind::send;
+  op.fd_ = fd;
+  op.buffer_ = const_cast<std::byte*>(bytes.data());
+  op.length_ = bytes.size();
+  start(op);
+}
+
+void Loop::watch(Operation& op, int fd, std::uint32_t events) {
+  op.kind_ = OpKind::watch;
+  op.fd_ = fd;
+  op.events_ = events;
+  start(op);
+}
+
+void Loop::cancel(Operation& op) noexcept { backend_->cancel(op); }
+
+void Loop::close(int fd) noexcept {
+  if (fd < 0) return;
+  if (auto it = readers_.find(fd); it != readers_.end()) readers_.erase(it);
+  if (auto it = writers_.find(fd); it != writers_.end()) writers_.erase(it);
+  backend_->forget(fd);
+  ::close(fd);
+}
+
+// ---- readiness callbacks --------------------------------------------------------
+
+void Loop::add_watch_callback(int fd, std::uint32_t events, Callback callback,
+                              std::unordered_map<int, detail::OwnedOperation*>& table) {
+  if (auto it = table.find(fd); it != table.end()) {
+    it->second->callback = std::move(callback);
+    return;
+  }
+  auto op = std::make_unique<detail::OwnedOperation>(*this, std::move(callback));
+  watch(*op, fd, events);
+  op->link();
+  table.emplace(fd, op.release());
+}
+
+bool Loop::remove_watch_callback(int fd, std::unordered_map<int, detail::OwnedOperation*>& table) noexcept {
+  auto it = table.find(fd);
+  if (it == table.end()) return false;
+  detail::OwnedOperation* op = it->second;
+  table.erase(it);
+  cancel(*op);  // freed by its final result
+  return true;
+}
+
+void Loop::add_reader(int fd, Callback callback) { add_watch_callback(fd, EPOLLIN, std::move(callback), readers_); }
+bool Loop::remove_reader(int fd) noexcept { return remove_watch_callback(fd, readers_); }
+void Loop::add_writer(int fd, Callback callback) { add_watch_callback(fd, EPOLLOUT, std::move(callback), writers_); }
+bool Loop::remove_writer(int fd) noexcept { return remove_watch_callback(fd, writers_); }
+
+BufferPool& Loop::create_buffer_pool(std::uint16_t count, std::uint32_t size) {
+  if (count == 0 || size == 0) throw ValueError("a buffer pool needs buffers of some size");
+  const auto group = static_cast<std::uint16_t>(pools_.size());
+  pools_.push_back(backend_->create_pool(group, count, size));
+  return *pools_.back();
+}
+
+}  // namespace weft::io

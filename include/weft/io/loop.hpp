@@ -1,0 +1,224 @@
+// weft/io/loop.hpp — io::Loop, the one event-loop core under weft's
+// greenlets, asyncio and IO-model servers.
+//
+// A Loop runs on one thread and does three kinds of work, in named phases
+// per iteration (libuv's uv_run is the model):
+//
+//   1. timers   — Timer handlers and call_later callbacks that are due;
+//   2. pending  — call_soon callbacks queued before the phase began (those
+//                 they queue wait for the next iteration, as in asyncio),
+//                 then callbacks that other threads passed in with
+//                 call_soon_threadsafe, then operations that finished
+//                 without waiting (a send that went straight out);
+//   3. poll     — waits for IO no longer than until the next timer (not at
+//                 all if callbacks are pending), and runs the handler of
+//                 every operation that completed.
+//
+// IO is completion-based (a proactor): start an Operation — accept, connect,
+// recv, send, their multishot forms, or a readiness watch — and its handler
+// runs with the result. Two backends carry it out behind this interface:
+//
+//   Backend::io_uring  submits the operations to the kernel (liburing),
+//                      batched, with multishot accept/receive and provided
+//                      buffers; one system call per iteration however many
+//                      connections are busy.
+//   Backend::epoll     waits for readiness (level-triggered epoll, interest
+//                      changed only when it must) and then performs the
+//                      system call itself, speculatively for sends.
+//
+// Backend::automatic picks io_uring when the kernel has it (and it is not
+// forbidden by io_uring_disabled, seccomp or WEFT_IO_URING=0), else epoll;
+// asking for io_uring where it is missing falls back to epoll too, and
+// backend() says which one runs.
+//
+// The epoll backend receives and sends with MSG_DONTWAIT, and switches the
+// fds it accepts on or connects to non-blocking mode; accepted fds are
+// non-blocking and close-on-exec on both backends. Close an fd the loop has
+// seen with Loop::close(fd), which first cancels its operations (an io_uring
+// operation holds the file open until it ends; epoll forgets a closed fd
+// silently), as asyncio unregisters a socket from its selector first.
+//
+// Thread-safety: a Loop belongs to the thread that runs it. Only
+// call_soon_threadsafe() and stop() may be called from other threads.
+// Exceptions: a callback that throws propagates out of run(); the loop is
+// left consistent and may be run again.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "weft/detail/unique_function.hpp"
+#include "weft/io/buffer_pool.hpp"
+#include "weft/io/operation.hpp"
+#include "weft/io/timer.hpp"
+
+namespace weft::io {
+
+namespace detail {
+class Backend;
+class TimerHeap;
+struct CallbackTimer;
+struct OwnedOperation;
+}  // namespace detail
+
+enum class Backend { automatic, epoll, io_uring };
+
+std::string_view to_string(Backend backend) noexcept;
+
+struct LoopOptions {
+  Backend backend = Backend::automatic;
+  // Submission queue entries of the io_uring backend (the completion queue
+  // gets four times as many).
+  unsigned uring_entries = 1024;
+};
+
+enum class RunMode {
+  until_idle,  // iterate while the loop has work (libuv's UV_RUN_DEFAULT)
+  once,        // one iteration, waiting for IO if nothing else is ready
+  nowait,      // one iteration that never waits
+};
+
+// A call_later/call_at callback that may still be cancelled. Copyable;
+// cancelling after the callback ran (or twice) does nothing.
+class TimerHandle {
+ public:
+  TimerHandle() = default;
+  void cancel() noexcept;
+  bool cancelled() const noexcept;
+  Timer::Clock::time_point when() const noexcept;
+
+ private:
+  friend class Loop;
+  explicit TimerHandle(std::shared_ptr<detail::CallbackTimer> timer) : timer_(std::move(timer)) {}
+  std::shared_ptr<detail::CallbackTimer> timer_;
+};
+
+class Loop {
+ public:
+  using Clock = Timer::Clock;
+  using Callback = weft::detail::UniqueFunction<void()>;
+
+  // Throws std::system_error if neither backend can be set up.
+  explicit Loop(LoopOptions options = {});
+  // Callback-owned operations and timers still pending are released; the
+  // handlers of caller-owned operations are not called.
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  Backend backend() const noexcept { return kind_; }
+  // Whether this kernel lets weft use io_uring (checked once per process).
+  static bool io_uring_available() noexcept;
+
+  // ---- running -----------------------------------------------------------
+  // Runs iterations as `mode` says; returns whether work remains (pending
+  // operations, timers, callbacks). Blocks in the poll phase. Throws what a
+  // callback throws.
+  bool run(RunMode mode = RunMode::until_idle);
+  // Iterates until stop(), even while there is no work (asyncio's
+  // run_forever). Blocks.
+  void run_forever();
+  // Makes run()/run_forever() return after the current iteration. Thread-
+  // safe; wakes the loop if it is waiting.
+  void stop() noexcept;
+  // Whether the loop has work: pending operations, timers or callbacks.
+  bool alive() const noexcept;
+
+  // The time at the start of the current iteration (cheap; what timers are
+  // measured against). update_time() refreshes it.
+  Clock::time_point now() const noexcept { return now_; }
+  void update_time() noexcept { now_ = Clock::now(); }
+
+  // ---- callbacks and timers ---------------------------------------------
+  // Runs `callback` in the next pending phase. Never blocks.
+  void call_soon(Callback callback);
+  // The same from any thread: wakes the loop. Thread-safe; never blocks for
+  // long (a short mutex).
+  void call_soon_threadsafe(Callback callback);
+  // Runs `callback` once `delay` has passed / at `when`. Never blocks.
+  template <class Rep, class Period>
+  TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback callback) {
+    return call_at(now_ + std::chrono::ceil<Clock::duration>(delay), std::move(callback));
+  }
+  TimerHandle call_at(Clock::time_point when, Callback callback);
+  // Arms a caller-owned timer (re-arms it if already scheduled).
+  void start_timer(Timer& timer, Clock::time_point when) noexcept;
+  // Disarms it; nothing happens if it is not scheduled.
+  void cancel_timer(Timer& timer) noexcept;
+
+  // ---- operations (caller-owned; see operation.hpp) ----------------------
+  // Each starts `op`, which must not be pending; its handler runs on this
+  // loop's thread. They never block and allocate nothing (io_uring may flush
+  // a full submission queue: one system call).
+  void accept(Operation& op, int listen_fd);
+  void accept_multishot(Operation& op, int listen_fd);
+  void connect(Operation& op, int fd, const sockaddr* address, socklen_t length);
+  void recv(Operation& op, int fd, std::span<std::byte> into);
+  void recv_multishot(Operation& op, int fd, BufferPool& pool);
+  void send(Operation& op, int fd, std::span<const std::byte> bytes);
+  // Reports readiness of fd for `events` (EPOLLIN, EPOLLOUT) with kMore each
+  // time it holds at the start of a poll phase, until cancelled.
+  void watch(Operation& op, int fd, std::uint32_t events);
+  // Ends a pending operation: its handler is called once more without kMore,
+  // with -ECANCELED unless it completed first. Never blocks. Nothing happens
+  // if `op` is not pending.
+  void cancel(Operation& op) noexcept;
+  // Cancels every pending operation on fd (and its reader/writer
+  // callbacks), then closes fd. Never blocks, never throws.
+  void close(int fd) noexcept;
+
+  // ---- readiness callbacks (asyncio's add_reader/add_writer) -------------
+  // `callback` runs in each poll phase while fd is readable (writable); one
+  // per fd and direction, a second call replaces it. remove_* return whether
+  // one was registered.
+  void add_reader(int fd, Callback callback);
+  bool remove_reader(int fd) noexcept;
+  void add_writer(int fd, Callback callback);
+  bool remove_writer(int fd) noexcept;
+
+  // A pool of `count` buffers of `size` bytes for recv_multishot, owned by
+  // the loop. Throws std::system_error if the kernel refuses it.
+  BufferPool& create_buffer_pool(std::uint16_t count, std::uint32_t size);
+
+ private:
+  friend class TimerHandle;
+  friend struct detail::OwnedOperation;
+
+  bool iterate(bool may_wait);
+  void run_timers();
+  void run_pending();
+  void poll(bool may_wait);
+  void start(Operation& op);
+  void rethrow_pending_exception();
+  void add_watch_callback(int fd, std::uint32_t events, Callback callback,
+                          std::unordered_map<int, detail::OwnedOperation*>& table);
+  bool remove_watch_callback(int fd, std::unordered_map<int, detail::OwnedOperation*>& table) noexcept;
+
+  std::unique_ptr<detail::Backend> backend_;
+  Backend kind_;
+  Clock::time_point now_;
+  std::unique_ptr<detail::TimerHeap> timers_;
+  std::vector<Callback> ready_;
+  std::vector<Callback> running_;  // the batch the pending phase runs (its storage is reused)
+  std::unordered_map<int, detail::OwnedOperation*> readers_;
+  std::unordered_map<int, detail::OwnedOperation*> writers_;
+  std::vector<std::unique_ptr<BufferPool>> pools_;
+  detail::OwnedOperation* owned_ = nullptr;  // callback operations, freed with the loop
+  std::exception_ptr callback_exception_;    // thrown by a callback run inside the poll phase
+
+  std::mutex threadsafe_mutex_;
+  std::vector<Callback> threadsafe_;
+  std::atomic<bool> has_threadsafe_{false};
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace weft::io

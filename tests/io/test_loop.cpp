@@ -1,0 +1,434 @@
+// io::Loop — one suite, run against each backend (epoll, io_uring).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/io_support.hpp"
+#include "weft/io.hpp"
+
+namespace weft::test {
+namespace {
+
+using io::Backend;
+using io::Loop;
+using io::Operation;
+
+class LoopTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::io_uring && !Loop::io_uring_available())
+      GTEST_SKIP() << "io_uring is not available here";
+    fds_before_ = open_fd_count();
+  }
+  void TearDown() override {
+    if (fds_before_ >= 0) {
+      loop_.reset();
+      EXPECT_EQ(open_fd_count(), fds_before_) << "file descriptors leaked";
+    }
+  }
+  Loop& loop() {
+    if (!loop_) loop_ = std::make_unique<Loop>(io::LoopOptions{GetParam()});
+    return *loop_;
+  }
+
+  std::unique_ptr<Loop> loop_;
+  int fds_before_ = -1;
+};
+
+// Runs the loop until `done` holds; fails the test if that takes too long.
+template <class Pred>
+void run_until(Loop& loop, Pred done) {
+  const auto deadline = Clock::now() + kPatience;
+  while (!done()) {
+    ASSERT_LT(Clock::now(), deadline) << "the loop did not get there in time";
+    auto bound = loop.call_later(std::chrono::milliseconds(100), [] {});  // bounds each wait
+    loop.run(io::RunMode::once);
+    bound.cancel();
+  }
+}
+
+TEST_P(LoopTest, RunsTheBackendAskedFor) {
+  EXPECT_EQ(loop().backend(), GetParam());
+  EXPECT_FALSE(loop().alive());
+  EXPECT_FALSE(loop().run());
+}
+
+TEST_P(LoopTest, CallSoonRunsInOrderAndDefersWhatCallbacksQueue) {
+  std::vector<int> order;
+  loop().call_soon([&] {
+    order.push_back(1);
+    loop().call_soon([&] { order.push_back(3); });
+  });
+  loop().call_soon([&] { order.push_back(2); });
+  loop().run(io::RunMode::nowait);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  loop().run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_P(LoopTest, TimersFireByDueTimeThenByArmingOrder) {
+  std::vector<int> order;
+  const auto base = loop().now() + std::chrono::milliseconds(20);
+  loop().call_at(base + std::chrono::milliseconds(10), [&] { order.push_back(3); });
+  loop().call_at(base, [&] { order.push_back(1); });
+  loop().call_at(base, [&] { order.push_back(2); });
+  auto cancelled = loop().call_at(base, [&] { order.push_back(99); });
+  cancelled.cancel();
+  EXPECT_TRUE(cancelled.cancelled());
+  Stopwatch watch;
+  loop().run();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_GE(watch.elapsed(), std::chrono::milliseconds(30) - kEarly);
+  EXPECT_LT(watch.elapsed(), std::chrono::milliseconds(30) + kSlack);
+}
+
+TEST_P(LoopTest, CallerOwnedTimerCanBeRearmedAndCancelled) {
+  struct Counting : io::Timer {
+    Counting() : Timer(&fire) {}
+    static void fire(Timer& timer) noexcept { ++static_cast<Counting&>(timer).fired; }
+    int fired = 0;
+  } timer;
+  loop().start_timer(timer, loop().now() + std::chrono::hours(1));
+  loop().start_timer(timer, loop().now());  // re-armed, not duplicated
+  loop().run();
+  EXPECT_EQ(timer.fired, 1);
+  loop().start_timer(timer, loop().now());
+  loop().cancel_timer(timer);
+  EXPECT_FALSE(timer.scheduled());
+  loop().run();
+  EXPECT_EQ(timer.fired, 1);
+}
+
+TEST_P(LoopTest, CallSoonThreadsafeWakesAWaitingLoop) {
+  std::atomic<bool> waiting{false};
+  loop().call_soon([&] { waiting.store(true); });
+  std::thread other([&] {
+    while (!waiting.load()) std::this_thread::yield();
+    loop_->call_soon_threadsafe([&] { loop_->stop(); });
+  });
+  Stopwatch watch;
+  loop().run_forever();  // waits with nothing to do until the other thread's callback
+  other.join();
+  EXPECT_LT(watch.elapsed(), kPatience);
+}
+
+TEST_P(LoopTest, StopFromAnotherThreadEndsRunForever) {
+  std::atomic<bool> running{false};
+  loop().call_soon([&] { running.store(true); });
+  std::thread other([&] {
+    while (!running.load()) std::this_thread::yield();
+    loop_->stop();
+  });
+  loop().run_forever();
+  other.join();
+}
+
+TEST_P(LoopTest, ACallbackExceptionLeavesTheLoopUsable) {
+  std::vector<int> order;
+  loop().call_soon([] { throw std::runtime_error("boom"); });
+  loop().call_soon([&] { order.push_back(2); });
+  EXPECT_THROW(loop().run(), std::runtime_error);
+  loop().run();
+  EXPECT_EQ(order, std::vector<int>{2});
+}
+
+TEST_P(LoopTest, ReaderIsLevelTriggeredUntilRemoved) {
+  SocketPair pair;
+  int calls = 0;
+  loop().add_reader(pair.a, [&] { ++calls; });
+  write_all(pair.b, "x");
+  run_until(loop(), [&] { return calls >= 3; });  // data left unread: reported again and again
+  EXPECT_TRUE(loop().remove_reader(pair.a));
+  EXPECT_FALSE(loop().remove_reader(pair.a));
+  const int seen = calls;
+  loop().run(io::RunMode::nowait);
+  loop().run(io::RunMode::nowait);
+  EXPECT_EQ(calls, seen);
+  EXPECT_FALSE(loop().alive());
+}
+
+TEST_P(LoopTest, WriterReportsWritableSocket) {
+  SocketPair pair;
+  bool called = false;
+  loop().add_writer(pair.a, [&] {
+    called = true;
+    loop().remove_writer(pair.a);
+  });
+  loop().run();
+  EXPECT_TRUE(called);
+}
+
+TEST_P(LoopTest, ACallbackThrowingInThePollPhasePropagates) {
+  SocketPair pair;
+  loop().add_reader(pair.a, [] { throw std::runtime_error("reader failed"); });
+  write_all(pair.b, "x");
+  EXPECT_THROW(run_until(loop(), [] { return false; }), std::runtime_error);
+  loop().remove_reader(pair.a);
+  loop().run();
+}
+
+struct Recorded : Operation {
+  Recorded() : Operation(&record) {}
+  static void record(Operation& op, int result, std::uint32_t flags) noexcept {
+    auto& self = static_cast<Recorded&>(op);
+    self.results.push_back(result);
+    self.flags.push_back(flags);
+    if (self.on_result) self.on_result(result, flags);
+  }
+  std::vector<int> results;
+  std::vector<std::uint32_t> flags;
+  std::function<void(int, std::uint32_t)> on_result;
+  bool finished() const { return !results.empty() && !pending(); }
+};
+
+TEST_P(LoopTest, RecvAndSendMoveBytes) {
+  SocketPair pair;
+  std::string out = "hello, loop";
+  std::vector<std::byte> in(64);
+  Recorded sent, received;
+  loop().recv(received, pair.b, in);
+  loop().send(sent, pair.a, std::as_bytes(std::span(out)));
+  loop().run();
+  ASSERT_EQ(sent.results, std::vector<int>{static_cast<int>(out.size())});
+  ASSERT_EQ(received.results, std::vector<int>{static_cast<int>(out.size())});
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(in.data()), out.size()), out);
+  EXPECT_FALSE(received.pending());
+}
+
+TEST_P(LoopTest, RecvSeesEndOfStream) {
+  SocketPair pair;
+  std::vector<std::byte> in(16);
+  Recorded received;
+  loop().recv(received, pair.b, in);
+  ::shutdown(pair.a, SHUT_WR);
+  loop().run();
+  EXPECT_EQ(received.results, std::vector<int>{0});
+}
+
+TEST_P(LoopTest, CancelEndsAPendingRecvWithCancelled) {
+  SocketPair pair;
+  std::vector<std::byte> in(16);
+  Recorded received;
+  loop().recv(received, pair.b, in);
+  loop().run(io::RunMode::nowait);
+  EXPECT_TRUE(received.pending());
+  loop().cancel(received);
+  loop().cancel(received);  // twice: nothing more
+  loop().run();
+  EXPECT_EQ(received.results, std::vector<int>{-ECANCELED});
+  EXPECT_FALSE(loop().alive());
+}
+
+TEST_P(LoopTest, CloseCancelsEveryOperationOnTheFd) {
+  SocketPair pair;
+  std::vector<std::byte> in(16);
+  Recorded received;
+  loop().recv(received, pair.b, in);
+  bool reader_called = false;
+  loop().add_reader(pair.b, [&] { reader_called = true; });
+  loop().run(io::RunMode::nowait);
+  loop().close(pair.release_b());
+  loop().run();
+  EXPECT_EQ(received.results, std::vector<int>{-ECANCELED});
+  EXPECT_FALSE(reader_called);
+  EXPECT_FALSE(loop().alive());
+}
+
+TEST_P(LoopTest, SendToAClosedPeerFailsWithoutSignal) {
+  SocketPair pair;
+  ::close(pair.release_b());
+  std::string out(1024, 'x');
+  Recorded sent;
+  loop().send(sent, pair.a, std::as_bytes(std::span(out)));
+  loop().run();
+  ASSERT_EQ(sent.results.size(), 1u);
+  EXPECT_EQ(sent.results[0], -EPIPE);
+}
+
+TEST_P(LoopTest, ConnectToAClosedPortIsRefused) {
+  Listener listener;
+  const sockaddr_in address = listener.address();
+  listener.close();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  Recorded connected;
+  loop().connect(connected, fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  loop().run();
+  EXPECT_EQ(connected.results, std::vector<int>{-ECONNREFUSED});
+  loop().close(fd);
+}
+
+TEST_P(LoopTest, MultishotAcceptTakesEveryConnection) {
+  Listener listener;
+  std::vector<int> accepted;
+  Recorded acceptor;
+  acceptor.on_result = [&](int fd, std::uint32_t flags) {
+    if (fd >= 0 && (flags & io::kMore)) accepted.push_back(fd);
+  };
+  loop().accept_multishot(acceptor, listener.fd);
+  std::vector<int> clients;
+  for (int i = 0; i < 20; ++i) clients.push_back(connect_to(listener.address()));
+  run_until(loop(), [&] { return accepted.size() == 20; });
+  for (int fd : accepted) {
+    EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0) << "accepted fds are non-blocking";
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "accepted fds are close-on-exec";
+    ::close(fd);
+  }
+  for (int fd : clients) ::close(fd);
+  loop().cancel(acceptor);
+  loop().run();
+  EXPECT_FALSE(acceptor.pending());
+  EXPECT_EQ(acceptor.results.back(), -ECANCELED);
+}
+
+TEST_P(LoopTest, MultishotRecvFillsPoolBuffersUntilTheyRunOut) {
+  SocketPair pair;
+  io::BufferPool& pool = loop().create_buffer_pool(2, 16);
+  Recorded received;
+  std::string data;
+  received.on_result = [&](int n, std::uint32_t flags) {
+    if (n > 0 && (flags & io::kBuffer))
+      data.append(reinterpret_cast<const char*>(pool.buffer(io::buffer_id(flags)).data()),
+                  static_cast<std::size_t>(n));
+    // Buffers are deliberately kept: the pool runs dry.
+  };
+  loop().recv_multishot(received, pair.b, pool);
+  for (int i = 0; i < 3 && received.pending(); ++i) {
+    write_all(pair.a, "0123456789abcdef");
+    run_until(loop(), [&] { return data.size() >= std::min<std::size_t>(32, 16u * (i + 1)) || !received.pending(); });
+  }
+  run_until(loop(), [&] { return !received.pending(); });
+  EXPECT_EQ(received.results.back(), -ENOBUFS);
+  EXPECT_EQ(data, "0123456789abcdef0123456789abcdef");
+}
+
+TEST_P(LoopTest, MultishotRecvReusesReleasedBuffersAndEndsAtEof) {
+  SocketPair pair;
+  io::BufferPool& pool = loop().create_buffer_pool(4, 8);
+  Recorded received;
+  std::string data;
+  received.on_result = [&](int n, std::uint32_t flags) {
+    if (n > 0 && (flags & io::kBuffer)) {
+      const auto id = io::buffer_id(flags);
+      data.append(reinterpret_cast<const char*>(pool.buffer(id).data()), static_cast<std::size_t>(n));
+      pool.release(id);
+    }
+  };
+  loop().recv_multishot(received, pair.b, pool);
+  std::string sent;
+  for (int i = 0; i < 50; ++i) {
+    const std::string chunk = "chunk" + std::to_string(i) + ";";
+    write_all(pair.a, chunk);
+    sent += chunk;
+    run_until(loop(), [&] { return data.size() == sent.size(); });
+  }
+  ::shutdown(pair.a, SHUT_WR);
+  run_until(loop(), [&] { return !received.pending(); });
+  EXPECT_EQ(received.results.back(), 0);
+  EXPECT_EQ(data, sent);
+}
+
+// An echo server and its clients on one loop, single-shot operations only:
+// random payloads larger than the socket buffers, so reads and writes are
+// partial; every byte must come back in order.
+TEST_P(LoopTest, EchoesEveryByteForManyClients) {
+  constexpr int kClients = 50;
+  Listener listener;
+  struct Session {
+    Session(Loop* l, int f) : loop(l), fd(f) {}
+    Loop* loop;
+    int fd;
+    std::vector<std::byte> buffer = std::vector<std::byte>(16 * 1024);
+    std::size_t pending_bytes = 0, sent_bytes = 0;
+    struct Op : Operation {
+      Op(Session* s, Handler h) : Operation(h), session(s) {}
+      Session* session;
+    };
+    Op reading{this, &on_read};
+    Op writing{this, &on_write};
+    bool closed = false;
+    static void on_read(Operation& op, int n, std::uint32_t) noexcept {
+      Session& s = *static_cast<Op&>(op).session;
+      if (n <= 0) {
+        s.loop->close(s.fd);
+        s.closed = true;
+        return;
+      }
+      s.pending_bytes = static_cast<std::size_t>(n);
+      s.sent_bytes = 0;
+      s.loop->send(s.writing, s.fd, std::span(s.buffer).first(s.pending_bytes));
+    }
+    static void on_write(Operation& op, int n, std::uint32_t) noexcept {
+      Session& s = *static_cast<Op&>(op).session;
+      if (n < 0) {
+        s.loop->close(s.fd);
+        s.closed = true;
+        return;
+      }
+      s.sent_bytes += static_cast<std::size_t>(n);
+      if (s.sent_bytes < s.pending_bytes)
+        s.loop->send(s.writing, s.fd, std::span(s.buffer).subspan(s.sent_bytes, s.pending_bytes - s.sent_bytes));
+      else
+        s.loop->recv(s.reading, s.fd, s.buffer);
+    }
+  };
+  std::vector<std::unique_ptr<Session>> sessions;
+  Recorded acceptor;
+  acceptor.on_result = [&](int fd, std::uint32_t) {
+    if (fd < 0) return;
+    sessions.push_back(std::make_unique<Session>(&loop(), fd));
+    Session& s = *sessions.back();
+    loop().recv(s.reading, fd, s.buffer);
+  };
+  loop().accept_multishot(acceptor, listener.fd);
+
+  std::mt19937 random(GetParam() == Backend::epoll ? 1 : 2);
+  std::vector<std::unique_ptr<EchoClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    std::string payload(std::uniform_int_distribution<std::size_t>(1, 300'000)(random), '\0');
+    for (char& c : payload) c = static_cast<char>(random());
+    clients.push_back(std::make_unique<EchoClient>(loop(), listener.address(), std::move(payload)));
+  }
+  run_until(loop(), [&] {
+    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->done(); });
+  });
+  for (auto& client : clients) {
+    EXPECT_EQ(client->error(), 0);
+    EXPECT_TRUE(client->echoed_everything());
+  }
+  clients.clear();
+  run_until(loop(), [&] {
+    return sessions.size() == kClients &&
+           std::all_of(sessions.begin(), sessions.end(), [](auto& s) { return s->closed; });
+  });
+  loop().cancel(acceptor);
+  loop().run();
+}
+
+TEST_P(LoopTest, ForbiddingIoUringFallsBackToEpoll) {
+  ::setenv("WEFT_IO_URING", "0", 1);
+  Loop fallback(io::LoopOptions{Backend::io_uring});
+  ::unsetenv("WEFT_IO_URING");
+  EXPECT_EQ(fallback.backend(), Backend::epoll);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
+                         [](const auto& info) { return std::string(io::to_string(info.param)); });
+
+}  // namespace
+}  // namespace weft::test
