@@ -334,7 +334,9 @@ class EpollBackend final : public BackendBase {
             break;
           }
           op->complete(static_cast<int>(n), kBuffer | kMore | (std::uint32_t{*id} << 16));
-          if (--budget == 0) return;
+          // A short read drained the socket: asking again would only say
+          // EAGAIN, and level-triggered epoll reports it when more arrives.
+          if (static_cast<std::size_t>(n) < buffer.size() || --budget == 0) return;
           break;
         }
         default:
