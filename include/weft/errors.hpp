@@ -25,6 +25,14 @@ class ValueError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// A lookup found no entry for what it was given: a selector asked about a
+// file that is not registered, or to register one that already is. Python's
+// KeyError, a LookupError, hence std::out_of_range.
+class KeyError : public std::out_of_range {
+ public:
+  using std::out_of_range::out_of_range;
+};
+
 // A blocking operation ran past its timeout where Python raises rather than
 // returns. Python's TimeoutError.
 class TimeoutError : public std::runtime_error {
