@@ -1,0 +1,76 @@
+// seed_net.hpp — what the socket seed twins share: Python's way of printing
+// what their servers and clients print (a bytes object as b'hello', a socket
+// as <socket.socket fd=5, ...>) and bytes.upper(). Header-only, no state.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include <weft/net.hpp>
+
+namespace seed {
+
+// repr(b): b'...' with Python's quoting and escapes (\t, \n, \r, \\, \xNN
+// for every byte outside printable ASCII). Never throws beyond bad_alloc.
+inline std::string py_bytes(std::string_view data) {
+  const bool single = data.find('\'') != std::string_view::npos;
+  const bool dbl = data.find('"') != std::string_view::npos;
+  const char quote = single && !dbl ? '"' : '\'';
+  std::string out = "b";
+  out += quote;
+  for (const char ch : data) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (ch == quote || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += ch;
+    }
+  }
+  out += quote;
+  return out;
+}
+
+// bytes.upper(): ASCII letters only, every other byte unchanged.
+inline std::string py_upper(std::string data) {
+  for (char& ch : data)
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  return data;
+}
+
+// An IP address as Python prints the tuple: ('127.0.0.1', 8080).
+inline std::string py_address(const weft::net::Address& address) {
+  return "('" + address.host() + "', " + std::to_string(address.port()) + ")";
+}
+
+// repr(sock) for an open socket, as Python 3 prints it:
+// <socket.socket fd=5, family=2, type=1, proto=0, laddr=(...), raddr=(...)>,
+// without laddr/raddr when the socket has none (unbound, not connected).
+inline std::string py_socket(const weft::net::Socket& sock) {
+  std::string out = "<socket.socket fd=" + std::to_string(sock.fileno()) +
+                    ", family=" + std::to_string(sock.family()) +
+                    ", type=" + std::to_string(sock.type()) +
+                    ", proto=" + std::to_string(sock.proto());
+  try {
+    out += ", laddr=" + py_address(sock.getsockname());
+  } catch (const weft::net::OSError&) {
+  }
+  try {
+    out += ", raddr=" + py_address(sock.getpeername());
+  } catch (const weft::net::OSError&) {
+  }
+  return out + ">";
+}
+
+}  // namespace seed
