@@ -78,8 +78,10 @@ class BackendBase : public Backend {
 };
 
 std::unique_ptr<Backend> make_epoll_backend();
-// Null if io_uring cannot be set up here.
-std::unique_ptr<Backend> make_uring_backend(unsigned entries);
+// Null if io_uring cannot be set up here. See LoopOptions for batch and
+// batch_wait.
+std::unique_ptr<Backend> make_uring_backend(unsigned entries, unsigned batch,
+                                            std::chrono::microseconds batch_wait);
 bool uring_usable() noexcept;
 
 }  // namespace weft::io::detail

@@ -101,7 +101,7 @@ bool Loop::io_uring_available() noexcept { return detail::uring_usable(); }
 
 Loop::Loop(LoopOptions options)
     : now_(Clock::now()), timers_(std::make_unique<detail::TimerHeap>()) {
-  if (options.backend != Backend::epoll) backend_ = detail::make_uring_backend(options.uring_entries);
+  if (options.backend != Backend::epoll) backend_ = detail::make_uring_backend(options.uring_entries, options.batch, options.batch_wait);
   kind_ = backend_ ? Backend::io_uring : Backend::epoll;
   if (!backend_) backend_ = detail::make_epoll_backend();
 }

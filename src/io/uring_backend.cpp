@@ -16,7 +16,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -135,7 +137,8 @@ bool uring_usable() noexcept {
 class UringBackend final : public BackendBase {
  public:
   // Throws std::system_error if the ring cannot be created.
-  explicit UringBackend(unsigned entries) {
+  UringBackend(unsigned entries, unsigned batch, std::chrono::microseconds batch_wait)
+      : batch_(std::max(batch, 1u)), batch_wait_us_(static_cast<unsigned>(batch_wait.count())) {
     io_uring_params params{};
     params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
                    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
@@ -149,7 +152,8 @@ class UringBackend final : public BackendBase {
     }
     if (rc < 0) throw_error(-rc, "io_uring_queue_init");
     disabled_ = (params.flags & IORING_SETUP_R_DISABLED) != 0;
-    io_uring_register_ring_fd(&ring_);
+    registered_ring_ = io_uring_register_ring_fd(&ring_) == 1;
+    if ((ring_.features & kFeatureMinTimeout) == 0) batch_wait_us_ = 0;
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
       const int error = errno;
@@ -224,13 +228,14 @@ class UringBackend final : public BackendBase {
     int rc;
     if (timeout && timeout->count() == 0) {
       rc = io_uring_submit_and_get_events(&ring_);
-    } else if (timeout) {
-      __kernel_timespec ts{};
-      ts.tv_sec = timeout->count() / 1'000'000'000;
-      ts.tv_nsec = timeout->count() % 1'000'000'000;
-      rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     } else {
-      rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, nullptr, nullptr);
+      __kernel_timespec ts{};
+      if (timeout) {
+        ts.tv_sec = timeout->count() / 1'000'000'000;
+        ts.tv_nsec = timeout->count() % 1'000'000'000;
+      }
+      if (batch_wait_us_ > 0 && batch_ > 1) rc = submit_and_wait_batch(timeout ? &ts : nullptr);
+      else rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout ? &ts : nullptr, nullptr);
     }
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
       throw_error(-rc, "io_uring_enter");
@@ -251,6 +256,28 @@ class UringBackend final : public BackendBase {
   };
 
   static void on_wake(Operation&, int, std::uint32_t) noexcept {}
+
+  // io_uring_enter with the kernel's minimum-wait batching, which liburing
+  // 2.3 cannot ask for: publish the prepared submissions (as liburing's
+  // flush does), then wait for batch_ completions for up to batch_wait_us_,
+  // and after that for any one, until `ts`. Returns what io_uring_enter did.
+  int submit_and_wait_batch(const __kernel_timespec* ts) noexcept {
+    io_uring_sq& sq = ring_.sq;
+    const unsigned tail = sq.sqe_tail;
+    if (sq.sqe_head != tail) {
+      sq.sqe_head = tail;
+      io_uring_smp_store_release(sq.ktail, tail);
+    }
+    const unsigned to_submit = tail - io_uring_smp_load_acquire(sq.khead);
+    io_uring_getevents_arg arg{};
+    arg.sigmask_sz = _NSIG / 8;
+    arg.pad = batch_wait_us_;  // min_wait_usec in kernels that know it
+    arg.ts = reinterpret_cast<std::uint64_t>(ts);
+    unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    if (registered_ring_) flags |= IORING_ENTER_REGISTERED_RING;
+    const long rc = ::syscall(__NR_io_uring_enter, ring_.enter_ring_fd, to_submit, batch_, flags, &arg, sizeof arg);
+    return rc < 0 ? -errno : static_cast<int>(rc);
+  }
 
   // A ring created disabled (single issuer) belongs to the thread enabling
   // it: the loop's thread, at its first poll.
@@ -340,7 +367,13 @@ class UringBackend final : public BackendBase {
     finish(*op, completion.result, buffer_flags);
   }
 
+  // IORING_FEAT_MIN_TIMEOUT, newer than liburing 2.3's header.
+  static constexpr unsigned kFeatureMinTimeout = 1u << 15;
+
   io_uring ring_{};
+  unsigned batch_;
+  unsigned batch_wait_us_;
+  bool registered_ring_ = false;
   bool disabled_ = false;
   int wake_fd_ = -1;
   std::uint64_t wake_count_ = 0;
@@ -348,10 +381,11 @@ class UringBackend final : public BackendBase {
   Operation* rearming_ = nullptr;  // the watch whose handler is running
 };
 
-std::unique_ptr<Backend> make_uring_backend(unsigned entries) {
+std::unique_ptr<Backend> make_uring_backend(unsigned entries, unsigned batch,
+                                            std::chrono::microseconds batch_wait) {
   if (!uring_usable()) return nullptr;
   try {
-    return std::make_unique<UringBackend>(entries);
+    return std::make_unique<UringBackend>(entries, batch, batch_wait);
   } catch (const std::system_error&) {
     return nullptr;
   }
