@@ -14,6 +14,8 @@ packages=(
   # benchmark peers
   libboost-dev libboost-fiber-dev libconcurrentqueue-dev libtbb-dev
   python3 python3-gevent redis-server
+  # the shootout: perf counts the servers' system calls; wrk drives --protocol http
+  linux-perf wrk
 )
 
 missing=()

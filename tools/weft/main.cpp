@@ -5,11 +5,15 @@
 #include <CLI/CLI.hpp>
 
 #include "weft/load/load_command.hpp"
+#include "weft/serve/serve_command.hpp"
+#include "weft/shootout/shootout_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"weft: Python's concurrency toolkit in C++ — IO models, load and shootout"};
   app.require_subcommand(1);
+  weft::tool::add_serve_command(app);
   weft::tool::add_load_command(app);
+  weft::tool::add_shootout_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -128,7 +128,7 @@ void add_load_command(CLI::App& app) {
   load->add_option("--warmup", args->warmup, "Seconds of uncounted traffic first")->capture_default_str()->check(CLI::NonNegativeNumber);
   args->cpu_option = load->add_option("--cpu", args->cpu, "Pin client thread i to core K+i")->check(CLI::NonNegativeNumber);
   args->pid_option = load->add_option("--server-pid", args->server_pid,
-                                      "Sample this process's CPU time over the measured window")
+                                      "Sample the CPU time of this process and its children over the measured window")
                          ->check(CLI::PositiveNumber);
   load->add_flag("--no-verify", args->no_verify, "Do not compare response bytes");
   load->add_flag("--json", args->json, "Print one JSON object instead of the summary");

@@ -56,7 +56,7 @@ struct LoadOptions {
   std::chrono::duration<double> duration{5.0};  // ... or after this long, whichever first
   std::chrono::duration<double> warmup{0.5};
   std::optional<int> cpu;  // pin client thread i to core cpu + i
-  std::optional<pid_t> server_pid;  // sample this process's CPU over the measured window
+  std::optional<pid_t> server_pid;  // sample this process tree's CPU over the measured window
   bool verify = true;               // compare every response byte with what was expected
   // Called on the calling thread roughly every 250 ms during warmup and
   // measurement. Must not throw.
@@ -78,7 +78,7 @@ struct LoadResult {
   int connections_lost = 0;      // how many died before the stop
   double client_cpu_seconds = 0.0;  // summed over client threads, measured window only
   bool client_saturated = false;    // client CPU > 90% of wall time × threads
-  std::optional<double> server_cpu_seconds;  // with server_pid: utime+stime over the window
+  std::optional<double> server_cpu_seconds;  // with server_pid: utime+stime of it and its descendants over the window
   std::optional<double> server_cpu_us_per_request;
   std::uint64_t errors = 0;  // connection failures, resets, early EOFs, wrong bytes
   std::vector<std::string> error_messages;  // distinct messages, "(×N)" when repeated

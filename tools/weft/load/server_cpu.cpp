@@ -3,6 +3,7 @@
 // spaces or parentheses, so fields are counted from after its last ')'.
 #include "weft/load/server_cpu.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -66,6 +67,33 @@ std::optional<ProcessCpu> read_process_cpu(pid_t pid) noexcept {
   if (ticks_per_second <= 0) return std::nullopt;
   const auto hz = static_cast<double>(ticks_per_second);
   return ProcessCpu{static_cast<double>(utime) / hz, static_cast<double>(stime) / hz};
+}
+
+std::optional<ProcessCpu> read_process_tree_cpu(pid_t pid) noexcept {
+  auto total = read_process_cpu(pid);
+  if (!total) return std::nullopt;
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* tasks = ::opendir(task_dir.c_str());
+  if (tasks == nullptr) return total;
+  while (const dirent* task = ::readdir(tasks)) {
+    if (task->d_name[0] == '.') continue;
+    const std::string children = read_small_file(task_dir + "/" + task->d_name + "/children");
+    std::string_view rest(children);
+    while (!rest.empty()) {
+      const auto end = std::min(rest.find(' '), rest.size());
+      pid_t child = 0;
+      const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + end, child);
+      if (ec == std::errc{} && child > 0) {
+        if (const auto below = read_process_tree_cpu(child)) {
+          total->user_seconds += below->user_seconds;
+          total->system_seconds += below->system_seconds;
+        }
+      }
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+    }
+  }
+  ::closedir(tasks);
+  return total;
 }
 
 }  // namespace weft::tool

@@ -22,4 +22,11 @@ struct ProcessCpu {
 // procfs read; never throws; thread-safe.
 std::optional<ProcessCpu> read_process_cpu(pid_t pid) noexcept;
 
+// The same summed over `pid` and every process descended from it (found
+// through /proc/PID/task/TID/children), for servers that fork a process
+// per connection or a pool of workers. A child that exits between two
+// samples takes its time with it, so sample while the tree is steady.
+// Returns nullopt if `pid` itself cannot be read; never throws.
+std::optional<ProcessCpu> read_process_tree_cpu(pid_t pid) noexcept;
+
 }  // namespace weft::tool

@@ -1,0 +1,91 @@
+// tools/weft/serve/blocking_servers.cpp — the blocking-IO models: a thread
+// or a process per connection, each running the same read-reply loop.
+#include <poll.h>
+#include <signal.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <array>
+#include <string>
+
+#include "weft/net.hpp"
+#include "weft/serve/models.hpp"
+#include "weft/serve/responder.hpp"
+#include "weft/threading.hpp"
+
+namespace weft::tool {
+namespace {
+
+// Reads and replies until the peer closes or fails.
+void serve_connection(net::Socket& connection, Protocol protocol) noexcept {
+  Responder responder(protocol);
+  std::array<char, 16 * 1024> buffer;
+  std::string reply;
+  try {
+    connection.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    for (;;) {
+      const std::size_t n = connection.recv_into(std::span(buffer));
+      if (n == 0) return;
+      reply.clear();
+      responder.respond({buffer.data(), n}, reply);
+      connection.sendall(reply);
+    }
+  } catch (const net::OSError&) {
+    // A reset or broken connection ends just this connection.
+  }
+}
+
+// Waits until the listener has a connection (true) or a stop was requested.
+bool wait_for_connection(const net::Socket& listener, const StopSignal& stop) {
+  for (;;) {
+    std::array<pollfd, 2> fds{{{listener.fileno(), POLLIN, 0}, {stop.fd(), POLLIN, 0}}};
+    if (::poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR
+    if (fds[1].revents != 0) return false;
+    if (fds[0].revents != 0) return true;
+  }
+}
+
+}  // namespace
+
+void serve_threads(const ServeOptions& options, net::Socket& listener, const StopSignal& stop) {
+  listener.setblocking(false);  // a connection the client withdrew must not block accept
+  while (wait_for_connection(listener, stop)) {
+    try {
+      auto [connection, address] = listener.accept();
+      connection.setblocking(true);
+      Thread worker({.daemon = true}, [c = std::move(connection), protocol = options.protocol]() mutable {
+        serve_connection(c, protocol);
+      });
+      worker.start();
+    } catch (const net::BlockingIOError&) {
+    } catch (const net::OSError&) {
+    }
+  }
+}
+
+void serve_processes(const ServeOptions& options, net::Socket& listener, const StopSignal& stop) {
+  ::signal(SIGCHLD, SIG_IGN);  // the kernel reaps the children
+  const pid_t server = ::getpid();
+  listener.setblocking(false);
+  while (wait_for_connection(listener, stop)) {
+    try {
+      auto [connection, address] = listener.accept();
+      const pid_t child = ::fork();
+      if (child == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != server) ::_exit(0);
+        listener.close();
+        connection.setblocking(true);
+        serve_connection(connection, options.protocol);
+        connection.close();
+        ::_exit(0);
+      }
+    } catch (const net::BlockingIOError&) {
+    } catch (const net::OSError&) {
+    }
+  }
+}
+
+}  // namespace weft::tool

@@ -1,0 +1,261 @@
+// tools/weft/serve/loop_server.cpp — the epoll and io_uring models: one
+// io::Loop per thread, the same code on either backend.
+//
+// Per connection: one multishot receive drawing from the loop's buffer
+// pool, and one send at a time. An echo is sent straight from the pool
+// buffer the bytes arrived in (no copy); bytes that arrive while a send is
+// in flight, and http responses, collect in the connection's output string
+// and go out in one send when it finishes. End of stream closes once the
+// output has drained; an error or reset closes at once.
+#include "weft/serve/loop_server.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <latch>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "weft/io.hpp"
+#include "weft/net.hpp"
+#include "weft/serve/responder.hpp"
+
+namespace weft::tool {
+namespace {
+
+constexpr std::uint16_t kPoolBuffers = 4096;
+constexpr std::uint32_t kBufferSize = 16 * 1024;
+
+class LoopServer;
+
+class Connection {
+ public:
+  Connection(LoopServer& server, int fd, Protocol protocol);
+  void start();
+  // Closes the socket; *this is freed once its operations have ended.
+  void close();
+
+ private:
+  struct Op : io::Operation {
+    Op(Connection* c, Handler h) : Operation(h), connection(c) {}
+    Connection* connection;
+  };
+  static Connection& of(io::Operation& op) { return *static_cast<Op&>(op).connection; }
+
+  static void on_received(io::Operation& op, int result, std::uint32_t flags) noexcept;
+  static void on_sent(io::Operation& op, int result, std::uint32_t flags) noexcept;
+
+  void received(std::span<const std::byte> bytes, std::uint16_t buffer);
+  void flush();
+  void maybe_free();
+
+  LoopServer& server_;
+  int fd_;
+  Responder responder_;
+  bool echo_;
+  std::string output_;      // waiting for the send in flight to finish
+  std::string sending_;     // the bytes of the send in flight (when not a pool buffer)
+  std::span<const std::byte> unsent_;
+  int held_buffer_ = -1;    // pool buffer the send in flight comes from
+  bool eof_ = false;
+  bool closed_ = false;
+  Op receiving_{this, &on_received};
+  Op sending_op_{this, &on_sent};
+};
+
+io::LoopOptions loop_options(const ServeOptions& options, io::Backend backend) {
+  io::LoopOptions loop;
+  loop.backend = backend;
+  loop.batch = options.batch;
+  loop.batch_wait = std::chrono::microseconds(options.batch_wait_us);
+  return loop;
+}
+
+class LoopServer {
+ public:
+  LoopServer(const ServeOptions& options, io::Backend backend, int listen_fd, int stop_fd)
+      : options_(options), loop_(loop_options(options, backend)), listen_fd_(listen_fd),
+        pool_(loop_.create_buffer_pool(kPoolBuffers, kBufferSize)) {
+    loop_.add_reader(stop_fd, [this] { stop(); });
+    stop_fd_ = stop_fd;
+  }
+
+  io::Backend backend() const { return loop_.backend(); }
+  io::Loop& loop() { return loop_; }
+  io::BufferPool& pool() { return pool_; }
+
+  // Serves until the stop fd becomes readable, then closes every
+  // connection and returns once their operations have ended.
+  void run() {
+    loop_.accept_multishot(accepting_, listen_fd_);
+    loop_.run_forever();
+    std::vector<Connection*> open;
+    for (auto& entry : connections_) open.push_back(entry.first);
+    for (Connection* connection : open) connection->close();
+    loop_.run();
+  }
+
+  void forget(Connection* connection) { connections_.erase(connection); }
+
+ private:
+  struct Acceptor : io::Operation {
+    explicit Acceptor(LoopServer* s) : Operation(&on_accepted), server(s) {}
+    LoopServer* server;
+  };
+
+  static void on_accepted(io::Operation& op, int fd, std::uint32_t flags) noexcept {
+    LoopServer& server = *static_cast<Acceptor&>(op).server;
+    if (fd >= 0) server.adopt(fd);
+    // A multishot accept ends on errors such as EMFILE: take up again,
+    // unless the server is stopping.
+    if ((flags & io::kMore) == 0 && !server.stopping_) server.loop_.accept_multishot(op, server.listen_fd_);
+  }
+
+  void adopt(int fd) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto connection = std::make_unique<Connection>(*this, fd, options_.protocol);
+    Connection* raw = connection.get();
+    connections_.emplace(raw, std::move(connection));
+    raw->start();
+  }
+
+  void stop() {
+    stopping_ = true;
+    loop_.remove_reader(stop_fd_);
+    loop_.cancel(accepting_);
+    loop_.stop();
+  }
+
+  const ServeOptions& options_;
+  io::Loop loop_;
+  int listen_fd_;
+  int stop_fd_ = -1;
+  io::BufferPool& pool_;
+  Acceptor accepting_{this};
+  bool stopping_ = false;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+};
+
+Connection::Connection(LoopServer& server, int fd, Protocol protocol)
+    : server_(server), fd_(fd), responder_(protocol), echo_(protocol == Protocol::echo) {}
+
+void Connection::start() { server_.loop().recv_multishot(receiving_, fd_, server_.pool()); }
+
+void Connection::on_received(io::Operation& op, int result, std::uint32_t flags) noexcept {
+  Connection& c = of(op);
+  if ((flags & io::kBuffer) != 0) {
+    const std::uint16_t id = io::buffer_id(flags);
+    c.received(c.server_.pool().buffer(id).first(static_cast<std::size_t>(result)), id);
+  }
+  if ((flags & io::kMore) != 0 || c.closed_) return c.maybe_free();
+  if (result > 0 || result == -ENOBUFS) {
+    // The multishot receive ended with data or on an empty pool: take up again.
+    c.server_.loop().recv_multishot(c.receiving_, c.fd_, c.server_.pool());
+    return;
+  }
+  if (result == 0) {
+    c.eof_ = true;
+    if (!c.sending_op_.pending()) c.close();
+    return c.maybe_free();
+  }
+  c.close();
+  c.maybe_free();
+}
+
+void Connection::received(std::span<const std::byte> bytes, std::uint16_t buffer) {
+  if (closed_) {
+    server_.pool().release(buffer);
+    return;
+  }
+  if (echo_ && !sending_op_.pending() && output_.empty()) {
+    held_buffer_ = buffer;
+    unsent_ = bytes;
+    server_.loop().send(sending_op_, fd_, unsent_);
+    return;
+  }
+  responder_.respond({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, output_);
+  server_.pool().release(buffer);
+  if (!sending_op_.pending()) flush();
+}
+
+void Connection::flush() {
+  if (output_.empty()) return;
+  sending_.swap(output_);
+  output_.clear();
+  unsent_ = std::as_bytes(std::span(sending_));
+  server_.loop().send(sending_op_, fd_, unsent_);
+}
+
+void Connection::on_sent(io::Operation& op, int result, std::uint32_t) noexcept {
+  Connection& c = of(op);
+  if (result < 0 || c.closed_) {
+    c.close();
+    return c.maybe_free();
+  }
+  c.unsent_ = c.unsent_.subspan(static_cast<std::size_t>(result));
+  if (!c.unsent_.empty()) {
+    c.server_.loop().send(c.sending_op_, c.fd_, c.unsent_);
+    return;
+  }
+  if (c.held_buffer_ >= 0) c.server_.pool().release(static_cast<std::uint16_t>(std::exchange(c.held_buffer_, -1)));
+  c.flush();
+  if (c.eof_ && !c.sending_op_.pending()) c.close();
+  c.maybe_free();
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  server_.loop().close(fd_);
+}
+
+void Connection::maybe_free() {
+  if (!closed_ || receiving_.pending() || sending_op_.pending()) return;
+  if (held_buffer_ >= 0) server_.pool().release(static_cast<std::uint16_t>(std::exchange(held_buffer_, -1)));
+  server_.forget(this);  // destroys *this
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  ::sched_setaffinity(0, sizeof set, &set);
+}
+
+}  // namespace
+
+io::Backend serve_loops(const ServeOptions& options, io::Backend backend, net::Socket& listener,
+                        int stop_fd, const std::function<void(io::Backend)>& on_ready) {
+  // Loop i > 0 gets a listener of its own on the same port (SO_REUSEPORT):
+  // the kernel spreads connections over the loops.
+  std::vector<net::Socket> extra;
+  const net::Address address = listener.getsockname();
+  for (int i = 1; i < options.loops; ++i) extra.push_back(net::create_server(address, 4096, true));
+
+  // Every loop is set up before the server says it is ready.
+  std::latch set_up(options.loops);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options.loops; ++i) {
+    threads.emplace_back([&, i] {
+      if (options.cpu) pin_to((*options.cpu + i) % static_cast<int>(std::thread::hardware_concurrency()));
+      LoopServer server(options, backend, extra[static_cast<std::size_t>(i - 1)].fileno(), stop_fd);
+      set_up.count_down();
+      server.run();
+    });
+  }
+  LoopServer first(options, backend, listener.fileno(), stop_fd);
+  set_up.arrive_and_wait();
+  if (on_ready) on_ready(first.backend());
+  first.run();
+  for (auto& thread : threads) thread.join();
+  return first.backend();
+}
+
+}  // namespace weft::tool

@@ -1,0 +1,33 @@
+// tools/weft/serve/models.hpp — the servers behind `weft serve --model`,
+// one function per model (the epoll and io_uring ones are in
+// loop_server.hpp). Each serves on a listening socket until the stop fd
+// (StopSignal) becomes readable.
+#pragma once
+
+#include <functional>
+
+#include "weft/net/socket.hpp"
+#include "weft/serve/serve_options.hpp"
+#include "weft/serve/stop_signal.hpp"
+
+namespace weft::tool {
+
+// Blocking sockets, a weft::Thread (daemon) per connection.
+void serve_threads(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
+// Blocking sockets, a forked process per connection; children die with the
+// server (PR_SET_PDEATHSIG) and are reaped by the kernel (SIGCHLD ignored).
+void serve_processes(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
+// options.workers processes forked up front, each an epoll loop accepting on
+// the shared listener; on_ready runs once every worker is set up. The parent
+// waits for the stop and reaps them.
+void serve_prefork(const ServeOptions& options, net::Socket& listener, const StopSignal& stop,
+                   const std::function<void()>& on_ready);
+// Seed 002's non-blocking model: accept and recv are tried in turn on every
+// socket, forever, whether or not anything is ready.
+void serve_nonblocking(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
+// IO multiplexing through weft::selectors, the shape of the seeds' selectors
+// server: key.data is the callback to run when the key's fd is ready.
+void serve_select(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
+void serve_poll(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
+
+}  // namespace weft::tool

@@ -1,0 +1,112 @@
+// tools/weft/serve/serve_command.cpp — `weft serve`: options, the listener,
+// and the dispatch to a model.
+#include "weft/serve/serve_command.hpp"
+
+#include <fmt/core.h>
+#include <sched.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "weft/net.hpp"
+#include "weft/serve/loop_server.hpp"
+#include "weft/serve/models.hpp"
+#include "weft/serve/stop_signal.hpp"
+
+namespace weft::tool {
+namespace {
+
+struct ServeArguments {
+  std::string model = "epoll";
+  std::string protocol = "echo";
+  ServeOptions options;
+};
+
+void announce(const net::Socket& listener, std::string_view details) {
+  std::printf("listening on %s%s\n", listener.getsockname().to_string().c_str(), std::string(details).c_str());
+  std::fflush(stdout);
+}
+
+void run_serve(ServeArguments& arguments) {
+  ServeOptions& options = arguments.options;
+  const auto model = parse_model(arguments.model);
+  const auto protocol = parse_protocol(arguments.protocol);
+  if (!model) throw CLI::ValidationError("--model", "unknown model: " + arguments.model);
+  if (!protocol) throw CLI::ValidationError("--protocol", "unknown protocol: " + arguments.protocol);
+  options.model = *model;
+  options.protocol = *protocol;
+  const bool multi_loop = (options.model == Model::epoll || options.model == Model::io_uring) && options.loops > 1;
+  if (options.loops > 1 && !multi_loop) throw CLI::ValidationError("--loops", "only the epoll and io_uring models run several loops");
+  if (options.cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(*options.cpu, &set);
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) throw CLI::ValidationError("--cpu", "no such core");
+  }
+
+  StopSignal stop;
+  net::Socket listener;
+  try {
+    listener = net::create_server(net::Address::ipv4(options.host, options.port), 4096, multi_loop);
+  } catch (const net::OSError& error) {
+    fmt::print(stderr, "weft serve: {}\n", error.what());
+    throw CLI::RuntimeError(1);
+  }
+
+  switch (options.model) {
+    case Model::epoll:
+    case Model::io_uring: {
+      const auto wanted = options.model == Model::epoll ? io::Backend::epoll : io::Backend::io_uring;
+      serve_loops(options, wanted, listener, stop.fd(), [&](io::Backend backend) {
+        std::string details = fmt::format(" (model {}, backend {}, {} loop{})", model_name(options.model),
+                                          io::to_string(backend), options.loops, options.loops > 1 ? "s" : "");
+        if (backend != wanted) details += " — io_uring is not available here, fell back to epoll";
+        announce(listener, details);
+      });
+      return;
+    }
+    case Model::prefork:
+      serve_prefork(options, listener, stop, [&] {
+        announce(listener, fmt::format(" (model prefork, {} workers)", options.workers));
+      });
+      return;
+    default:
+      break;
+  }
+  announce(listener, fmt::format(" (model {})", model_name(options.model)));
+  switch (options.model) {
+    case Model::threads: serve_threads(options, listener, stop); break;
+    case Model::processes: serve_processes(options, listener, stop); break;
+    case Model::nonblocking: serve_nonblocking(options, listener, stop); break;
+    case Model::select: serve_select(options, listener, stop); break;
+    case Model::poll: serve_poll(options, listener, stop); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto arguments = std::make_shared<ServeArguments>();
+  std::string models;
+  for (const ModelInfo& info : kModels) models += fmt::format("\n  {:<12} {}", info.name, info.description);
+  CLI::App* serve = app.add_subcommand("serve", "serve one IO model as an echo or http server on loopback");
+  serve->add_option("-m,--model", arguments->model, "the IO model:" + models)->capture_default_str();
+  serve->add_option("-p,--port", arguments->options.port, "port (0: any free port, announced)")->capture_default_str();
+  serve->add_option("--host", arguments->options.host, "address to listen on")->capture_default_str();
+  serve->add_option("--protocol", arguments->protocol, "echo or http")->capture_default_str();
+  serve->add_option("--loops", arguments->options.loops, "epoll/io_uring: event loops, one thread each")
+      ->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--workers", arguments->options.workers, "prefork: worker processes")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
+  serve->add_option("--cpu", arguments->options.cpu, "pin the server to this core");
+  serve->add_option("--batch", arguments->options.batch,
+                    "io_uring: completions to wait for per wake-up (with --batch-wait)")->capture_default_str();
+  serve->add_option("--batch-wait", arguments->options.batch_wait_us,
+                    "io_uring: microseconds to wait for a --batch of completions (kernel 6.12+)")->capture_default_str();
+  serve->callback([arguments] { run_serve(*arguments); });
+}
+
+}  // namespace weft::tool

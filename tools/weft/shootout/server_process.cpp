@@ -1,0 +1,102 @@
+// tools/weft/shootout/server_process.cpp — fork/exec of a server under
+// test and the reading of its listening line.
+#include "weft/shootout/server_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+
+namespace weft::tool {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional<int> cpu,
+                             std::chrono::milliseconds ready_within) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    if (cpu) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(*cpu, &set);
+      ::sched_setaffinity(0, sizeof set, &set);
+    }
+    ::execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  stdout_fd_ = pipe_fds[0];
+
+  std::string output;
+  const auto deadline = Clock::now() + ready_within;
+  for (;;) {
+    const auto newline = output.find('\n');
+    if (newline != std::string::npos) {
+      const std::string line = output.substr(0, newline);
+      const auto colon = line.rfind(':', line.find(' ', sizeof("listening on")));
+      if (line.rfind("listening on ", 0) == 0 && colon != std::string::npos) {
+        const char* digits = line.c_str() + colon + 1;
+        const auto [end, ec] = std::from_chars(digits, line.c_str() + line.size(), port_);
+        if (ec == std::errc{} && port_ != 0) {
+          details_ = std::string(end);
+          return;
+        }
+      }
+      output.erase(0, newline + 1);  // some other line: keep reading
+      continue;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd readable{stdout_fd_, POLLIN, 0};
+    if (left <= 0 || ::poll(&readable, 1, static_cast<int>(left)) == 0) break;
+    char buffer[512];
+    const ssize_t n = ::read(stdout_fd_, buffer, sizeof buffer);
+    if (n <= 0) break;
+    output.append(buffer, static_cast<std::size_t>(n));
+  }
+  stop(std::chrono::milliseconds(500));
+  throw std::runtime_error("server " + argv.front() + " did not announce a port; its output: " + output);
+}
+
+ServerProcess::~ServerProcess() { stop(); }
+
+void ServerProcess::stop(std::chrono::milliseconds grace) noexcept {
+  if (pid_ > 0) {
+    // A pidfd becomes readable when the process exits.
+    const int exited = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    ::kill(pid_, SIGTERM);
+    pollfd gone{exited, POLLIN, 0};
+    if (exited < 0 || ::poll(&gone, 1, static_cast<int>(grace.count())) <= 0) ::kill(pid_, SIGKILL);
+    if (exited >= 0) ::close(exited);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  if (stdout_fd_ >= 0) ::close(std::exchange(stdout_fd_, -1));
+}
+
+}  // namespace weft::tool

@@ -1,0 +1,176 @@
+// tools/weft/shootout/shootout_command.cpp — `weft shootout`: runs every
+// contender at each connection count and reports.
+#include "weft/shootout/shootout_command.hpp"
+
+#include <fmt/core.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "weft/load/load_generator.hpp"
+#include "weft/shootout/contenders.hpp"
+#include "weft/shootout/server_process.hpp"
+#include "weft/shootout/shootout_result.hpp"
+#include "weft/shootout/syscall_counter.hpp"
+
+namespace weft::tool {
+namespace {
+
+constexpr int kServerCore = 0;
+constexpr int kClientCore = 1;
+
+struct ShootoutArguments {
+  bool quick = false;
+  std::vector<int> connections;
+  double duration = 3.0;
+  double warmup = 0.5;
+  std::size_t size = 64;
+  std::string protocol = "echo";
+  std::vector<std::string> only;
+  std::string out = "weft-shootout";
+};
+
+std::string machine_line() {
+  utsname name{};
+  ::uname(&name);
+  return fmt::format("Machine: {} cores, Linux {}", std::thread::hardware_concurrency(), name.release);
+}
+
+bool selected(const Contender& contender, const std::vector<std::string>& only) {
+  if (only.empty()) return true;
+  for (const std::string& pattern : only)
+    if (contender.name.find(pattern) != std::string::npos) return true;
+  return false;
+}
+
+ShootoutRow measure(const Contender& contender, int connections, const ShootoutArguments& arguments,
+                    Protocol protocol) {
+  ShootoutRow row;
+  row.server = contender.name;
+  row.kind = contender.kind;
+  row.pinned = contender.pinned;
+  row.connections = connections;
+  try {
+    ServerProcess server(contender.argv, contender.pinned ? std::optional(kServerCore) : std::nullopt,
+                         std::chrono::seconds(15));
+    LoadOptions load;
+    load.port = server.port();
+    load.protocol = protocol;
+    load.connections = connections;
+    load.message_size = arguments.size;
+    load.duration = std::chrono::duration<double>(arguments.duration);
+    load.warmup = std::chrono::duration<double>(arguments.warmup);
+    load.cpu = kClientCore;
+    load.server_pid = server.pid();
+    std::unique_ptr<SyscallCounter> syscalls;
+    load.on_progress = [&](const Progress& progress) {
+      if (progress.phase == Progress::Phase::measure && !syscalls && contender.single_process)
+        syscalls = std::make_unique<SyscallCounter>(server.pid());
+    };
+    const LoadResult result = run_load(load);
+    const auto counted = syscalls ? syscalls->stop() : std::nullopt;
+    server.stop();
+
+    row.ok = result.requests > 0;
+    row.requests_per_second = result.requests_per_second;
+    row.p50_us = result.p50_us;
+    row.p99_us = result.p99_us;
+    row.server_cpu_us_per_request = result.server_cpu_us_per_request;
+    if (result.server_cpu_seconds && result.seconds > 0)
+      row.server_cpu_percent = *result.server_cpu_seconds / result.seconds * 100.0;
+    if (counted && result.requests_per_second > 0)
+      row.syscalls_per_request = static_cast<double>(counted->calls) / (result.requests_per_second * counted->seconds);
+    std::vector<std::string> notes;
+    if (result.errors > 0) notes.push_back(fmt::format("{} errors", result.errors));
+    if (result.connections < connections) notes.push_back(fmt::format("{} of {} connected", result.connections, connections));
+    if (result.client_saturated) notes.push_back("client saturated");
+    if (!contender.pinned) notes.push_back("server on all cores");
+    for (std::size_t i = 0; i < notes.size(); ++i) row.notes += (i ? "; " : "") + notes[i];
+    if (!row.ok && row.notes.empty()) row.notes = "no request completed";
+  } catch (const std::exception& error) {
+    row.ok = false;
+    row.notes = error.what();
+  }
+  return row;
+}
+
+void run_shootout(ShootoutArguments& arguments) {
+  if (arguments.quick) {
+    if (arguments.connections.empty()) arguments.connections = {100};
+    arguments.duration = std::min(arguments.duration, 1.0);
+    arguments.warmup = std::min(arguments.warmup, 0.25);
+  }
+  if (arguments.connections.empty()) arguments.connections = {100, 1000};
+  const auto protocol = parse_protocol(arguments.protocol);
+  if (!protocol) throw CLI::ValidationError("--protocol", "echo or http");
+  if (std::thread::hardware_concurrency() < 2)
+    fmt::print(stderr, "weft shootout: one core only: server and client share it\n");
+
+  ShootoutReport report;
+  report.machine = machine_line();
+  report.settings = fmt::format("Load: {} protocol, {} B messages, one request in flight per connection, {:.1f} s "
+                                "measured after {:.2f} s of warmup, one client thread.",
+                                arguments.protocol, arguments.size, arguments.duration, arguments.warmup);
+  const ContenderSources sources = find_contender_sources();
+  std::vector<Contender> contenders;
+  for (Contender& contender : all_contenders(sources, *protocol, report.skipped))
+    if (selected(contender, arguments.only)) contenders.push_back(std::move(contender));
+  if (!SyscallCounter::available())
+    report.skipped.push_back("syscalls per request: perf cannot count here (apt-get install linux-perf)");
+
+  const std::size_t total = contenders.size() * arguments.connections.size();
+  std::size_t done = 0;
+  for (int connections : arguments.connections) {
+    for (const Contender& contender : contenders) {
+      ++done;
+      fmt::print(stderr, "[{:>2}/{}] {:<30} {:>5} conns ... ", done, total, contender.name, connections);
+      std::fflush(stderr);
+      ShootoutRow row = measure(contender, connections, arguments, *protocol);
+      if (row.ok)
+        fmt::print(stderr, "{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.requests_per_second,
+                   row.server_cpu_us_per_request.value_or(0.0), row.notes.empty() ? "" : "  (" + row.notes + ")");
+      else
+        fmt::print(stderr, "failed: {}\n", row.notes);
+      report.rows.push_back(std::move(row));
+    }
+  }
+
+  fmt::print("\n{}\n{}\n\n{}", report.machine, report.settings, render_text_table(report));
+  const auto targets = target_lines(report);
+  if (!targets.empty()) fmt::print("\nTargets (weft/peer, server CPU per request):\n");
+  for (const std::string& line : targets) fmt::print("  {}\n", line);
+  for (const std::string& line : report.skipped) fmt::print("  not run: {}\n", line);
+
+  std::filesystem::create_directories(arguments.out);
+  const auto markdown = std::filesystem::path(arguments.out) / "shootout.md";
+  const auto chart = std::filesystem::path(arguments.out) / "shootout.svg";
+  std::ofstream(markdown) << render_markdown(report);
+  std::ofstream(chart) << render_svg(report);
+  fmt::print("\nwrote {} and {}\n", markdown.string(), chart.string());
+
+  const bool any = std::any_of(report.rows.begin(), report.rows.end(), [](const ShootoutRow& r) { return r.ok; });
+  if (!any) throw CLI::RuntimeError(1);
+}
+
+}  // namespace
+
+void add_shootout_command(CLI::App& app) {
+  auto arguments = std::make_shared<ShootoutArguments>();
+  CLI::App* shootout = app.add_subcommand("shootout", "every IO model and its peers under the same load, one table");
+  shootout->add_flag("--quick", arguments->quick, "100 connections, 1 s per server: under a minute");
+  shootout->add_option("-c,--connections", arguments->connections, "connection counts to run (default 100 1000)");
+  shootout->add_option("--duration", arguments->duration, "seconds measured per server")->capture_default_str();
+  shootout->add_option("--warmup", arguments->warmup, "seconds of traffic before measuring")->capture_default_str();
+  shootout->add_option("--size", arguments->size, "echo message size in bytes")->capture_default_str();
+  shootout->add_option("--protocol", arguments->protocol, "echo or http")->capture_default_str();
+  shootout->add_option("--only", arguments->only, "run only servers whose name contains one of these");
+  shootout->add_option("--out", arguments->out, "directory for shootout.md and shootout.svg")->capture_default_str();
+  shootout->callback([arguments] { run_shootout(*arguments); });
+}
+
+}  // namespace weft::tool
