@@ -60,8 +60,11 @@ void run_serve(ServeArguments& arguments) {
     case Model::io_uring: {
       const auto wanted = options.model == Model::epoll ? io::Backend::epoll : io::Backend::io_uring;
       serve_loops(options, wanted, listener, stop.fd(), [&](io::Backend backend) {
-        std::string details = fmt::format(" (model {}, backend {}, {} loop{})", model_name(options.model),
+        std::string details = fmt::format(" (model {}, backend {}, {} loop{}", model_name(options.model),
                                           io::to_string(backend), options.loops, options.loops > 1 ? "s" : "");
+        if (backend == io::Backend::io_uring && options.batch > 1)
+          details += fmt::format(", batches of {} within {} µs", options.batch, options.batch_wait_us);
+        details += ")";
         if (backend != wanted) details += " — io_uring is not available here, fell back to epoll";
         announce(listener, details);
       });

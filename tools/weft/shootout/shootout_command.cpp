@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -27,7 +28,8 @@ constexpr int kClientCore = 1;
 struct ShootoutArguments {
   bool quick = false;
   std::vector<int> connections;
-  double duration = 3.0;
+  double duration = 2.0;
+  int repeat = 3;
   double warmup = 0.5;
   std::size_t size = 64;
   std::string protocol = "echo";
@@ -99,9 +101,50 @@ ShootoutRow measure(const Contender& contender, int connections, const ShootoutA
   return row;
 }
 
+std::optional<double> median(std::vector<double> values) {
+  if (values.empty()) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+// One row from several runs of the same server: each number is the median
+// over the runs that measured it; notes of failed runs are kept.
+ShootoutRow median_row(const std::vector<ShootoutRow>& samples) {
+  ShootoutRow row = samples.front();
+  std::vector<double> rps, p50, p99, cpu, percent, syscalls;
+  std::vector<std::string> notes;
+  for (const ShootoutRow& sample : samples) {
+    for (std::size_t at = 0; at < sample.notes.size();) {
+      const std::size_t end = std::min(sample.notes.find("; ", at), sample.notes.size());
+      const std::string note = sample.notes.substr(at, end - at);
+      if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+      at = end + 2;
+    }
+    if (!sample.ok) continue;
+    rps.push_back(sample.requests_per_second);
+    p50.push_back(sample.p50_us);
+    p99.push_back(sample.p99_us);
+    if (sample.server_cpu_us_per_request) cpu.push_back(*sample.server_cpu_us_per_request);
+    if (sample.server_cpu_percent) percent.push_back(*sample.server_cpu_percent);
+    if (sample.syscalls_per_request) syscalls.push_back(*sample.syscalls_per_request);
+  }
+  row.ok = !rps.empty();
+  row.requests_per_second = median(rps).value_or(0.0);
+  row.p50_us = median(p50).value_or(0.0);
+  row.p99_us = median(p99).value_or(0.0);
+  row.server_cpu_us_per_request = median(cpu);
+  row.server_cpu_percent = median(percent);
+  row.syscalls_per_request = median(syscalls);
+  row.notes.clear();
+  for (std::size_t i = 0; i < notes.size(); ++i) row.notes += (i ? "; " : "") + notes[i];
+  return row;
+}
+
 void run_shootout(ShootoutArguments& arguments) {
   if (arguments.quick) {
     if (arguments.connections.empty()) arguments.connections = {100};
+    arguments.repeat = 1;
     arguments.duration = std::min(arguments.duration, 1.0);
     arguments.warmup = std::min(arguments.warmup, 0.25);
   }
@@ -123,22 +166,31 @@ void run_shootout(ShootoutArguments& arguments) {
   if (!SyscallCounter::available())
     report.skipped.push_back("syscalls per request: perf cannot count here (apt-get install linux-perf)");
 
-  const std::size_t total = contenders.size() * arguments.connections.size();
+  // Runs are interleaved — every server once, then every server again — so
+  // that a disturbance of the machine spreads over all of them; each row is
+  // the median of its runs.
+  const std::size_t total = contenders.size() * arguments.connections.size() * static_cast<std::size_t>(arguments.repeat);
   std::size_t done = 0;
   for (int connections : arguments.connections) {
-    for (const Contender& contender : contenders) {
-      ++done;
-      fmt::print(stderr, "[{:>2}/{}] {:<30} {:>5} conns ... ", done, total, contender.name, connections);
-      std::fflush(stderr);
-      ShootoutRow row = measure(contender, connections, arguments, *protocol);
-      if (row.ok)
-        fmt::print(stderr, "{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.requests_per_second,
-                   row.server_cpu_us_per_request.value_or(0.0), row.notes.empty() ? "" : "  (" + row.notes + ")");
-      else
-        fmt::print(stderr, "failed: {}\n", row.notes);
-      report.rows.push_back(std::move(row));
+    std::vector<std::vector<ShootoutRow>> runs(contenders.size());
+    for (int round = 0; round < arguments.repeat; ++round) {
+      for (std::size_t i = 0; i < contenders.size(); ++i) {
+        const Contender& contender = contenders[i];
+        ++done;
+        fmt::print(stderr, "[{:>3}/{}] {:<30} {:>5} conns ... ", done, total, contender.name, connections);
+        std::fflush(stderr);
+        ShootoutRow row = measure(contender, connections, arguments, *protocol);
+        if (row.ok)
+          fmt::print(stderr, "{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.requests_per_second,
+                     row.server_cpu_us_per_request.value_or(0.0), row.notes.empty() ? "" : "  (" + row.notes + ")");
+        else
+          fmt::print(stderr, "failed: {}\n", row.notes);
+        runs[i].push_back(std::move(row));
+      }
     }
+    for (auto& samples : runs) report.rows.push_back(median_row(samples));
   }
+  report.settings += fmt::format(" Each row: the median of {} run{}.", arguments.repeat, arguments.repeat > 1 ? "s" : "");
 
   fmt::print("\n{}\n{}\n\n{}", report.machine, report.settings, render_text_table(report));
   const auto targets = target_lines(report);
@@ -165,6 +217,8 @@ void add_shootout_command(CLI::App& app) {
   shootout->add_flag("--quick", arguments->quick, "100 connections, 1 s per server: under a minute");
   shootout->add_option("-c,--connections", arguments->connections, "connection counts to run (default 100 1000)");
   shootout->add_option("--duration", arguments->duration, "seconds measured per server")->capture_default_str();
+  shootout->add_option("--repeat", arguments->repeat, "runs per server; the table shows medians")
+      ->check(CLI::Range(1, 99))->capture_default_str();
   shootout->add_option("--warmup", arguments->warmup, "seconds of traffic before measuring")->capture_default_str();
   shootout->add_option("--size", arguments->size, "echo message size in bytes")->capture_default_str();
   shootout->add_option("--protocol", arguments->protocol, "echo or http")->capture_default_str();
