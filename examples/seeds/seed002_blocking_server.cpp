@@ -41,7 +41,6 @@ constexpr int kClients = 20;
 std::atomic<bool> stopping{false};
 std::atomic<int> open_connections{0};
 std::atomic<int> peak_connections{0};
-std::atomic<int> byebyes{0};
 
 // One connection's thread: blocks in recv() for the message, answers, then
 // blocks in recv() again until the client closes (b'').
@@ -69,17 +68,6 @@ void server(net::Socket sk) {
   }
 }  // the connection threads are joined here; their clients have all left
 
-void func(const net::Address& address) {
-  net::Socket sk;
-  sk.connect(address);
-  sk.send("hello");
-  std::this_thread::sleep_for(1s);
-  const std::string reply = sk.recv(1024);
-  std::printf("%s\n", seed::py_bytes(reply).c_str());
-  if (reply == "Byebye") byebyes.fetch_add(1);
-  sk.close();
-}
-
 int main() {
   net::Socket sk;
   sk.bind(net::Address::ipv4("127.0.0.1", 0));
@@ -89,13 +77,7 @@ int main() {
   server_thread.start();
 
   const auto start = std::chrono::steady_clock::now();
-  {
-    std::vector<std::unique_ptr<weft::Thread>> clients;
-    for (int i = 0; i < kClients; ++i) {
-      clients.push_back(std::make_unique<weft::Thread>(func, address));
-      clients.back()->start();
-    }
-  }  // the 20 clients are joined here
+  const int byebyes = seed::run_hello_clients(address, kClients, "Byebye");  // the 20 clients, joined
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
 
   stopping.store(true);
@@ -104,7 +86,7 @@ int main() {
 
   std::printf("%d clients served in %.2f s; at most %d connections open at once\n", kClients,
               took.count(), peak_connections.load());
-  seed::check(byebyes.load() == kClients, "all 20 clients got b'Byebye'");
+  seed::check(byebyes == kClients, "all 20 clients got b'Byebye'");
   seed::check(peak_connections.load() == kClients,
               "the server had all 20 connections open at once, one thread each");
   seed::check(took < 10s, "the 20 clients were served together: about 1 s, not 20 s");

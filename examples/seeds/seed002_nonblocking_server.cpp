@@ -52,7 +52,6 @@ namespace net = weft::net;
 
 constexpr int kClients = 20;
 
-std::atomic<int> byebyes{0};
 
 // What the server thread measured; read by main after joining it.
 struct LoopStats {
@@ -121,17 +120,6 @@ void server(net::Socket sk) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 }
 
-void func(const net::Address& address) {
-  net::Socket sk;
-  sk.connect(address);
-  sk.send("hello");
-  std::this_thread::sleep_for(1s);
-  const std::string reply = sk.recv(1024);
-  std::printf("%s\n", seed::py_bytes(reply).c_str());
-  if (reply == "Byebye") byebyes.fetch_add(1);
-  sk.close();
-}
-
 int main() {
   net::Socket sk;
   sk.bind(net::Address::ipv4("127.0.0.1", 0));
@@ -139,13 +127,7 @@ int main() {
   const net::Address address = sk.getsockname();
   weft::Thread server_thread(server, std::move(sk));
   server_thread.start();
-  {
-    std::vector<std::unique_ptr<weft::Thread>> clients;
-    for (int i = 0; i < kClients; ++i) {
-      clients.push_back(std::make_unique<weft::Thread>(func, address));
-      clients.back()->start();
-    }
-  }  // the 20 clients are joined here
+  const int byebyes = seed::run_hello_clients(address, kClients, "Byebye");  // the 20 clients, joined
   server_thread.join();
 
   const double share = stats.wall_seconds > 0 ? stats.cpu_seconds / stats.wall_seconds : 0;
@@ -154,7 +136,7 @@ int main() {
               stats.kernel_calls, stats.would_block);
   std::printf("the polling loop: %.2f s of wall time, %.2f s of CPU time (%.0f%% of a core)\n",
               stats.wall_seconds, stats.cpu_seconds, 100 * share);
-  seed::check(stats.accepted == kClients && byebyes.load() == kClients,
+  seed::check(stats.accepted == kClients && byebyes == kClients,
               "all 20 clients were accepted and got b'Byebye'");
   seed::check(stats.would_block > 10 * 60,
               "the loop kept asking the kernel: over 10 fruitless calls per event");

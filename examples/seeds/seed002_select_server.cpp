@@ -52,7 +52,6 @@ namespace selectors = weft::selectors;
 
 constexpr int kClients = 10;
 
-std::atomic<int> replies{0};
 
 // What the server thread measured; read by main after joining it.
 int disconnects = 0;
@@ -111,17 +110,6 @@ void server(net::Socket sk, net::Socket stop) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 }
 
-void func(const net::Address& address) {
-  net::Socket sk;
-  sk.connect(address);
-  sk.send("hello");
-  std::this_thread::sleep_for(1s);
-  const std::string reply = sk.recv(1024);
-  std::printf("%s\n", seed::py_bytes(reply).c_str());
-  if (reply == "byebye!!") replies.fetch_add(1);
-  sk.close();
-}
-
 int main() {
   net::Socket sk;
   sk.bind(net::Address::ipv4("127.0.0.1", 0));
@@ -130,20 +118,14 @@ int main() {
   auto [stop_server_end, stop_main_end] = net::socketpair();
   weft::Thread server_thread(server, std::move(sk), std::move(stop_server_end));
   server_thread.start();
-  {
-    std::vector<std::unique_ptr<weft::Thread>> clients;
-    for (int i = 0; i < kClients; ++i) {
-      clients.push_back(std::make_unique<weft::Thread>(func, address));
-      clients.back()->start();
-    }
-  }  // the 10 clients are joined here
+  const int replies = seed::run_hello_clients(address, kClients, "byebye!!");  // the 10 clients, joined
   stop_main_end.send("x");
   server_thread.join();
 
   const double share = loop_wall_seconds > 0 ? loop_cpu_seconds / loop_wall_seconds : 1;
   std::printf("the select loop: %.2f s of wall time, %.3f s of CPU time (%.1f%% of a core)\n",
               loop_wall_seconds, loop_cpu_seconds, 100 * share);
-  seed::check(replies.load() == kClients, "all 10 clients got b'byebye!!'");
+  seed::check(replies == kClients, "all 10 clients got b'byebye!!'");
   seed::check(disconnects == kClients, "the server saw all 10 clients leave ('断开')");
   seed::check(share < 0.2, "select() waited in the kernel: the loop used little CPU, no polling");
   return seed::verdict();

@@ -1,13 +1,20 @@
 // seed_net.hpp — what the socket seed twins share: Python's way of printing
 // what their servers and clients print (a bytes object as b'hello', a socket
-// as <socket.socket fd=5, ...>) and bytes.upper(). Header-only, no state.
+// as <socket.socket fd=5, ...>), bytes.upper(), and seed 002's client.py.
+// Header-only, no state.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include <weft/net.hpp>
+#include <weft/threading.hpp>
 
 namespace seed {
 
@@ -71,6 +78,36 @@ inline std::string py_socket(const weft::net::Socket& sock) {
   } catch (const weft::net::OSError&) {
   }
   return out + ">";
+}
+
+// Seed 002's client.py, `count` clients at once:
+//
+//   def func():
+//       sk = socket.socket(); sk.connect(('127.0.0.1', 8080)); sk.send(b'hello')
+//       time.sleep(1); print(sk.recv(1024)); sk.close()
+//   for i in range(count): threading.Thread(target=func).start()
+//
+// Blocks until every client has finished (about a second: they sleep
+// together); returns how many got `expected` back.
+inline int run_hello_clients(const weft::net::Address& address, int count, std::string_view expected) {
+  std::atomic<int> answered{0};
+  auto func = [&] {
+    weft::net::Socket sk;
+    sk.connect(address);
+    sk.send("hello");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const std::string reply = sk.recv(1024);
+    std::printf("%s\n", py_bytes(reply).c_str());
+    if (reply == expected) answered.fetch_add(1);
+    sk.close();
+  };
+  std::vector<std::unique_ptr<weft::Thread>> clients;
+  for (int i = 0; i < count; ++i) {
+    clients.push_back(std::make_unique<weft::Thread>(func));
+    clients.back()->start();
+  }
+  for (auto& client : clients) client->join();
+  return answered.load();
 }
 
 }  // namespace seed

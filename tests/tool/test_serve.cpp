@@ -26,109 +26,13 @@ namespace {
 
 using tool::ServerProcess;
 
-enum class Ending { close, half_close, reset };
-
-// A loop-driven client: connects, sends `payload` in random pieces while
-// reading, and ends as `ending` says.
-class Client {
- public:
-  Client(io::Loop& loop, std::uint16_t port, std::string payload, std::string expected, Ending ending,
-         std::uint32_t seed)
-      : loop_(loop), payload_(std::move(payload)), expected_(std::move(expected)), received_(expected_.size(), '\0'),
-        ending_(ending), random_(seed) {
-    address_.sin_family = AF_INET;
-    address_.sin_port = htons(port);
-    address_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    loop_.connect(connecting_, fd_, reinterpret_cast<const sockaddr*>(&address_), sizeof address_);
-  }
-  ~Client() { finish(); }
-
-  bool done() const { return done_; }
-  std::string verdict() const {
-    if (ending_ == Ending::reset) return "ok";
-    if (error_ != 0) return "error " + std::to_string(error_) + " after " + std::to_string(got_) + " bytes";
-    if (got_ != expected_.size()) return "got " + std::to_string(got_) + " of " + std::to_string(expected_.size());
-    if (received_ != expected_) return "bytes differ";
-    if (ending_ == Ending::half_close && !saw_eof_) return "no end of stream after the half-close";
-    return "ok";
-  }
-
- private:
-  struct Op : io::Operation {
-    Op(Client* c, Handler h) : Operation(h), client(c) {}
-    Client* client;
-  };
-  static Client& of(io::Operation& op) { return *static_cast<Op&>(op).client; }
-
-  static void on_connect(io::Operation& op, int result, std::uint32_t) noexcept {
-    Client& c = of(op);
-    if (result < 0) return c.fail(-result);
-    const int one = 1;
-    ::setsockopt(c.fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c.send_more();
-    c.receive_more();
-  }
-  static void on_sent(io::Operation& op, int result, std::uint32_t) noexcept {
-    Client& c = of(op);
-    if (result < 0) return c.fail(-result);
-    c.sent_ += static_cast<std::size_t>(result);
-    if (c.ending_ == Ending::reset) {
-      const linger abort{1, 0};
-      ::setsockopt(c.fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-      return c.finish();
-    }
-    if (c.sent_ == c.payload_.size() && c.ending_ == Ending::half_close) ::shutdown(c.fd_, SHUT_WR);
-    c.send_more();
-  }
-  static void on_received(io::Operation& op, int result, std::uint32_t) noexcept {
-    Client& c = of(op);
-    if (result < 0) return c.fail(-result);
-    if (result == 0) {
-      c.saw_eof_ = true;
-      if (c.got_ < c.expected_.size()) c.error_ = -1;
-      return c.finish();
-    }
-    c.got_ += static_cast<std::size_t>(result);
-    if (c.got_ == c.expected_.size() && c.ending_ == Ending::close) return c.finish();
-    c.receive_more();
-  }
-
-  void send_more() {
-    if (sent_ == payload_.size() || done_) return;
-    const std::size_t piece = std::min(payload_.size() - sent_, std::uniform_int_distribution<std::size_t>(1, 9000)(random_));
-    loop_.send(sending_, fd_, std::as_bytes(std::span(payload_).subspan(sent_, piece)));
-  }
-  void receive_more() {
-    if (done_) return;
-    // After every expected byte, a half-closing client waits for the end of stream.
-    auto room = std::as_writable_bytes(std::span(received_).subspan(got_));
-    loop_.recv(receiving_, fd_, room.empty() ? std::as_writable_bytes(std::span(spare_)) : room);
-  }
-  void fail(int error) {
-    if (done_) return;
-    error_ = error;
-    finish();
-  }
-  void finish() {
-    if (fd_ >= 0) loop_.close(std::exchange(fd_, -1));
-    done_ = true;
-  }
-
-  io::Loop& loop_;
-  sockaddr_in address_{};
-  std::string payload_, expected_, received_;
-  char spare_[64];
-  Ending ending_;
-  std::mt19937 random_;
-  int fd_ = -1;
-  std::size_t sent_ = 0, got_ = 0;
-  int error_ = 0;
-  bool saw_eof_ = false, done_ = false;
-  Op connecting_{this, &on_connect};
-  Op sending_{this, &on_sent};
-  Op receiving_{this, &on_received};
-};
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
 
 int process_fds(pid_t pid) {
   DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
@@ -161,7 +65,7 @@ class ServeTest : public ::testing::TestWithParam<ServeCase> {
     return std::make_unique<ServerProcess>(argv, std::nullopt, std::chrono::seconds(20));
   }
 
-  static void drive(std::vector<std::unique_ptr<Client>>& clients, io::Loop& loop) {
+  static void drive(std::vector<std::unique_ptr<EchoClient>>& clients, io::Loop& loop) {
     const auto deadline = Clock::now() + std::chrono::seconds(60);
     while (!std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->done(); })) {
       ASSERT_LT(Clock::now(), deadline) << "clients did not finish in time";
@@ -182,13 +86,13 @@ TEST_P(ServeTest, EchoesEveryByteTo200ClientsThroughResetsAndHalfCloses) {
   const int baseline = tree_fds(server->pid());
   io::Loop loop;
   std::mt19937 random(12345);
-  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<EchoClient>> clients;
   for (int i = 0; i < 200; ++i) {
     std::string payload(std::uniform_int_distribution<std::size_t>(1, 64 * 1024)(random), '\0');
     for (char& c : payload) c = static_cast<char>(random());
     const Ending ending = i % 10 == 3 ? Ending::reset : (i % 3 == 0 ? Ending::half_close : Ending::close);
     std::string expected = payload;
-    clients.push_back(std::make_unique<Client>(loop, server->port(), std::move(payload), std::move(expected), ending,
+    clients.push_back(std::make_unique<EchoClient>(loop, loopback(server->port()), std::move(payload), std::move(expected), ending,
                                                static_cast<std::uint32_t>(i)));
   }
   drive(clients, loop);
@@ -206,14 +110,14 @@ TEST_P(ServeTest, EchoesEveryByteTo200ClientsThroughResetsAndHalfCloses) {
 TEST_P(ServeTest, AnswersPipelinedHttpRequestsSplitAnywhere) {
   auto server = start("http");
   io::Loop loop;
-  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<EchoClient>> clients;
   for (int i = 0; i < 20; ++i) {
     std::string requests, responses;
     for (int r = 0; r <= i; ++r) {
       requests += tool::kHttpRequest;
       responses += tool::kHttpResponse;
     }
-    clients.push_back(std::make_unique<Client>(loop, server->port(), std::move(requests), std::move(responses),
+    clients.push_back(std::make_unique<EchoClient>(loop, loopback(server->port()), std::move(requests), std::move(responses),
                                                Ending::close, static_cast<std::uint32_t>(i)));
   }
   drive(clients, loop);

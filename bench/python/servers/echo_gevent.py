@@ -6,7 +6,6 @@ for the command line.
 """
 
 import signal
-import socket
 import sys
 
 import gevent
@@ -22,18 +21,7 @@ def main():
     peer_common.raise_fd_limit()
 
     def handle(conn, address):
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        counter = peer_common.RequestCounter()
-        try:
-            while True:
-                data = conn.recv(peer_common.BUFFER_SIZE)
-                if not data:
-                    break
-                out = reply(data, counter)
-                if out:
-                    conn.sendall(out)
-        except OSError:
-            pass
+        peer_common.serve_blocking(conn, reply)
 
     server = StreamServer((peer_common.HOST, args.port), handle, backlog=peer_common.BACKLOG)
     server.start()

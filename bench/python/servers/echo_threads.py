@@ -5,7 +5,6 @@ peer_common.py for the command line.
 """
 
 import signal
-import socket
 import socketserver
 import sys
 
@@ -28,19 +27,7 @@ def main():
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self):
-            conn = self.request
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            counter = peer_common.RequestCounter()
-            try:
-                while True:
-                    data = conn.recv(peer_common.BUFFER_SIZE)
-                    if not data:
-                        break
-                    out = reply(data, counter)
-                    if out:
-                        conn.sendall(out)
-            except OSError:
-                pass
+            peer_common.serve_blocking(self.request, reply)
 
     class Server(socketserver.ThreadingTCPServer):
         allow_reuse_address = True

@@ -15,6 +15,7 @@ tools/weft/protocol.hpp: `weft load` compares every response byte.
 
 import argparse
 import resource
+import socket
 import sys
 
 HOST = "127.0.0.1"
@@ -85,6 +86,22 @@ def make_replier(protocol):
         return HTTP_RESPONSE * counter.feed(data)
 
     return reply_http
+
+
+def serve_blocking(conn, reply):
+    """Reads and replies on one blocking connection until the peer closes or fails."""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    counter = RequestCounter()
+    try:
+        while True:
+            data = conn.recv(BUFFER_SIZE)
+            if not data:
+                break
+            out = reply(data, counter)
+            if out:
+                conn.sendall(out)
+    except OSError:
+        pass
 
 
 def fail(message):

@@ -72,8 +72,8 @@ class Connection {
 io::LoopOptions loop_options(const ServeOptions& options, io::Backend backend) {
   io::LoopOptions loop;
   loop.backend = backend;
-  loop.batch = options.batch;
-  loop.batch_wait = std::chrono::microseconds(options.batch_wait_us);
+  loop.batch = options.batch.value_or(1);
+  loop.batch_wait = std::chrono::microseconds(options.batch_wait_us.value_or(0));
   return loop;
 }
 

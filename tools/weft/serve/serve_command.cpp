@@ -39,6 +39,9 @@ void run_serve(ServeArguments& arguments) {
   options.protocol = *protocol;
   const bool multi_loop = (options.model == Model::epoll || options.model == Model::io_uring) && options.loops > 1;
   if (options.loops > 1 && !multi_loop) throw CLI::ValidationError("--loops", "only the epoll and io_uring models run several loops");
+  // See ServeOptions: a lone io_uring loop batches its wake-ups, several do not.
+  if (!options.batch) options.batch = options.loops == 1 ? 16u : 1u;
+  if (!options.batch_wait_us) options.batch_wait_us = options.loops == 1 ? 30u : 0u;
   if (options.cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -62,8 +65,8 @@ void run_serve(ServeArguments& arguments) {
       serve_loops(options, wanted, listener, stop.fd(), [&](io::Backend backend) {
         std::string details = fmt::format(" (model {}, backend {}, {} loop{}", model_name(options.model),
                                           io::to_string(backend), options.loops, options.loops > 1 ? "s" : "");
-        if (backend == io::Backend::io_uring && options.batch > 1)
-          details += fmt::format(", batches of {} within {} µs", options.batch, options.batch_wait_us);
+        if (backend == io::Backend::io_uring && *options.batch > 1)
+          details += fmt::format(", batches of {} within {} µs", *options.batch, *options.batch_wait_us);
         details += ")";
         if (backend != wanted) details += " — io_uring is not available here, fell back to epoll";
         announce(listener, details);
@@ -106,9 +109,9 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1, 1024))->capture_default_str();
   serve->add_option("--cpu", arguments->options.cpu, "pin the server to this core");
   serve->add_option("--batch", arguments->options.batch,
-                    "io_uring: completions to wait for per wake-up (with --batch-wait)")->capture_default_str();
+                    "io_uring: completions to wait for per wake-up (with --batch-wait; default 16 for one loop, 1 for several)");
   serve->add_option("--batch-wait", arguments->options.batch_wait_us,
-                    "io_uring: microseconds to wait for a --batch of completions (kernel 6.12+)")->capture_default_str();
+                    "io_uring: microseconds to wait for a --batch of completions (kernel 6.12+; default 30 for one loop)");
   serve->callback([arguments] { run_serve(*arguments); });
 }
 

@@ -19,11 +19,13 @@ struct ServeOptions {
   int workers = 4;  // prefork: worker processes
   std::optional<int> cpu;  // pin the server (its first loop) to this core
   // io_uring: wake for `batch` completions or after batch_wait_us (see
-  // io::LoopOptions). Measured on a 2-core VM at 100 connections: about 6%
-  // less server CPU per request, p50 latency unchanged under load; a lone
-  // request may wait up to batch_wait_us longer. --batch 1 turns it off.
-  unsigned batch = 16;
-  unsigned batch_wait_us = 30;
+  // io::LoopOptions); `weft serve` fills them in when unset: a lone loop
+  // batches 16 within 30 µs, several loops do not batch. Measured on a 2-core VM, 64 B echo, 100
+  // connections: a lone loop spent 6-10% less CPU per request with p50
+  // latency unchanged under load; two loops sharing their cores with the
+  // client spent far more (timer wake-ups for batches that never fill).
+  std::optional<unsigned> batch;
+  std::optional<unsigned> batch_wait_us;
 };
 
 }  // namespace weft::tool
