@@ -30,7 +30,6 @@
 //
 // Time: the seed's time.sleep(1) is kept, a real second; the 20 clients
 // sleep at the same time, so the program runs for about a second.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -63,23 +62,13 @@ struct LoopStats {
 };
 LoopStats stats;
 
-// The CPU time the calling thread has used so far, user and system.
-double thread_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_THREAD, &usage);
-  const auto seconds = [](const timeval& tv) {
-    return double(tv.tv_sec) + double(tv.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 void server(net::Socket sk) {
   sk.setblocking(false);
   std::vector<net::Socket> conn_list;
   std::vector<int> del_conn_list;
 
   const auto wall_start = std::chrono::steady_clock::now();
-  const double cpu_start = thread_cpu_seconds();
+  const double cpu_start = seed::thread_cpu_seconds();
   const auto give_up = wall_start + 30s;
   while (!(stats.accepted == kClients && conn_list.empty()) &&
          std::chrono::steady_clock::now() < give_up) {
@@ -115,7 +104,7 @@ void server(net::Socket sk) {
       del_conn_list.clear();
     }
   }
-  stats.cpu_seconds = thread_cpu_seconds() - cpu_start;
+  stats.cpu_seconds = seed::thread_cpu_seconds() - cpu_start;
   stats.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 }

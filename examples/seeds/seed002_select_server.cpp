@@ -28,7 +28,6 @@
 //
 // Time: the seed's time.sleep(1) is kept, a real second; the 10 clients
 // sleep at the same time, so the program runs for about a second.
-#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -58,16 +57,6 @@ int disconnects = 0;
 double loop_wall_seconds = 0;
 double loop_cpu_seconds = 0;
 
-// The CPU time the calling thread has used so far, user and system.
-double thread_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_THREAD, &usage);
-  const auto seconds = [](const timeval& tv) {
-    return double(tv.tv_sec) + double(tv.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 void server(net::Socket sk, net::Socket stop) {
   sk.setblocking(false);
 
@@ -78,7 +67,7 @@ void server(net::Socket sk, net::Socket stop) {
   bool stopping = false;
 
   const auto wall_start = std::chrono::steady_clock::now();
-  const double cpu_start = thread_cpu_seconds();
+  const double cpu_start = seed::thread_cpu_seconds();
   while (!(stopping && conns.empty())) {
     for (const auto& [key, events] : read_list.select()) {
       const int i = key.fileobj;
@@ -105,7 +94,7 @@ void server(net::Socket sk, net::Socket stop) {
       }
     }
   }
-  loop_cpu_seconds = thread_cpu_seconds() - cpu_start;
+  loop_cpu_seconds = seed::thread_cpu_seconds() - cpu_start;
   loop_wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 }

@@ -1,8 +1,11 @@
 // seed_net.hpp — what the socket seed twins share: Python's way of printing
 // what their servers and clients print (a bytes object as b'hello', a socket
-// as <socket.socket fd=5, ...>), bytes.upper(), and seed 002's client.py.
+// as <socket.socket fd=5, ...>), bytes.upper(), seed 002's client.py, and
+// the CPU time a server loop burned.
 // Header-only, no state.
 #pragma once
+
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -78,6 +81,14 @@ inline std::string py_socket(const weft::net::Socket& sock) {
   } catch (const weft::net::OSError&) {
   }
   return out + ">";
+}
+
+// The CPU time the calling thread has used so far, user and system.
+inline double thread_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  const auto seconds = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // Seed 002's client.py, `count` clients at once:
