@@ -128,19 +128,14 @@ bool Loop::alive() const noexcept {
 
 bool Loop::run(RunMode mode) {
   bool more;
-  do more = iterate(mode != RunMode::nowait);
+  do more = iterate(mode != RunMode::nowait, false);
   while (mode == RunMode::until_idle && more && !stop_.load(std::memory_order_relaxed));
   stop_.store(false, std::memory_order_relaxed);
   return more;
 }
 
 void Loop::run_forever() {
-  while (!stop_.load(std::memory_order_relaxed)) {
-    update_time();
-    run_timers();
-    run_pending();
-    poll(true);
-  }
+  while (!stop_.load(std::memory_order_relaxed)) iterate(true, true);
   stop_.store(false, std::memory_order_relaxed);
 }
 
@@ -149,11 +144,11 @@ void Loop::stop() noexcept {
   if (sleeping_.exchange(false, std::memory_order_seq_cst)) backend_->wake();
 }
 
-bool Loop::iterate(bool may_wait) {
+bool Loop::iterate(bool may_wait, bool wait_when_idle) {
   update_time();
   run_timers();
   run_pending();
-  poll(may_wait && alive());
+  poll(may_wait && (wait_when_idle || alive()));
   update_time();
   run_timers();
   return alive();

@@ -282,9 +282,14 @@ class UringBackend final : public BackendBase {
   // A ring created disabled (single issuer) belongs to the thread enabling
   // it: the loop's thread, at its first poll.
   void enable() {
-    if (!disabled_) return;
-    if (const int rc = enable_rings(ring_); rc < 0) throw_error(-rc, "io_uring_enable_rings");
+    if (const int rc = try_enable(); rc < 0) throw_error(-rc, "io_uring_enable_rings");
+  }
+  // The same without throwing: 0, or -errno.
+  int try_enable() noexcept {
+    if (!disabled_) return 0;
+    if (const int rc = enable_rings(ring_); rc < 0) return rc;
     disabled_ = false;
+    return 0;
   }
 
   void arm_wake() {
@@ -303,12 +308,9 @@ class UringBackend final : public BackendBase {
   }
 
   void submit() noexcept {
-    if (disabled_) {
-      // Before the loop's first poll, nothing can be submitted yet; make
-      // room by enabling the ring on this (the loop's) thread.
-      if (enable_rings(ring_) < 0) return;
-      disabled_ = false;
-    }
+    // Before the loop's first poll nothing can be submitted yet; make room
+    // by enabling the ring on this (the loop's) thread.
+    if (try_enable() < 0) return;
     int rc;
     do rc = io_uring_submit(&ring_);
     while (rc == -EINTR);

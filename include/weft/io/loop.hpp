@@ -12,7 +12,8 @@
 //                 without waiting (a send that went straight out);
 //   3. poll     — waits for IO no longer than until the next timer (not at
 //                 all if callbacks are pending), and runs the handler of
-//                 every operation that completed.
+//                 every operation that completed; timers that fell due
+//                 while it waited then run at once, as in libuv.
 //
 // IO is completion-based (a proactor): start an Operation — accept, connect,
 // recv, send, their multishot forms, or a readiness watch — and its handler
@@ -199,7 +200,9 @@ class Loop {
   friend class TimerHandle;
   friend struct detail::OwnedOperation;
 
-  bool iterate(bool may_wait);
+  // One pass through the phases; the poll phase waits only if may_wait,
+  // and with nothing pending only if wait_when_idle (run_forever).
+  bool iterate(bool may_wait, bool wait_when_idle);
   void run_timers();
   void run_pending();
   void poll(bool may_wait);

@@ -11,7 +11,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -24,6 +23,7 @@
 
 #include "weft/io.hpp"
 #include "weft/net.hpp"
+#include "weft/pin_to_core.hpp"
 #include "weft/serve/responder.hpp"
 
 namespace weft::tool {
@@ -81,9 +81,8 @@ class LoopServer {
  public:
   LoopServer(const ServeOptions& options, io::Backend backend, int listen_fd, int stop_fd)
       : options_(options), loop_(loop_options(options, backend)), listen_fd_(listen_fd),
-        pool_(loop_.create_buffer_pool(kPoolBuffers, kBufferSize)) {
+        stop_fd_(stop_fd), pool_(loop_.create_buffer_pool(kPoolBuffers, kBufferSize)) {
     loop_.add_reader(stop_fd, [this] { stop(); });
-    stop_fd_ = stop_fd;
   }
 
   io::Backend backend() const { return loop_.backend(); }
@@ -136,7 +135,7 @@ class LoopServer {
   const ServeOptions& options_;
   io::Loop loop_;
   int listen_fd_;
-  int stop_fd_ = -1;
+  int stop_fd_;
   io::BufferPool& pool_;
   Acceptor accepting_{this};
   bool stopping_ = false;
@@ -222,13 +221,6 @@ void Connection::maybe_free() {
   server_.forget(this);  // destroys *this
 }
 
-void pin_to(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  ::sched_setaffinity(0, sizeof set, &set);
-}
-
 }  // namespace
 
 io::Backend serve_loops(const ServeOptions& options, io::Backend backend, net::Socket& listener,
@@ -244,7 +236,7 @@ io::Backend serve_loops(const ServeOptions& options, io::Backend backend, net::S
   std::vector<std::thread> threads;
   for (int i = 1; i < options.loops; ++i) {
     threads.emplace_back([&, i] {
-      if (options.cpu) pin_to((*options.cpu + i) % static_cast<int>(std::thread::hardware_concurrency()));
+      if (options.cpu) pin_to_core((*options.cpu + i) % static_cast<int>(std::thread::hardware_concurrency()));
       LoopServer server(options, backend, extra[static_cast<std::size_t>(i - 1)].fileno(), stop_fd);
       set_up.count_down();
       server.run();

@@ -3,7 +3,6 @@
 #include "weft/serve/serve_command.hpp"
 
 #include <fmt/core.h>
-#include <sched.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "weft/net.hpp"
+#include "weft/pin_to_core.hpp"
 #include "weft/serve/loop_server.hpp"
 #include "weft/serve/models.hpp"
 #include "weft/serve/stop_signal.hpp"
@@ -42,12 +42,7 @@ void run_serve(ServeArguments& arguments) {
   // See ServeOptions: a lone io_uring loop batches its wake-ups, several do not.
   if (!options.batch) options.batch = options.loops == 1 ? 16u : 1u;
   if (!options.batch_wait_us) options.batch_wait_us = options.loops == 1 ? 30u : 0u;
-  if (options.cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(*options.cpu, &set);
-    if (::sched_setaffinity(0, sizeof set, &set) != 0) throw CLI::ValidationError("--cpu", "no such core");
-  }
+  if (options.cpu && !pin_to_core(*options.cpu)) throw CLI::ValidationError("--cpu", "no such core");
 
   StopSignal stop;
   net::Socket listener;

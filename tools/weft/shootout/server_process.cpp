@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -17,6 +16,8 @@
 #include <stdexcept>
 #include <system_error>
 #include <utility>
+
+#include "weft/pin_to_core.hpp"
 
 
 namespace weft::tool {
@@ -40,12 +41,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
-    if (cpu) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(*cpu, &set);
-      ::sched_setaffinity(0, sizeof set, &set);
-    }
+    if (cpu) pin_to_core(*cpu);
     ::execvp(args[0], args.data());
     std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
