@@ -40,6 +40,13 @@ class TimeoutError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A read found the end of the stream: the peer closed a Connection or a pipe
+// at every one of its ends. Python's EOFError.
+class EOFError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // The operation was cancelled. Deliberately not a std::runtime_error (as
 // Python's CancelledError is not an Exception), so that `catch (const
 // std::runtime_error&)` does not swallow a cancellation by accident.
