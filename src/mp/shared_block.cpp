@@ -28,17 +28,17 @@ std::size_t round_to_pages(std::size_t size) {
   return size == 0 ? page : (size + page - 1) / page * page;
 }
 
-std::shared_ptr<SharedBlock> map_block(int fd, std::size_t size, auto make) {
+}  // namespace
+
+std::shared_ptr<SharedBlock> SharedBlock::map(int fd, std::size_t size) {
   void* data = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) {
     const int error = errno;
     ::close(fd);
     throw std::system_error(error, std::generic_category(), "mmap of a shared block");
   }
-  return make(fd, data, size);
+  return std::shared_ptr<SharedBlock>(new SharedBlock(fd, data, size));
 }
-
-}  // namespace
 
 std::shared_ptr<SharedBlock> SharedBlock::create(std::size_t size, const char* name) {
   const std::string label = std::string("weft:") + name;
@@ -50,9 +50,7 @@ std::shared_ptr<SharedBlock> SharedBlock::create(std::size_t size, const char* n
     ::close(fd);
     throw std::system_error(error, std::generic_category(), "sizing a shared block");
   }
-  return map_block(fd, rounded, [](int f, void* d, std::size_t s) {
-    return std::shared_ptr<SharedBlock>(new SharedBlock(f, d, s));
-  });
+  return map(fd, rounded);
 }
 
 std::shared_ptr<SharedBlock> SharedBlock::attach(int fd) {
@@ -63,9 +61,7 @@ std::shared_ptr<SharedBlock> SharedBlock::attach(int fd) {
   if (::fstat(fd, &info) != 0) throw_errno("fstat of a shared block");
   const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (own < 0) throw_errno("dup of a shared block");
-  return map_block(own, static_cast<std::size_t>(info.st_size), [](int f, void* d, std::size_t s) {
-    return std::shared_ptr<SharedBlock>(new SharedBlock(f, d, s));
-  });
+  return map(own, static_cast<std::size_t>(info.st_size));
 }
 
 SharedBlock::~SharedBlock() {

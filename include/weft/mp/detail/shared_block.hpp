@@ -53,6 +53,8 @@ class SharedBlock {
   static std::shared_ptr<SharedBlock> from_parent(std::uint32_t token);
 
  private:
+  // Maps `fd`, which the block then owns (closed on failure too).
+  static std::shared_ptr<SharedBlock> map(int fd, std::size_t size);
   SharedBlock(int fd, void* data, std::size_t size) noexcept : fd_(fd), data_(data), size_(size) {}
 
   int fd_;
