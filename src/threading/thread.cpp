@@ -1,7 +1,6 @@
 // weft::Thread, the registry of live threads, and excepthook.
 #include "weft/threading/thread.hpp"
 
-#include <cxxabi.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -129,16 +128,6 @@ void join_non_daemon_threads_at_exit() {
     while (pending->finished.load(std::memory_order_acquire) == 0)
       futex_wait(pending->finished, 0, std::nullopt);
   }
-}
-
-std::string current_exception_type() {
-  const std::type_info* type = abi::__cxa_current_exception_type();
-  if (type == nullptr) return "unknown exception";
-  int status = 0;
-  char* readable = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
-  std::string result = status == 0 && readable != nullptr ? readable : type->name();
-  std::free(readable);
-  return result;
 }
 
 // Never destroyed: daemon threads may raise while static objects are torn
