@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <weft/detail/python_repr.hpp>
 #include <weft/net.hpp>
 #include <weft/threading.hpp>
 
@@ -23,34 +24,7 @@ namespace seed {
 
 // repr(b): b'...' with Python's quoting and escapes (\t, \n, \r, \\, \xNN
 // for every byte outside printable ASCII). Never throws beyond bad_alloc.
-inline std::string py_bytes(std::string_view data) {
-  const bool single = data.find('\'') != std::string_view::npos;
-  const bool dbl = data.find('"') != std::string_view::npos;
-  const char quote = single && !dbl ? '"' : '\'';
-  std::string out = "b";
-  out += quote;
-  for (const char ch : data) {
-    const auto byte = static_cast<unsigned char>(ch);
-    if (ch == quote || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\r') {
-      out += "\\r";
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += ch;
-    }
-  }
-  out += quote;
-  return out;
-}
+inline std::string py_bytes(std::string_view data) { return weft::detail::bytes_repr(data); }
 
 // bytes.upper(): ASCII letters only, every other byte unchanged.
 inline std::string py_upper(std::string data) {

@@ -1,0 +1,43 @@
+"""A CPython multiprocessing Listener for weft's interop tests.
+
+    mp_listener.py FAMILY KEY MODE
+
+FAMILY is 'unix' (an address Python picks), 'abstract' or 'tcp'; KEY the authkey or '-' for
+none; MODE 'ok' (accept, exchange, print 'ok') or 'wrong-key' (expect accept() to raise
+AuthenticationError and print its name). The address goes out first, on a line of its own."""
+
+import os
+import sys
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Listener
+
+from interop_common import exchange, format_address, parse_key
+
+
+def main():
+    family, key, mode = sys.argv[1:4]
+    authkey = parse_key(key)
+    if family == "unix":
+        listener = Listener(family="AF_UNIX", authkey=authkey)
+    elif family == "abstract":
+        listener = Listener(f"\0weft-interop-{os.getpid()}", authkey=authkey)
+    else:
+        listener = Listener(("127.0.0.1", 0), authkey=authkey)
+    with listener:
+        print(format_address(listener.address), flush=True)
+        try:
+            conn = listener.accept()
+        except AuthenticationError:
+            print("AuthenticationError", flush=True)
+            return 0 if mode == "wrong-key" else 1
+        if mode == "wrong-key":
+            print("accepted a wrong key", flush=True)
+            return 1
+        with conn:
+            exchange(conn)
+    print("ok", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
