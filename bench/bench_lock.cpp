@@ -1,4 +1,5 @@
-// bench_lock — weft::Lock and weft::RLock against their peers, side by side.
+// bench_lock — weft::Lock and weft::RLock, and the process-shared
+// weft::mp::Lock and weft::mp::RLock, against their peers, side by side.
 //
 // Measures wall time per lock/unlock pair:
 //   lock_uncontended/...   one thread, acquire + release of a free lock,
@@ -15,6 +16,12 @@
 // (bench/python/lock_bench.py; its time includes the interpreter's loop,
 // which is what a Python program pays).
 //
+// weft::mp::Lock / RLock (mp_lock_..., mp_rlock_...) are measured the same
+// way (two threads of one process when contended) against std::mutex /
+// std::recursive_mutex, Python's multiprocessing.Lock / RLock, and
+// weft::Lock / RLock: the price of living in shared memory and of being
+// robust to a dead owner.
+//
 // Target: uncontended weft::Lock within 1.2x of std::mutex.
 //
 // Run: bench_lock [--quick] [--benchmark_* flags]; WEFT_BENCH_QUICK=1 is
@@ -29,6 +36,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "weft/mp/lock.hpp"
 #include "weft/threading/lock.hpp"
 
 namespace {
@@ -109,6 +117,18 @@ int main(int argc, char** argv) {
   for (weft_bench::Comparison& row : register_kind<weft::RLock, std::recursive_mutex>(
            "rlock", "std_recursive_mutex", "rlock", 0, ""))
     rows.push_back(std::move(row));
+  for (weft_bench::Comparison& row :
+       register_kind<weft::mp::Lock, std::mutex>("mp_lock", "std_mutex", "mp_lock", 0, ""))
+    rows.push_back(std::move(row));
+  for (weft_bench::Comparison& row : register_kind<weft::mp::RLock, std::recursive_mutex>(
+           "mp_rlock", "std_recursive_mutex", "mp_rlock", 0, ""))
+    rows.push_back(std::move(row));
+  for (const char* kind : {"lock", "rlock"}) {
+    for (const char* load : {"_uncontended/", "_contended/"}) {
+      const std::string threading = std::string(kind) + load + "weft";
+      rows.push_back({"mp_" + threading, threading, 0, ""});
+    }
+  }
   return weft_bench::run_and_report(
       argc, argv, std::move(rows),
       {"python runs fewer items and includes its interpreter loop; per-item times are compared"});

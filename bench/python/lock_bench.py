@@ -1,6 +1,7 @@
-"""Python peer of bench_lock: threading.Lock and threading.RLock.
+"""Python peer of bench_lock: threading.Lock and threading.RLock, and
+multiprocessing.Lock and multiprocessing.RLock.
 
-usage: lock_bench.py ITEMS lock|rlock uncontended|contended
+usage: lock_bench.py ITEMS lock|rlock|mp_lock|mp_rlock uncontended|contended
 
 uncontended: one thread does ITEMS acquire() + release() pairs.
 contended:   two threads each do ITEMS / 2 rounds of acquire(), increment a
@@ -10,12 +11,18 @@ interpreter overhead is part of what a Python program pays, so it is
 included.
 """
 
+import multiprocessing
 import sys
 import threading
 
 from bench_common import clock, fail, positive_int, report, time_released
 
-KINDS = {"lock": threading.Lock, "rlock": threading.RLock}
+KINDS = {
+    "lock": threading.Lock,
+    "rlock": threading.RLock,
+    "mp_lock": multiprocessing.Lock,
+    "mp_rlock": multiprocessing.RLock,
+}
 
 
 def uncontended(lock, items):
@@ -51,7 +58,7 @@ def contended(lock, items):
 def main():
     if len(sys.argv) != 4 or sys.argv[2] not in KINDS or \
             sys.argv[3] not in ("uncontended", "contended"):
-        fail("usage: ITEMS lock|rlock uncontended|contended")
+        fail("usage: ITEMS lock|rlock|mp_lock|mp_rlock uncontended|contended")
     items = positive_int(sys.argv[1])
     lock = KINDS[sys.argv[2]]()
     run = uncontended if sys.argv[3] == "uncontended" else contended

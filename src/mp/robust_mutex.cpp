@@ -6,6 +6,11 @@
 #include <ctime>
 #include <system_error>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define WEFT_ROBUST_MUTEX_TSAN 1
+#endif
+
 namespace weft::mp::detail {
 namespace {
 
@@ -19,6 +24,22 @@ timespec monotonic_timespec(weft::detail::Clock::time_point when) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   const auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds);
   return timespec{static_cast<time_t>(seconds.count()), static_cast<long>(nanoseconds.count())};
+}
+
+// ThreadSanitizer does not intercept pthread_mutex_clocklock: it is told of
+// the acquisition here, or it would report the unlock as one of an unlocked
+// mutex.
+int clock_lock(pthread_mutex_t* mutex, const timespec& until) {
+#if defined(WEFT_ROBUST_MUTEX_TSAN)
+  __tsan_mutex_pre_lock(mutex, __tsan_mutex_try_lock);
+  const int result = pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &until);
+  const bool acquired = result == 0 || result == EOWNERDEAD;
+  const unsigned failed = acquired ? 0 : __tsan_mutex_try_lock_failed;
+  __tsan_mutex_post_lock(mutex, __tsan_mutex_try_lock | failed, 0);
+  return result;
+#else
+  return pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &until);
+#endif
 }
 
 }  // namespace
@@ -38,7 +59,7 @@ RobustMutex::~RobustMutex() { pthread_mutex_destroy(&mutex_); }
 RobustMutex::Locked RobustMutex::lock(const weft::detail::Deadline& deadline) {
   if (!deadline) return settle(pthread_mutex_lock(&mutex_));
   const timespec until = monotonic_timespec(*deadline);
-  return settle(pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &until));
+  return settle(clock_lock(&mutex_, until));
 }
 
 RobustMutex::Locked RobustMutex::try_lock() {

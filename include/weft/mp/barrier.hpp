@@ -1,0 +1,130 @@
+// weft/mp/barrier.hpp — weft::mp::Barrier, Python's multiprocessing.Barrier:
+// a barrier shared by a process and its children.
+//
+// The members are weft::Barrier's. `parties` threads — in any processes —
+// meet at wait(); when the last one arrives, it runs the optional action,
+// and all are released together, each returning a distinct index in
+// [0, parties). The barrier then resets itself for the next round. It
+// breaks — every current and future wait() throws BrokenBarrierError until
+// reset() — when abort() is called, when a wait times out (that waiter and
+// all others throw), or when the action throws (the action's exception
+// propagates from that one wait(); the others get BrokenBarrierError).
+// reset() wakes current waiters with BrokenBarrierError and makes the
+// barrier usable again.
+//
+// A handle is cheap to copy and every copy is the same barrier, with the
+// same default timeout. The action is a function of this process: a forked
+// child inherits it with the handle, but a barrier with an action cannot be
+// sent to a spawned child (encoding it throws codec::EncodeError); there,
+// let the process whose wait() returns 0 do the action's work instead.
+//
+// Not robust to a dying party, as in Python: a process killed while
+// waiting is still counted, so the others wait until their timeout (which
+// then breaks the barrier), and a process killed inside the barrier's
+// short critical section breaks it. Give the barrier a timeout when
+// parties may die.
+//
+// Thread- and process-safety: every member may be called concurrently from
+// any thread of any process that has the barrier.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "weft/codec.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/mp/detail/robust_mutex.hpp"
+#include "weft/mp/detail/shared_handle_codec.hpp"
+#include "weft/mp/detail/shared_state.hpp"
+#include "weft/threading/barrier.hpp"
+
+namespace weft::mp {
+
+using weft::BrokenBarrierError;
+
+namespace detail {
+
+struct BarrierState {
+  BarrierState(std::uint32_t parties, std::int64_t timeout_ns) noexcept
+      : parties(parties), timeout_ns(timeout_ns) {}
+  RobustMutex mutex;
+  std::atomic<std::uint32_t> changed{0};  // bumped at every change of state; the futex word
+  const std::uint32_t parties;
+  const std::int64_t timeout_ns;  // the default timeout, or -1 for none
+  std::uint32_t state = 0;        // a Barrier::Phase
+  std::uint32_t count = 0;
+};
+
+}  // namespace detail
+
+class Barrier {
+ public:
+  using Action = std::function<void()>;
+
+  // Throws ValueError if parties is zero or above 2^32 - 1, or if the
+  // timeout is negative; std::system_error if shared memory cannot be had.
+  explicit Barrier(std::size_t parties, Action action = {},
+                   std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+
+  // Blocks until `parties` threads have called wait(), or until the default
+  // timeout given at construction. Returns this thread's arrival index.
+  std::size_t wait();
+  // The same with an explicit timeout for this call.
+  template <class Rep, class Period>
+  std::size_t wait(std::chrono::duration<Rep, Period> timeout) {
+    return wait_until(weft::detail::deadline_after(timeout));
+  }
+
+  // Breaks the barrier: waiters and later callers get BrokenBarrierError.
+  void abort();
+  // Returns the barrier to its initial state; current waiters get
+  // BrokenBarrierError.
+  void reset();
+
+  std::size_t parties() const noexcept { return state_->parties; }
+  // Threads currently waiting (0 while draining or broken).
+  std::size_t n_waiting() const;
+  bool broken() const;
+
+  // For weft::codec: the token under which a child being started finds this
+  // barrier (throws codec::EncodeError outside a start, or if the barrier
+  // has an action), and the barrier behind a token in that child, without
+  // an action (throws codec::DecodeError).
+  std::uint32_t share_with_child() const;
+  static Barrier from_parent(std::uint32_t token);
+
+ private:
+  enum class Phase : std::uint32_t { filling, draining, resetting, broken };
+  using State = detail::SharedState<detail::BarrierState>;
+  class Held;
+
+  explicit Barrier(State state) noexcept : state_(std::move(state)) {}
+
+  std::size_t wait_until(const weft::detail::Deadline& deadline);
+  Phase phase() const noexcept { return static_cast<Phase>(state_->state); }
+  void set_phase(Phase phase) const noexcept { state_->state = static_cast<std::uint32_t>(phase); }
+  void enter(Held& held);
+  void release_all();
+  void wait_released(Held& held, const weft::detail::Deadline& deadline);
+  void exit_one() noexcept;
+  void break_barrier() const noexcept;
+  void changed() const noexcept;
+
+  State state_;
+  Action action_;
+};
+
+}  // namespace weft::mp
+
+namespace weft::mp::detail {
+
+// A Barrier crosses to a child being started as its token (see
+// shared_handle_codec.hpp).
+template <>
+struct SharedByToken<Barrier> : std::true_type {};
+
+}  // namespace weft::mp::detail

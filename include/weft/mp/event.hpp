@@ -1,0 +1,77 @@
+// weft/mp/event.hpp — weft::mp::Event, Python's multiprocessing.Event: a
+// flag shared by a process and its children that any of them may wait on.
+//
+// The members are weft::Event's: wait() blocks until set() is called (or
+// returns at once if it already was), clear() lowers the flag again, and
+// set() wakes every waiter in every process. A handle is cheap to copy and
+// every copy — here, in a forked child, or in a spawned child that received
+// it as an argument — is the same event. is_set, set and clear make no
+// system call unless somebody sleeps; timed waits use the monotonic clock
+// and a negative timeout is a ValueError.
+//
+// Thread- and process-safety: every member may be called concurrently from
+// any thread of any process that has the event.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "weft/codec.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/mp/detail/shared_handle_codec.hpp"
+#include "weft/mp/detail/shared_state.hpp"
+
+namespace weft::mp {
+
+class Event {
+ public:
+  // A new event, not set. Throws std::system_error if shared memory cannot
+  // be had.
+  Event() : state_(State::make(detail::StateKind::event, "Event", 1)) {}
+
+  bool is_set() const noexcept { return (word().load(std::memory_order_acquire) & kSet) != 0; }
+
+  // Raises the flag and wakes every waiter. Never blocks.
+  void set() noexcept;
+  // Lowers the flag. Never blocks.
+  void clear() noexcept { word().fetch_and(~kSet, std::memory_order_relaxed); }
+
+  // Blocks until the flag is raised; returns true.
+  bool wait() { return is_set() || wait_until(std::nullopt); }
+  // Blocks at most `timeout`; returns the flag (false on timeout).
+  template <class Rep, class Period>
+  bool wait(std::chrono::duration<Rep, Period> timeout) {
+    return is_set() || wait_until(weft::detail::deadline_after(timeout));
+  }
+
+  // For weft::codec: the token under which a child being started finds this
+  // event (throws codec::EncodeError outside a start), and the event behind
+  // a token in that child (throws codec::DecodeError).
+  std::uint32_t share_with_child() const { return state_.share_with_child("Event"); }
+  static Event from_parent(std::uint32_t token) {
+    return Event(State::from_parent(token, detail::StateKind::event));
+  }
+
+ private:
+  using State = detail::SharedState<std::atomic<std::uint32_t>>;
+  static constexpr std::uint32_t kSet = 1;
+  static constexpr std::uint32_t kHasWaiters = 2;
+
+  explicit Event(State state) noexcept : state_(std::move(state)) {}
+  std::atomic<std::uint32_t>& word() const noexcept { return *state_; }
+  bool wait_until(const weft::detail::Deadline& deadline);
+
+  State state_;
+};
+
+}  // namespace weft::mp
+
+namespace weft::mp::detail {
+
+// An Event crosses to a child being started as its token (see
+// shared_handle_codec.hpp).
+template <>
+struct SharedByToken<Event> : std::true_type {};
+
+}  // namespace weft::mp::detail

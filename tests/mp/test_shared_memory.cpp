@@ -1,0 +1,313 @@
+#include "weft/mp/shared_memory.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <system_error>
+
+#include "mp/connection_support.hpp"
+#include "weft/errors.hpp"
+#include "weft/net/errors.hpp"
+
+namespace mp = weft::mp;
+namespace net = weft::net;
+using weft::test::Child;
+
+namespace {
+
+bool in_dev_shm(const std::string& name) {
+  return std::filesystem::exists("/dev/shm/" + name);
+}
+
+// The entries of /dev/shm these tests may create: random names and the
+// explicit names of this process.
+std::set<std::string> our_segments(const std::string& prefix) {
+  std::set<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string name = entry.path().filename();
+    if (name.starts_with("wnsm_") || name.starts_with(prefix)) found.insert(name);
+  }
+  return found;
+}
+
+// Fails a test that leaves a segment or a descriptor behind.
+class SharedMemoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    before_ = our_segments(prefix_);
+    fds_before_ = weft::test::open_fds();
+  }
+  void TearDown() override {
+    EXPECT_EQ(our_segments(prefix_), before_) << "a segment was left in /dev/shm";
+    EXPECT_EQ(weft::test::open_fds(), fds_before_) << "a descriptor leaked";
+  }
+
+  // A name no other test or run uses.
+  std::string fresh_name() { return prefix_ + std::to_string(++counter_); }
+
+ private:
+  std::string prefix_ = "weft_test_shm_" + std::to_string(::getpid()) + "_";
+  int counter_ = 0;
+  std::set<std::string> before_;
+  int fds_before_ = 0;
+};
+
+TEST_F(SharedMemoryTest, CreatesWithARandomNameAndAttachesByName) {
+  std::string name;
+  {
+    mp::SharedMemory created(std::nullopt, true, 100);
+    name = created.name();
+    EXPECT_TRUE(name.starts_with("wnsm_")) << name;
+    EXPECT_EQ(name.size(), 13u);  // Python's psm_ names are 12 characters
+    EXPECT_TRUE(in_dev_shm(name));
+    EXPECT_EQ(created.size(), 100u);
+    ASSERT_EQ(created.buf().size(), 100u);
+    EXPECT_TRUE(std::all_of(created.buf().begin(), created.buf().end(),
+                            [](std::byte b) { return b == std::byte{0}; }));
+    created.buf()[99] = std::byte{7};
+
+    mp::SharedMemory attached(name);
+    EXPECT_EQ(attached.name(), name);
+    EXPECT_EQ(attached.size(), 100u);
+    EXPECT_EQ(attached.buf()[99], std::byte{7});
+    attached.buf()[0] = std::byte{9};
+    EXPECT_EQ(created.buf()[0], std::byte{9});
+  }
+  EXPECT_FALSE(in_dev_shm(name));
+}
+
+TEST_F(SharedMemoryTest, RandomNamesDiffer) {
+  mp::SharedMemory a(std::nullopt, true, 1);
+  mp::SharedMemory b(std::nullopt, true, 1);
+  EXPECT_NE(a.name(), b.name());
+}
+
+TEST_F(SharedMemoryTest, CreatesWithAGivenName) {
+  const std::string name = fresh_name();
+  mp::SharedMemory created(name, true, 4096);
+  EXPECT_EQ(created.name(), name);
+  EXPECT_TRUE(in_dev_shm(name));
+}
+
+TEST_F(SharedMemoryTest, CreatingAnExistingNameIsFileExistsError) {
+  const std::string name = fresh_name();
+  mp::SharedMemory first(name, true, 16);
+  first.buf()[0] = std::byte{1};
+  try {
+    mp::SharedMemory second(name, true, 32);
+    FAIL() << "no FileExistsError";
+  } catch (const net::FileExistsError& e) {
+    EXPECT_EQ(e.code(), std::errc::file_exists);
+    EXPECT_EQ(std::string(e.what()), "[Errno 17] File exists: '/" + name + "'");
+  }
+  // The failed creation neither unlinked nor resized the first segment.
+  EXPECT_TRUE(in_dev_shm(name));
+  mp::SharedMemory attached(name);
+  EXPECT_EQ(attached.size(), 16u);
+  EXPECT_EQ(attached.buf()[0], std::byte{1});
+}
+
+TEST_F(SharedMemoryTest, AttachingAMissingNameIsFileNotFoundError) {
+  const std::string name = fresh_name();
+  try {
+    mp::SharedMemory missing(name);
+    FAIL() << "no FileNotFoundError";
+  } catch (const net::FileNotFoundError& e) {
+    EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
+    EXPECT_NE(std::string(e.what()).find("'/" + name + "'"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SharedMemoryTest, ValueErrors) {
+  EXPECT_THROW(mp::SharedMemory(std::nullopt, true, 0), weft::ValueError);
+  EXPECT_THROW(mp::SharedMemory(fresh_name(), true, 0), weft::ValueError);
+  EXPECT_THROW(mp::SharedMemory(std::nullopt), weft::ValueError);
+  EXPECT_THROW(mp::SharedMemory(std::nullopt, false, 10), weft::ValueError);
+}
+
+TEST_F(SharedMemoryTest, AnInvalidNameIsOSError) {
+  try {
+    mp::SharedMemory bad("has/slash", true, 8);
+    FAIL() << "no OSError";
+  } catch (const net::OSError& e) {
+    EXPECT_EQ(e.code(), std::errc::invalid_argument);
+  }
+}
+
+TEST_F(SharedMemoryTest, ACreationThatCannotBeMappedLeavesNothingBehind) {
+  const std::string name = fresh_name();
+  EXPECT_THROW(mp::SharedMemory(name, true, std::size_t{1} << 62), net::OSError);
+  EXPECT_FALSE(in_dev_shm(name));
+}
+
+TEST_F(SharedMemoryTest, AttachingAnEmptySegmentIsValueError) {
+  const std::string name = fresh_name();
+  const int fd = ::shm_open(("/" + name).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  EXPECT_THROW(mp::SharedMemory{name}, weft::ValueError);
+  EXPECT_TRUE(in_dev_shm(name));  // attaching never unlinks, even on failure
+  ::shm_unlink(("/" + name).c_str());
+}
+
+TEST_F(SharedMemoryTest, AttachingIgnoresTheSizeArgument) {
+  mp::SharedMemory created(std::nullopt, true, 64);
+  mp::SharedMemory attached(created.name(), false, 1 << 20);
+  EXPECT_EQ(attached.size(), 64u);
+}
+
+TEST_F(SharedMemoryTest, AnAttachedObjectNeverUnlinks) {
+  mp::SharedMemory created(std::nullopt, true, 8);
+  {
+    mp::SharedMemory attached(created.name());
+    attached.close();
+  }
+  EXPECT_TRUE(in_dev_shm(created.name()));
+  mp::SharedMemory again(created.name());  // still attachable
+}
+
+TEST_F(SharedMemoryTest, UnlinkRemovesTheNameButNotTheMemory) {
+  mp::SharedMemory created(std::nullopt, true, 8);
+  mp::SharedMemory attached(created.name());
+  created.unlink();
+  EXPECT_FALSE(in_dev_shm(created.name()));
+  created.buf()[3] = std::byte{3};
+  EXPECT_EQ(attached.buf()[3], std::byte{3});
+  EXPECT_THROW(created.unlink(), net::FileNotFoundError);
+  EXPECT_THROW(attached.unlink(), net::FileNotFoundError);
+  EXPECT_THROW(mp::SharedMemory{created.name()}, net::FileNotFoundError);
+}
+
+TEST_F(SharedMemoryTest, AnyProcessMayUnlinkAndTheCreatorThenDoesNot) {
+  const std::string name = fresh_name();
+  auto created = std::make_unique<mp::SharedMemory>(name, true, 8);
+  mp::SharedMemory(name).unlink();
+  EXPECT_FALSE(in_dev_shm(name));
+  // A new segment takes the name; the first creator must leave it alone.
+  mp::SharedMemory successor(name, true, 8);
+  created.reset();
+  EXPECT_TRUE(in_dev_shm(name));
+}
+
+TEST_F(SharedMemoryTest, CloseUnmapsAndKeepsTheSegment) {
+  mp::SharedMemory created(std::nullopt, true, 8);
+  const std::string name = created.name();
+  created.close();
+  created.close();
+  EXPECT_TRUE(created.buf().empty());
+  EXPECT_EQ(created.size(), 8u);
+  EXPECT_TRUE(in_dev_shm(name));
+  mp::SharedMemory attached(name);
+  EXPECT_EQ(attached.size(), 8u);
+}
+
+TEST_F(SharedMemoryTest, UntrackedSegmentsOutliveTheirCreator) {
+  std::string name;
+  {
+    mp::SharedMemory created(std::nullopt, true, 8, /*track=*/false);
+    name = created.name();
+  }
+  EXPECT_TRUE(in_dev_shm(name));
+  mp::SharedMemory(name).unlink();
+}
+
+TEST_F(SharedMemoryTest, MovingTransfersTheDutyToUnlink) {
+  mp::SharedMemory created(std::nullopt, true, 8);
+  const std::string name = created.name();
+  {
+    mp::SharedMemory moved(std::move(created));
+    EXPECT_EQ(moved.name(), name);
+    EXPECT_EQ(moved.buf().size(), 8u);
+    EXPECT_TRUE(created.buf().empty());  // NOLINT(bugprone-use-after-move)
+  }
+  EXPECT_FALSE(in_dev_shm(name));
+}
+
+TEST_F(SharedMemoryTest, MoveAssignmentReleasesTheOldSegment) {
+  mp::SharedMemory target(std::nullopt, true, 8);
+  const std::string old_name = target.name();
+  mp::SharedMemory source(std::nullopt, true, 16);
+  const std::string new_name = source.name();
+  target = std::move(source);
+  EXPECT_FALSE(in_dev_shm(old_name));
+  EXPECT_EQ(target.name(), new_name);
+  EXPECT_EQ(target.size(), 16u);
+  EXPECT_TRUE(in_dev_shm(new_name));
+}
+
+TEST_F(SharedMemoryTest, AForkChildWritesAndTheParentReads) {
+  mp::SharedMemory created(std::nullopt, true, 64);
+  Child child = Child::fork([&] {
+    // The child's copy of the creator goes out of scope here: it must not
+    // unlink, since this process did not create the segment.
+    mp::SharedMemory inherited(std::move(created));
+    const char text[] = "from the child";
+    std::memcpy(inherited.buf().data(), text, sizeof text);
+    mp::SharedMemory attached(inherited.name());
+    attached.buf()[63] = std::byte{0x5a};
+  });
+  ASSERT_EQ(child.wait(), 0);
+  EXPECT_TRUE(in_dev_shm(created.name()));
+  EXPECT_STREQ(reinterpret_cast<const char*>(created.buf().data()), "from the child");
+  EXPECT_EQ(created.buf()[63], std::byte{0x5a});
+}
+
+TEST_F(SharedMemoryTest, AChildAttachingByNameNeverUnlinks) {
+  mp::SharedMemory created(std::nullopt, true, 8);
+  const std::string name = created.name();
+  Child child = Child::fork([&] {
+    mp::SharedMemory attached(name);
+    attached.buf()[0] = std::byte{1};
+  });
+  ASSERT_EQ(child.wait(), 0);
+  EXPECT_TRUE(in_dev_shm(name));
+  EXPECT_EQ(created.buf()[0], std::byte{1});
+}
+
+TEST_F(SharedMemoryTest, EncodesAsItsNameAndDecodingAttaches) {
+  mp::SharedMemory created(std::nullopt, true, 32);
+  created.buf()[1] = std::byte{11};
+  const std::string encoded = weft::codec::encode(created);
+  EXPECT_EQ(encoded, weft::codec::encode(created.name()));
+  {
+    mp::SharedMemory attached = weft::codec::decode<mp::SharedMemory>(encoded);
+    EXPECT_EQ(attached.name(), created.name());
+    EXPECT_EQ(attached.size(), 32u);
+    EXPECT_EQ(attached.buf()[1], std::byte{11});
+  }
+  EXPECT_TRUE(in_dev_shm(created.name()));  // the decoded copy only attached
+  EXPECT_THROW(weft::codec::decode<mp::SharedMemory>(weft::codec::encode(7)),
+               weft::codec::DecodeError);
+  EXPECT_THROW(weft::codec::decode<mp::SharedMemory>(weft::codec::encode(fresh_name())),
+               net::FileNotFoundError);
+}
+
+TEST_F(SharedMemoryTest, PythonReadsWhatWeftWrote) {
+  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  mp::SharedMemory created(std::nullopt, true, 16);
+  std::memcpy(created.buf().data(), "weft", 4);
+  // Python's resource tracker would unlink a segment it merely attached
+  // to; the script opts out of that, so the weft creator still owns it.
+  const std::string script =
+      "import sys\n"
+      "from multiprocessing import shared_memory, resource_tracker\n"
+      "shm = shared_memory.SharedMemory(sys.argv[1])\n"
+      "resource_tracker.unregister(shm._name, 'shared_memory')\n"
+      "print(shm.size, bytes(shm.buf[:4]).decode())\n"
+      "shm.buf[4] = 42\n"
+      "shm.close()\n";
+  Child python = Child::exec({"/usr/bin/python3", "-c", script, created.name()});
+  EXPECT_EQ(python.read_line(), "16 weft");
+  EXPECT_EQ(python.wait(), 0);
+  EXPECT_EQ(created.buf()[4], std::byte{42});
+  EXPECT_TRUE(in_dev_shm(created.name()));
+}
+
+}  // namespace

@@ -1,0 +1,151 @@
+// A process SIGKILLed while holding a weft::mp lock: the next acquirer gets the lock promptly and
+// is told the owner died, and the lock works normally afterwards. Semaphores have no owner and
+// are not robust.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <thread>
+
+#include "mp/sync_support.hpp"
+#include "weft/mp/sharedctypes.hpp"
+#include "weft/mp/synchronize.hpp"
+
+namespace weft::test {
+namespace {
+
+using mp::Acquired;
+
+// Forks a child that runs take(), sets `holding`, and then waits to be killed; kills it.
+template <class Take>
+void kill_holder(Take take) {
+  mp::Event holding;
+  auto child = Child::fork([&] {
+    take();
+    holding.set();
+    for (;;) ::pause();
+  });
+  ASSERT_TRUE(holding.wait(kPatience));
+  EXPECT_EQ(child.kill(), 128 + SIGKILL);
+}
+
+template <class L>
+void expect_recovers(L& lock) {
+  Stopwatch watch;
+  EXPECT_EQ(lock.acquire_status(kPatience), Acquired::owner_died);
+  EXPECT_LT(watch.elapsed(), kSlack);
+  EXPECT_TRUE(lock.owner_died());
+  lock.release();
+  EXPECT_FALSE(lock.locked());
+  EXPECT_FALSE(lock.owner_died());
+  EXPECT_EQ(lock.acquire_status(false), Acquired::yes);
+  EXPECT_FALSE(lock.owner_died());
+  lock.release();
+}
+
+TEST(MpSyncRobust, LockOfAKilledProcess) {
+  mp::Lock lock;
+  kill_holder([&] { require(lock.acquire()); });
+  EXPECT_TRUE(lock.locked());
+  expect_recovers(lock);
+}
+
+TEST(MpSyncRobust, GuardsSeeTheDeathAndStillRelease) {
+  mp::Lock lock;
+  kill_holder([&] { require(lock.acquire()); });
+  {
+    std::lock_guard held(lock);
+    EXPECT_TRUE(lock.owner_died());
+  }
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(MpSyncRobust, RLockHeldTwiceByAKilledProcess) {
+  mp::RLock lock;
+  kill_holder([&] { require(lock.acquire() && lock.acquire()); });
+  ASSERT_TRUE(lock.acquire(kPatience));
+  EXPECT_TRUE(lock.owner_died());
+  lock.release();  // one level: the dead owner's levels are not inherited
+  EXPECT_FALSE(lock.locked());
+  EXPECT_EQ(lock.acquire_status(false), Acquired::yes);
+  lock.release();
+}
+
+TEST(MpSyncRobust, WaitersBlockedOnTheLockAreFreed) {
+  mp::Lock lock;
+  mp::Event holding;
+  auto holder = Child::fork([&] {
+    require(lock.acquire());
+    holding.set();
+    for (;;) ::pause();
+  });
+  ASSERT_TRUE(holding.wait(kPatience));
+  auto waiter = Child::fork([&] {
+    require(lock.acquire_status(kPatience) == Acquired::owner_died);
+    lock.release();
+  });
+  EXPECT_EQ(holder.kill(), 128 + SIGKILL);
+  EXPECT_EQ(waiter.wait(), 0);
+  EXPECT_EQ(lock.acquire_status(false), Acquired::yes);
+  lock.release();
+}
+
+TEST(MpSyncRobust, ConditionLockOfAKilledProcess) {
+  mp::Condition cond;
+  kill_holder([&] { require(cond.acquire()); });
+  EXPECT_EQ(cond.acquire_status(kPatience), Acquired::owner_died);
+  EXPECT_TRUE(cond.owner_died());
+  EXPECT_FALSE(cond.wait(1ms));
+  cond.release();
+  EXPECT_FALSE(cond.owner_died());
+  std::lock_guard held(cond);
+  EXPECT_FALSE(cond.owner_died());
+}
+
+TEST(MpSyncRobust, ConditionWaitReacquiresFromAKilledNotifier) {
+  mp::Lock lock;
+  mp::Condition cond(lock);
+  mp::RawValue<int> state(0);
+  mp::Event holding;
+  std::unique_lock held(cond);
+  auto child = Child::fork([&] {
+    require(cond.acquire());
+    state.value(1);
+    cond.notify();
+    holding.set();
+    for (;;) ::pause();
+  });
+  std::thread killer([&] {
+    EXPECT_TRUE(holding.wait(kPatience));
+    ::kill(child.pid(), SIGKILL);
+  });
+  // The wait returns by re-taking the lock, which the child dies holding.
+  EXPECT_TRUE(cond.wait_for([&] { return state.value() == 1; }, kPatience));
+  killer.join();
+  EXPECT_EQ(child.wait(), 128 + SIGKILL);
+  EXPECT_TRUE(lock.is_owned());
+  EXPECT_TRUE(cond.owner_died());
+  EXPECT_TRUE(lock.owner_died());
+  held.unlock();
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(MpSyncRobust, ValueLockOfAKilledProcess) {
+  mp::Value<int> value(0);
+  kill_holder([&] {
+    require(value.acquire());
+    value.get_obj() = 42;
+  });
+  EXPECT_EQ(value.value(), 42);  // takes (and releases) the lock, recovering it
+  EXPECT_FALSE(value.get_lock().locked());
+}
+
+TEST(MpSyncRobust, SemaphoreUnitsOfAKilledProcessAreLost) {
+  mp::Semaphore semaphore(1);
+  kill_holder([&] { require(semaphore.acquire()); });
+  EXPECT_EQ(semaphore.get_value(), 0u);
+  EXPECT_FALSE(semaphore.acquire(kTick));
+}
+
+}  // namespace
+}  // namespace weft::test
