@@ -8,16 +8,16 @@
 // client leaves. The client sends what is typed at input('>>: ') and
 // prints the replies.
 //
-// weft's multiprocessing module does not exist yet, so the twin starts each
-// process with ::fork() where the exercise writes Process(target=talk, ...)
-// .start(); this becomes weft::mp::Process once weft's multiprocessing
-// lands. The child closes the listening socket, runs talk() and _exit(0)s;
-// the parent closes its copy of conn and reaps finished children with
-// waitpid(). Each reply also names the process that made it: the message
-// upper-cased plus " from pid N".
+// Each connection gets a weft::mp::Process whose target is a lambda over
+// the accepted socket (the fork start method runs it on the child's copy,
+// as Python's fork does with args=(conn, client_addr)). The child closes
+// the listening socket and runs talk(); the parent closes its copy of conn
+// and reaps finished children with active_children(). Each reply also
+// names the process that made it: the message upper-cased plus
+// " from pid N".
 //
-// The server is a process of its own, forked from the main program before
-// any thread starts, listening on 127.0.0.1 with a port the kernel picks
+// The server is an mp::Process of its own, started from the main program
+// before any thread starts, listening on 127.0.0.1 with a port the kernel picks
 // (never the seed's 8080). The clients are 5 threads of the main program;
 // instead of input() each sends two fixed messages, the second only once
 // all 5 have had their first answer, so all 5 connections are open and
@@ -32,7 +32,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -44,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include <weft/multiprocessing.hpp>
 #include <weft/net.hpp>
 #include <weft/threading.hpp>
 
@@ -51,6 +51,7 @@
 #include "seed_net.hpp"
 
 using namespace std::chrono_literals;
+namespace mp = weft::mp;
 namespace net = weft::net;
 
 constexpr int kClients = 5;
@@ -75,49 +76,35 @@ bool stop_requested(int stop_fd) {
   return ::poll(&watched, 1, 0) > 0;
 }
 
-// Whether a wait status says the process exited with status 0.
-bool reaped_clean(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
-
-[[noreturn]] void server_process(net::Socket server, int stop_fd) {
+// The server's loop; ends the server process with exit code 0 only if it
+// served and reaped kClients children that all exited 0.
+void server_process(net::Socket& server, int stop_fd) {
   std::printf("server process %d: waiting for connections\n", int(::getpid()));
-  int started = 0;
-  int reaped = 0;
-  bool all_clean = true;
+  std::vector<mp::Process> children;
   while (true) {
     auto [conn, client_addr] = server.accept();
     if (stop_requested(stop_fd)) break;
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      std::perror("fork");
-      break;
-    }
-    if (pid == 0) {
+    mp::Process& p = children.emplace_back([&server, &conn, stop_fd] {
       server.close();
       ::close(stop_fd);
       talk(conn);
-      conn.close();
-      ::_exit(0);
-    }
+    });
+    p.start();
     conn.close();
-    ++started;
     std::printf("server process %d: %s is talking to process %d\n", int(::getpid()),
-                seed::py_address(client_addr).c_str(), int(pid));
-    int status = 0;
-    while (::waitpid(-1, &status, WNOHANG) > 0) {
-      ++reaped;
-      all_clean = all_clean && reaped_clean(status);
-    }
+                seed::py_address(client_addr).c_str(), int(*p.pid()));
+    mp::active_children();  // reaps the children that have finished
   }
   server.close();
-  int status = 0;
-  while (::waitpid(-1, &status, 0) > 0) {
-    ++reaped;
-    all_clean = all_clean && reaped_clean(status);
+  bool all_clean = true;
+  for (mp::Process& p : children) {
+    p.join();
+    all_clean = all_clean && p.exitcode() == 0;
   }
-  std::printf("server process %d: %d connections, %d child processes reaped\n", int(::getpid()),
-              started, reaped);
+  std::printf("server process %d: %zu connections, all of their processes joined\n",
+              int(::getpid()), children.size());
   std::fflush(stdout);
-  ::_exit(started == kClients && reaped == kClients && all_clean ? 0 : 1);
+  if (children.size() != kClients || !all_clean) throw mp::SystemExit{1};
 }
 
 // ---- the clients, threads of the main program ----
@@ -175,16 +162,12 @@ int main() {
     std::perror("pipe2");
     return 1;
   }
-  std::fflush(stdout);
-  const pid_t server_pid = ::fork();
-  if (server_pid < 0) {
-    std::perror("fork");
-    return 1;
-  }
-  if (server_pid == 0) {
+  mp::Process server_proc([&] {
     ::close(stop_pipe[1]);
-    server_process(std::move(server), stop_pipe[0]);
-  }
+    server_process(server, stop_pipe[0]);
+  });
+  server_proc.start();
+  const pid_t server_pid = *server_proc.pid();
   ::close(stop_pipe[0]);
   server.close();
 
@@ -202,8 +185,7 @@ int main() {
   } catch (const net::OSError& e) {
     std::printf("could not wake the server: %s\n", e.what());
   }
-  int server_status = 0;
-  ::waitpid(server_pid, &server_status, 0);
+  server_proc.join();
 
   std::set<pid_t> pids;
   bool all_right = answers.size() == kClients;
@@ -223,7 +205,7 @@ int main() {
   seed::check(one_process_each && pids.size() == kClients && none_is_server,
               "each of the 5 clients had a process of its own, all 5 at once, none of them "
               "the server");
-  seed::check(reaped_clean(server_status),
+  seed::check(server_proc.exitcode() == 0,
               "the server reaped all 5 children, each exited 0, and ended cleanly");
   return seed::verdict();
 }
