@@ -1,6 +1,8 @@
 """What the interop scripts share with tests/mp/test_connection_python.cpp: how an address is
-written on a command line, and the exchange of messages both ways over an established
-connection."""
+written on a command line, the exchange of messages both ways over an established
+connection, and how a script reports the outcome of its handshake."""
+
+from multiprocessing import AuthenticationError
 
 MESSAGES = [b"", b"hello", bytes(range(256)), b"x" * 300000]
 
@@ -42,3 +44,21 @@ def exchange(conn):
         reply = conn.recv_bytes()
         if reply != b"weft:" + message:
             raise SystemExit(f"reply {reply[:40]!r} to {message[:40]!r}")
+
+
+def run(connect, mode, wrong_key_accepted):
+    """Makes the connection with connect() and reports, as the C++ test expects: in MODE 'ok',
+    exchanges the messages and prints 'ok'; in MODE 'wrong-key', prints 'AuthenticationError'
+    when the handshake refused the key, else wrong_key_accepted. Returns the exit status."""
+    try:
+        conn = connect()
+    except AuthenticationError:
+        print("AuthenticationError", flush=True)
+        return 0 if mode == "wrong-key" else 1
+    if mode == "wrong-key":
+        print(wrong_key_accepted, flush=True)
+        return 1
+    with conn:
+        exchange(conn)
+    print("ok", flush=True)
+    return 0

@@ -8,10 +8,9 @@ AuthenticationError and print its name). The address goes out first, on a line o
 
 import os
 import sys
-from multiprocessing import AuthenticationError
 from multiprocessing.connection import Listener
 
-from interop_common import exchange, format_address, parse_key
+from interop_common import format_address, parse_key, run
 
 
 def main():
@@ -25,18 +24,7 @@ def main():
         listener = Listener(("127.0.0.1", 0), authkey=authkey)
     with listener:
         print(format_address(listener.address), flush=True)
-        try:
-            conn = listener.accept()
-        except AuthenticationError:
-            print("AuthenticationError", flush=True)
-            return 0 if mode == "wrong-key" else 1
-        if mode == "wrong-key":
-            print("accepted a wrong key", flush=True)
-            return 1
-        with conn:
-            exchange(conn)
-    print("ok", flush=True)
-    return 0
+        return run(listener.accept, mode, "accepted a wrong key")
 
 
 if __name__ == "__main__":
