@@ -35,6 +35,7 @@
 
 #include "weft/codec.hpp"
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/wait_for_predicate.hpp"
 #include "weft/mp/detail/shared_handle_codec.hpp"
 #include "weft/mp/lock.hpp"
 
@@ -91,23 +92,13 @@ class Condition {
   // returns pred()'s last value when time runs out (Python's wait_for).
   template <class Predicate>
   auto wait_for(Predicate pred) -> decltype(pred()) {
-    auto result = pred();
-    while (!result) {
-      wait();
-      result = pred();
-    }
-    return result;
+    return weft::detail::wait_for_predicate(pred, std::nullopt,
+                                            [this](const auto& d) { wait_until(d); });
   }
   template <class Predicate, class Rep, class Period>
   auto wait_for(Predicate pred, std::chrono::duration<Rep, Period> timeout) -> decltype(pred()) {
-    const weft::detail::Deadline deadline = weft::detail::deadline_after(timeout);
-    auto result = pred();
-    while (!result) {
-      if (weft::detail::expired(deadline)) break;
-      wait_until(deadline);
-      result = pred();
-    }
-    return result;
+    return weft::detail::wait_for_predicate(pred, weft::detail::deadline_after(timeout),
+                                [this](const auto& d) { wait_until(d); });
   }
 
   // Wakes up to n waiters. Never blocks. Throws RuntimeError if the caller

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <optional>
 
+#include "weft/detail/wait_for_predicate.hpp"
 #include "weft/detail/wait_queue.hpp"
 #include "weft/threading/lock.hpp"
 
@@ -61,23 +62,12 @@ class Condition {
   // returns pred()'s last value when time runs out (Python's wait_for).
   template <class Predicate>
   auto wait_for(Predicate pred) -> decltype(pred()) {
-    auto result = pred();
-    while (!result) {
-      wait();
-      result = pred();
-    }
-    return result;
+    return detail::wait_for_predicate(pred, std::nullopt, [this](const auto& d) { wait_until(d); });
   }
   template <class Predicate, class Rep, class Period>
   auto wait_for(Predicate pred, std::chrono::duration<Rep, Period> timeout) -> decltype(pred()) {
-    const detail::Deadline deadline = detail::deadline_after(timeout);
-    auto result = pred();
-    while (!result) {
-      if (detail::expired(deadline)) break;
-      wait_until(deadline);
-      result = pred();
-    }
-    return result;
+    return detail::wait_for_predicate(pred, detail::deadline_after(timeout),
+                                [this](const auto& d) { wait_until(d); });
   }
 
   // Wakes up to n waiters (FIFO). Throws RuntimeError if the lock is not
