@@ -33,6 +33,21 @@ class KeyError : public std::out_of_range {
   using std::out_of_range::out_of_range;
 };
 
+// A sequence index out of range: a managed list's l[10] with five items.
+// Python's IndexError, a LookupError, hence std::out_of_range.
+class IndexError : public std::out_of_range {
+ public:
+  using std::out_of_range::out_of_range;
+};
+
+// An object has no attribute or method of that name: a manager proxy
+// calling a method its server does not expose, a Namespace read of a name
+// never set. Python's AttributeError.
+class AttributeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A blocking operation ran past its timeout where Python raises rather than
 // returns. Python's TimeoutError.
 class TimeoutError : public std::runtime_error {

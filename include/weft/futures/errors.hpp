@@ -29,4 +29,13 @@ class BrokenThreadPool : public BrokenExecutor {
   using BrokenExecutor::BrokenExecutor;
 };
 
+// A ProcessPoolExecutor that can no longer run work: a worker initializer
+// failed, or workers were terminated or killed by terminate_workers() /
+// kill_workers(). (A worker that merely dies does not break the pool: see
+// weft/futures/process_pool_executor.hpp.)
+class BrokenProcessPool : public BrokenExecutor {
+ public:
+  using BrokenExecutor::BrokenExecutor;
+};
+
 }  // namespace weft::futures

@@ -1,0 +1,88 @@
+// Processes killed while they hold or wait on a Manager's synchronisation
+// objects: the others carry on (Python's manager would hang).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "weft/mp/managers.hpp"
+#include "weft/threading/barrier.hpp"
+
+namespace {
+
+namespace mp = weft::mp;
+using namespace std::chrono_literals;
+
+constexpr auto kPatience = 20s;
+
+// Takes `lock`, says so, and waits to be killed.
+void hold(mp::AcquirerProxy lock, mp::EventProxy holding, mp::EventProxy never) {
+  lock.acquire();
+  holding.set();
+  never.wait(kPatience);
+}
+
+void wait_at(mp::BarrierProxy barrier, mp::EventProxy never) {
+  barrier.wait();
+  never.wait(kPatience);
+}
+
+class ManagerSyncFault : public ::testing::TestWithParam<const char*> {
+ protected:
+  mp::Manager manager;
+};
+
+TEST_P(ManagerSyncFault, AChildKilledHoldingALockReleasesIt) {
+  for (const char* kind : {"Lock", "RLock", "BoundedSemaphore"}) {
+    SCOPED_TRACE(kind);
+    auto lock = manager.create<mp::AcquirerProxy>(kind);
+    auto holding = manager.Event();
+    auto never = manager.Event();
+    auto child = mp::get_context(GetParam()).Process(hold, lock, holding, never);
+    child.start();
+    ASSERT_TRUE(holding.wait(kPatience));
+    EXPECT_FALSE(lock.acquire(false));
+    child.kill();
+    ASSERT_TRUE(child.join(kPatience));
+    EXPECT_TRUE(lock.acquire(true, kPatience));
+    lock.release();
+  }
+}
+
+TEST_P(ManagerSyncFault, AChildKilledAtABarrierBreaksIt) {
+  auto barrier = manager.Barrier(3);
+  auto never = manager.Event();
+  auto child = mp::get_context(GetParam()).Process(wait_at, barrier, never);
+  child.start();
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (barrier.n_waiting() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(barrier.n_waiting(), 1u);
+  child.kill();
+  ASSERT_TRUE(child.join(kPatience));
+  EXPECT_THROW(barrier.wait(kPatience), weft::BrokenBarrierError);
+}
+
+TEST(ManagerSyncShutdown, WaitsBlockedWhenTheManagerStopsRaiseManagerGoneError) {
+  mp::Manager manager;
+  auto lock = manager.Lock();
+  auto queue = manager.Queue<int>();
+  auto event = manager.Event();
+  ASSERT_TRUE(lock.acquire());
+  auto acquirer = std::async(std::launch::async, [&] { return lock.acquire(); });
+  auto getter = std::async(std::launch::async, [&] { return queue.get(); });
+  auto waiter = std::async(std::launch::async, [&] { return event.wait(); });
+  manager.shutdown();
+  for (auto* blocked : {&acquirer, &waiter}) {
+    ASSERT_EQ(blocked->wait_for(kPatience), std::future_status::ready);
+    EXPECT_THROW(blocked->get(), mp::ManagerGoneError);
+  }
+  ASSERT_EQ(getter.wait_for(kPatience), std::future_status::ready);
+  EXPECT_THROW(getter.get(), mp::ManagerGoneError);
+}
+
+INSTANTIATE_TEST_SUITE_P(StartMethods, ManagerSyncFault, ::testing::Values("fork", "spawn"),
+                         [](const auto& info) { return std::string(info.param); });
+
+}  // namespace

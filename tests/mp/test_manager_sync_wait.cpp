@@ -1,0 +1,223 @@
+// A manager's Event, Condition and Barrier, called directly on the server
+// objects.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "manager_sync_support.hpp"
+#include "weft/errors.hpp"
+#include "weft/mp/manager/proxy.hpp"
+#include "weft/threading/barrier.hpp"
+
+namespace weft::mp::test {
+namespace {
+
+TEST(ManagerSyncEvent, SetClearAndIsSet) {
+  auto event = make("Event");
+  FakeCaller a(1);
+  EXPECT_FALSE(call<bool>(*event, a, "is_set"));
+  call(*event, a, "set");
+  EXPECT_TRUE(call<bool>(*event, a, "is_set"));
+  EXPECT_TRUE(call<bool>(*event, a, "wait", kForever));
+  call(*event, a, "clear");
+  EXPECT_FALSE(call<bool>(*event, a, "is_set"));
+}
+
+TEST(ManagerSyncEvent, WaitTimesOutAndRejectsANegativeTimeout) {
+  auto event = make("Event");
+  FakeCaller a(1);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(call<bool>(*event, a, "wait", std::optional(0.12)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 110ms);
+  EXPECT_FALSE(call<bool>(*event, a, "wait", std::optional(0.0)));
+  EXPECT_THROW(call<bool>(*event, a, "wait", std::optional(-0.5)), ValueError);
+}
+
+TEST(ManagerSyncEvent, SetWakesEveryWaiter) {
+  auto event = make("Event");
+  FakeCaller a(1), b(2), c(3);
+  auto first = in_thread([&] { return call<bool>(*event, b, "wait", kForever); });
+  auto second = in_thread([&] { return call<bool>(*event, c, "wait", std::optional(60.0)); });
+  call(*event, a, "set");
+  ASSERT_TRUE(finishes(first));
+  ASSERT_TRUE(finishes(second));
+  EXPECT_TRUE(first.get());
+  EXPECT_TRUE(second.get());
+}
+
+TEST(ManagerSyncEvent, AWaiterWhoseClientHangsUpGivesUp) {
+  auto event = make("Event");
+  FakeCaller b(2);
+  auto waiter = in_thread([&] { return call<bool>(*event, b, "wait", kForever); });
+  b.hang_up();
+  ASSERT_TRUE(finishes(waiter));
+  EXPECT_THROW(waiter.get(), ManagerGoneError);
+}
+
+TEST(ManagerSyncCondition, WaitAndNotifyNeedTheLock) {
+  auto condition = make("Condition");
+  FakeCaller a(1), b(2);
+  EXPECT_THROW(call<bool>(*condition, a, "wait", kForever), RuntimeError);
+  EXPECT_THROW(call(*condition, a, "notify", std::size_t{1}), RuntimeError);
+  EXPECT_THROW(call(*condition, a, "notify_all"), RuntimeError);
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, kForever));
+  EXPECT_THROW(call<bool>(*condition, b, "wait", kForever), RuntimeError);
+  EXPECT_THROW(call(*condition, b, "notify", std::size_t{1}), RuntimeError);
+  EXPECT_THROW(call(*condition, b, "release"), RuntimeError);
+  call(*condition, a, "notify", std::size_t{1});
+  call(*condition, a, "notify_all");
+  call(*condition, a, "release");
+}
+
+TEST(ManagerSyncCondition, ATimedOutWaitKeepsTheLockAtEveryLevel) {
+  auto condition = make("Condition");
+  FakeCaller a(1), b(2);
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, kForever));
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, kForever));
+  EXPECT_FALSE(call<bool>(*condition, a, "wait", std::optional(0.05)));
+  EXPECT_FALSE(call<bool>(*condition, b, "acquire", false, kForever));
+  call(*condition, a, "release");
+  call(*condition, a, "release");
+  EXPECT_TRUE(call<bool>(*condition, b, "acquire", false, kForever));
+  EXPECT_THROW(call<bool>(*condition, b, "wait", std::optional(-1.0)), ValueError);
+  call(*condition, b, "release");
+}
+
+TEST(ManagerSyncCondition, NotifyWakesAWaiterThatGetsTheLockBack) {
+  auto condition = make("Condition");
+  auto ready = make("Event");
+  FakeCaller a(1), b(2);
+  auto waiter = in_thread([&] {
+    call<bool>(*condition, b, "acquire", true, kForever);
+    call(*ready, b, "set");
+    const bool notified = call<bool>(*condition, b, "wait", kForever);
+    call(*condition, b, "release");  // throws unless b owns the lock again
+    return notified;
+  });
+  ASSERT_TRUE(call<bool>(*ready, a, "wait", std::optional(10.0)));
+  // b released the lock inside wait(): a can take it and notify.
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
+  call(*condition, a, "notify", std::size_t{1});
+  call(*condition, a, "release");
+  ASSERT_TRUE(finishes(waiter));
+  EXPECT_TRUE(waiter.get());
+}
+
+TEST(ManagerSyncCondition, AWaiterWhoseClientHangsUpLetsGoOfTheLock) {
+  auto condition = make("Condition");
+  auto ready = make("Event");
+  FakeCaller a(1), b(2);
+  auto waiter = in_thread([&] {
+    call<bool>(*condition, b, "acquire", true, kForever);
+    call(*ready, b, "set");
+    return call<bool>(*condition, b, "wait", kForever);
+  });
+  ASSERT_TRUE(call<bool>(*ready, a, "wait", std::optional(10.0)));
+  b.hang_up();
+  ASSERT_TRUE(finishes(waiter));
+  EXPECT_THROW(waiter.get(), ManagerGoneError);
+  condition->disconnected(b.connection());
+  EXPECT_TRUE(call<bool>(*condition, a, "acquire", false, kForever));
+}
+
+TEST(ManagerSyncCondition, DisconnectingTheHolderReleasesTheLock) {
+  auto condition = make("Condition");
+  FakeCaller a(1), b(2);
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, kForever));
+  condition->disconnected(a.connection());
+  EXPECT_TRUE(call<bool>(*condition, b, "acquire", false, kForever));
+}
+
+TEST(ManagerSyncBarrier, PartiesMeetWithDistinctIndices) {
+  auto barrier = make("Barrier", args(std::size_t{3}, kForever));
+  FakeCaller callers[] = {FakeCaller(1), FakeCaller(2), FakeCaller(3)};
+  EXPECT_EQ(call<std::size_t>(*barrier, callers[0], "parties"), 3u);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::future<std::size_t>> waiters;
+    for (auto& caller : callers) {
+      waiters.push_back(in_thread([&] { return call<std::size_t>(*barrier, caller, "wait", kForever); }));
+    }
+    std::set<std::size_t> indices;
+    for (auto& waiter : waiters) {
+      ASSERT_TRUE(finishes(waiter));
+      indices.insert(waiter.get());
+    }
+    EXPECT_EQ(indices, (std::set<std::size_t>{0, 1, 2}));
+  }
+  EXPECT_FALSE(call<bool>(*barrier, callers[0], "broken"));
+}
+
+TEST(ManagerSyncBarrier, ATimeoutBreaksItForEveryWaiter) {
+  auto barrier = make("Barrier", args(std::size_t{3}, kForever));
+  FakeCaller a(1), b(2);
+  auto waiter = in_thread([&] { return call<std::size_t>(*barrier, a, "wait", kForever); });
+  while (call<std::size_t>(*barrier, b, "n_waiting") == 0) std::this_thread::yield();
+  EXPECT_THROW(call<std::size_t>(*barrier, b, "wait", std::optional(0.05)), BrokenBarrierError);
+  ASSERT_TRUE(finishes(waiter));
+  EXPECT_THROW(waiter.get(), BrokenBarrierError);
+  EXPECT_TRUE(call<bool>(*barrier, b, "broken"));
+  EXPECT_THROW(call<std::size_t>(*barrier, b, "wait", kForever), BrokenBarrierError);
+}
+
+TEST(ManagerSyncBarrier, TheDefaultTimeoutApplies) {
+  auto barrier = make("Barrier", args(std::size_t{2}, std::optional(0.05)));
+  FakeCaller a(1);
+  EXPECT_THROW(call<std::size_t>(*barrier, a, "wait", kForever), BrokenBarrierError);
+}
+
+TEST(ManagerSyncBarrier, AbortBreaksAndResetRepairs) {
+  auto barrier = make("Barrier", args(std::size_t{2}, kForever));
+  FakeCaller a(1), b(2);
+  auto waiter = in_thread([&] { return call<std::size_t>(*barrier, a, "wait", kForever); });
+  while (call<std::size_t>(*barrier, b, "n_waiting") == 0) std::this_thread::yield();
+  call(*barrier, b, "abort");
+  ASSERT_TRUE(finishes(waiter));
+  EXPECT_THROW(waiter.get(), BrokenBarrierError);
+  EXPECT_TRUE(call<bool>(*barrier, b, "broken"));
+  call(*barrier, b, "reset");
+  EXPECT_FALSE(call<bool>(*barrier, b, "broken"));
+  auto again = in_thread([&] { return call<std::size_t>(*barrier, a, "wait", kForever); });
+  const std::size_t mine = call<std::size_t>(*barrier, b, "wait", std::optional(10.0));
+  ASSERT_TRUE(finishes(again));
+  EXPECT_EQ(mine + again.get(), 1u);
+}
+
+TEST(ManagerSyncBarrier, ResetWakesWaitersWithBrokenBarrierError) {
+  auto barrier = make("Barrier", args(std::size_t{2}, kForever));
+  FakeCaller a(1), b(2);
+  auto waiter = in_thread([&] { return call<std::size_t>(*barrier, a, "wait", kForever); });
+  while (call<std::size_t>(*barrier, b, "n_waiting") == 0) std::this_thread::yield();
+  call(*barrier, b, "reset");
+  ASSERT_TRUE(finishes(waiter));
+  EXPECT_THROW(waiter.get(), BrokenBarrierError);
+  EXPECT_FALSE(call<bool>(*barrier, b, "broken"));
+}
+
+TEST(ManagerSyncBarrier, AWaiterWhoseClientHangsUpBreaksIt) {
+  auto barrier = make("Barrier", args(std::size_t{3}, kForever));
+  FakeCaller a(1), b(2), c(3);
+  auto gone = in_thread([&] { return call<std::size_t>(*barrier, a, "wait", kForever); });
+  auto stays = in_thread([&] { return call<std::size_t>(*barrier, b, "wait", kForever); });
+  while (call<std::size_t>(*barrier, c, "n_waiting") < 2) std::this_thread::yield();
+  a.hang_up();
+  ASSERT_TRUE(finishes(gone));
+  ASSERT_TRUE(finishes(stays));
+  EXPECT_THROW(gone.get(), ManagerGoneError);
+  EXPECT_THROW(stays.get(), BrokenBarrierError);
+  EXPECT_TRUE(call<bool>(*barrier, c, "broken"));
+}
+
+TEST(ManagerSyncBarrier, BadArgumentsAreValueErrors) {
+  EXPECT_THROW(manager::detail::make_sync_object("Barrier", args(std::size_t{0}, kForever)), ValueError);
+  EXPECT_THROW(manager::detail::make_sync_object("Barrier", args(std::size_t{2}, std::optional(-1.0))),
+               ValueError);
+  auto barrier = make("Barrier", args(std::size_t{2}, kForever));
+  FakeCaller a(1);
+  EXPECT_THROW(call<std::size_t>(*barrier, a, "wait", std::optional(-1.0)), ValueError);
+  EXPECT_EQ(call<std::size_t>(*barrier, a, "n_waiting"), 0u);
+}
+
+}  // namespace
+}  // namespace weft::mp::test
