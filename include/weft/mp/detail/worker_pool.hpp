@@ -1,0 +1,143 @@
+// weft/mp/detail/worker_pool.hpp — the engine under mp::Pool and
+// futures::ProcessPoolExecutor: N worker processes, each on its own socket
+// pair, fed by one pool thread in the parent.
+//
+// Tasks are functions by reference. The first task of a function sends the
+// worker a "define" frame (a typed runner factory and the function, both by
+// reference); later tasks name it by a small integer and carry only their
+// encoded arguments. Each worker answers its tasks in order, so the parent
+// always knows which tasks a worker holds. When one dies, the task it was
+// running (see ProgressSlot) fails with WorkerLostError and the others it
+// held go back to the head of the queue — including any it had finished
+// but not yet answered, which therefore run again.
+//
+// The pool thread (Python's task and result handler threads in one) waits
+// in epoll on the worker sockets, their sentinels and an eventfd, writes
+// many tasks per syscall, completes sinks and runs the callbacks they carry.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "weft/mp/connection.hpp"
+#include "weft/mp/context.hpp"
+#include "weft/mp/sharedctypes.hpp"
+
+namespace weft::mp::detail {
+
+// How a worker answered a task.
+enum class Outcome : std::uint8_t {
+  value = 0,    // the payload is the encoded result
+  error = 1,    // the payload is an EncodedException
+  partial = 2,  // a chunk where some items failed: see worker_pool_tasks.hpp
+  init_failed = 3,
+};
+
+// Where a task's outcome goes, in the parent. complete() and fail() run on
+// the pool thread, exactly one of them, once; they must not throw.
+class TaskSink {
+ public:
+  virtual ~TaskSink() = default;
+  virtual void complete(Outcome outcome, std::string_view payload) noexcept = 0;
+  virtual void fail(std::exception_ptr error) noexcept = 0;
+  // Asked once, when the task is about to be sent to a worker: false drops
+  // the task without calling complete() or fail() (a cancelled future).
+  virtual bool start() noexcept { return true; }
+  // The task was dropped before it started (shutdown's cancel_futures):
+  // cancel its future. Instead of complete() or fail().
+  virtual void cancel() noexcept = 0;
+};
+
+// What runs a task in a worker: decodes the arguments, calls the function
+// and appends the encoded result to `out`. Throws what the function, the
+// decoding or the encoding throw (the worker then reports the exception).
+class TaskRunner {
+ public:
+  virtual ~TaskRunner() = default;
+  virtual Outcome run(std::string_view args, std::string& out) = 0;
+};
+
+// Builds, in the worker, the runner of a function from its encoding.
+using MakeRunner = std::unique_ptr<TaskRunner> (*)(std::string_view function);
+
+struct WorkerPoolConfig {
+  std::size_t processes = 0;  // 0: cpu_count
+  Context context = Context(StartMethod::fork);
+  std::string initializer;  // empty, or encode(tuple(MakeRunner, function, args))
+  std::optional<std::size_t> max_tasks_per_child;
+  std::string name_prefix = "PoolWorker";  // workers are "<prefix>-<n>"
+};
+
+class WorkerPool {
+ public:
+  // Starts the workers and the pool thread. Throws ValueError for a
+  // max_tasks_per_child of 0, std::system_error if the OS refuses.
+  explicit WorkerPool(WorkerPoolConfig config);
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  // terminate() unless closed and joined.
+  ~WorkerPool();
+
+  // The number of a function for this pool; the first call for a given
+  // (maker, function) stores `define` (encode(tuple(maker, encode(fn)))),
+  // which `encode_define` computes only then. Thread-safe.
+  template <class EncodeDefine>
+  std::uint32_t intern(MakeRunner maker, const void* function, EncodeDefine&& encode_define) {
+    if (auto known = find_function(maker, function)) return *known;
+    return add_function(maker, function, encode_define());
+  }
+
+  // Queues a task. Throws ValueError("Pool not running") after close() or
+  // terminate(), futures::BrokenProcessPool once broken. Thread-safe; never
+  // blocks on workers.
+  void submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink);
+
+  // Drops every task not yet sent to a worker, calling its sink's
+  // cancel(). Never blocks.
+  void cancel_pending();
+  // No more submissions; the workers exit once every queued task is done.
+  void close();
+  // Stops the workers now (SIGTERM, or SIGKILL with `kill`); every task
+  // not done fails with `reason`. Blocks until the workers are reaped.
+  void terminate(std::exception_ptr reason, bool kill);
+  // Blocks until the pool thread has ended (after close() or terminate()).
+  // Throws ValueError("Pool is still running") before either, RuntimeError
+  // from the pool thread itself.
+  void join();
+
+  bool closed() const noexcept;
+  // The exception with which submissions fail once the pool broke (an
+  // initializer failed), or null.
+  std::exception_ptr broken() const;
+  std::size_t processes() const noexcept;
+  // True on the pool thread of any WorkerPool (where blocking on a result
+  // would deadlock).
+  static bool on_pool_thread() noexcept;
+
+ private:
+  struct Impl;
+  std::optional<std::uint32_t> find_function(MakeRunner maker, const void* function);
+  std::uint32_t add_function(MakeRunner maker, const void* function, std::string define);
+  std::unique_ptr<Impl> impl_;
+};
+
+// What a worker publishes in shared memory as it goes: the id of the task
+// it last started and of the one it last finished. When a worker dies, they
+// tell the parent which task was running (started != finished), even if
+// the answers of tasks finished before it never left the worker. ready_slot
+// turns 1 once the initializer has returned: a worker that dies before
+// that died in its initializer.
+enum ProgressSlot : std::size_t { started_slot = 0, finished_slot = 1, ready_slot = 2, progress_slots = 3 };
+
+// The worker process's entry point (a function by reference, so that every
+// start method can run it).
+void worker_main(Connection connection, RawArray<std::uint64_t> progress, std::string initializer,
+                 std::int64_t max_tasks);
+
+}  // namespace weft::mp::detail

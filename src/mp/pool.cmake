@@ -1,0 +1,5 @@
+target_sources(weft PRIVATE
+  pool_api.cpp
+  pool_executor.cpp
+  worker_main.cpp
+  worker_pool.cpp)

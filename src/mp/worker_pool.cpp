@@ -1,0 +1,635 @@
+// The parent's side of a process pool: the workers, the queue and the pool
+// thread (see weft/mp/detail/worker_pool.hpp).
+#include "weft/mp/detail/worker_pool.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "weft/errors.hpp"
+#include "weft/futures/errors.hpp"
+#include "weft/mp/detail/worker_pool_tasks.hpp"
+#include "weft/mp/remote_error.hpp"
+#include "worker_frames.hpp"
+
+namespace weft::mp::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+thread_local bool pool_thread = false;
+
+// Each worker holds at most this much queued work, measured in its own
+// recent task durations, and never fewer than min_window tasks.
+constexpr double queued_work_us = 2000.0;
+constexpr std::size_t min_window = 2;
+constexpr std::size_t max_window = 512;
+
+[[noreturn]] void throw_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+struct Task {
+  std::uint32_t function = 0;
+  std::uint64_t id = 0;
+  std::string args;
+  std::shared_ptr<TaskSink> sink;
+  bool started = false;  // sink->start() said yes (a task put back is not started twice)
+};
+
+struct Worker {
+  std::uint64_t serial = 0;
+  std::unique_ptr<Process> process;
+  RawArray<std::uint64_t> progress{progress_slots};
+  Connection connection;
+  int fd = -1;
+  pid_t pid = 0;
+  std::deque<Task> outstanding;  // sent, not answered: the front is running
+  std::vector<bool> defined;
+  std::string out;
+  std::size_t out_sent = 0;
+  bool want_write = false;
+  std::string in;
+  std::size_t sent_total = 0;
+  double average_us = -1;
+  std::size_t window = min_window;
+  bool stopping = false;
+};
+
+enum class State { running, closed, terminating, broken };
+
+std::string worker_prefix(StartMethod method, const std::string& prefix) {
+  switch (method) {
+    case StartMethod::fork:
+      return "Fork" + prefix;
+    case StartMethod::spawn:
+      return "Spawn" + prefix;
+    case StartMethod::forkserver:
+      return "Forkserver" + prefix;
+  }
+  return prefix;
+}
+
+}  // namespace
+
+struct WorkerPool::Impl {
+  explicit Impl(WorkerPoolConfig config) : config(std::move(config)) {}
+
+  WorkerPoolConfig config;
+  std::size_t processes = 0;
+
+  // Shared with submitters.
+  mutable std::mutex mutex;
+  State state = State::running;
+  std::exception_ptr broken_error;
+  std::exception_ptr terminate_reason;
+  bool terminate_kill = false;
+  bool cancel_requested = false;
+  std::deque<Task> pending;
+  std::uint64_t next_id = 1;
+  std::atomic<bool> sleeping{false};
+  std::map<std::pair<const void*, const void*>, std::uint32_t> function_numbers;
+  std::deque<std::string> defines;
+
+  // The pool thread's.
+  int epoll = -1;
+  int wake = -1;
+  std::thread thread;
+  std::deque<Task> queue;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Worker>> workers;
+  std::uint64_t next_serial = 1;
+  std::uint64_t next_name = 1;
+  std::size_t initializer_deaths = 0;  // in a row
+  static constexpr std::size_t max_initializer_deaths = 3;
+
+  void notify() {
+    const std::uint64_t one = 1;
+    while (::write(wake, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+
+  // ---- workers ----
+
+  void start_worker() {
+    auto [parent_end, child_end] = Pipe(true);
+    auto worker = std::make_unique<Worker>();
+    worker->serial = next_serial++;
+    const std::string name =
+        worker_prefix(config.context.method(), config.name_prefix) + "-" + std::to_string(next_name++);
+    worker->process = std::make_unique<Process>(config.context.Process(
+        ProcessOptions{.name = name, .daemon = true}, &worker_main, std::move(child_end), worker->progress,
+        config.initializer, static_cast<std::int64_t>(config.max_tasks_per_child.value_or(0))));
+    worker->process->start();
+    worker->pid = *worker->process->pid();
+    worker->fd = parent_end.fileno();
+    worker->connection = std::move(parent_end);
+    ::fcntl(worker->fd, F_SETFL, ::fcntl(worker->fd, F_GETFL) | O_NONBLOCK);
+    watch(worker->fd, worker->serial * 2, EPOLLIN);
+    watch(worker->process->sentinel(), worker->serial * 2 + 1, EPOLLIN);
+    workers.emplace(worker->serial, std::move(worker));
+  }
+
+  void watch(int fd, std::uint64_t data, std::uint32_t events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = data;
+    if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0) throw_errno("epoll_ctl");
+  }
+
+  void set_want_write(Worker& worker, bool want) {
+    if (worker.want_write == want) return;
+    worker.want_write = want;
+    epoll_event event{};
+    event.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+    event.data.u64 = worker.serial * 2;
+    ::epoll_ctl(epoll, EPOLL_CTL_MOD, worker.fd, &event);
+  }
+
+  // ---- the queue ----
+
+  // Moves submissions to the pool thread's queue; false when nothing new.
+  void take_pending() {
+    std::lock_guard lock(mutex);
+    if (queue.empty()) {
+      queue.swap(pending);
+    } else {
+      for (auto& task : pending) queue.push_back(std::move(task));
+      pending.clear();
+    }
+  }
+
+  std::size_t capacity(const Worker& worker) const {
+    if (worker.stopping) return 0;
+    std::size_t room =
+        worker.window > worker.outstanding.size() ? worker.window - worker.outstanding.size() : 0;
+    if (config.max_tasks_per_child) {
+      const std::size_t budget = *config.max_tasks_per_child;
+      room = std::min(room, budget > worker.sent_total ? budget - worker.sent_total : 0);
+    }
+    return room;
+  }
+
+  void send_task(Worker& worker, Task&& task) {
+    if (task.function >= worker.defined.size()) worker.defined.resize(task.function + 1);
+    if (!worker.defined[task.function]) {
+      std::string define;
+      {
+        std::lock_guard lock(mutex);
+        define = defines[task.function];
+      }
+      append_request(worker.out, FrameKind::define, task.function, 0, define);
+      worker.defined[task.function] = true;
+    }
+    append_request(worker.out, FrameKind::task, task.function, task.id, task.args);
+    ++worker.sent_total;
+    worker.outstanding.push_back(std::move(task));
+  }
+
+  // The worker with the fewest unanswered tasks that can take one more.
+  Worker* least_loaded() {
+    Worker* best = nullptr;
+    for (auto& [serial, worker] : workers) {
+      if (capacity(*worker) == 0) continue;
+      if (best == nullptr || worker->outstanding.size() < best->outstanding.size()) best = worker.get();
+    }
+    return best;
+  }
+
+  void dispatch() {
+    while (!queue.empty()) {
+      Worker* worker = least_loaded();
+      if (worker == nullptr) break;
+      // Tiny tasks: a worker's share of the queue in one go; long ones: one.
+      std::size_t room = capacity(*worker);
+      std::size_t share = std::max<std::size_t>(1, std::min(room, queue.size() / workers.size()));
+      while (share > 0 && !queue.empty()) {
+        Task task = std::move(queue.front());
+        queue.pop_front();
+        if (!task.started && !task.sink->start()) continue;
+        task.started = true;
+        send_task(*worker, std::move(task));
+        --share;
+      }
+    }
+    for (auto& [serial, worker] : workers) write_some(*worker);
+  }
+
+  void write_some(Worker& worker) {
+    while (worker.out_sent < worker.out.size()) {
+      const ssize_t n = ::send(worker.fd, worker.out.data() + worker.out_sent,
+                               worker.out.size() - worker.out_sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        set_want_write(worker, true);
+        return;
+      }
+      if (n < 0) break;  // the worker is gone; its sentinel will say so
+      worker.out_sent += static_cast<std::size_t>(n);
+    }
+    worker.out.clear();
+    worker.out_sent = 0;
+    set_want_write(worker, false);
+  }
+
+  // ---- answers ----
+
+  // Reads what the worker wrote; false at the end of its stream.
+  bool read_some(Worker& worker) {
+    char buffer[64 * 1024];
+    for (;;) {
+      const ssize_t n = ::recv(worker.fd, buffer, sizeof buffer, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+      if (n == 0) return false;
+      worker.in.append(buffer, static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < sizeof buffer) return true;
+    }
+  }
+
+  void handle_answers(Worker& worker) {
+    std::size_t consumed = 0;
+    std::size_t length;
+    while ((length = complete_frame(std::string_view(worker.in).substr(consumed))) != 0) {
+      const char* frame = worker.in.data() + consumed;
+      consumed += length;
+      if (length < answer_header) continue;
+      const auto outcome = static_cast<Outcome>(get<std::uint8_t>(frame + 4));
+      const auto id = get<std::uint64_t>(frame + 5);
+      const auto micros = get<std::uint32_t>(frame + 13);
+      const std::string_view payload(frame + answer_header, length - answer_header);
+      if (outcome == Outcome::init_failed) {
+        initializer_failed(payload);  // the loop shuts the pool down next
+        worker.in.clear();
+        return;
+      }
+      if (worker.outstanding.empty() || worker.outstanding.front().id != id) continue;
+      Task task = std::move(worker.outstanding.front());
+      worker.outstanding.pop_front();
+      adapt_window(worker, micros);
+      task.sink->complete(outcome, payload);
+    }
+    worker.in.erase(0, consumed);
+  }
+
+  void adapt_window(Worker& worker, std::uint32_t micros) {
+    const double sample = std::max(0.5, static_cast<double>(micros));
+    worker.average_us = worker.average_us < 0 ? sample : 0.8 * worker.average_us + 0.2 * sample;
+    const double window = queued_work_us / worker.average_us;
+    worker.window = std::clamp(static_cast<std::size_t>(window), min_window, max_window);
+  }
+
+  void initializer_failed(std::string_view payload) {
+    std::string message = "initializer failed";
+    try {
+      std::rethrow_exception(decode_error_payload(payload));
+    } catch (const std::exception& error) {
+      message += ": ";
+      message += error.what();
+    } catch (...) {
+    }
+    std::lock_guard lock(mutex);
+    if (state == State::running || state == State::closed) {
+      state = State::broken;
+      broken_error = std::make_exception_ptr(futures::BrokenProcessPool(message));
+    }
+  }
+
+  // A worker's sentinel fired: it has exited.
+  void worker_ended(std::uint64_t serial) {
+    auto found = workers.find(serial);
+    if (found == workers.end()) return;
+    Worker& worker = *found->second;
+    read_some(worker);
+    handle_answers(worker);
+    if (broken()) return;  // the loop shuts every worker down
+    worker.process->join();
+    const int exitcode = worker.process->exitcode().value_or(-1);
+    ::epoll_ctl(epoll, EPOLL_CTL_DEL, worker.fd, nullptr);
+    ::epoll_ctl(epoll, EPOLL_CTL_DEL, worker.process->sentinel(), nullptr);
+    const pid_t pid = worker.pid;
+    const std::uint64_t started =
+        std::atomic_ref(worker.progress[started_slot]).load(std::memory_order_acquire);
+    const std::uint64_t finished =
+        std::atomic_ref(worker.progress[finished_slot]).load(std::memory_order_acquire);
+    const bool died_initializing =
+        !config.initializer.empty() &&
+        std::atomic_ref(worker.progress[ready_slot]).load(std::memory_order_acquire) == 0;
+    std::deque<Task> unanswered = std::move(worker.outstanding);
+    workers.erase(found);
+    for (auto it = unanswered.rbegin(); it != unanswered.rend(); ++it) {
+      if (started != finished && it->id == started) {
+        it->sink->fail(std::make_exception_ptr(WorkerLostError(pid, exitcode)));
+      } else {
+        queue.push_front(std::move(*it));
+      }
+    }
+    if (died_initializing) {
+      if (++initializer_deaths == max_initializer_deaths) initializer_crashed(pid, exitcode);
+    } else {
+      initializer_deaths = 0;
+    }
+    if (needs_worker()) start_worker();
+  }
+
+  // Workers keep dying inside the initializer (a crash, not an exception):
+  // starting more would loop for ever, as Python's Pool does.
+  void initializer_crashed(pid_t pid, int exitcode) {
+    std::string how = WorkerLostError(pid, exitcode).what();
+    how.erase(how.rfind(" while running the task"));
+    std::lock_guard lock(mutex);
+    if (state == State::running || state == State::closed) {
+      state = State::broken;
+      broken_error = std::make_exception_ptr(futures::BrokenProcessPool(
+          "initializer failed: " + std::to_string(max_initializer_deaths) + " workers in a row died in it; " + how));
+    }
+  }
+
+  // Whether a worker that ended must be replaced.
+  bool needs_worker() {
+    std::lock_guard lock(mutex);
+    if (state == State::running) return true;
+    return state == State::closed && (!queue.empty() || !pending.empty());
+  }
+
+  // Kills every worker and fails every task not done with `error`.
+  void shut_down(std::exception_ptr error, bool kill) {
+    for (auto& [serial, worker] : workers) {
+      try {
+        if (kill)
+          worker->process->kill();
+        else
+          worker->process->terminate();
+      } catch (...) {
+      }
+    }
+    std::deque<Task> failed;
+    for (auto& [serial, worker] : workers) {
+      for (auto& task : worker->outstanding) failed.push_back(std::move(task));
+      worker->outstanding.clear();
+    }
+    for (auto& task : queue) failed.push_back(std::move(task));
+    queue.clear();
+    {
+      std::lock_guard lock(mutex);
+      for (auto& task : pending) failed.push_back(std::move(task));
+      pending.clear();
+    }
+    for (auto& task : failed) task.sink->fail(error);
+    for (auto& [serial, worker] : workers) {
+      try {
+        worker->process->join();
+      } catch (...) {
+      }
+    }
+    workers.clear();
+  }
+
+  std::exception_ptr broken() {
+    std::lock_guard lock(mutex);
+    return broken_error;
+  }
+
+  void cancel_queued() {
+    take_pending();
+    std::deque<Task> cancelled = std::move(queue);
+    queue.clear();
+    for (auto& task : cancelled) task.sink->cancel();
+  }
+
+  // ---- the loop ----
+
+  bool all_idle() const {
+    return queue.empty() &&
+           std::all_of(workers.begin(), workers.end(), [](auto& w) { return w.second->outstanding.empty(); });
+  }
+
+  void run() {
+    pool_thread = true;
+    epoll_event events[64];
+    for (;;) {
+      take_pending();
+      State now;
+      bool cancel;
+      {
+        std::lock_guard lock(mutex);
+        now = state;
+        cancel = std::exchange(cancel_requested, false);
+      }
+      if (cancel) cancel_queued();
+      if (now == State::terminating) {
+        std::exception_ptr reason;
+        bool kill;
+        {
+          std::lock_guard lock(mutex);
+          reason = terminate_reason;
+          kill = terminate_kill;
+        }
+        shut_down(reason, kill);
+        return;
+      }
+      if (now == State::broken) {
+        shut_down(broken(), true);
+        return;
+      }
+      dispatch();
+      if (now == State::closed && all_idle()) {
+        bool empty;
+        {
+          std::lock_guard lock(mutex);
+          empty = pending.empty();
+        }
+        if (empty) {
+          if (workers.empty()) return;
+          for (auto& [serial, worker] : workers) {
+            if (worker->stopping) continue;
+            append_request(worker->out, FrameKind::stop, 0, 0, {});
+            worker->stopping = true;
+            write_some(*worker);
+          }
+        }
+      }
+      sleeping.store(true);
+      bool nothing_new;
+      {
+        std::lock_guard lock(mutex);
+        nothing_new = pending.empty();
+      }
+      const int n = nothing_new ? ::epoll_wait(epoll, events, 64, -1) : 0;
+      sleeping.store(false);
+      if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
+      std::vector<std::uint64_t> ended;
+      for (int i = 0; i < n; ++i) {
+        const std::uint64_t data = events[i].data.u64;
+        if (data == 0) {
+          std::uint64_t count;
+          while (::read(wake, &count, sizeof count) < 0 && errno == EINTR) {
+          }
+          continue;
+        }
+        auto found = workers.find(data / 2);
+        if (found == workers.end()) continue;
+        Worker& worker = *found->second;
+        if (data % 2 == 1) {
+          ended.push_back(data / 2);
+          continue;
+        }
+        if (events[i].events & EPOLLOUT) write_some(worker);
+        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+          read_some(worker);
+          handle_answers(worker);
+        }
+      }
+      for (std::uint64_t serial : ended) {
+        worker_ended(serial);
+      }
+    }
+  }
+};
+
+WorkerPool::WorkerPool(WorkerPoolConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  Impl& impl = *impl_;
+  if (impl.config.max_tasks_per_child && *impl.config.max_tasks_per_child == 0)
+    throw ValueError("maxtasksperchild must be a positive int or None");
+  impl.processes = impl.config.processes;
+  if (impl.processes == 0) impl.processes = std::max(1u, std::thread::hardware_concurrency());
+  impl.epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  if (impl.epoll < 0) throw_errno("epoll_create1");
+  impl.wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl.wake < 0) {
+    ::close(impl.epoll);
+    throw_errno("eventfd");
+  }
+  try {
+    impl.watch(impl.wake, 0, EPOLLIN);
+    for (std::size_t i = 0; i < impl.processes; ++i) impl.start_worker();
+    impl.thread = std::thread([&impl] {
+      try {
+        impl.run();
+      } catch (...) {
+        impl.shut_down(std::current_exception(), true);
+      }
+    });
+  } catch (...) {
+    impl.shut_down(std::make_exception_ptr(RuntimeError("the pool failed to start")), true);
+    ::close(impl.wake);
+    ::close(impl.epoll);
+    throw;
+  }
+}
+
+WorkerPool::~WorkerPool() {
+  if (impl_->thread.joinable()) {
+    if (closed()) {
+      join();
+    } else {
+      terminate(std::make_exception_ptr(CancelledError()), false);
+    }
+  }
+  ::close(impl_->wake);
+  ::close(impl_->epoll);
+}
+
+std::optional<std::uint32_t> WorkerPool::find_function(MakeRunner maker, const void* function) {
+  std::lock_guard lock(impl_->mutex);
+  auto found = impl_->function_numbers.find({reinterpret_cast<const void*>(maker), function});
+  if (found == impl_->function_numbers.end()) return std::nullopt;
+  return found->second;
+}
+
+std::uint32_t WorkerPool::add_function(MakeRunner maker, const void* function, std::string define) {
+  std::lock_guard lock(impl_->mutex);
+  auto [it, added] =
+      impl_->function_numbers.emplace(std::pair{reinterpret_cast<const void*>(maker), function},
+                                      static_cast<std::uint32_t>(impl_->defines.size()));
+  if (added) impl_->defines.push_back(std::move(define));
+  return it->second;
+}
+
+void WorkerPool::submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink) {
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.mutex);
+    if (impl.state == State::broken) std::rethrow_exception(impl.broken_error);
+    if (impl.state != State::running) throw ValueError("Pool not running");
+    impl.pending.push_back(Task{function, impl.next_id++, std::move(args), std::move(sink)});
+  }
+  if (impl.sleeping.exchange(false)) impl.notify();
+}
+
+void WorkerPool::close() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->state == State::running) impl_->state = State::closed;
+  }
+  impl_->notify();
+}
+
+void WorkerPool::terminate(std::exception_ptr reason, bool kill) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->state == State::running || impl_->state == State::closed) {
+      impl_->state = State::terminating;
+      impl_->terminate_reason = std::move(reason);
+      impl_->terminate_kill = kill;
+    }
+  }
+  impl_->notify();
+  if (!pool_thread && impl_->thread.joinable()) impl_->thread.join();
+}
+
+void WorkerPool::cancel_pending() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->cancel_requested = true;
+  }
+  impl_->notify();
+}
+
+void WorkerPool::join() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->state == State::running) throw ValueError("Pool is still running");
+  }
+  if (pool_thread) throw RuntimeError("cannot join a pool from its own thread");
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+bool WorkerPool::closed() const noexcept {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->state != State::running;
+}
+
+std::exception_ptr WorkerPool::broken() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->broken_error;
+}
+
+std::size_t WorkerPool::processes() const noexcept { return impl_->processes; }
+
+bool WorkerPool::on_pool_thread() noexcept { return pool_thread; }
+
+std::exception_ptr decode_error_payload(std::string_view payload) noexcept {
+  try {
+    return decode_exception(codec::decode<EncodedException>(payload));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+}  // namespace weft::mp::detail

@@ -1,0 +1,93 @@
+// Task functions and helpers shared by the Pool and ProcessPoolExecutor
+// tests. Tasks are free functions: the workers call them by reference.
+#pragma once
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "weft/errors.hpp"
+
+namespace pool_test {
+
+using namespace std::chrono_literals;
+inline constexpr auto generous = 30s;
+
+inline int square(int x) { return x * x; }
+inline long add(long a, long b) { return a + b; }
+inline std::string greet(std::string name) { return "hello " + name; }
+inline int pid_of(int) { return static_cast<int>(::getpid()); }
+inline void nothing() {}
+
+inline int fail_runtime(int x) {
+  if (x % 3 == 0) throw std::runtime_error("bad item " + std::to_string(x));
+  return x;
+}
+inline int fail_value(int) { throw weft::ValueError("not a good value"); }
+
+struct UserError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+inline int fail_user(int) { throw UserError("a user error"); }
+
+inline int sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ms;
+}
+
+// Dies the way `how` says when x == trigger; returns x otherwise.
+inline int die_at(int x, int trigger, int how) {
+  if (x != trigger) return x;
+  if (how == 0) ::kill(::getpid(), SIGKILL);
+  if (how == 1) std::abort();
+  if (how == 2) ::raise(SIGSEGV);
+  return x;
+}
+
+// SIGKILLs `kills` times, 5 to 20 ms apart (a random pace from `seed`),
+// the worker that most recently answered (`latest_pid`, kept up to date
+// by the test's callbacks). Returns after the last kill.
+inline void kill_random_workers(const std::atomic<int>& latest_pid, int kills, unsigned seed) {
+  std::mt19937 random(seed);
+  for (int k = 0; k < kills; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + random() % 15));
+    if (const int pid = latest_pid.load()) ::kill(pid, SIGKILL);
+  }
+}
+
+}  // namespace pool_test
+
+namespace pool_test {
+
+// What the initializer tests read back from a worker.
+inline int initialized_times = 0;
+inline int initialized_value = 0;
+inline void initialize(int value) {
+  ++initialized_times;
+  initialized_value = value;
+}
+inline void initialize_fails(int) { throw weft::ValueError("cannot initialize"); }
+inline std::pair<int, int> initialized(int) { return {initialized_times, initialized_value}; }
+
+// A result that cannot be encoded: a null function pointer.
+using IntFn = int (*)(int);
+inline IntFn unencodable(int) { return nullptr; }
+
+// About `micros` of work, then x squared and the worker's pid.
+inline std::pair<long, int> busy_square(int x, int micros) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  return {static_cast<long>(x) * x, static_cast<int>(::getpid())};
+}
+
+}  // namespace pool_test

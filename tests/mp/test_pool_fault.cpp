@@ -1,0 +1,122 @@
+// mp::Pool under failure: a worker that dies fails exactly the task it
+// held, is replaced, and every other task completes.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <random>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "mp/pool_support.hpp"
+#include "weft/mp/pool.hpp"
+#include "weft/mp/remote_error.hpp"
+
+namespace {
+
+using namespace pool_test;
+using weft::mp::AsyncResult;
+using weft::mp::Pool;
+using weft::mp::WorkerLostError;
+
+struct Death {
+  int how;
+  int signal;
+};
+
+// AddressSanitizer turns a worker's SIGSEGV into exit code 1.
+bool sanitizer_catches(int signal) {
+#if defined(__SANITIZE_ADDRESS__)
+  return signal == SIGSEGV;
+#else
+  return signal < 0;
+#endif
+}
+
+class PoolWorkerDeath : public testing::TestWithParam<Death> {};
+
+TEST_P(PoolWorkerDeath, FailsExactlyTheTaskItHeld) {
+  Pool pool(2);
+  std::vector<AsyncResult<int>> results;
+  for (int i = 0; i < 60; ++i) results.push_back(pool.apply_async(die_at, std::tuple{i, 17, GetParam().how}));
+  for (int i = 0; i < 60; ++i) {
+    if (i != 17) {
+      EXPECT_EQ(results[i].get(generous), i);
+      continue;
+    }
+    try {
+      results[i].get(generous);
+      FAIL() << "no exception";
+    } catch (const WorkerLostError& error) {
+      EXPECT_GT(error.pid(), 0);
+      if (sanitizer_catches(GetParam().signal)) {
+        EXPECT_NE(error.exitcode(), 0);
+        continue;
+      }
+      EXPECT_EQ(error.signal(), GetParam().signal);
+      EXPECT_EQ(error.exitcode(), -GetParam().signal);
+      const std::string what = error.what();
+      EXPECT_NE(what.find(std::to_string(error.pid())), std::string::npos) << what;
+      EXPECT_NE(what.find("signal " + std::to_string(GetParam().signal)), std::string::npos) << what;
+    }
+  }
+  EXPECT_EQ(pool.map(square, std::vector<int>{1, 2, 3}), (std::vector<int>{1, 4, 9}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, PoolWorkerDeath,
+                         testing::Values(Death{0, SIGKILL}, Death{1, SIGABRT}, Death{2, SIGSEGV}));
+
+TEST(PoolFault, DeathInAChunkFailsTheWholeChunkOnly) {
+  Pool pool(2);
+  auto results = pool.imap(
+      +[](int x) { return die_at(x, 5, 0); }, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}, 3);
+  for (int i = 0; i < 9; ++i) {
+    if (i >= 3 && i < 6) {
+      EXPECT_THROW(results.next(generous), WorkerLostError);
+    } else {
+      EXPECT_EQ(results.next(generous), i);
+    }
+  }
+}
+
+// The fault test: 10,000 tasks, workers SIGKILLed at random during
+// the run. Every task ends exactly once, with its result or WorkerLostError.
+TEST(PoolFault, RandomKillsLoseOnlyTheTasksHeld) {
+  constexpr int tasks = 10000;
+  constexpr int kills = 20;
+  Pool pool(2);
+  std::atomic<int> latest_pid{0};
+  std::vector<std::atomic<int>> endings(tasks);
+  std::vector<AsyncResult<std::pair<long, int>>> results;
+  results.reserve(tasks);
+  for (int i = 0; i < tasks; ++i) {
+    results.push_back(pool.apply_async(
+        busy_square, std::tuple{i, 50},
+        [&latest_pid, &endings, i](const std::pair<long, int>& result) {
+          latest_pid.store(result.second);
+          ++endings[i];
+        },
+        [&endings, i](std::exception_ptr) { ++endings[i]; }));
+  }
+  kill_random_workers(latest_pid, kills, 12345);
+  int lost = 0;
+  for (int i = 0; i < tasks; ++i) {
+    try {
+      EXPECT_EQ(results[i].get(generous).first, static_cast<long>(i) * i);
+    } catch (const WorkerLostError& error) {
+      EXPECT_EQ(error.signal(), SIGKILL);
+      ++lost;
+    }
+  }
+  for (int i = 0; i < tasks; ++i) ASSERT_EQ(endings[i].load(), 1) << "task " << i;
+  RecordProperty("lost", lost);
+  EXPECT_LE(lost, kills);
+  EXPECT_EQ(pool.apply(square, std::tuple{12}), 144);
+  EXPECT_EQ(pool.map(square, std::vector<int>(100, 3)), std::vector<int>(100, 9));
+}
+
+}  // namespace
