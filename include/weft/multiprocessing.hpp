@@ -13,8 +13,13 @@
 //   SharedMemory                                  (weft/mp/shared_memory.hpp)
 //   Lock, RLock, Semaphore, BoundedSemaphore,
 //   Event, Condition, Barrier                     (weft/mp/synchronize.hpp)
+//   Pool, PoolOptions, AsyncResult, IMapIterator  (weft/mp/pool.hpp)
+//   Manager, BaseManager, the proxies, Server,
+//   ManagerGoneError                              (weft/mp/managers.hpp)
 //   ProcessError, AuthenticationError,
 //   BufferTooShort                                (weft/mp/errors.hpp)
+//   RemoteError, WorkerLostError,
+//   register_exception                            (weft/mp/remote_error.hpp)
 //
 // Values cross process boundaries through weft::codec (MessagePack);
 // functions go by reference (weft/codec/function.hpp). Every object that
@@ -29,8 +34,11 @@
 #include "weft/mp/context.hpp"
 #include "weft/mp/errors.hpp"
 #include "weft/mp/listener.hpp"
+#include "weft/mp/managers.hpp"
+#include "weft/mp/pool.hpp"
 #include "weft/mp/process.hpp"
 #include "weft/mp/queues.hpp"
+#include "weft/mp/remote_error.hpp"
 #include "weft/mp/shared_memory.hpp"
 #include "weft/mp/sharedctypes.hpp"
 #include "weft/mp/synchronize.hpp"
