@@ -1,0 +1,90 @@
+// detail::GreenletImpl — what a greenlet handle refers to: its stack, its
+// saved context, its run function and its place in its thread's tree.
+//
+// Made only by make() (a custom deleter unwinds a greenlet whose last
+// reference goes while it is suspended). The hub keeps its own per-greenlet
+// fields in `hub`; the switching code never touches them.
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "hub_link.hpp"
+#include "stack_pool.hpp"
+#include "weft/green/greenlet.hpp"
+
+namespace weft::green::detail {
+
+struct ThreadGreenlets;
+
+class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
+ public:
+  enum class State : std::uint8_t { not_started, active, dead };
+
+  // A new greenlet (not started) / a thread's main greenlet (active).
+  static std::shared_ptr<GreenletImpl> make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
+                                            StackOptions stack);
+  static std::shared_ptr<GreenletImpl> make_main(ThreadGreenlets& thread);
+
+  greenlet handle() { return greenlet(shared_from_this()); }
+
+  // Switches from the current greenlet of the calling thread to this one
+  // (or, if it is dead, to its first live ancestor), delivering `value`, or
+  // raising `exception` there if it is not null. Returns what the calling
+  // greenlet is resumed with; rethrows what it is resumed by.
+  std::any switch_in(std::any value, std::exception_ptr exception);
+
+  bool dead() const noexcept { return state_ == State::dead; }
+  bool started() const noexcept { return state_ != State::not_started; }
+  bool is_main() const noexcept { return main_; }
+  std::string name() const;
+  void set_name(std::string name) { name_ = std::move(name); }
+  std::shared_ptr<GreenletImpl> parent() const { return parent_; }
+  void set_parent(std::shared_ptr<GreenletImpl> parent);
+  // Whether it belongs to the calling thread.
+  bool on_this_thread() const noexcept;
+
+  // The hub's fields for this greenlet.
+  HubLink hub;
+
+  // How a switch's message and bookkeeping reach these (greenlet.cpp).
+  struct Access;
+
+ private:
+  friend struct Access;
+  friend struct ThreadGreenlets;
+  GreenletImpl() = default;
+
+  void* context_ = nullptr;  // fcontext to resume it at; null before it starts and for the running one
+  Stack stack_;
+  StackOptions stack_options_;
+  greenlet::Run run_;
+  std::shared_ptr<GreenletImpl> parent_;
+  std::uint64_t thread_ = 0;  // serial number of its thread
+  std::uint64_t serial_ = 0;
+  std::string name_;
+  State state_ = State::not_started;
+  bool main_ = false;
+  // Its last reference went while it ran: it is settled (destroyed, or
+  // unwound if merely suspended) as soon as it switches out.
+  bool orphaned_ = false;
+  // Sanitizer state: AddressSanitizer's fake stack and this stack's bounds,
+  // ThreadSanitizer's fiber. Unused in other builds.
+  void* asan_fake_stack_ = nullptr;
+  const void* asan_bottom_ = nullptr;
+  std::size_t asan_size_ = 0;
+  void* tsan_fiber_ = nullptr;
+  // Links of its thread's list of started, live greenlets (unwound when
+  // the thread ends).
+  GreenletImpl* live_prev_ = nullptr;
+  GreenletImpl* live_next_ = nullptr;
+  // The C++ runtime's per-thread exception state (caught exceptions, the
+  // uncaught count), which each greenlet keeps for itself.
+  void* caught_exceptions_ = nullptr;
+  unsigned int uncaught_exceptions_ = 0;
+};
+
+}  // namespace weft::green::detail

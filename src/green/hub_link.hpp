@@ -1,0 +1,47 @@
+// detail::HubLink — the hub's own fields in every greenlet: its place in the
+// run queue, what it is parked on, the wake it is queued with, and its place
+// in the list of greenlets the hub knows (dump(), LoopExit). Only the hub
+// (hub.cpp, greenlet_task.cpp, timeout.cpp) touches them, on the greenlet's
+// thread.
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <exception>
+#include <memory>
+
+namespace weft::green::detail {
+
+class GreenletImpl;
+class TaskBase;
+
+struct HubLink {
+  enum class State : std::uint8_t {
+    idle,    // running, or suspended outside the hub's knowledge
+    parked,  // waiting in Hub::park for a wake
+    queued,  // in the run queue, to be switched to with value / exception
+  };
+
+  // The run queue, a doubly linked list that owns its members.
+  std::shared_ptr<GreenletImpl> next;
+  GreenletImpl* prev = nullptr;
+  // The hub's list of the greenlets it knows: tasks while alive, and every
+  // parked or queued greenlet.
+  GreenletImpl* known_prev = nullptr;
+  GreenletImpl* known_next = nullptr;
+  // What a parked greenlet waits on (a string literal).
+  const char* waiting = nullptr;
+  // The wake a queued greenlet is resumed with: a value, or an exception.
+  std::any value;
+  std::exception_ptr exception;
+  // Raised at its next park: an interruption (a Timeout expiring) that came
+  // while it was not parked; `pending_source` says who sent it.
+  std::exception_ptr pending;
+  const void* pending_source = nullptr;
+  // The gevent task running in it, if it is a spawned greenlet.
+  TaskBase* task = nullptr;
+  State state = State::idle;
+  bool known = false;
+};
+
+}  // namespace weft::green::detail

@@ -1,0 +1,327 @@
+// greenlet: switch and throw semantics, parents, lifetimes, threads, stacks.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <any>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "weft/green/greenlet.hpp"
+
+namespace green = weft::green;
+
+namespace {
+
+TEST(Greenlet, SeedTest1Test2PrintsInTheSeedsOrder) {
+  std::vector<int> printed;
+  green::greenlet gr1, gr2;
+  gr1 = green::greenlet([&] {
+    printed.push_back(12);
+    gr2.switch_();
+    printed.push_back(34);
+    gr2.switch_();
+  });
+  gr2 = green::greenlet([&] {
+    printed.push_back(56);
+    gr1.switch_();
+    printed.push_back(78);
+  });
+  gr1.switch_();
+  EXPECT_EQ(printed, (std::vector<int>{12, 56, 34, 78}));
+  EXPECT_FALSE(gr1.dead());  // suspended in its second gr2.switch_()
+  EXPECT_TRUE(gr2.dead());
+}
+
+TEST(Greenlet, ValuesCrossSwitchesBothWays) {
+  green::greenlet child([](std::any first) {
+    int total = std::any_cast<int>(first);
+    for (int i = 0; i < 3; ++i) {
+      total += green::getcurrent().parent().switch_as<int>(total);
+    }
+    return total;
+  });
+  EXPECT_EQ(child.switch_as<int>(1), 1);
+  EXPECT_EQ(child.switch_as<int>(10), 11);
+  EXPECT_EQ(child.switch_as<int>(100), 111);
+  EXPECT_EQ(child.switch_as<int>(1000), 1111);  // its return value
+  EXPECT_TRUE(child.dead());
+  EXPECT_FALSE(static_cast<bool>(child));
+}
+
+TEST(Greenlet, AnExceptionFromRunIsRaisedInTheParent) {
+  green::greenlet child([] { throw std::invalid_argument("bad"); });
+  EXPECT_THROW(child.switch_(), std::invalid_argument);
+  EXPECT_TRUE(child.dead());
+}
+
+TEST(Greenlet, GreenletExitReachesTheParentAsAValue) {
+  green::greenlet child([] { throw green::GreenletExit("bye"); });
+  std::any result = child.switch_();
+  ASSERT_TRUE(result.type() == typeid(green::GreenletExit));
+  EXPECT_STREQ(std::any_cast<green::GreenletExit>(result).what(), "bye");
+}
+
+TEST(Greenlet, ThrowRaisesAtTheSuspensionPoint) {
+  bool unwound = false;
+  green::greenlet child([&] {
+    struct Flag {
+      bool& flag;
+      ~Flag() { flag = true; }
+    } flag{unwound};
+    try {
+      green::getcurrent().parent().switch_();
+    } catch (const std::runtime_error& e) {
+      return std::string("caught ") + e.what();
+    }
+    return std::string("not reached");
+  });
+  child.switch_();
+  std::any result = child.throw_(std::runtime_error("boom"));
+  EXPECT_EQ(std::any_cast<std::string>(result), "caught boom");
+  EXPECT_TRUE(unwound);
+}
+
+TEST(Greenlet, ThrowDefaultsToGreenletExit) {
+  bool unwound = false;
+  green::greenlet child([&] {
+    struct Flag {
+      bool& flag;
+      ~Flag() { flag = true; }
+    } flag{unwound};
+    green::getcurrent().parent().switch_();
+  });
+  child.switch_();
+  std::any result = child.throw_();
+  EXPECT_TRUE(result.type() == typeid(green::GreenletExit));
+  EXPECT_TRUE(unwound);
+  EXPECT_TRUE(child.dead());
+}
+
+TEST(Greenlet, ThrowIntoAnUnstartedGreenletKillsItWithoutRunning) {
+  bool ran = false;
+  green::greenlet child([&] { ran = true; });
+  EXPECT_THROW(child.throw_(std::logic_error("never")), std::logic_error);
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(child.dead());
+}
+
+TEST(Greenlet, SwitchingToADeadGreenletGoesToItsParent) {
+  green::greenlet dead_child([] {});
+  dead_child.switch_();
+  ASSERT_TRUE(dead_child.dead());
+  // Relayed to its parent, the current greenlet: the switch returns at once.
+  EXPECT_EQ(std::any_cast<int>(dead_child.switch_(7)), 7);
+}
+
+TEST(Greenlet, ReturnGoesToTheParentNotTheSwitcher) {
+  std::vector<std::string> trace;
+  green::greenlet parent([&] {
+    trace.push_back("parent started");
+    std::any got = green::getcurrent().parent().switch_();
+    trace.push_back("parent got " + std::any_cast<std::string>(got));
+  });
+  parent.switch_();  // parent is now suspended
+  green::greenlet child([] { return std::string("child's result"); }, parent);
+  child.switch_();  // child ends -> its parent `parent` resumes -> parent ends -> main
+  EXPECT_EQ(trace, (std::vector<std::string>{"parent started", "parent got child's result"}));
+  EXPECT_TRUE(parent.dead());
+}
+
+TEST(Greenlet, GetcurrentParentAndMain) {
+  green::greenlet main = green::getcurrent();
+  EXPECT_TRUE(main.is_main());
+  EXPECT_TRUE(main.parent().empty());
+  green::greenlet child([&] {
+    EXPECT_FALSE(green::getcurrent().is_main());
+    EXPECT_EQ(green::getcurrent().parent(), main);
+    return green::getcurrent().started();
+  });
+  EXPECT_FALSE(child.started());
+  EXPECT_TRUE(std::any_cast<bool>(child.switch_()));
+}
+
+TEST(Greenlet, ParentCyclesAreRefused) {
+  green::greenlet a([] {});
+  green::greenlet b([] {}, a);
+  EXPECT_THROW(a.set_parent(b), green::error);
+  EXPECT_THROW(a.set_parent(a), green::error);
+}
+
+TEST(Greenlet, DroppingTheLastHandleUnwindsASuspendedGreenlet) {
+  green::greenlet main = green::getcurrent();
+  bool unwound = false;
+  {
+    green::greenlet child([&] {
+      struct Flag {
+        bool& flag;
+        ~Flag() { flag = true; }
+      } flag{unwound};
+      main.switch_();  // holds no handle to itself
+      ADD_FAILURE() << "resumed normally";
+    });
+    child.switch_();
+    EXPECT_FALSE(unwound);
+  }
+  EXPECT_TRUE(unwound);
+}
+
+TEST(Greenlet, SwitchingToAnotherThreadsGreenletThrows) {
+  green::greenlet child([] {});
+  std::thread other([&] { EXPECT_THROW(child.switch_(), green::error); });
+  other.join();
+  child.switch_();
+  EXPECT_TRUE(child.dead());
+}
+
+TEST(Greenlet, ThreadsSwitchTheirOwnGreenletsSideBySide) {
+  auto work = [] {
+    long total = 0;
+    green::greenlet counter([&] {
+      for (;;) {
+        ++total;
+        green::getcurrent().parent().switch_();
+      }
+    });
+    for (int i = 0; i < 10000; ++i) counter.switch_();
+    return total;
+  };
+  long a = 0, b = 0;
+  std::thread first([&] { a = work(); });
+  std::thread second([&] { b = work(); });
+  first.join();
+  second.join();
+  EXPECT_EQ(a, 10000);
+  EXPECT_EQ(b, 10000);
+}
+
+TEST(Greenlet, ASuspendedGreenletDroppedOnAnotherThreadUnwindsOnItsOwn) {
+  green::greenlet main = green::getcurrent();
+  bool unwound = false;
+  auto child = std::make_unique<green::greenlet>([&] {
+    struct Flag {
+      bool& flag;
+      ~Flag() { flag = true; }
+    } flag{unwound};
+    main.switch_();  // holds no handle to itself
+  });
+  child->switch_();
+  std::thread([&] { child.reset(); }).join();
+  EXPECT_FALSE(unwound);
+  green::greenlet next([] {});
+  next.switch_();  // the next switch on this thread runs the deferred unwind
+  EXPECT_TRUE(unwound);
+}
+
+TEST(Greenlet, GreenletsStillSuspendedWhenTheirThreadEndsAreUnwound) {
+  int unwound = 0;
+  std::thread([&] {
+    for (int i = 0; i < 3; ++i) {
+      green::greenlet child([&] {
+        struct Flag {
+          int& count;
+          ~Flag() { ++count; }
+        } flag{unwound};
+        green::getcurrent().parent().switch_();  // keeps a handle to itself
+      });
+      child.switch_();
+    }
+    EXPECT_EQ(unwound, 0);
+  }).join();
+  EXPECT_EQ(unwound, 3);
+}
+
+TEST(Greenlet, AGreenletMayDropItsOwnLastHandleWhileRunning) {
+  green::greenlet main = green::getcurrent();
+  auto holder = std::make_unique<green::greenlet>();
+  bool unwound = false;
+  *holder = green::greenlet([&] {
+    struct Flag {
+      bool& flag;
+      ~Flag() { flag = true; }
+    } flag{unwound};
+    holder.reset();  // its only handle
+    main.switch_(std::string("suspended"));
+    ADD_FAILURE() << "resumed normally";
+  });
+  green::greenlet* raw = holder.get();
+  EXPECT_EQ(std::any_cast<std::string>(raw->switch_()), "suspended");
+  EXPECT_TRUE(unwound);  // unwound as soon as it switched out
+  green::greenlet finishing([&] {
+    holder = std::make_unique<green::greenlet>(green::getcurrent());
+    holder.reset();
+    return 5;
+  });
+  EXPECT_EQ(std::any_cast<int>(finishing.switch_()), 5);
+}
+
+TEST(Greenlet, ExceptionsInFlightAreKeptPerGreenlet) {
+  green::greenlet other([] {
+    try {
+      throw std::runtime_error("inner");
+    } catch (const std::exception&) {
+      green::getcurrent().parent().switch_();
+      EXPECT_EQ(std::uncaught_exceptions(), 0);
+    }
+  });
+  try {
+    throw std::logic_error("outer");
+  } catch (const std::logic_error& e) {
+    other.switch_();
+    EXPECT_STREQ(e.what(), "outer");
+    try {
+      throw;  // the exception being handled here is still ours
+    } catch (const std::logic_error& again) {
+      EXPECT_STREQ(again.what(), "outer");
+    }
+  }
+  other.switch_();
+  EXPECT_TRUE(other.dead());
+}
+
+TEST(Greenlet, ManyGreenletsReuseStacks) {
+  for (int round = 0; round < 3; ++round) {
+    std::vector<green::greenlet> many;
+    for (int i = 0; i < 2000; ++i) {
+      many.emplace_back([](std::any v) { return std::any_cast<int>(green::getcurrent().parent().switch_(v)) * 2; });
+    }
+    for (int i = 0; i < 2000; ++i) ASSERT_EQ(std::any_cast<int>(many[i].switch_(i)), i);
+    for (int i = 0; i < 2000; ++i) ASSERT_EQ(std::any_cast<int>(many[i].switch_(i)), 2 * i);
+  }
+}
+
+int recurse(int depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  return depth > 1'000'000 ? frame[0] : recurse(depth + 1) + frame[0];
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST(GreenletStack, OverflowIsReportedNamingTheGreenlet) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    green::greenlet deep([] { return recurse(0); }, {}, green::StackOptions{64 * 1024});
+    deep.set_name("deep-recursion");
+    deep.switch_();
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
+  EXPECT_NE(text.find("stack overflow in greenlet deep-recursion"), std::string::npos) << text;
+}
+#endif
+
+}  // namespace
