@@ -17,8 +17,9 @@ namespace {
 
 constexpr std::size_t kSlabStacks = 64;
 // Free stacks of one size kept with their pages; further ones give their
-// memory back.
-constexpr std::size_t kWarmStacks = 256;
+// memory back but stay mapped, so that a burst of greenlets that comes
+// again costs page faults, not mappings.
+constexpr std::size_t kWarmStacks = 1024;
 
 std::size_t read_max_map_count() noexcept {
   std::size_t count = 65530;
@@ -44,7 +45,7 @@ void* map_or_throw(std::size_t length) {
 
 struct FreeStacks {
   std::vector<Stack> warm;  // pages kept
-  std::vector<Stack> cold;  // pages returned to the kernel (unguarded only)
+  std::vector<Stack> cold;  // pages returned to the kernel
 };
 
 class Pool {
@@ -67,9 +68,6 @@ class Pool {
     FreeStacks& free = free_[stack.size];
     if (free.warm.size() < kWarmStacks) {
       push(free.warm, stack);
-    } else if (stack.guarded) {
-      ::munmap(stack.base - StackPool::page_size(), stack.size + StackPool::page_size());
-      --guarded_live_;
     } else {
       ::madvise(stack.base, stack.size, MADV_DONTNEED);
       push(free.cold, stack);

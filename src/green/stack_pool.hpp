@@ -12,8 +12,8 @@
 //
 // Freed stacks go back to a pool per size and are handed out again; past
 // kWarmStacks free ones, a freed stack returns its memory to the kernel
-// (MADV_DONTNEED, or munmap for a guarded one) so that a burst of greenlets
-// does not pin its peak memory.
+// (MADV_DONTNEED) so that a burst of greenlets does not pin its peak
+// memory, and stays mapped for the next burst.
 //
 // Thread-safety: allocate() and release() may be called from any thread.
 #pragma once

@@ -1,0 +1,567 @@
+// The hub: a greenlet per thread that resumes woken greenlets and runs the
+// event loop (weft/green/hub.hpp).
+#include "weft/green/hub.hpp"
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hub_impl.hpp"
+#include "weft/detail/exception_text.hpp"
+#include "weft/green/greenlet_task.hpp"
+
+namespace weft::green {
+
+using detail::GreenletImpl;
+using State = detail::HubLink::State;
+
+namespace {
+
+thread_local Hub* tls_hub = nullptr;
+thread_local bool tls_hub_ended = false;
+
+std::mutex options_mutex;
+io::LoopOptions default_options;
+
+io::LoopOptions loop_options() {
+  std::lock_guard lock(options_mutex);
+  return default_options;
+}
+
+// The value a park_until timer wakes its greenlet with.
+struct TimedOut {};
+
+struct ParkTimer final : io::Timer {
+  ParkTimer(Hub::Impl& hub, GreenletImpl& greenlet) noexcept : io::Timer(&fire), hub(&hub), greenlet(&greenlet) {}
+  static void fire(io::Timer& timer) noexcept {
+    auto& self = static_cast<ParkTimer&>(timer);
+    self.hub->wake(*self.greenlet, TimedOut{}, nullptr);
+  }
+  Hub::Impl* hub;
+  GreenletImpl* greenlet;
+};
+
+// How long a KeepAlive timer sleeps before it re-arms itself.
+constexpr std::chrono::hours kKeepAlivePeriod{24};
+
+// The root of the current greenlet's parent chain: the thread's main greenlet.
+std::shared_ptr<GreenletImpl> main_greenlet() {
+  std::shared_ptr<GreenletImpl> g = greenlet::getcurrent().get()->shared_from_this();
+  while (auto up = g->parent()) g = std::move(up);
+  return g;
+}
+
+const char* state_name(const GreenletImpl& g, const GreenletImpl& running) {
+  if (&g == &running) return "running";
+  switch (g.hub.state) {
+    case State::parked:
+      return "parked";
+    case State::queued:
+      return "scheduled";
+    case State::idle:
+      break;
+  }
+  return g.started() ? "suspended" : "not started";
+}
+
+GreenletInfo describe(const GreenletImpl& g, const GreenletImpl& running) {
+  const bool parked = g.hub.state == State::parked && g.hub.waiting != nullptr;
+  return GreenletInfo{g.name(), state_name(g, running), parked ? g.hub.waiting : ""};
+}
+
+}  // namespace
+
+// ---- Impl: the run queue and the known list ---------------------------------
+
+Hub::Impl::Impl(io::LoopOptions options) : loop(options), main(main_greenlet()) {
+  hub = greenlet([this] { run(); }, greenlet(main));
+  hub.set_name("hub");
+  hub_impl = hub.get();
+}
+
+void Hub::Impl::enqueue(GreenletImpl& g) noexcept {
+  g.hub.prev = queue_tail;
+  g.hub.next.reset();
+  std::shared_ptr<GreenletImpl> self = g.shared_from_this();
+  if (queue_tail != nullptr) {
+    queue_tail->hub.next = std::move(self);
+  } else {
+    queue_head = std::move(self);
+  }
+  queue_tail = &g;
+  // Woken by a timer or callback while the loop runs: it must not then
+  // wait for IO.
+  if (loop_may_wait) {
+    loop_may_wait = false;
+    loop.stop();
+  }
+}
+
+std::shared_ptr<GreenletImpl> Hub::Impl::dequeue() noexcept {
+  std::shared_ptr<GreenletImpl> g = std::move(queue_head);
+  if (!g) return g;
+  queue_head = std::move(g->hub.next);
+  if (queue_head) {
+    queue_head->hub.prev = nullptr;
+  } else {
+    queue_tail = nullptr;
+  }
+  return g;
+}
+
+void Hub::Impl::unschedule(GreenletImpl& g) noexcept {
+  if (g.hub.state != State::queued) return;
+  if (batch_last == &g) batch_last = g.hub.prev;
+  std::shared_ptr<GreenletImpl>& owner = g.hub.prev != nullptr ? g.hub.prev->hub.next : queue_head;
+  std::shared_ptr<GreenletImpl> self = std::move(owner);
+  if (g.hub.next) {
+    g.hub.next->hub.prev = g.hub.prev;
+  } else {
+    queue_tail = g.hub.prev;
+  }
+  owner = std::move(g.hub.next);
+  g.hub.prev = nullptr;
+  g.hub.state = State::idle;
+  g.hub.value.reset();
+  g.hub.exception = nullptr;
+  track(g);
+}
+
+void Hub::Impl::track(GreenletImpl& g) noexcept {
+  detail::HubLink& link = g.hub;
+  const bool wanted = link.task != nullptr || link.state != State::idle;
+  if (wanted == link.known) return;
+  link.known = wanted;
+  if (wanted) {
+    link.known_prev = known_tail;
+    link.known_next = nullptr;
+    if (known_tail != nullptr) {
+      known_tail->hub.known_next = &g;
+    } else {
+      known = &g;
+    }
+    known_tail = &g;
+    return;
+  }
+  if (link.known_prev != nullptr) {
+    link.known_prev->hub.known_next = link.known_next;
+  } else {
+    known = link.known_next;
+  }
+  if (link.known_next != nullptr) {
+    link.known_next->hub.known_prev = link.known_prev;
+  } else {
+    known_tail = link.known_prev;
+  }
+  link.known_prev = link.known_next = nullptr;
+}
+
+void Hub::Impl::register_task(GreenletImpl& g, detail::TaskBase& task) noexcept {
+  g.hub.task = &task;
+  ++live_tasks;
+  track(g);
+}
+
+void Hub::Impl::unregister_task(GreenletImpl& g) noexcept {
+  if (g.hub.task == nullptr) return;
+  g.hub.task = nullptr;
+  --live_tasks;
+  track(g);
+}
+
+void Hub::Impl::interrupt(GreenletImpl& g, std::exception_ptr exception, const void* source,
+                          bool replace_wake) noexcept {
+  detail::HubLink& link = g.hub;
+  if (link.state == State::parked) {
+    link.state = State::queued;
+    link.exception = std::move(exception);
+    enqueue(g);
+  } else if (link.state == State::queued && replace_wake) {
+    link.value.reset();
+    link.exception = std::move(exception);
+  } else {
+    link.pending = std::move(exception);
+    link.pending_source = source;
+  }
+}
+
+void Hub::Impl::cancel_pending(GreenletImpl& g, const void* source) noexcept {
+  if (g.hub.pending && g.hub.pending_source == source) {
+    g.hub.pending = nullptr;
+    g.hub.pending_source = nullptr;
+  }
+}
+
+// ---- Impl: the hub greenlet ---------------------------------------------------
+
+void Hub::Impl::run() {
+  for (;;) {
+    if (queue_head) run_batch();
+    if (queue_head) {
+      if (loop.alive()) run_loop(io::RunMode::nowait);
+    } else if (closing) {
+      on_idle();
+    } else if (idlers != nullptr) {
+      run_loop(io::RunMode::nowait);
+      if (!queue_head) wake_idlers();
+    } else if (nothing_can_wake()) {
+      on_idle();
+    } else {
+      run_loop(io::RunMode::once);
+    }
+  }
+}
+
+// Resumes the greenlets queued so far; those queued meanwhile wait for the
+// next batch, after the loop has had its turn.
+void Hub::Impl::run_batch() {
+  batch_last = queue_tail;
+  while (batch_last != nullptr) {
+    std::shared_ptr<GreenletImpl> g = dequeue();
+    if (g.get() == batch_last) batch_last = nullptr;
+    detail::HubLink& link = g->hub;
+    link.state = State::idle;
+    std::any value = std::move(link.value);
+    link.value.reset();
+    std::exception_ptr exception = std::move(link.exception);
+    link.exception = nullptr;
+    track(*g);
+    try {
+      g->switch_in(std::move(value), std::move(exception));
+    } catch (...) {
+      if (closing) throw;
+      report("a greenlet whose parent is the hub");
+    }
+  }
+}
+
+void Hub::Impl::run_loop(io::RunMode mode) {
+  loop_may_wait = mode != io::RunMode::nowait;
+  try {
+    loop.run(mode);
+  } catch (...) {
+    loop_may_wait = false;
+    if (closing) throw;
+    report("an event-loop callback");
+    return;
+  }
+  loop_may_wait = false;
+}
+
+bool Hub::Impl::nothing_can_wake() const noexcept { return !queue_head && !loop.alive(); }
+
+// Nothing left to run: back to the greenlet in join() — raising LoopExit in
+// it if greenlets are parked for good — or LoopExit in the main greenlet.
+void Hub::Impl::on_idle() {
+  GreenletImpl* target = joiner != nullptr ? joiner : main.get();
+  bool parked = false;
+  for (const GreenletImpl* g = known; g != nullptr && !parked; g = g->hub.known_next) {
+    parked = g->hub.state == State::parked;
+  }
+  std::exception_ptr error;
+  if (!closing && (joiner == nullptr || parked)) error = std::make_exception_ptr(LoopExit(blocked_report()));
+  joiner = nullptr;
+  try {
+    target->switch_in({}, std::move(error));
+  } catch (...) {
+    if (closing) throw;
+    report("a greenlet whose parent is the hub");
+  }
+}
+
+std::string Hub::Impl::blocked_report() const {
+  std::string text = "This operation would block forever:";
+  const char* separator = " ";
+  for (const GreenletImpl* g = known; g != nullptr; g = g->hub.known_next) {
+    if (g->hub.state != State::parked) continue;
+    text += separator;
+    text += g->name();
+    text += " waits on ";
+    text += g->hub.waiting != nullptr ? g->hub.waiting : "(unknown)";
+    separator = "; ";
+  }
+  if (*separator == ' ') text += " no greenlet is waiting and nothing is scheduled";
+  return text;
+}
+
+void Hub::Impl::wake_idlers() noexcept {
+  IdleWaiter* waiter = std::exchange(idlers, nullptr);
+  for (; waiter != nullptr; waiter = waiter->next) {
+    if (waiter->greenlet->hub.state != State::parked) continue;
+    waiter->greenlet->hub.state = State::queued;
+    enqueue(*waiter->greenlet);
+  }
+}
+
+void Hub::Impl::report(const char* where) const {
+  const std::string type = weft::detail::current_exception_type();
+  const std::string text = weft::detail::exception_text(std::current_exception());
+  std::fprintf(stderr, "weft: the hub caught %s from %s: %s\n", type.c_str(), where, text.c_str());
+}
+
+void Hub::Impl::KeepAlive::fire(io::Timer& timer) noexcept {
+  Impl& self = *static_cast<KeepAlive&>(timer).hub;
+  if (self.external_waits > 0) self.loop.start_timer(timer, self.loop.now() + kKeepAlivePeriod);
+}
+
+// ---- Impl: thread exit ----------------------------------------------------------
+
+// Unwinds every greenlet the hub still holds: GreenletExit is raised in each
+// suspended one, which then returns here (parking is refused from now on);
+// ones never started are dropped unrun. Then ends the hub greenlet.
+void Hub::Impl::shut_down() noexcept {
+  closing = true;
+  if (keep_alive.scheduled()) loop.cancel_timer(keep_alive);
+  GreenletImpl* self = nullptr;
+  try {
+    self = &running();
+  } catch (...) {
+  }
+  constexpr int kRounds = 3;
+  for (int round = 0; round < kRounds && self != nullptr && self != hub_impl; ++round) {
+    std::vector<std::shared_ptr<GreenletImpl>> held;
+    try {
+      for (GreenletImpl* g = known; g != nullptr; g = g->hub.known_next) {
+        if (g != self) held.push_back(g->shared_from_this());
+      }
+    } catch (...) {
+      break;
+    }
+    if (held.empty()) break;
+    for (const auto& g : held) {
+      try {
+        if (g->dead()) continue;
+        if (!g->started()) {
+          if (detail::TaskBase* task = g->hub.task) {
+            task->kill(nullptr, false, std::nullopt);
+          } else {
+            unschedule(*g);
+          }
+          continue;
+        }
+        greenlet unwinding = g->handle();
+        unwinding.set_parent(self->handle());
+        unwinding.throw_(GreenletExit());
+      } catch (...) {
+      }
+    }
+  }
+  while (std::shared_ptr<GreenletImpl> g = dequeue()) {
+    g->hub.state = State::idle;
+    g->hub.value.reset();
+    g->hub.exception = nullptr;
+  }
+  while (known != nullptr) {
+    GreenletImpl& g = *known;
+    if (g.hub.task != nullptr) {
+      // Its task keeps it (and its stack) for good: nothing may run it now.
+      std::fprintf(stderr, "weft: greenlet %s would not exit when its thread ended; leaked\n", g.name().c_str());
+      g.hub.task = nullptr;
+    }
+    g.hub.state = State::idle;
+    g.hub.waiting = nullptr;
+    g.hub.known = false;
+    known = g.hub.known_next;
+    g.hub.known_prev = g.hub.known_next = nullptr;
+  }
+  known_tail = nullptr;
+  live_tasks = 0;
+  // Greenlets it parented may outlive the hub: end its run (which depends
+  // on this state) now rather than when the last of them goes.
+  if (hub.started() && !hub.dead() && self != nullptr && self != hub_impl) {
+    try {
+      hub.throw_(GreenletExit());
+    } catch (...) {
+    }
+  }
+  hub = greenlet();
+  hub_impl = nullptr;
+  main.reset();
+}
+
+// ---- Hub --------------------------------------------------------------------
+
+Hub::Hub() : impl_(std::make_unique<Impl>(loop_options())) {}
+
+Hub::~Hub() {
+  impl_->shut_down();
+  tls_hub = nullptr;
+  tls_hub_ended = true;
+}
+
+Hub& Hub::current() {
+  if (tls_hub != nullptr) [[likely]]
+    return *tls_hub;
+  if (tls_hub_ended) throw error("this thread's hub has ended: the thread is exiting");
+  // The thread's greenlets must outlive its hub: make them first, so that
+  // they are destroyed after it.
+  (void)greenlet::getcurrent();
+  thread_local std::unique_ptr<Hub> owner;
+  owner.reset(new Hub());
+  tls_hub = owner.get();
+  return *tls_hub;
+}
+
+Hub* Hub::current_if_any() noexcept { return tls_hub; }
+
+void Hub::set_default_loop_options(io::LoopOptions options) {
+  std::lock_guard lock(options_mutex);
+  default_options = options;
+}
+
+io::Loop& Hub::loop() noexcept { return impl_->loop; }
+
+greenlet Hub::hub_greenlet() const { return impl_->hub; }
+
+std::any Hub::park(const char* what) { return impl_->park(Impl::running(), what); }
+
+std::optional<std::any> Hub::park_until(const char* what, Clock::time_point deadline) {
+  return impl_->park_until(Impl::running(), what, deadline);
+}
+
+std::any Hub::Impl::park(GreenletImpl& self, const char* what) {
+  if (&self == hub_impl) throw error("the hub cannot park: a blocking call in a hub callback or link");
+  detail::HubLink& link = self.hub;
+  if (link.pending || closing) {
+    unschedule(self);  // sleep(0) queued it
+    if (closing) throw GreenletExit("the hub is shutting down");
+    link.pending_source = nullptr;
+    std::rethrow_exception(std::exchange(link.pending, nullptr));
+  }
+  if (link.state == State::idle) {
+    link.state = State::parked;
+    track(self);
+  }
+  link.waiting = what;
+  std::any value;
+  try {
+    value = hub_impl->switch_in({}, nullptr);
+  } catch (...) {
+    // Resumed by an exception thrown in directly, not through the hub (or
+    // unwound after the hub let go of it at thread exit).
+    link.waiting = nullptr;
+    if (link.state != State::idle) settle(self);
+    throw;
+  }
+  link.waiting = nullptr;
+  if (link.state != State::idle) {
+    settle(self);
+    throw error("a parked greenlet was switched to directly: only its hub may resume it");
+  }
+  return value;
+}
+
+void Hub::Impl::settle(GreenletImpl& g) noexcept {
+  if (g.hub.state == State::queued) unschedule(g);
+  g.hub.state = State::idle;
+  track(g);
+}
+
+std::optional<std::any> Hub::Impl::park_until(GreenletImpl& self, const char* what, Clock::time_point deadline) {
+  ParkTimer timer(*this, self);
+  loop.start_timer(timer, deadline);
+  struct Disarm {
+    io::Loop& loop;
+    ParkTimer& timer;
+    ~Disarm() {
+      if (timer.scheduled()) loop.cancel_timer(timer);
+    }
+  } disarm{loop, timer};
+  std::any value = park(self, what);
+  if (std::any_cast<TimedOut>(&value) != nullptr) return std::nullopt;
+  return std::optional<std::any>(std::in_place, std::move(value));
+}
+
+bool Hub::wake(GreenletImpl& g, std::any value) noexcept { return impl_->wake(g, std::move(value), nullptr); }
+
+bool Hub::wake_throw(GreenletImpl& g, std::exception_ptr exception) noexcept {
+  return impl_->wake(g, {}, std::move(exception));
+}
+
+bool Hub::Impl::wake(GreenletImpl& g, std::any value, std::exception_ptr exception) noexcept {
+  if (g.hub.state != State::parked) return false;
+  g.hub.state = State::queued;
+  g.hub.value = std::move(value);
+  g.hub.exception = std::move(exception);
+  enqueue(g);
+  return true;
+}
+
+void Hub::wake_threadsafe(greenlet g, std::any value) {
+  if (g.empty()) throw error("an empty greenlet handle");
+  impl_->loop.call_soon_threadsafe(
+      [this, g = std::move(g), value = std::move(value)]() mutable { wake(*g.get(), std::move(value)); });
+}
+
+void Hub::schedule(GreenletImpl& g, std::any value) noexcept {
+  if (g.hub.state != State::idle || g.dead()) return;
+  g.hub.state = State::queued;
+  g.hub.value = std::move(value);
+  impl_->enqueue(g);
+  impl_->track(g);
+}
+
+Hub::ExternalWaitGuard::ExternalWaitGuard(Hub& hub) noexcept : hub_(hub) {
+  Impl& impl = *hub_.impl_;
+  if (impl.external_waits++ == 0 && !impl.closing) {
+    impl.loop.start_timer(impl.keep_alive, Clock::now() + kKeepAlivePeriod);
+  }
+}
+
+Hub::ExternalWaitGuard::~ExternalWaitGuard() {
+  Impl& impl = *hub_.impl_;
+  if (--impl.external_waits == 0 && impl.keep_alive.scheduled()) impl.loop.cancel_timer(impl.keep_alive);
+}
+
+void Hub::join() {
+  Impl& hub = *impl_;
+  GreenletImpl& self = Impl::running();
+  if (&self == hub.hub_impl) throw error("the hub cannot join itself");
+  hub.joiner = &self;
+  try {
+    hub.hub_impl->switch_in({}, nullptr);
+  } catch (...) {
+    if (hub.joiner == &self) hub.joiner = nullptr;
+    throw;
+  }
+  if (hub.joiner == &self) hub.joiner = nullptr;
+}
+
+std::vector<GreenletInfo> Hub::dump() const {
+  const GreenletImpl& running = Impl::running();
+  std::vector<GreenletInfo> lines;
+  if (!running.hub.known) lines.push_back(describe(running, running));
+  if (impl_->main && impl_->main.get() != &running && !impl_->main->hub.known) {
+    lines.push_back(describe(*impl_->main, running));
+  }
+  for (const GreenletImpl* g = impl_->known; g != nullptr; g = g->hub.known_next) {
+    lines.push_back(describe(*g, running));
+  }
+  return lines;
+}
+
+std::string dump() {
+  std::vector<GreenletInfo> lines;
+  if (Hub* hub = Hub::current_if_any()) {
+    lines = hub->dump();
+  } else {
+    const GreenletImpl& running = Hub::Impl::running();
+    lines.push_back(describe(running, running));
+  }
+  std::string text;
+  for (const GreenletInfo& line : lines) {
+    text += line.name;
+    text += ' ';
+    text += line.state;
+    if (!line.waiting.empty()) {
+      text += " on ";
+      text += line.waiting;
+    }
+    text += '\n';
+  }
+  return text;
+}
+
+}  // namespace weft::green
