@@ -22,6 +22,7 @@ class StackStore {
     items_.pop_back();
     return item;
   }
+  const T& top() const noexcept { return items_.back(); }  // the item pop() returns next
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
 
@@ -45,6 +46,7 @@ class HeapStore {
     items_.pop_back();
     return item;
   }
+  const T& top() const noexcept { return items_.front(); }  // the item pop() returns next
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
 
