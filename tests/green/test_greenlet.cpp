@@ -15,6 +15,12 @@ namespace green = weft::green;
 
 namespace {
 
+// Sets a flag when destroyed: shows that a greenlet's stack unwound.
+struct SetOnDestruction {
+  bool& flag;
+  ~SetOnDestruction() { flag = true; }
+};
+
 TEST(Greenlet, SeedTest1Test2PrintsInTheSeedsOrder) {
   std::vector<int> printed;
   green::greenlet gr1, gr2;
@@ -67,10 +73,7 @@ TEST(Greenlet, GreenletExitReachesTheParentAsAValue) {
 TEST(Greenlet, ThrowRaisesAtTheSuspensionPoint) {
   bool unwound = false;
   green::greenlet child([&] {
-    struct Flag {
-      bool& flag;
-      ~Flag() { flag = true; }
-    } flag{unwound};
+    SetOnDestruction flag{unwound};
     try {
       green::getcurrent().parent().switch_();
     } catch (const std::runtime_error& e) {
@@ -87,10 +90,7 @@ TEST(Greenlet, ThrowRaisesAtTheSuspensionPoint) {
 TEST(Greenlet, ThrowDefaultsToGreenletExit) {
   bool unwound = false;
   green::greenlet child([&] {
-    struct Flag {
-      bool& flag;
-      ~Flag() { flag = true; }
-    } flag{unwound};
+    SetOnDestruction flag{unwound};
     green::getcurrent().parent().switch_();
   });
   child.switch_();
@@ -201,10 +201,7 @@ TEST(Greenlet, ASuspendedGreenletDroppedOnAnotherThreadUnwindsOnItsOwn) {
   green::greenlet main = green::getcurrent();
   bool unwound = false;
   auto child = std::make_unique<green::greenlet>([&] {
-    struct Flag {
-      bool& flag;
-      ~Flag() { flag = true; }
-    } flag{unwound};
+    SetOnDestruction flag{unwound};
     main.switch_();  // holds no handle to itself
   });
   child->switch_();
@@ -238,10 +235,7 @@ TEST(Greenlet, AGreenletMayDropItsOwnLastHandleWhileRunning) {
   auto holder = std::make_unique<green::greenlet>();
   bool unwound = false;
   *holder = green::greenlet([&] {
-    struct Flag {
-      bool& flag;
-      ~Flag() { flag = true; }
-    } flag{unwound};
+    SetOnDestruction flag{unwound};
     holder.reset();  // its only handle
     main.switch_(std::string("suspended"));
     ADD_FAILURE() << "resumed normally";

@@ -12,30 +12,11 @@
 
 #include "weft/net.hpp"
 #include "weft/serve/models.hpp"
-#include "weft/serve/responder.hpp"
+#include "weft/serve/read_reply_loop.hpp"
 #include "weft/threading.hpp"
 
 namespace weft::tool {
 namespace {
-
-// Reads and replies until the peer closes or fails.
-void serve_connection(net::Socket& connection, Protocol protocol) noexcept {
-  Responder responder(protocol);
-  std::array<char, 16 * 1024> buffer;
-  std::string reply;
-  try {
-    connection.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-    for (;;) {
-      const std::size_t n = connection.recv_into(std::span(buffer));
-      if (n == 0) return;
-      reply.clear();
-      responder.respond({buffer.data(), n}, reply);
-      connection.sendall(reply);
-    }
-  } catch (const net::OSError&) {
-    // A reset or broken connection ends just this connection.
-  }
-}
 
 // Waits until the listener has a connection (true) or a stop was requested.
 bool wait_for_connection(const net::Socket& listener, const StopSignal& stop) {
@@ -56,7 +37,7 @@ void serve_threads(const ServeOptions& options, net::Socket& listener, const Sto
       auto [connection, address] = listener.accept();
       connection.setblocking(true);
       Thread worker({.daemon = true}, [c = std::move(connection), protocol = options.protocol]() mutable {
-        serve_connection(c, protocol);
+        read_reply_loop(c, protocol);
       });
       worker.start();
     } catch (const net::BlockingIOError&) {
@@ -78,7 +59,7 @@ void serve_processes(const ServeOptions& options, net::Socket& listener, const S
         if (::getppid() != server) ::_exit(0);
         listener.close();
         connection.setblocking(true);
-        serve_connection(connection, options.protocol);
+        read_reply_loop(connection, options.protocol);
         connection.close();
         ::_exit(0);
       }
