@@ -10,7 +10,7 @@ packages=(
   libboost-context-dev libfmt-dev libcli11-dev liburing-dev
   libmsgpack-cxx-dev libssl-dev libhiredis-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   # benchmark peers
   libboost-dev libboost-fiber-dev libconcurrentqueue-dev libtbb-dev
   python3 python3-gevent redis-server

@@ -1,0 +1,66 @@
+// Helpers of the cooperative-IO tests: open descriptor counts, running a
+// scenario on a fresh thread whose hub uses a given loop backend, elapsed
+// time.
+#pragma once
+
+#include <dirent.h>
+
+#include <chrono>
+#include <exception>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "weft/green/hub.hpp"
+#include "weft/io/loop.hpp"
+
+namespace weft::green::test {
+
+// How many descriptors the process has open.
+inline int open_fds() {
+  int count = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (const dirent* entry = ::readdir(dir))
+      if (entry->d_name[0] != '.') ++count;
+    ::closedir(dir);
+  }
+  return count - 1;  // the directory stream's own
+}
+
+// Runs `scenario` on a new thread, whose hub runs the `backend` loop;
+// rethrows what it throws.
+template <class F>
+void on_backend(io::Backend backend, F scenario) {
+  Hub::set_default_loop_options(io::LoopOptions{.backend = backend});
+  std::exception_ptr failure;
+  std::thread thread([&] {
+    try {
+      scenario();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  thread.join();
+  Hub::set_default_loop_options(io::LoopOptions{});
+  if (failure) std::rethrow_exception(failure);
+}
+
+inline std::string backend_name(io::Backend backend) { return std::string(io::to_string(backend)); }
+
+class Stopwatch {
+ public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace weft::green::test
+
+namespace weft::io {
+// Names a backend in GoogleTest's messages.
+inline void PrintTo(Backend backend, std::ostream* out) { *out << to_string(backend); }
+}  // namespace weft::io
