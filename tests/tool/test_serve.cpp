@@ -130,7 +130,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ServeCase{"prefork", {"--model", "prefork", "--workers", "3"}},
                       ServeCase{"nonblocking", {"--model", "nonblocking"}}, ServeCase{"select", {"--model", "select"}},
                       ServeCase{"poll", {"--model", "poll"}}, ServeCase{"epoll", {"--model", "epoll"}},
-                      ServeCase{"io_uring", {"--model", "io_uring"}},
+                      ServeCase{"io_uring", {"--model", "io_uring"}}, ServeCase{"green", {"--model", "green"}},
                       ServeCase{"epoll_2_loops", {"--model", "epoll", "--loops", "2"}},
                       ServeCase{"io_uring_2_loops", {"--model", "io_uring", "--loops", "2"}}),
     [](const auto& info) { return info.param.name; });

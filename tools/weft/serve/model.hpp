@@ -16,6 +16,7 @@ enum class Model {
   poll,         // selectors::PollSelector
   epoll,        // io::Loop on its epoll backend (readiness)
   io_uring,     // io::Loop on its io_uring backend (completion)
+  green,        // a greenlet per connection on cooperative sockets (gevent's model)
 };
 
 struct ModelInfo {
@@ -24,7 +25,7 @@ struct ModelInfo {
   std::string_view description;
 };
 
-inline constexpr std::array<ModelInfo, 8> kModels{{
+inline constexpr std::array<ModelInfo, 9> kModels{{
     {Model::threads, "threads", "blocking IO, one thread per connection"},
     {Model::processes, "processes", "blocking IO, one forked process per connection"},
     {Model::prefork, "prefork", "a pool of forked processes, each an epoll loop on one listener"},
@@ -33,6 +34,7 @@ inline constexpr std::array<ModelInfo, 8> kModels{{
     {Model::poll, "poll", "IO multiplexing with poll(2) (selectors.PollSelector)"},
     {Model::epoll, "epoll", "the event-loop core on epoll: readiness, then the system call"},
     {Model::io_uring, "io_uring", "the event-loop core on io_uring: asynchronous IO, batched"},
+    {Model::green, "green", "a greenlet per connection on the hub (gevent's StreamServer model)"},
 }};
 
 inline std::optional<Model> parse_model(std::string_view name) {

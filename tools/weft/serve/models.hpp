@@ -29,5 +29,10 @@ void serve_nonblocking(const ServeOptions& options, net::Socket& listener, const
 // server: key.data is the callback to run when the key's fd is ready.
 void serve_select(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
 void serve_poll(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
+// gevent's model: one thread, a greenlet per connection on cooperative
+// sockets, parked on the hub (the event-loop core) while they wait. on_ready
+// runs once the hub is set up.
+void serve_green(const ServeOptions& options, net::Socket& listener, const StopSignal& stop,
+                 const std::function<void()>& on_ready);
 
 }  // namespace weft::tool

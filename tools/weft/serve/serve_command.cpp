@@ -73,6 +73,9 @@ void run_serve(ServeArguments& arguments) {
         announce(listener, fmt::format(" (model prefork, {} workers)", options.workers));
       });
       return;
+    case Model::green:
+      serve_green(options, listener, stop, [&] { announce(listener, " (model green)"); });
+      return;
     default:
       break;
   }
