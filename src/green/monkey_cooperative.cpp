@@ -296,6 +296,22 @@ ssize_t recvmsg(Hub& hub, int fd, msghdr* message, int flags) {
                [&](int extra) { return c().recvmsg(fd, message, flags | extra); });
 }
 
+// Sends the rest of an iovec array, from byte `sent` on, as sendmsg calls
+// without ancillary data.
+ssize_t send_iov_rest(Hub& hub, int fd, const iovec* iov, int count, std::size_t length, std::size_t sent,
+                      int flags, const char* what) {
+  IovTail tail(iov, count);
+  std::size_t consumed = 0;
+  return send_all(hub, fd, length, sent, what, [&](std::size_t offset, int extra) {
+    tail.advance(offset - consumed);
+    consumed = offset;
+    msghdr rest{};
+    rest.msg_iov = tail.data();
+    rest.msg_iovlen = static_cast<std::size_t>(tail.count());
+    return c().sendmsg(fd, &rest, flags | extra);
+  });
+}
+
 ssize_t sendto(Hub& hub, int fd, const void* buffer, size_t length, int flags,
                const sockaddr* address, socklen_t address_length) {
   const auto* bytes = static_cast<const char*>(buffer);
@@ -311,17 +327,8 @@ ssize_t sendmsg(Hub& hub, int fd, const msghdr* message, int flags) {
   if (first < 0 || static_cast<std::size_t>(first) >= length) return first;
   // A stream took part of it: the rest goes without the ancillary data,
   // which went with the first part.
-  IovTail tail(message->msg_iov, static_cast<int>(message->msg_iovlen));
-  std::size_t consumed = 0;
-  return send_all(hub, fd, length, static_cast<std::size_t>(first), "sendmsg",
-                  [&](std::size_t offset, int extra) {
-                    tail.advance(offset - consumed);
-                    consumed = offset;
-                    msghdr rest{};
-                    rest.msg_iov = tail.data();
-                    rest.msg_iovlen = static_cast<std::size_t>(tail.count());
-                    return c().sendmsg(fd, &rest, flags | extra);
-                  });
+  return send_iov_rest(hub, fd, message->msg_iov, static_cast<int>(message->msg_iovlen), length,
+                       static_cast<std::size_t>(first), flags, "sendmsg");
 }
 
 ssize_t read(Hub& hub, int fd, void* buffer, size_t length) {
@@ -368,17 +375,7 @@ ssize_t writev(Hub& hub, int fd, const iovec* iov, int count) {
   const ssize_t n = c().sendmsg(fd, &message, MSG_DONTWAIT);
   if (n >= 0 || errno != ENOTSOCK) {
     if ((n >= 0 && static_cast<std::size_t>(n) == length) || (n < 0 && !would_block(errno))) return n;
-    IovTail tail(iov, count);
-    std::size_t consumed = 0;
-    return send_all(hub, fd, length, n > 0 ? static_cast<std::size_t>(n) : 0, "write",
-                    [&](std::size_t offset, int extra) {
-                      tail.advance(offset - consumed);
-                      consumed = offset;
-                      msghdr rest{};
-                      rest.msg_iov = tail.data();
-                      rest.msg_iovlen = static_cast<std::size_t>(tail.count());
-                      return c().sendmsg(fd, &rest, extra);
-                    });
+    return send_iov_rest(hub, fd, iov, count, length, n > 0 ? static_cast<std::size_t>(n) : 0, 0, "write");
   }
   if (nonblocking(fd) || !may_block(fd)) return c().writev(fd, iov, count);
   IovTail tail(iov, count);

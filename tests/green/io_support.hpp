@@ -5,8 +5,12 @@
 
 #include <dirent.h>
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <exception>
+#include <random>
+#include <span>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -44,6 +48,20 @@ void on_backend(io::Backend backend, F scenario) {
   thread.join();
   Hub::set_default_loop_options(io::LoopOptions{});
   if (failure) std::rethrow_exception(failure);
+}
+
+// Reads until the peer's end of stream, asking for a random number of bytes
+// (1 to Size) each time; returns what came.
+template <std::size_t Size, class Socket>
+std::string receive_in_random_pieces(Socket& socket, std::mt19937& random) {
+  std::string received;
+  std::array<char, Size> buffer;
+  std::uniform_int_distribution<std::size_t> sizes(1, buffer.size());
+  for (;;) {
+    const std::size_t n = socket.recv_into(std::span(buffer.data(), sizes(random)));
+    if (n == 0) return received;
+    received.append(buffer.data(), n);
+  }
 }
 
 inline std::string backend_name(io::Backend backend) { return std::string(io::to_string(backend)); }

@@ -62,14 +62,7 @@ bool echo_client(const net::Address& address, unsigned seed) {
     }
     conn.shutdown(SHUT_WR);
   });
-  std::string received;
-  std::array<char, 8192> buffer;
-  std::uniform_int_distribution<std::size_t> sizes(1, buffer.size());
-  for (;;) {
-    const std::size_t n = conn.recv_into(std::span(buffer.data(), sizes(random)));
-    if (n == 0) break;
-    received.append(buffer.data(), n);
-  }
+  const std::string received = green::test::receive_in_random_pieces<8192>(conn, random);
   writer.join();
   return writer.successful() && received == payload;
 }

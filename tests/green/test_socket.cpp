@@ -249,14 +249,7 @@ TEST_P(GreenIo, SendallDeliversALargePayloadToASlowReader) {
       a.sendall(payload);
       a.shutdown(SHUT_WR);
     });
-    std::string received;
-    std::array<char, 65536> buffer;
-    std::uniform_int_distribution<std::size_t> sizes(1, buffer.size());
-    for (;;) {
-      const std::size_t n = b.recv_into(std::span(buffer.data(), sizes(random)));
-      if (n == 0) break;
-      received.append(buffer.data(), n);
-    }
+    const std::string received = green::test::receive_in_random_pieces<65536>(b, random);
     writer.join();
     EXPECT_TRUE(writer.successful());
     EXPECT_EQ(received.size(), payload.size());
