@@ -410,7 +410,7 @@ bool GreenletImpl::on_this_thread() const noexcept {
 namespace weft::green {
 
 namespace {
-detail::GreenletImpl& checked(const std::shared_ptr<detail::GreenletImpl>& impl) {
+[[gnu::always_inline]] inline detail::GreenletImpl& checked(const std::shared_ptr<detail::GreenletImpl>& impl) {
   if (!impl) throw error("an empty greenlet handle");
   return *impl;
 }

@@ -151,8 +151,7 @@ void StackPool::release(Stack stack) noexcept {
   if (stack) pool().release(stack);
 }
 
-bool StackPool::check_canary(const Stack& stack) noexcept {
-  if (stack.guarded) return true;
+bool StackPool::canary_intact(const Stack& stack) noexcept {
   // Fresh and cooled pages read as zeros; only an overflow writes there.
   for (std::size_t i = 0; i < kCanaryBytes; ++i) {
     if (stack.base[i] != std::byte{0}) return false;

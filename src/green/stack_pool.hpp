@@ -49,9 +49,12 @@ class StackPool {
 
   // Whether an unguarded stack's canary is intact (always true for a
   // guarded one).
-  static bool check_canary(const Stack& stack) noexcept;
+  static bool check_canary(const Stack& stack) noexcept { return stack.guarded || canary_intact(stack); }
 
   static std::size_t page_size() noexcept;
+
+ private:
+  static bool canary_intact(const Stack& stack) noexcept;
 };
 
 }  // namespace weft::green::detail
