@@ -50,7 +50,7 @@ class LoopExit : public std::runtime_error {
 // One line of dump(): a live greenlet of the calling thread.
 struct GreenletInfo {
   std::string name;
-  std::string state;    // "running", "parked", "scheduled", "not started"
+  std::string state;    // "running", "parked", "scheduled", "suspended" (switched away from by hand), "not started"
   std::string waiting;  // what a parked greenlet waits on, else empty
 };
 
