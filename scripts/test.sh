@@ -36,7 +36,7 @@ for stage in "${stages[@]}"; do
         build_and_test build/asan -LE bench_smoke -- -DCMAKE_BUILD_TYPE=Debug \
         -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_BENCHMARKS=OFF ;;
     tsan)
-      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp \
         build_and_test build/tsan -L 'threads|seeds' -- -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DWEFT_SANITIZE=thread -DWEFT_BUILD_BENCHMARKS=OFF ;;
     *)
