@@ -1,0 +1,46 @@
+// weft/aio/sleep.hpp — asyncio.sleep: suspend the running task for a while.
+//
+// `co_await aio::sleep(d)` suspends the task for at least `d` on its loop's
+// clock; sleep(0) (or any non-positive duration) yields: the task resumes in
+// the next batch, after every other ready task and an IO poll. Allocates
+// nothing (the timer lives in the awaiting frame). Throws CancelledError if
+// the task is cancelled meanwhile; must be awaited inside a task.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+
+#include "weft/aio/detail/task_state.hpp"
+#include "weft/io/timer.hpp"
+
+namespace weft::aio {
+
+class SleepAwaiter : private detail::Suspension, private io::Timer {
+ public:
+  explicit SleepAwaiter(std::chrono::nanoseconds delay) noexcept
+      : detail::Suspension{&on_cancel}, io::Timer(&on_timer), delay_(delay) {}
+  SleepAwaiter(const SleepAwaiter&) = delete;
+  ~SleepAwaiter();
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> awaiting) noexcept;
+  void await_resume() { task_->throw_if_cancelled(); }
+
+ private:
+  static void on_timer(io::Timer& timer) noexcept;
+  static bool on_cancel(detail::Suspension& suspension, detail::TaskState& task) noexcept;
+
+  std::chrono::nanoseconds delay_;
+  detail::TaskState* task_ = nullptr;
+};
+
+template <class Rep, class Period>
+SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
+  return SleepAwaiter(std::chrono::ceil<std::chrono::nanoseconds>(delay));
+}
+// Python's sleep(seconds) with a floating-point number of seconds.
+inline SleepAwaiter sleep(double seconds) noexcept {
+  return sleep(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace weft::aio

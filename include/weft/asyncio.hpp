@@ -1,0 +1,22 @@
+// weft/asyncio.hpp — Python's asyncio in C++20 coroutines (weft::aio).
+//
+//   aio::Task<T>              an `async def` returning T (co_await runs it inline)
+//   aio::run, aio::Runner     run a main coroutine on a new event loop
+//   aio::EventLoop            call_soon, call_later, call_soon_threadsafe, ...
+//   aio::create_task          schedule a coroutine as a task → TaskHandle<T>
+//   aio::sleep                suspend the task (0 yields)
+//   aio::gather, wait, as_completed, wait_for, timeout, TaskGroup, shield
+//   aio::Generator<T>         a synchronous generator with co_yield and send
+#pragma once
+
+#include "weft/aio/errors.hpp"
+#include "weft/aio/event_loop.hpp"
+#include "weft/aio/gather.hpp"
+#include "weft/aio/outcome.hpp"
+#include "weft/aio/runner.hpp"
+#include "weft/aio/shield.hpp"
+#include "weft/aio/sleep.hpp"
+#include "weft/aio/task.hpp"
+#include "weft/aio/task_group.hpp"
+#include "weft/aio/timeout.hpp"
+#include "weft/aio/wait.hpp"

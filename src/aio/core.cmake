@@ -1,0 +1,13 @@
+# weft::aio — the task, its loop, sleep, the combinators and threads.
+target_sources(weft PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/task_state.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/task.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/event_loop.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sleep.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/runner.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/task_watch.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/gather.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/wait.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/timeout.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/task_group.cpp)

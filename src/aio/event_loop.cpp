@@ -1,0 +1,330 @@
+// aio::EventLoop: the ready queue of tasks, their steps, and the run loop
+// that alternates batches of tasks with the io::Loop's phases.
+#include "weft/aio/event_loop.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+
+#include "weft/detail/exception_text.hpp"
+#include "weft/futures/thread_pool_executor.hpp"
+
+namespace weft::aio {
+
+namespace {
+thread_local EventLoop* running_loop = nullptr;
+thread_local detail::TaskState* running_task = nullptr;
+thread_local std::unique_ptr<EventLoop> thread_default_loop;
+std::atomic<std::uint64_t> task_counter{0};
+
+// A run loop ran while another one waited on this thread: restored at exit.
+class RunningScope {
+ public:
+  explicit RunningScope(EventLoop& loop) : outer_(running_loop) { running_loop = &loop; }
+  ~RunningScope() { running_loop = outer_; }
+
+ private:
+  EventLoop* outer_;
+};
+
+void ignore_timer(io::Timer&) noexcept {}
+}  // namespace
+
+namespace detail {
+TaskState& current_task_state() {
+  if (running_task == nullptr) throw RuntimeError("no running task: await this inside a task of a running event loop");
+  return *running_task;
+}
+TaskState* current_task_state_or_null() noexcept { return running_task; }
+}  // namespace detail
+
+EventLoop::EventLoop(io::LoopOptions options) : io_(options), keep_alive_timer_(&ignore_timer) {}
+
+EventLoop::~EventLoop() {
+  try {
+    close();
+  } catch (...) {
+    default_exception_handler({"an event loop failed to close", std::current_exception(), {}});
+  }
+  for (detail::TaskState* task = finished_; task != nullptr; task = task->next_task_) task->loop_ = nullptr;
+}
+
+// ---- the task lists ---------------------------------------------------------
+
+void EventLoop::link(detail::TaskState*& list, detail::TaskState& task) noexcept {
+  task.prev_task_ = nullptr;
+  task.next_task_ = list;
+  if (list != nullptr) list->prev_task_ = &task;
+  list = &task;
+}
+
+void EventLoop::unlink(detail::TaskState*& list, detail::TaskState& task) noexcept {
+  if (task.prev_task_ != nullptr) task.prev_task_->next_task_ = task.next_task_;
+  else list = task.next_task_;
+  if (task.next_task_ != nullptr) task.next_task_->prev_task_ = task.prev_task_;
+  task.prev_task_ = task.next_task_ = nullptr;
+}
+
+void EventLoop::adopt(detail::TaskState& task, std::coroutine_handle<> frame, std::string name) {
+  if (closed_) {
+    frame.destroy();
+    throw RuntimeError("Event loop is closed");
+  }
+  task.frame_ = frame;
+  task.resume_ = frame;
+  task.loop_ = this;
+  task.id_ = task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (!name.empty()) task.set_name(std::move(name));
+  task.refs_ = 1;  // the loop's, until the task is done
+  link(tasks_, task);
+  ++task_count_;
+  schedule(task);
+}
+
+void EventLoop::forget(detail::TaskState& task) noexcept { unlink(finished_, task); }
+
+std::vector<TaskRef> EventLoop::all_tasks() const {
+  std::vector<TaskRef> tasks;
+  tasks.reserve(task_count_);
+  for (detail::TaskState* task = tasks_; task != nullptr; task = task->next_task_) tasks.emplace_back(*task);
+  return tasks;
+}
+
+// ---- scheduling -------------------------------------------------------------
+
+void EventLoop::schedule(detail::TaskState& task) noexcept {
+  task.waiter_ = nullptr;
+  if (task.queued_) return;
+  task.queued_ = true;
+  task.next_ready_ = nullptr;
+  if (ready_tail_ != nullptr) ready_tail_->next_ready_ = &task;
+  else ready_head_ = &task;
+  ready_tail_ = &task;
+}
+
+void EventLoop::run_batch() {
+  detail::TaskState* const last = ready_tail_;
+  for (;;) {
+    detail::TaskState* task = ready_head_;
+    ready_head_ = task->next_ready_;
+    if (ready_head_ == nullptr) ready_tail_ = nullptr;
+    task->queued_ = false;
+    const bool was_last = task == last;
+    step(*task);
+    if (was_last) return;
+  }
+}
+
+void EventLoop::step(detail::TaskState& task) noexcept {
+  if (!task.started_) {
+    task.started_ = true;
+    if (task.must_cancel_) {  // cancelled before it ran: its body never starts
+      task.must_cancel_ = false;
+      task.record_exception(std::make_exception_ptr(CancelledError(task.cancel_message())));
+      finish(task);
+      return;
+    }
+  }
+  running_task = &task;
+  task.resume_.resume();
+  running_task = nullptr;
+  if (task.frame_.done()) {
+    finish(task);
+  } else if (task.must_cancel_ && task.waiter_ != nullptr) {
+    // Cancelled while it ran: the cancellation reaches the suspension it
+    // just entered.
+    task.must_cancel_ = false;
+    if (!task.waiter_->on_cancel(*task.waiter_, task)) task.must_cancel_ = true;
+  }
+}
+
+void EventLoop::finish(detail::TaskState& task) noexcept {
+  task.done_ = true;
+  unlink(tasks_, task);
+  --task_count_;
+  link(finished_, task);
+  while (detail::DoneWaiter* waiter = task.done_waiters_) {
+    detail::TaskState::remove_done_waiter(*waiter);
+    waiter->on_done(*waiter, task);
+  }
+  if (task.extras_ && !task.extras_->callbacks.empty()) {
+    auto callbacks = std::move(task.extras_->callbacks);
+    for (auto& callback : callbacks) {
+      task.add_ref();
+      try {
+        io_.call_soon([&task, callback = std::move(callback)]() mutable {
+          struct Release {
+            detail::TaskState& task;
+            ~Release() { task.release(); }
+          } release{task};
+          callback(task);
+        });
+      } catch (...) {
+        task.release();
+        call_exception_handler({"a done callback could not be scheduled", std::current_exception(), TaskRef(task)});
+      }
+    }
+  }
+  if (task.exception_ && !task.ended_cancelled_ && task.refs_ == 1 && !task.retrieved_) {
+    // Nothing else holds the task: nobody can ever retrieve the exception.
+    task.retrieved_ = true;
+    call_exception_handler({"Task exception was never retrieved (" + task.get_name() + ")", task.exception_, {}});
+  }
+  task.release();
+}
+
+// ---- running ----------------------------------------------------------------
+
+void EventLoop::run_until(detail::TaskState& task) { run_loop(&task); }
+
+void EventLoop::run_forever() { run_loop(nullptr); }
+
+void EventLoop::stop() noexcept {
+  stopping_.store(true, std::memory_order_seq_cst);
+  io_.stop();
+}
+
+void EventLoop::run_loop(detail::TaskState* until) {
+  if (closed_) throw RuntimeError("Event loop is closed");
+  if (running_) throw RuntimeError("This event loop is already running");
+  if (running_loop != nullptr) throw RuntimeError("Cannot run the event loop while another loop is running");
+  RunningScope scope(*this);
+  running_ = true;
+  struct Reset {
+    EventLoop& loop;
+    ~Reset() {
+      loop.running_ = false;
+      loop.stopping_.store(false, std::memory_order_relaxed);
+    }
+  } reset{*this};
+  for (;;) {
+    if (ready_head_ != nullptr) run_batch();
+    if (until != nullptr && until->done_) return;
+    if (stopping_.exchange(false, std::memory_order_acq_rel)) {
+      if (until != nullptr) throw RuntimeError("Event loop stopped before Future completed.");
+      return;
+    }
+    try {
+      if (ready_head_ != nullptr) {
+        if (io_.alive()) io_.run(io::RunMode::nowait);
+      } else {
+        wait_for_work(until);
+      }
+    } catch (const RuntimeError&) {
+      throw;
+    } catch (...) {
+      call_exception_handler({"Exception in callback", std::current_exception(), {}});
+    }
+  }
+}
+
+void EventLoop::wait_for_work(detail::TaskState* until) {
+  if (io_.alive()) {
+    io_.run(io::RunMode::once);
+    return;
+  }
+  if (until != nullptr && external_.load(std::memory_order_acquire) == 0) report_deadlock(until);
+  // Other threads may still call in: wait for them (stop() and
+  // call_soon_threadsafe() interrupt the wait).
+  io_.start_timer(keep_alive_timer_, io_.now() + std::chrono::hours(1));
+  struct Disarm {
+    EventLoop& loop;
+    ~Disarm() { loop.io_.cancel_timer(loop.keep_alive_timer_); }
+  } disarm{*this};
+  io_.run(io::RunMode::once);
+}
+
+void EventLoop::report_deadlock(detail::TaskState* until) {
+  std::string names;
+  std::size_t listed = 0;
+  for (detail::TaskState* task = tasks_; task != nullptr && listed < 20; task = task->next_task_, ++listed) {
+    if (!names.empty()) names += ", ";
+    names += task->get_name();
+  }
+  if (listed < task_count_) names += ", ...";
+  throw RuntimeError("the event loop can never finish " + until->get_name() +
+                     ": every task waits and nothing can wake one (waiting: " + names + ")");
+}
+
+void EventLoop::close() {
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  cancel_remaining();
+  closed_ = true;
+  if (default_executor_) default_executor_->shutdown(true);
+}
+
+// Python's asyncio.run epilogue: cancel every unfinished task and let the
+// cancellations run; a task that refuses is reported and abandoned.
+void EventLoop::cancel_remaining() {
+  for (int round = 0; tasks_ != nullptr && round < 8; ++round) {
+    for (TaskRef& task : all_tasks()) task.cancel();
+    RunningScope scope(*this);
+    running_ = true;
+    try {
+      while (tasks_ != nullptr) {
+        if (ready_head_ != nullptr) run_batch();
+        else if (io_.alive()) io_.run(io::RunMode::once);
+        else break;
+      }
+    } catch (...) {
+      running_ = false;
+      throw;
+    }
+    running_ = false;
+  }
+  for (detail::TaskState* task = tasks_; task != nullptr; task = task->next_task_)
+    call_exception_handler({"Task was destroyed but it is pending! (" + task->get_name() + ")", nullptr, {}});
+}
+
+// ---- errors -----------------------------------------------------------------
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) {
+  if (!exception_handler_) {
+    default_exception_handler(context);
+    return;
+  }
+  try {
+    exception_handler_(*this, context);
+  } catch (...) {
+    default_exception_handler({"Unhandled error in exception handler", std::current_exception(), {}});
+    default_exception_handler(context);
+  }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  std::string text = context.message;
+  if (context.task) text += " [" + context.task.get_name() + "]";
+  if (context.exception) text += ": " + weft::detail::exception_text(context.exception);
+  std::fprintf(stderr, "weft.aio: %s\n", text.c_str());
+}
+
+futures::ThreadPoolExecutor& EventLoop::default_executor() {
+  if (!default_executor_) default_executor_ = std::make_unique<futures::ThreadPoolExecutor>(0, "asyncio");
+  return *default_executor_;
+}
+
+// ---- the running loop -------------------------------------------------------
+
+EventLoop& get_running_loop() {
+  if (running_loop == nullptr) throw RuntimeError("no running event loop");
+  return *running_loop;
+}
+
+EventLoop* running_loop_or_null() noexcept { return running_loop; }
+
+EventLoop& get_event_loop() {
+  if (running_loop != nullptr) return *running_loop;
+  if (!thread_default_loop || thread_default_loop->is_closed()) thread_default_loop = std::make_unique<EventLoop>();
+  return *thread_default_loop;
+}
+
+TaskRef current_task() {
+  detail::TaskState* task = running_task;
+  return task != nullptr ? TaskRef(*task) : TaskRef();
+}
+
+std::vector<TaskRef> all_tasks() { return get_running_loop().all_tasks(); }
+std::vector<TaskRef> all_tasks(EventLoop& loop) { return loop.all_tasks(); }
+
+}  // namespace weft::aio

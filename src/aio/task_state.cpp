@@ -1,0 +1,134 @@
+// The state of a scheduled task: cancellation, outcome, done waiters and
+// callbacks, and the coroutine-frame allocator with its live count.
+#include "weft/aio/detail/task_state.hpp"
+
+#include <atomic>
+#include <new>
+
+#include "weft/aio/errors.hpp"
+#include "weft/aio/event_loop.hpp"
+
+namespace weft::aio::detail {
+
+namespace {
+std::atomic<long> frames_alive{0};
+}  // namespace
+
+long live_frames() noexcept { return frames_alive.load(std::memory_order_relaxed); }
+
+void* allocate_frame(std::size_t size) {
+  void* frame = ::operator new(size);
+  frames_alive.fetch_add(1, std::memory_order_relaxed);
+  return frame;
+}
+
+void free_frame(void* frame, std::size_t size) noexcept {
+  frames_alive.fetch_sub(1, std::memory_order_relaxed);
+  ::operator delete(frame, size);
+}
+
+TaskState::Extras& TaskState::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
+void TaskState::wake() noexcept { loop_->schedule(*this); }
+
+void TaskState::throw_cancelled() {
+  must_cancel_ = false;
+  throw CancelledError(cancel_message());
+}
+
+bool TaskState::cancel(std::string message) {
+  if (done_) return false;
+  ++cancel_requests_;
+  if (!message.empty() || extras_) extras().cancel_message = std::move(message);
+  if (waiter_ != nullptr && !in_cancel_) {
+    // A cycle of tasks awaiting each other passes the cancellation round
+    // once; the task it comes back to takes it at its resume.
+    in_cancel_ = true;
+    const bool taken = waiter_->on_cancel(*waiter_, *this);
+    in_cancel_ = false;
+    if (taken) return true;
+  }
+  must_cancel_ = true;
+  return true;
+}
+
+int TaskState::uncancel() noexcept {
+  if (cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
+  return cancel_requests_;
+}
+
+std::string TaskState::get_name() const {
+  if (extras_ && !extras_->name.empty()) return extras_->name;
+  return "Task-" + std::to_string(id_);
+}
+
+void TaskState::set_name(std::string name) { extras().name = std::move(name); }
+
+const std::string& TaskState::cancel_message() const noexcept {
+  static const std::string none;
+  return extras_ ? extras_->cancel_message : none;
+}
+
+void TaskState::check_result() {
+  if (!done_) throw InvalidStateError("Result is not set.");
+  retrieved_ = true;
+  if (exception_) std::rethrow_exception(exception_);
+}
+
+void TaskState::record_exception(std::exception_ptr exception) noexcept {
+  exception_ = std::move(exception);
+  try {
+    std::rethrow_exception(exception_);
+  } catch (const weft::CancelledError&) {
+    ended_cancelled_ = true;
+  } catch (...) {
+  }
+}
+
+void TaskState::add_done_callback(weft::detail::UniqueFunction<void(TaskState&)> callback) {
+  if (done_) {
+    add_ref();
+    loop_->call_soon([this, callback = std::move(callback)]() mutable {
+      struct Release {
+        TaskState* task;
+        ~Release() { task->release(); }
+      } release{this};
+      callback(*this);
+    });
+    return;
+  }
+  extras().callbacks.push_back(std::move(callback));
+}
+
+void TaskState::add_done_waiter(DoneWaiter& waiter) noexcept {
+  waiter.linked_to = this;
+  waiter.prev = nullptr;
+  waiter.next = done_waiters_;
+  if (done_waiters_ != nullptr) done_waiters_->prev = &waiter;
+  done_waiters_ = &waiter;
+}
+
+void TaskState::remove_done_waiter(DoneWaiter& waiter) noexcept {
+  TaskState* task = waiter.linked_to;
+  if (task == nullptr) return;
+  if (waiter.prev != nullptr) waiter.prev->next = waiter.next;
+  else task->done_waiters_ = waiter.next;
+  if (waiter.next != nullptr) waiter.next->prev = waiter.prev;
+  waiter.prev = waiter.next = nullptr;
+  waiter.linked_to = nullptr;
+}
+
+void TaskState::destroy() noexcept {
+  if (exception_ && !retrieved_ && !ended_cancelled_) {
+    ExceptionContext context{"Task exception was never retrieved (" + get_name() + ")", exception_, {}};
+    if (loop_ != nullptr) loop_->call_exception_handler(context);
+    else EventLoop::default_exception_handler(context);
+  }
+  if (loop_ != nullptr) loop_->forget(*this);
+  frame_.destroy();
+}
+
+}  // namespace weft::aio::detail

@@ -1,0 +1,3 @@
+# tests of weft::aio — core
+weft_add_test(aio_task SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_task.cpp)
+weft_add_test(aio_combinators SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_combinators.cpp)

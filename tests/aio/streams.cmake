@@ -1,0 +1,1 @@
+# tests of weft::aio — streams
