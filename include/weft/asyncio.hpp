@@ -12,6 +12,7 @@
 #include "weft/aio/errors.hpp"
 #include "weft/aio/event_loop.hpp"
 #include "weft/aio/gather.hpp"
+#include "weft/aio/generator.hpp"
 #include "weft/aio/outcome.hpp"
 #include "weft/aio/runner.hpp"
 #include "weft/aio/shield.hpp"

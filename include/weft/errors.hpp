@@ -25,6 +25,14 @@ class ValueError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// An operation applied to a value of the wrong kind: sending a value into a
+// generator that has not started yet, throwing an empty exception_ptr into
+// one. Python's TypeError.
+class TypeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 // A lookup found no entry for what it was given: a selector asked about a
 // file that is not registered, or to register one that already is. Python's
 // KeyError, a LookupError, hence std::out_of_range.

@@ -1,1 +1,2 @@
-# weft::aio — generator
+# weft::aio — generator: header-only (include/weft/aio/generator.hpp), no
+# sources.

@@ -11,19 +11,27 @@
 namespace weft::aio::detail {
 
 namespace {
-std::atomic<long> frames_alive{0};
+// Frames are counted per thread (no atomic on the hot path); a thread's
+// count joins the process-wide one when the thread ends. A frame freed on
+// another thread than the one that made it balances out in the sum.
+std::atomic<long> frames_of_ended_threads{0};
+struct ThreadFrameCount {
+  long alive = 0;
+  ~ThreadFrameCount() { frames_of_ended_threads.fetch_add(alive, std::memory_order_relaxed); }
+};
+thread_local ThreadFrameCount frames;
 }  // namespace
 
-long live_frames() noexcept { return frames_alive.load(std::memory_order_relaxed); }
+long live_frames() noexcept { return frames_of_ended_threads.load(std::memory_order_relaxed) + frames.alive; }
 
 void* allocate_frame(std::size_t size) {
   void* frame = ::operator new(size);
-  frames_alive.fetch_add(1, std::memory_order_relaxed);
+  ++frames.alive;
   return frame;
 }
 
 void free_frame(void* frame, std::size_t size) noexcept {
-  frames_alive.fetch_sub(1, std::memory_order_relaxed);
+  --frames.alive;
   ::operator delete(frame, size);
 }
 

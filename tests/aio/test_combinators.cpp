@@ -47,7 +47,7 @@ TEST_F(AioCombinators, GatherVariadicReturnsATupleInArgumentOrder) {
         co_await aio::gather(value_after(1, 20ms), aio::create_task(value_after(2, 1ms)), nap(1ms));
     EXPECT_EQ(a, 1);
     EXPECT_EQ(b, 2);
-    EXPECT_EQ(none, aio::None{});
+    EXPECT_EQ(none, aio::None);
   }());
 }
 

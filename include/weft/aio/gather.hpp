@@ -65,7 +65,7 @@ template <class T>
 ResultOf<T> gathered(const TaskHandle<T>& task) {
   if constexpr (std::is_void_v<T>) {
     task.result();
-    return None{};
+    return None;
   } else {
     return task.result();
   }

@@ -7,16 +7,15 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
-#include <variant>
+
+#include "weft/aio/none.hpp"
 
 namespace weft::aio {
 
-// What a task whose result is void yields in gather's tuples and vectors
-// (Python's None).
-using None = std::monostate;
-
+// What a task whose result is void yields in gather's tuples and vectors:
+// Python's None.
 template <class T>
-using ResultOf = std::conditional_t<std::is_void_v<T>, None, T>;
+using ResultOf = std::conditional_t<std::is_void_v<T>, NoneType, T>;
 
 template <class T>
 class Outcome {

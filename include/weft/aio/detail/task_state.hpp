@@ -169,8 +169,9 @@ TaskState& current_task_state();
 // The same, or nullptr.
 TaskState* current_task_state_or_null() noexcept;
 
-// Counts coroutine frames of Task<T> alive in the process (a debug aid for
-// tests: a count that does not return to its start is a leak).
+// Counts coroutine frames of Task<T> alive: those of this thread plus those
+// left by threads that ended (a debug aid for tests: a count that does not
+// return to its start is a leak).
 long live_frames() noexcept;
 void* allocate_frame(std::size_t size);
 void free_frame(void* frame, std::size_t size) noexcept;
