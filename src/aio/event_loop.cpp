@@ -15,7 +15,6 @@ namespace {
 thread_local EventLoop* running_loop = nullptr;
 thread_local detail::TaskState* running_task = nullptr;
 thread_local std::unique_ptr<EventLoop> thread_default_loop;
-std::atomic<std::uint64_t> task_counter{0};
 
 // A run loop ran while another one waited on this thread: restored at exit.
 class RunningScope {
@@ -71,9 +70,9 @@ void EventLoop::adopt(detail::TaskState& task, std::coroutine_handle<> frame, st
     throw RuntimeError("Event loop is closed");
   }
   task.frame_ = frame;
+  task.root_ = true;
   task.resume_ = frame;
   task.loop_ = this;
-  task.id_ = task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
   if (!name.empty()) task.set_name(std::move(name));
   task.refs_ = 1;  // the loop's, until the task is done
   link(tasks_, task);

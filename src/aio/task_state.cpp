@@ -20,6 +20,7 @@ struct ThreadFrameCount {
   ~ThreadFrameCount() { frames_of_ended_threads.fetch_add(alive, std::memory_order_relaxed); }
 };
 thread_local ThreadFrameCount frames;
+std::atomic<std::uint64_t> task_counter{0};
 }  // namespace
 
 long live_frames() noexcept { return frames_of_ended_threads.load(std::memory_order_relaxed) + frames.alive; }
@@ -68,9 +69,15 @@ int TaskState::uncancel() noexcept {
   return cancel_requests_;
 }
 
-std::string TaskState::get_name() const {
+std::string TaskState::get_name() {
   if (extras_ && !extras_->name.empty()) return extras_->name;
-  return "Task-" + std::to_string(id_);
+  return "Task-" + std::to_string(task_number());
+}
+
+std::uint64_t TaskState::task_number() {
+  Extras& more = extras();
+  if (more.id == 0) more.id = task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  return more.id;
 }
 
 void TaskState::set_name(std::string name) { extras().name = std::move(name); }

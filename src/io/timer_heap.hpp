@@ -21,7 +21,7 @@ class TimerHeap {
     if (timer.scheduled()) erase(timer);
     timer.when_ = when;
     timer.sequence_ = next_sequence_++;
-    timer.heap_index_ = heap_.size();
+    timer.heap_index_ = static_cast<std::uint32_t>(heap_.size());
     heap_.push_back(&timer);
     sift_up(timer.heap_index_);
   }
@@ -53,7 +53,7 @@ class TimerHeap {
   }
   void place(std::size_t index, Timer* timer) noexcept {
     heap_[index] = timer;
-    timer->heap_index_ = index;
+    timer->heap_index_ = static_cast<std::uint32_t>(index);
   }
   void sift_up(std::size_t index) noexcept {
     Timer* moving = heap_[index];

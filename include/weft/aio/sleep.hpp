@@ -17,8 +17,9 @@ namespace weft::aio {
 
 class SleepAwaiter : private detail::Suspension, private io::Timer {
  public:
-  explicit SleepAwaiter(std::chrono::nanoseconds delay) noexcept
-      : detail::Suspension{&on_cancel}, io::Timer(&on_timer), delay_(delay) {}
+  // Arms the timer on the running loop (a non-positive delay arms none).
+  // Throws RuntimeError outside a running loop.
+  explicit SleepAwaiter(std::chrono::nanoseconds delay);
   SleepAwaiter(const SleepAwaiter&) = delete;
   ~SleepAwaiter();
 
@@ -30,16 +31,15 @@ class SleepAwaiter : private detail::Suspension, private io::Timer {
   static void on_timer(io::Timer& timer) noexcept;
   static bool on_cancel(detail::Suspension& suspension, detail::TaskState& task) noexcept;
 
-  std::chrono::nanoseconds delay_;
   detail::TaskState* task_ = nullptr;
 };
 
 template <class Rep, class Period>
-SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
+SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) {
   return SleepAwaiter(std::chrono::ceil<std::chrono::nanoseconds>(delay));
 }
 // Python's sleep(seconds) with a floating-point number of seconds.
-inline SleepAwaiter sleep(double seconds) noexcept {
+inline SleepAwaiter sleep(double seconds) {
   return sleep(std::chrono::duration<double>(seconds));
 }
 

@@ -67,7 +67,7 @@ class PromiseBase : public TaskState {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) const noexcept {
-      std::coroutine_handle<> continuation = self.promise().continuation_;
+      std::coroutine_handle<> continuation = self.promise().continuation();
       return continuation ? continuation : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
@@ -75,8 +75,6 @@ class PromiseBase : public TaskState {
   FinalAwaiter final_suspend() const noexcept { return {}; }
 
   void unhandled_exception() noexcept { record_exception(std::current_exception()); }
-
-  std::coroutine_handle<> continuation_;
 };
 
 template <class T>
@@ -147,7 +145,7 @@ class [[nodiscard]] Task {
       std::coroutine_handle<promise_type> frame;
       bool await_ready() const noexcept { return false; }
       std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-        frame.promise().continuation_ = awaiting;
+        frame.promise().set_continuation(awaiting);
         return frame;
       }
       T await_resume() { return detail::take_outcome(frame.promise()); }

@@ -34,12 +34,13 @@ class Timer {
  private:
   friend class Loop;
   friend class detail::TimerHeap;
-  static constexpr std::size_t kNotScheduled = static_cast<std::size_t>(-1);
+  // 32 bits: a heap of four billion timers is not a heap this loop keeps.
+  static constexpr std::uint32_t kNotScheduled = static_cast<std::uint32_t>(-1);
 
   Handler handler_;
   Clock::time_point when_{};
   std::uint64_t sequence_ = 0;
-  std::size_t heap_index_ = kNotScheduled;
+  std::uint32_t heap_index_ = kNotScheduled;
   bool owned_ = false;  // a call_later timer the loop allocated
 };
 

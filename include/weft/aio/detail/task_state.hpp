@@ -66,7 +66,7 @@ struct DoneWaiter {
 
 class TaskState {
  public:
-  TaskState() = default;
+  TaskState() noexcept : continuation_() {}
   TaskState(const TaskState&) = delete;
   TaskState& operator=(const TaskState&) = delete;
 
@@ -102,7 +102,9 @@ class TaskState {
   bool has_exception() const noexcept { return done_ && exception_ != nullptr; }
   int uncancel() noexcept;
   int cancelling() const noexcept { return cancel_requests_; }
-  std::string get_name() const;
+  // "Task-N", N counted process-wide when a task's name is first asked
+  // for, unless set_name() gave it another.
+  std::string get_name();
   void set_name(std::string name);
   const std::string& cancel_message() const noexcept;
   EventLoop& loop() const noexcept { return *loop_; }
@@ -127,22 +129,32 @@ class TaskState {
   void record_exception(std::exception_ptr exception) noexcept;
   std::coroutine_handle<> frame() const noexcept { return frame_; }
 
+  // The coroutine an inline-awaited coroutine returns to (unused by a
+  // scheduled task, whose frame_ shares the storage).
+  std::coroutine_handle<> continuation() const noexcept { return root_ ? nullptr : continuation_; }
+  void set_continuation(std::coroutine_handle<> awaiting) noexcept { continuation_ = awaiting; }
+
  protected:
   ~TaskState() = default;
 
  private:
   friend class weft::aio::EventLoop;
   struct Extras {
+    std::uint64_t id = 0;  // the N of "Task-N", given when first asked for
     std::string name;
     std::string cancel_message;
     std::vector<weft::detail::UniqueFunction<void(TaskState&)>> callbacks;
   };
 
   Extras& extras();
+  std::uint64_t task_number();
   [[noreturn]] void throw_cancelled();
   void destroy() noexcept;
 
-  std::coroutine_handle<> frame_;   // the root frame (set when scheduled)
+  union {
+    std::coroutine_handle<> frame_;         // a scheduled task's own frame
+    std::coroutine_handle<> continuation_;  // an inline-awaited coroutine's awaiter
+  };
   std::coroutine_handle<> resume_;  // the innermost suspended coroutine
   Suspension* waiter_ = nullptr;    // what the task waits on, while it waits
   TaskState* next_ready_ = nullptr;
@@ -152,16 +164,16 @@ class TaskState {
   EventLoop* loop_ = nullptr;
   std::unique_ptr<Extras> extras_;
   std::exception_ptr exception_;
-  std::uint64_t id_ = 0;
   std::uint32_t refs_ = 0;
   std::uint16_t cancel_requests_ = 0;
-  bool must_cancel_ = false;
-  bool done_ = false;
-  bool ended_cancelled_ = false;
-  bool retrieved_ = false;
-  bool queued_ = false;
-  bool started_ = false;
-  bool in_cancel_ = false;
+  bool root_ : 1 = false;  // scheduled as a task: frame_ is in use
+  bool must_cancel_ : 1 = false;
+  bool done_ : 1 = false;
+  bool ended_cancelled_ : 1 = false;
+  bool retrieved_ : 1 = false;
+  bool queued_ : 1 = false;
+  bool started_ : 1 = false;
+  bool in_cancel_ : 1 = false;
 };
 
 // The task running on this thread's loop. Throws RuntimeError outside one.
