@@ -16,10 +16,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class AioCombinators : public ::testing::Test {
+class AioCombinators : public ::testing::TestWithParam<weft::io::Backend> {
  protected:
   void SetUp() override { frames_at_start_ = aio::detail::live_frames(); }
   void TearDown() override { EXPECT_EQ(aio::detail::live_frames(), frames_at_start_) << "coroutine frames leaked"; }
+  template <class T>
+  T run(aio::Task<T> coro) {
+    return aio::run(std::move(coro), weft::io::LoopOptions{.backend = GetParam()});
+  }
 
  private:
   long frames_at_start_ = 0;
@@ -41,8 +45,8 @@ aio::Task<void> nap(std::chrono::milliseconds delay) { co_await aio::sleep(delay
 
 // ---- gather --------------------------------------------------------------------
 
-TEST_F(AioCombinators, GatherVariadicReturnsATupleInArgumentOrder) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, GatherVariadicReturnsATupleInArgumentOrder) {
+  run([]() -> aio::Task<void> {
     auto [a, b, none] =
         co_await aio::gather(value_after(1, 20ms), aio::create_task(value_after(2, 1ms)), nap(1ms));
     EXPECT_EQ(a, 1);
@@ -51,8 +55,8 @@ TEST_F(AioCombinators, GatherVariadicReturnsATupleInArgumentOrder) {
   }());
 }
 
-TEST_F(AioCombinators, GatherRangeOfManyTasks) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, GatherRangeOfManyTasks) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::Task<int>> coros;
     for (int i = 0; i < 10000; ++i) coros.push_back(value_after(i, 0ms));
     std::vector<int> results = co_await aio::gather(std::move(coros));
@@ -61,8 +65,8 @@ TEST_F(AioCombinators, GatherRangeOfManyTasks) {
   }());
 }
 
-TEST_F(AioCombinators, GatherThrowsTheFirstFailureAndLetsTheOthersRun) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, GatherThrowsTheFirstFailureAndLetsTheOthersRun) {
+  run([]() -> aio::Task<void> {
     auto slow = aio::create_task(value_after(7, 30ms));
     try {
       co_await aio::gather(fail_after(1ms, "first"), slow, fail_after(10ms, "second"));
@@ -75,8 +79,8 @@ TEST_F(AioCombinators, GatherThrowsTheFirstFailureAndLetsTheOthersRun) {
   }());
 }
 
-TEST_F(AioCombinators, GatherReturnExceptionsCollectsOutcomes) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, GatherReturnExceptionsCollectsOutcomes) {
+  run([]() -> aio::Task<void> {
     auto cancelled = aio::create_task(value_after(0, 10s));
     cancelled.cancel();
     auto [ok, failed, gone] =
@@ -88,8 +92,8 @@ TEST_F(AioCombinators, GatherReturnExceptionsCollectsOutcomes) {
   }());
 }
 
-TEST_F(AioCombinators, CancellingTheGathererCancelsEveryChild) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, CancellingTheGathererCancelsEveryChild) {
+  run([]() -> aio::Task<void> {
     auto a = aio::create_task(value_after(1, 10s));
     auto b = aio::create_task(value_after(2, 10s));
     auto gatherer = aio::create_task(aio::gather(a, b));
@@ -101,8 +105,8 @@ TEST_F(AioCombinators, CancellingTheGathererCancelsEveryChild) {
   }());
 }
 
-TEST_F(AioCombinators, AChildCancelledMakesGatherRaiseCancelledError) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, AChildCancelledMakesGatherRaiseCancelledError) {
+  run([]() -> aio::Task<void> {
     auto child = aio::create_task(value_after(1, 10s));
     auto other = aio::create_task(value_after(2, 1ms));
     auto gatherer = aio::create_task(aio::gather(child, other));
@@ -115,8 +119,8 @@ TEST_F(AioCombinators, AChildCancelledMakesGatherRaiseCancelledError) {
 
 // ---- wait and as_completed --------------------------------------------------------
 
-TEST_F(AioCombinators, WaitFirstCompletedAndAllCompleted) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitFirstCompletedAndAllCompleted) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::TaskHandle<int>> tasks{aio::create_task(value_after(1, 1ms)),
                                             aio::create_task(value_after(2, 40ms))};
     auto first = co_await aio::wait(tasks, aio::FIRST_COMPLETED);
@@ -129,8 +133,8 @@ TEST_F(AioCombinators, WaitFirstCompletedAndAllCompleted) {
   }());
 }
 
-TEST_F(AioCombinators, WaitFirstExceptionIgnoresCancelledTasks) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitFirstExceptionIgnoresCancelledTasks) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::TaskHandle<int>> tasks{aio::create_task(value_after(1, 10s)),
                                             aio::create_task(fail_after(5ms)),
                                             aio::create_task(value_after(3, 10s))};
@@ -143,8 +147,8 @@ TEST_F(AioCombinators, WaitFirstExceptionIgnoresCancelledTasks) {
   }());
 }
 
-TEST_F(AioCombinators, WaitTimesOutWithoutCancellingAnything) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitTimesOutWithoutCancellingAnything) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::TaskHandle<int>> tasks{aio::create_task(value_after(1, 30ms))};
     auto result = co_await aio::wait(tasks, aio::ALL_COMPLETED, 5ms);
     EXPECT_TRUE(result.done.empty());
@@ -154,8 +158,8 @@ TEST_F(AioCombinators, WaitTimesOutWithoutCancellingAnything) {
   }());
 }
 
-TEST_F(AioCombinators, CancellingAWaiterLeavesTheTasksRunning) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, CancellingAWaiterLeavesTheTasksRunning) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::TaskHandle<int>> tasks{aio::create_task(value_after(5, 20ms))};
     auto waiter = aio::create_task(aio::wait(tasks));
     co_await aio::sleep(1ms);
@@ -165,14 +169,14 @@ TEST_F(AioCombinators, CancellingAWaiterLeavesTheTasksRunning) {
   }());
 }
 
-TEST_F(AioCombinators, WaitOfNothingIsAValueError) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitOfNothingIsAValueError) {
+  run([]() -> aio::Task<void> {
     EXPECT_THROW(co_await aio::wait(std::vector<aio::TaskRef>{}), weft::ValueError);
   }());
 }
 
-TEST_F(AioCombinators, AsCompletedYieldsInFinishingOrder) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, AsCompletedYieldsInFinishingOrder) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::Task<int>> coros;
     coros.push_back(value_after(3, 30ms));
     coros.push_back(value_after(1, 1ms));
@@ -184,8 +188,8 @@ TEST_F(AioCombinators, AsCompletedYieldsInFinishingOrder) {
   }());
 }
 
-TEST_F(AioCombinators, AsCompletedTimesOut) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, AsCompletedTimesOut) {
+  run([]() -> aio::Task<void> {
     std::vector<aio::TaskHandle<int>> tasks{aio::create_task(value_after(1, 1ms)),
                                             aio::create_task(value_after(2, 10s))};
     auto completed = aio::as_completed(tasks, 20ms);
@@ -197,8 +201,8 @@ TEST_F(AioCombinators, AsCompletedTimesOut) {
 
 // ---- wait_for and timeout ----------------------------------------------------------
 
-TEST_F(AioCombinators, WaitForReturnsInTimeOrRaisesTimeoutError) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitForReturnsInTimeOrRaisesTimeoutError) {
+  run([]() -> aio::Task<void> {
     EXPECT_EQ(co_await aio::wait_for(value_after(4, 1ms), 1s), 4);
     const auto start = std::chrono::steady_clock::now();
     EXPECT_THROW(co_await aio::wait_for(value_after(4, 10s), 10ms), aio::TimeoutError);
@@ -207,18 +211,18 @@ TEST_F(AioCombinators, WaitForReturnsInTimeOrRaisesTimeoutError) {
   }());
 }
 
-TEST_F(AioCombinators, WaitForOnATaskCancelsItAtTheTimeout) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitForOnATaskCancelsItAtTheTimeout) {
+  run([]() -> aio::Task<void> {
     auto task = aio::create_task(value_after(1, 10s));
     EXPECT_THROW(co_await aio::wait_for(task, 5ms), aio::TimeoutError);
     EXPECT_TRUE(task.cancelled());
   }());
 }
 
-TEST_F(AioCombinators, WaitForNeverSwallowsAnOutsideCancel) {
+TEST_P(AioCombinators, WaitForNeverSwallowsAnOutsideCancel) {
   // The outside cancel arrives in the same batch as the timeout: it must
   // still come out as CancelledError (cpython gh-86296).
-  aio::run([]() -> aio::Task<void> {
+  run([]() -> aio::Task<void> {
     auto task = aio::create_task([]() -> aio::Task<int> {
       co_return co_await aio::wait_for(value_after(1, 10s), 10ms);
     }());
@@ -228,8 +232,8 @@ TEST_F(AioCombinators, WaitForNeverSwallowsAnOutsideCancel) {
   }());
 }
 
-TEST_F(AioCombinators, WaitForWhoseBodyCompletesDespiteTheTimeoutReturnsItsValue) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, WaitForWhoseBodyCompletesDespiteTheTimeoutReturnsItsValue) {
+  run([]() -> aio::Task<void> {
     int value = co_await aio::wait_for(
         []() -> aio::Task<int> {
           try {
@@ -244,8 +248,8 @@ TEST_F(AioCombinators, WaitForWhoseBodyCompletesDespiteTheTimeoutReturnsItsValue
   }());
 }
 
-TEST_F(AioCombinators, NestedTimeoutsEachReportTheirOwnExpiry) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, NestedTimeoutsEachReportTheirOwnExpiry) {
+  run([]() -> aio::Task<void> {
     aio::Timeout outer = aio::timeout(10s);
     bool inner_expired = false;
     co_await outer.run([](bool& expired) -> aio::Task<void> {
@@ -262,8 +266,8 @@ TEST_F(AioCombinators, NestedTimeoutsEachReportTheirOwnExpiry) {
   }());
 }
 
-TEST_F(AioCombinators, TheOuterTimeoutWinsWhenBothExpire) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, TheOuterTimeoutWinsWhenBothExpire) {
+  run([]() -> aio::Task<void> {
     aio::Timeout outer = aio::timeout(5ms);
     try {
       co_await outer.run([]() -> aio::Task<void> { co_await aio::timeout(5s).run(nap(10s)); }());
@@ -274,8 +278,8 @@ TEST_F(AioCombinators, TheOuterTimeoutWinsWhenBothExpire) {
   }());
 }
 
-TEST_F(AioCombinators, TimeoutCanBeRescheduled) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, TimeoutCanBeRescheduled) {
+  run([]() -> aio::Task<void> {
     aio::Timeout scope = aio::timeout(std::nullopt);
     const auto start = std::chrono::steady_clock::now();
     try {
@@ -291,16 +295,16 @@ TEST_F(AioCombinators, TimeoutCanBeRescheduled) {
   }());
 }
 
-TEST_F(AioCombinators, TimeoutAtAPastDeadlineExpiresAtTheFirstSuspension) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, TimeoutAtAPastDeadlineExpiresAtTheFirstSuspension) {
+  run([]() -> aio::Task<void> {
     EXPECT_THROW(co_await aio::timeout_at(aio::get_running_loop().time() - 1ms).run(nap(10s)), aio::TimeoutError);
   }());
 }
 
 // ---- TaskGroup -------------------------------------------------------------------
 
-TEST_F(AioCombinators, TaskGroupWaitsForEveryTask) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, TaskGroupWaitsForEveryTask) {
+  run([]() -> aio::Task<void> {
     int total = 0;
     co_await aio::task_group([&total](aio::TaskGroup& tg) -> aio::Task<void> {
       for (int i = 1; i <= 10; ++i) {
@@ -315,8 +319,8 @@ TEST_F(AioCombinators, TaskGroupWaitsForEveryTask) {
   }());
 }
 
-TEST_F(AioCombinators, TaskGroupFailureCancelsTheRestAndTheBody) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, TaskGroupFailureCancelsTheRestAndTheBody) {
+  run([]() -> aio::Task<void> {
     aio::TaskHandle<int> sibling;
     bool body_cancelled = false;
     try {
@@ -342,8 +346,8 @@ TEST_F(AioCombinators, TaskGroupFailureCancelsTheRestAndTheBody) {
   }());
 }
 
-TEST_F(AioCombinators, TaskGroupBodyErrorIsReportedWithTheTasks) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, TaskGroupBodyErrorIsReportedWithTheTasks) {
+  run([]() -> aio::Task<void> {
     try {
       co_await aio::task_group([](aio::TaskGroup& tg) -> aio::Task<void> {
         tg.create_task(value_after(1, 10s));
@@ -358,8 +362,8 @@ TEST_F(AioCombinators, TaskGroupBodyErrorIsReportedWithTheTasks) {
   }());
 }
 
-TEST_F(AioCombinators, AnOutsideCancelOfATaskGroupPropagatesAsCancelledError) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, AnOutsideCancelOfATaskGroupPropagatesAsCancelledError) {
+  run([]() -> aio::Task<void> {
     aio::TaskHandle<int> child;
     auto owner = aio::create_task(aio::task_group([&child](aio::TaskGroup& tg) -> aio::Task<void> {
       child = tg.create_task(value_after(1, 10s));
@@ -372,8 +376,8 @@ TEST_F(AioCombinators, AnOutsideCancelOfATaskGroupPropagatesAsCancelledError) {
   }());
 }
 
-TEST_F(AioCombinators, ATaskGroupInsideATimeoutBecomesTimeoutError) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, ATaskGroupInsideATimeoutBecomesTimeoutError) {
+  run([]() -> aio::Task<void> {
     EXPECT_THROW(co_await aio::timeout(5ms).run(aio::task_group([](aio::TaskGroup& tg) -> aio::Task<void> {
       tg.create_task(nap(10s));
       tg.create_task(nap(10s));
@@ -384,8 +388,8 @@ TEST_F(AioCombinators, ATaskGroupInsideATimeoutBecomesTimeoutError) {
   }());
 }
 
-TEST_F(AioCombinators, AShuttingDownTaskGroupRefusesNewTasks) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, AShuttingDownTaskGroupRefusesNewTasks) {
+  run([]() -> aio::Task<void> {
     try {
       co_await aio::task_group([](aio::TaskGroup& tg) -> aio::Task<void> {
         tg.create_task(fail_after(0ms));
@@ -402,8 +406,8 @@ TEST_F(AioCombinators, AShuttingDownTaskGroupRefusesNewTasks) {
 
 // ---- shield ---------------------------------------------------------------------
 
-TEST_F(AioCombinators, ShieldKeepsTheInnerTaskRunning) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, ShieldKeepsTheInnerTaskRunning) {
+  run([]() -> aio::Task<void> {
     auto inner = aio::create_task(value_after(8, 20ms));
     auto outer = aio::create_task([](aio::TaskHandle<int> t) -> aio::Task<int> {
       co_return co_await aio::shield(t);
@@ -416,9 +420,13 @@ TEST_F(AioCombinators, ShieldKeepsTheInnerTaskRunning) {
   }());
 }
 
-TEST_F(AioCombinators, ShieldPassesTheResultAndTheException) {
-  aio::run([]() -> aio::Task<void> {
+TEST_P(AioCombinators, ShieldPassesTheResultAndTheException) {
+  run([]() -> aio::Task<void> {
     EXPECT_EQ(co_await aio::shield(value_after(2, 1ms)), 2);
     EXPECT_THROW(co_await aio::shield(fail_after(1ms)), std::runtime_error);
   }());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AioCombinators,
+                         ::testing::Values(weft::io::Backend::epoll, weft::io::Backend::io_uring),
+                         [](const auto& info) { return std::string(weft::io::to_string(info.param)); });
