@@ -45,6 +45,7 @@ void TaskState::wake() noexcept { loop_->schedule(*this); }
 
 void TaskState::throw_cancelled() {
   must_cancel_ = false;
+  woken_cancelled_ = false;
   throw CancelledError(cancel_message());
 }
 

@@ -81,13 +81,16 @@ class TaskState {
     wake();
   }
   void wake() noexcept;
+  // Wakes the task to throw CancelledError where it waited. Unlike a
+  // pending cancel request, uncancel() does not take this back: the wait
+  // was ended by the cancellation (Python's cancelled waiter future).
   void wake_cancelled() noexcept {
-    must_cancel_ = true;
+    woken_cancelled_ = true;
     wake();
   }
   // Throws CancelledError (with cancel()'s message) if a cancellation is due.
   void throw_if_cancelled() {
-    if (must_cancel_) throw_cancelled();
+    if (must_cancel_ || woken_cancelled_) throw_cancelled();
   }
   bool must_cancel() const noexcept { return must_cancel_; }
   // Whether a cancel() of this task is passing through its suspension now
@@ -174,6 +177,7 @@ class TaskState {
   bool queued_ : 1 = false;
   bool started_ : 1 = false;
   bool in_cancel_ : 1 = false;
+  bool woken_cancelled_ : 1 = false;
 };
 
 // The task running on this thread's loop. Throws RuntimeError outside one.
