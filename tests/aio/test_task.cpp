@@ -225,6 +225,16 @@ TEST_P(AioTask, UncancelTakesRequestsBack) {
   }());
 }
 
+TEST_P(AioTask, AWaitEndedByACancellationThrowsEvenIfTheRequestIsTakenBack) {
+  run([]() -> aio::Task<void> {
+    auto task = aio::create_task(sleep_for(10s));
+    co_await aio::sleep(0ms);
+    task.cancel();
+    EXPECT_EQ(task.uncancel(), 0);  // before the task ran again
+    EXPECT_THROW(co_await task, aio::CancelledError);
+  }());
+}
+
 TEST_P(AioTask, ForgottenTasksRunToTheirEnd) {
   run([]() -> aio::Task<void> {
     auto finished = std::make_shared<int>(0);
