@@ -6,15 +6,24 @@
 //   aio::create_task          schedule a coroutine as a task → TaskHandle<T>
 //   aio::sleep                suspend the task (0 yields)
 //   aio::gather, wait, as_completed, wait_for, timeout, TaskGroup, shield
+//   aio::Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier
+//   aio::Queue<T>, LifoQueue<T>, PriorityQueue<T>
 //   aio::Generator<T>         a synchronous generator with co_yield and send
 #pragma once
 
+#include "weft/aio/barrier.hpp"
+#include "weft/aio/condition.hpp"
 #include "weft/aio/errors.hpp"
+#include "weft/aio/event.hpp"
 #include "weft/aio/event_loop.hpp"
 #include "weft/aio/gather.hpp"
 #include "weft/aio/generator.hpp"
+#include "weft/aio/held.hpp"
+#include "weft/aio/lock.hpp"
 #include "weft/aio/outcome.hpp"
+#include "weft/aio/queue.hpp"
 #include "weft/aio/runner.hpp"
+#include "weft/aio/semaphore.hpp"
 #include "weft/aio/shield.hpp"
 #include "weft/aio/sleep.hpp"
 #include "weft/aio/task.hpp"

@@ -1,15 +1,35 @@
-// weft/queue/detail/stores.hpp — the orders QueueCore keeps items in: LIFO
-// (a stack) and priority (a binary min-heap). Not synchronized: QueueCore
-// guards them.
+// weft/queue/detail/stores.hpp — the orders queues keep items in: FIFO (a
+// deque), LIFO (a stack) and priority (a binary min-heap). Not
+// synchronized: the queue using one guards it (QueueCore with its mutex;
+// the single-threaded aio and green queues need nothing).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <utility>
 #include <vector>
 
 namespace weft::detail {
+
+// First in, first out.
+template <class T>
+class FifoStore {
+ public:
+  void push(T&& item) { items_.push_back(std::move(item)); }
+  T pop() {
+    T item(std::move(items_.front()));
+    items_.pop_front();
+    return item;
+  }
+  const T& top() const noexcept { return items_.front(); }  // the item pop() returns next
+  std::size_t size() const noexcept { return items_.size(); }
+  bool empty() const noexcept { return items_.empty(); }
+
+ private:
+  std::deque<T> items_;
+};
 
 // Last in, first out.
 template <class T>

@@ -1,0 +1,46 @@
+// What the tests of the aio synchronisation primitives and queues share: a
+// fixture that checks no coroutine frame leaks, and ways to let the other
+// tasks of the loop run without any clock.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <utility>
+
+#include "weft/asyncio.hpp"
+
+namespace weft::aio::testing {
+
+class SyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override { frames_at_start_ = detail::live_frames(); }
+  void TearDown() override { EXPECT_EQ(detail::live_frames(), frames_at_start_) << "coroutine frames leaked"; }
+
+  template <class T>
+  static T run(Task<T> coro) {
+    return aio::run(std::move(coro));
+  }
+
+ private:
+  long frames_at_start_ = 0;
+};
+
+// Lets every task that is ready now run (to its next suspension): the
+// caller resumes after them, in the next batch.
+inline SleepAwaiter yield() noexcept { return sleep(std::chrono::nanoseconds(0)); }
+
+// Yields until done() holds; fails the test if it does not within 1000
+// batches (a task that should have got there is stuck).
+template <class Done>
+Task<void> until(Done done) {
+  for (int batches = 0; !done(); ++batches) {
+    if (batches == 1000) {
+      ADD_FAILURE() << "the awaited state never came about";
+      co_return;
+    }
+    co_await yield();
+  }
+}
+
+}  // namespace weft::aio::testing
