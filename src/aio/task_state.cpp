@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <new>
+#include <typeinfo>
 
 #include "weft/aio/errors.hpp"
 #include "weft/aio/event_loop.hpp"
@@ -96,6 +97,13 @@ void TaskState::check_result() {
 
 void TaskState::record_exception(std::exception_ptr exception) noexcept {
   exception_ = std::move(exception);
+  // Cancellations are the common case (every cancelled task ends with one):
+  // tell them by their exact type without the cost of a rethrow.
+  const std::type_info* type = exception_.__cxa_exception_type();
+  if (type != nullptr && (*type == typeid(CancelledError) || *type == typeid(weft::CancelledError))) {
+    ended_cancelled_ = true;
+    return;
+  }
   try {
     std::rethrow_exception(exception_);
   } catch (const weft::CancelledError&) {

@@ -57,7 +57,8 @@ class TaskGroup : private io::Timer {
   template <class T>
   TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
     check_open();
-    TaskHandle<T> task = parent_->loop().create_task(std::move(coro), std::move(name));
+    TaskHandle<T> task = parent_->loop().create_task(std::move(coro));
+    if (!name.empty()) task.set_name(std::move(name));
     track(task.state());
     return task;
   }
