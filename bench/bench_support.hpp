@@ -23,6 +23,10 @@
 // whether it is met. Benchmarks are not tests: nothing here fails on a slow
 // result.
 //
+// A measurement that is not a time (memory per task, say) is printed by
+// its executable after the table; resident_bytes() reads the resident set,
+// and run_python_output() gives a Python peer's whole output to parse.
+//
 // Modes: by default 5 repetitions with item counts chosen for stable
 // numbers. Quick mode (--quick or WEFT_BENCH_QUICK=1), for CI smoke runs:
 // 1 repetition, tiny item counts, a few seconds in all.
@@ -40,6 +44,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <optional>
@@ -91,6 +96,37 @@ inline void init(int& argc, char** argv) {
 // An item count: `full` normally, `quick` in quick mode.
 inline std::int64_t items(std::int64_t full, std::int64_t quick) {
   return settings().quick ? quick : full;
+}
+
+// Removes `option` N (or `option`=N) from argv, so that Google Benchmark
+// never sees it; returns N, or `fallback` without it. Throws
+// std::invalid_argument unless N is a count >= 0.
+inline std::int64_t take_count_option(int& argc, char** argv, std::string_view option,
+                                      std::int64_t fallback) {
+  const std::string name(option);
+  std::int64_t count = fallback;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    std::optional<std::string> value;
+    if (arg == option && i + 1 == argc) throw std::invalid_argument(name + " needs a count");
+    if (arg == option)
+      value = argv[++i];
+    else if (arg.size() > option.size() && arg.substr(0, option.size()) == option &&
+             arg[option.size()] == '=')
+      value = std::string(arg.substr(option.size() + 1));
+    if (!value) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    char* end = nullptr;
+    count = std::strtoll(value->c_str(), &end, 10);
+    if (value->empty() || *end != '\0' || count < 0)
+      throw std::invalid_argument(name + " needs a count >= 0, not '" + *value + "'");
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return count;
 }
 
 // ------------------------------------------------------------ registration
@@ -193,11 +229,11 @@ inline std::string shell_quote(std::string_view word) {
   return quoted + "'";
 }
 
-// Runs bench/python/<script> ITEMS ARGS... and returns the seconds it
-// reports for its items. Its standard error goes to ours. Throws
-// std::runtime_error if it fails or reports something unexpected.
-inline double run_python(const std::string& script, std::int64_t items,
-                         const std::vector<std::string>& args) {
+// Runs bench/python/<script> ITEMS ARGS... and returns what it printed on
+// standard output. Its standard error goes to ours. Throws
+// std::runtime_error if there is no interpreter or the script fails.
+inline std::string run_python_output(const std::string& script, std::int64_t items,
+                                     const std::vector<std::string>& args) {
   const PythonLookup& py = python();
   if (!py.interpreter) throw std::runtime_error(py.why_missing);
   std::string command = shell_quote(*py.interpreter) + " " +
@@ -220,8 +256,15 @@ inline double run_python(const std::string& script, std::int64_t items,
                                   ? "exit status " + std::to_string(WEXITSTATUS(status))
                                   : "wait status " + std::to_string(status)) +
                              ")");
+  return output;
+}
 
-  std::istringstream lines(output);
+// Runs bench/python/<script> ITEMS ARGS... and returns the seconds it
+// reports for its items. Throws std::runtime_error if it fails or reports
+// something unexpected.
+inline double run_python(const std::string& script, std::int64_t items,
+                         const std::vector<std::string>& args) {
+  std::istringstream lines(run_python_output(script, items, args));
   for (std::string line; std::getline(lines, line);) {
     long long reported_items = 0;
     double seconds = 0;
@@ -246,6 +289,17 @@ inline void add_python(const std::string& name, const std::string& script, std::
   add_batch(name, items, [script, args = std::move(args)](std::int64_t n) {
     return run_python(script, n, args);
   });
+}
+
+// ------------------------------------------------------------------ memory
+
+// The process's resident set, in bytes (/proc/self/statm, second field).
+// Throws std::runtime_error if it cannot be read.
+inline std::int64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::int64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) throw std::runtime_error("cannot read /proc/self/statm");
+  return resident * ::sysconf(_SC_PAGESIZE);
 }
 
 // ------------------------------------------------------------ ratio table
