@@ -8,6 +8,7 @@
 //   aio::gather, wait, as_completed, wait_for, timeout, TaskGroup, shield
 //   aio::Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier
 //   aio::Queue<T>, LifoQueue<T>, PriorityQueue<T>
+//   aio::to_thread, run_in_executor, wrap_future, run_coroutine_threadsafe
 //   aio::Generator<T>         a synchronous generator with co_yield and send
 #pragma once
 
@@ -28,5 +29,6 @@
 #include "weft/aio/sleep.hpp"
 #include "weft/aio/task.hpp"
 #include "weft/aio/task_group.hpp"
+#include "weft/aio/threads.hpp"
 #include "weft/aio/timeout.hpp"
 #include "weft/aio/wait.hpp"

@@ -11,3 +11,8 @@ target_sources(weft PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/wait.cpp
   ${CMAKE_CURRENT_LIST_DIR}/timeout.cpp
   ${CMAKE_CURRENT_LIST_DIR}/task_group.cpp)
+# asyncio and threads: wrap_future, run_in_executor, to_thread,
+# run_coroutine_threadsafe.
+target_sources(weft PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/future_wakeup.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/threadsafe_task.cpp)

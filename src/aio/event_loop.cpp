@@ -64,7 +64,7 @@ void EventLoop::unlink(detail::TaskState*& list, detail::TaskState& task) noexce
   task.prev_task_ = task.next_task_ = nullptr;
 }
 
-void EventLoop::adopt(detail::TaskState& task, std::coroutine_handle<> frame, std::string name) {
+void EventLoop::adopt(detail::TaskState& task, std::coroutine_handle<> frame) {
   if (closed_) {
     frame.destroy();
     throw RuntimeError("Event loop is closed");
@@ -73,7 +73,6 @@ void EventLoop::adopt(detail::TaskState& task, std::coroutine_handle<> frame, st
   task.root_ = true;
   task.resume_ = frame;
   task.loop_ = this;
-  if (!name.empty()) task.set_name(std::move(name));
   task.refs_ = 1;  // the loop's, until the task is done
   link(tasks_, task);
   ++task_count_;
@@ -94,6 +93,12 @@ std::vector<TaskRef> EventLoop::all_tasks() const {
 void EventLoop::schedule(detail::TaskState& task) noexcept {
   task.waiter_ = nullptr;
   if (task.queued_) return;
+  if (io_may_wait_) {
+    // Woken by a timer or callback of an io iteration that has yet to
+    // poll: the poll must not wait now.
+    io_may_wait_ = false;
+    io_.stop();
+  }
   task.queued_ = true;
   task.next_ready_ = nullptr;
   if (ready_tail_ != nullptr) ready_tail_->next_ready_ = &task;
@@ -199,7 +204,7 @@ void EventLoop::run_loop(detail::TaskState* until) {
   for (;;) {
     if (ready_head_ != nullptr) run_batch();
     if (until != nullptr && until->done_) return;
-    if (stopping_.exchange(false, std::memory_order_acq_rel)) {
+    if (stopping_.load(std::memory_order_relaxed) && stopping_.exchange(false, std::memory_order_acq_rel)) {
       if (until != nullptr) throw RuntimeError("Event loop stopped before Future completed.");
       return;
     }
@@ -219,7 +224,7 @@ void EventLoop::run_loop(detail::TaskState* until) {
 
 void EventLoop::wait_for_work(detail::TaskState* until) {
   if (io_.alive()) {
-    io_.run(io::RunMode::once);
+    run_io_once();
     return;
   }
   if (until != nullptr && external_.load(std::memory_order_acquire) == 0) report_deadlock(until);
@@ -230,6 +235,17 @@ void EventLoop::wait_for_work(detail::TaskState* until) {
     EventLoop& loop;
     ~Disarm() { loop.io_.cancel_timer(loop.keep_alive_timer_); }
   } disarm{*this};
+  run_io_once();
+}
+
+// One io iteration that may wait for IO, unless a task is woken in it
+// (see schedule()).
+void EventLoop::run_io_once() {
+  io_may_wait_ = true;
+  struct Reset {
+    bool& may_wait;
+    ~Reset() { may_wait = false; }
+  } reset{io_may_wait_};
   io_.run(io::RunMode::once);
 }
 
@@ -249,6 +265,7 @@ void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
   cancel_remaining();
+  deliver_final_results();
   closed_ = true;
   if (default_executor_) default_executor_->shutdown(true);
 }
@@ -263,7 +280,7 @@ void EventLoop::cancel_remaining() {
     try {
       while (tasks_ != nullptr) {
         if (ready_head_ != nullptr) run_batch();
-        else if (io_.alive()) io_.run(io::RunMode::once);
+        else if (io_.alive()) run_io_once();
         else break;
       }
     } catch (...) {
@@ -274,6 +291,23 @@ void EventLoop::cancel_remaining() {
   }
   for (detail::TaskState* task = tasks_; task != nullptr; task = task->next_task_)
     call_exception_handler({"Task was destroyed but it is pending! (" + task->get_name() + ")", nullptr, {}});
+}
+
+// The ended tasks closed files whose operations report their end (an
+// io_uring cancellation, an epoll result queued) only when the loop turns
+// again: turn it without waiting, so that whoever owns such an operation
+// sees its last result before the loop is gone — as Python's asyncio.run
+// lets connection_lost() callbacks run before it closes the loop. Two turns:
+// the final results, then whatever their handlers cancelled in turn.
+void EventLoop::deliver_final_results() {
+  RunningScope scope(*this);
+  for (int turn = 0; turn < 2 && io_.alive(); ++turn) {
+    try {
+      io_.run(io::RunMode::nowait);
+    } catch (...) {
+      call_exception_handler({"Exception in callback", std::current_exception(), {}});
+    }
+  }
 }
 
 // ---- errors -----------------------------------------------------------------
@@ -296,6 +330,14 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
   if (context.task) text += " [" + context.task.get_name() + "]";
   if (context.exception) text += ": " + weft::detail::exception_text(context.exception);
   std::fprintf(stderr, "weft.aio: %s\n", text.c_str());
+}
+
+io::BufferPool& EventLoop::receive_buffers() {
+  // 1024 buffers of 16 KiB: enough for a poll phase in which a thousand
+  // connections receive at once (a receive that finds the pool empty ends
+  // with ENOBUFS and is started again).
+  if (receive_buffers_ == nullptr) receive_buffers_ = &io_.create_buffer_pool(1024, 16 * 1024);
+  return *receive_buffers_;
 }
 
 futures::ThreadPoolExecutor& EventLoop::default_executor() {

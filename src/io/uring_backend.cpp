@@ -30,6 +30,10 @@
 #include "backend.hpp"
 #include "weft/errors.hpp"
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace weft::io::detail {
 namespace {
 
@@ -47,6 +51,19 @@ bool kernel_at_least(int major, int minor) noexcept {
   if (std::sscanf(name.release, "%d.%d", &have_major, &have_minor) != 2) return false;
   return have_major > major || (have_major == major && have_minor >= minor);
 }
+
+// liburing maps and unmaps its rings with raw system calls, which
+// ThreadSanitizer does not see: a ring mapped where another thread's ring
+// was unmapped would look like a race with the old ring's accesses. The
+// unmapping happens before any later mapping of the address; say so.
+#if defined(__SANITIZE_THREAD__)
+char ring_memory_handover;
+void ring_mapped() noexcept { __tsan_acquire(&ring_memory_handover); }
+void ring_unmapping() noexcept { __tsan_release(&ring_memory_handover); }
+#else
+void ring_mapped() noexcept {}
+void ring_unmapping() noexcept {}
+#endif
 
 // liburing 2.3 declares io_uring_enable_rings but does not export it.
 int enable_rings(io_uring& ring) noexcept {
@@ -151,8 +168,8 @@ class UringBackend final : public BackendBase {
       rc = io_uring_queue_init_params(entries, &ring_, &params);
     }
     if (rc < 0) throw_error(-rc, "io_uring_queue_init");
+    ring_mapped();
     disabled_ = (params.flags & IORING_SETUP_R_DISABLED) != 0;
-    registered_ring_ = io_uring_register_ring_fd(&ring_) == 1;
     if ((ring_.features & kFeatureMinTimeout) == 0) batch_wait_us_ = 0;
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
@@ -164,6 +181,7 @@ class UringBackend final : public BackendBase {
   }
 
   ~UringBackend() override {
+    ring_unmapping();
     io_uring_queue_exit(&ring_);
     ::close(wake_fd_);
   }
@@ -280,15 +298,21 @@ class UringBackend final : public BackendBase {
   }
 
   // A ring created disabled (single issuer) belongs to the thread enabling
-  // it: the loop's thread, at its first poll.
+  // it, and a registered ring fd serves only the thread registering it:
+  // both happen on the loop's thread, at its first poll (a loop may be
+  // created on one thread and run on another).
   void enable() {
     if (const int rc = try_enable(); rc < 0) throw_error(-rc, "io_uring_enable_rings");
   }
   // The same without throwing: 0, or -errno.
   int try_enable() noexcept {
-    if (!disabled_) return 0;
-    if (const int rc = enable_rings(ring_); rc < 0) return rc;
-    disabled_ = false;
+    if (enabled_) return 0;
+    if (disabled_) {
+      if (const int rc = enable_rings(ring_); rc < 0) return rc;
+      disabled_ = false;
+    }
+    registered_ring_ = io_uring_register_ring_fd(&ring_) == 1;
+    enabled_ = true;
     return 0;
   }
 
@@ -377,6 +401,7 @@ class UringBackend final : public BackendBase {
   unsigned batch_wait_us_;
   bool registered_ring_ = false;
   bool disabled_ = false;
+  bool enabled_ = false;
   int wake_fd_ = -1;
   std::uint64_t wake_count_ = 0;
   Operation wake_op_{&on_wake};

@@ -105,11 +105,17 @@ class EventLoop {
   // Schedules `coro` to start in the next batch. The loop keeps the task
   // alive until it is done. Throws RuntimeError if the loop is closed.
   template <class T>
-  TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
+  TaskHandle<T> create_task(Task<T> coro) {
     auto frame = coro.release();
     if (!frame) throw ValueError("create_task() of an empty Task");
-    adopt(frame.promise(), frame, std::move(name));
+    adopt(frame.promise(), frame);
     return TaskHandle<T>(frame.promise());
+  }
+  template <class T>
+  TaskHandle<T> create_task(Task<T> coro, std::string name) {
+    TaskHandle<T> task = create_task(std::move(coro));
+    task.set_name(std::move(name));
+    return task;
   }
 
   // ---- errors ------------------------------------------------------------
@@ -142,6 +148,10 @@ class EventLoop {
 
   // ---- the core underneath -------------------------------------------------
   io::Loop& io() noexcept { return io_; }
+  // The receive buffers this loop's streams share for their multishot
+  // receives: a BufferPool of io(), created on first use. Throws
+  // std::system_error if the kernel refuses it.
+  io::BufferPool& receive_buffers();
   // Every unfinished task of this loop.
   std::vector<TaskRef> all_tasks() const;
 
@@ -151,15 +161,17 @@ class EventLoop {
 
  private:
   friend class detail::TaskState;
-  void adopt(detail::TaskState& task, std::coroutine_handle<> frame, std::string name);
+  void adopt(detail::TaskState& task, std::coroutine_handle<> frame);
   void run_until(detail::TaskState& task);
   void run_loop(detail::TaskState* until);
   void run_batch();
   void step(detail::TaskState& task) noexcept;
   void finish(detail::TaskState& task) noexcept;
   void wait_for_work(detail::TaskState* until);
+  void run_io_once();
   [[noreturn]] void report_deadlock(detail::TaskState* until);
   void cancel_remaining();
+  void deliver_final_results();
   void forget(detail::TaskState& task) noexcept;
   static void link(detail::TaskState*& list, detail::TaskState& task) noexcept;
   static void unlink(detail::TaskState*& list, detail::TaskState& task) noexcept;
@@ -174,9 +186,11 @@ class EventLoop {
   std::atomic<bool> stopping_{false};
   bool running_ = false;
   bool closed_ = false;
+  bool io_may_wait_ = false;  // inside an io iteration whose poll may wait
   io::Timer keep_alive_timer_;
   ExceptionHandler exception_handler_;
   std::unique_ptr<futures::ThreadPoolExecutor> default_executor_;
+  io::BufferPool* receive_buffers_ = nullptr;
   EventLoop* outer_ = nullptr;  // the loop this thread ran before this one
 };
 
@@ -191,7 +205,11 @@ EventLoop& get_event_loop();
 // Schedules `coro` on the running loop (Python's asyncio.create_task).
 // Throws RuntimeError outside a running loop.
 template <class T>
-TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
+TaskHandle<T> create_task(Task<T> coro) {
+  return get_running_loop().create_task(std::move(coro));
+}
+template <class T>
+TaskHandle<T> create_task(Task<T> coro, std::string name) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 
