@@ -148,14 +148,6 @@ double fiber_spawn_join(std::int64_t items) {
 
 // ---------------------------------------------------------------- sleepers
 
-// The process's resident set, in bytes (/proc/self/statm, second field).
-std::int64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::int64_t size = 0, resident = 0;
-  if (!(statm >> size >> resident)) throw std::runtime_error("cannot read /proc/self/statm");
-  return resident * ::sysconf(_SC_PAGESIZE);
-}
-
 // The process's page tables (VmPTE of /proc/self/status), in bytes; 0 if
 // the kernel does not say.
 std::int64_t page_table_bytes() {
@@ -181,7 +173,7 @@ Sleepers run_sleepers(std::int64_t count) {
   Sleepers result;
   result.count = count;
   green::sleep(0s);  // makes the hub, so that its own memory is not counted
-  const std::int64_t resident_before = resident_bytes();
+  const std::int64_t resident_before = weft_bench::resident_bytes();
   const std::int64_t page_tables_before = page_table_bytes();
 
   std::vector<green::AnyGreenlet> sleepers;
@@ -197,7 +189,7 @@ Sleepers run_sleepers(std::int64_t count) {
   green::sleep(0s);  // every greenlet already scheduled runs to its sleep first
   result.park_seconds = seconds_since(start);
 
-  result.resident_growth = resident_bytes() - resident_before;
+  result.resident_growth = weft_bench::resident_bytes() - resident_before;
   result.page_table_growth = page_table_bytes() - page_tables_before;
   if (asleep != count) result.error = std::to_string(asleep) + " of them were asleep when measured";
 
@@ -234,33 +226,6 @@ void print_sleepers(const Sleepers& sleepers) {
   std::fflush(stdout);
 }
 
-// Removes --greenlets N (or --greenlets=N) from argv; returns N, or
-// `fallback` without it. Throws std::invalid_argument for a bad N.
-std::int64_t take_greenlets_option(int& argc, char** argv, std::int64_t fallback) {
-  std::int64_t count = fallback;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    std::optional<std::string> value;
-    if (arg == "--greenlets" && i + 1 == argc) throw std::invalid_argument("--greenlets needs a count");
-    if (arg == "--greenlets")
-      value = argv[++i];
-    else if (arg.rfind("--greenlets=", 0) == 0)
-      value = std::string(arg.substr(12));
-    if (!value) {
-      argv[kept++] = argv[i];
-      continue;
-    }
-    char* end = nullptr;
-    count = std::strtoll(value->c_str(), &end, 10);
-    if (value->empty() || *end != '\0' || count < 0)
-      throw std::invalid_argument("--greenlets needs a count >= 0, not '" + *value + "'");
-  }
-  argc = kept;
-  argv[argc] = nullptr;
-  return count;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -268,7 +233,7 @@ int main(int argc, char** argv) {
   weft_bench::init(argc, argv);
   std::int64_t greenlets = 0;
   try {
-    greenlets = take_greenlets_option(argc, argv, weft_bench::items(1'000'000, 10'000));
+    greenlets = weft_bench::take_count_option(argc, argv, "--greenlets", weft_bench::items(1'000'000, 10'000));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "bench_green: %s\n", error.what());
     return 2;

@@ -8,22 +8,17 @@
 #include <chrono>
 #include <utility>
 
+#include "aio/leak_checked_test.hpp"
 #include "weft/asyncio.hpp"
 
 namespace weft::aio::testing {
 
-class SyncTest : public ::testing::Test {
+class SyncTest : public LeakCheckedTest<::testing::Test> {
  protected:
-  void SetUp() override { frames_at_start_ = detail::live_frames(); }
-  void TearDown() override { EXPECT_EQ(detail::live_frames(), frames_at_start_) << "coroutine frames leaked"; }
-
   template <class T>
   static T run(Task<T> coro) {
     return aio::run(std::move(coro));
   }
-
- private:
-  long frames_at_start_ = 0;
 };
 
 // Lets every task that is ready now run (to its next suspension): the

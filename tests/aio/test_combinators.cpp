@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "aio/co_assert.hpp"
+#include "aio/leak_checked_test.hpp"
 #include "weft/asyncio.hpp"
 
 namespace aio = weft::aio;
@@ -16,18 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class AioCombinators : public ::testing::TestWithParam<weft::io::Backend> {
- protected:
-  void SetUp() override { frames_at_start_ = aio::detail::live_frames(); }
-  void TearDown() override { EXPECT_EQ(aio::detail::live_frames(), frames_at_start_) << "coroutine frames leaked"; }
-  template <class T>
-  T run(aio::Task<T> coro) {
-    return aio::run(std::move(coro), weft::io::LoopOptions{.backend = GetParam()});
-  }
-
- private:
-  long frames_at_start_ = 0;
-};
+using AioCombinators = aio::testing::BackendTest;
 
 aio::Task<int> value_after(int value, std::chrono::milliseconds delay) {
   co_await aio::sleep(delay);
@@ -427,6 +417,4 @@ TEST_P(AioCombinators, ShieldPassesTheResultAndTheException) {
   }());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AioCombinators,
-                         ::testing::Values(weft::io::Backend::epoll, weft::io::Backend::io_uring),
-                         [](const auto& info) { return std::string(weft::io::to_string(info.param)); });
+WEFT_AIO_BOTH_BACKENDS(AioCombinators);

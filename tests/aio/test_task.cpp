@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "aio/leak_checked_test.hpp"
 #include "weft/asyncio.hpp"
 
 namespace aio = weft::aio;
@@ -17,18 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class AioTask : public ::testing::TestWithParam<weft::io::Backend> {
- protected:
-  void SetUp() override { frames_at_start_ = aio::detail::live_frames(); }
-  void TearDown() override { EXPECT_EQ(aio::detail::live_frames(), frames_at_start_) << "coroutine frames leaked"; }
-  template <class T>
-  T run(aio::Task<T> coro) {
-    return aio::run(std::move(coro), weft::io::LoopOptions{.backend = GetParam()});
-  }
-
- private:
-  long frames_at_start_ = 0;
-};
+using AioTask = aio::testing::BackendTest;
 
 aio::Task<int> twice(int x) {
   co_await aio::sleep(0ms);
@@ -383,6 +373,4 @@ TEST_P(AioTask, StopEndsRunForever) {
   EXPECT_FALSE(loop.is_running());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AioTask,
-                         ::testing::Values(weft::io::Backend::epoll, weft::io::Backend::io_uring),
-                         [](const auto& info) { return std::string(weft::io::to_string(info.param)); });
+WEFT_AIO_BOTH_BACKENDS(AioTask);

@@ -64,24 +64,6 @@ namespace weft::green {
 
 namespace detail {
 
-// First in, first out (the order of Queue and JoinableQueue).
-template <class T>
-class FifoStore {
- public:
-  void push(T&& item) { items_.push_back(std::move(item)); }
-  T pop() {
-    T item(std::move(items_.front()));
-    items_.pop_front();
-    return item;
-  }
-  const T& top() const noexcept { return items_.front(); }
-  std::size_t size() const noexcept { return items_.size(); }
-  bool empty() const noexcept { return items_.empty(); }
-
- private:
-  std::deque<T> items_;
-};
-
 // The engine of every green queue: `Store` keeps the order. It also counts
 // unfinished tasks, which only JoinableQueue exposes.
 template <class T, class Store>
@@ -250,16 +232,16 @@ class BasicQueue {
 
 // First in, first out.
 template <class T>
-class Queue : public detail::BasicQueue<T, detail::FifoStore<T>> {
+class Queue : public detail::BasicQueue<T, weft::detail::FifoStore<T>> {
  public:
-  using detail::BasicQueue<T, detail::FifoStore<T>>::BasicQueue;
+  using detail::BasicQueue<T, weft::detail::FifoStore<T>>::BasicQueue;
 };
 
 // A Queue that also tracks completion: every put() adds an unfinished task,
 // task_done() retires one, join() parks until none is left.
 template <class T>
 class JoinableQueue : public Queue<T> {
-  using Base = detail::BasicQueue<T, detail::FifoStore<T>>;
+  using Base = detail::BasicQueue<T, weft::detail::FifoStore<T>>;
 
  public:
   using Queue<T>::Queue;
