@@ -60,11 +60,11 @@ TaskHandle<T> as_task(TaskHandle<T> task) noexcept {
   return task;
 }
 
-// A finished task's result, as gather stores it.
+// A finished task's result, as gather stores it (gather has already thrown
+// if the task failed).
 template <class T>
-ResultOf<T> gathered(const TaskHandle<T>& task) {
+ResultOf<T> gathered([[maybe_unused]] const TaskHandle<T>& task) {
   if constexpr (std::is_void_v<T>) {
-    task.result();
     return None;
   } else {
     return task.result();
@@ -74,7 +74,8 @@ ResultOf<T> gathered(const TaskHandle<T>& task) {
 template <class T>
 Outcome<T> gathered_outcome(const TaskHandle<T>& task) {
   if (task.state().has_exception()) return Outcome<T>(task.state().take_exception());
-  return Outcome<T>(gathered(task));
+  if constexpr (std::is_void_v<T>) return Outcome<T>(None);
+  else return Outcome<T>(task.result());
 }
 
 // Later exceptions of tasks gather no longer waits for count as retrieved.

@@ -237,10 +237,17 @@ class TaskRef {
 // once the awaited one is done.
 class TaskEndAwaiter : private detail::Suspension, private detail::DoneWaiter {
  public:
+  // Holds a reference: the awaited task's outcome outlives every handle
+  // dropped meanwhile.
   explicit TaskEndAwaiter(detail::TaskState& task) noexcept
-      : detail::Suspension{&on_cancel}, detail::DoneWaiter(&on_done), task_(task) {}
+      : detail::Suspension{&on_cancel}, detail::DoneWaiter(&on_done), task_(task) {
+    task_.add_ref();
+  }
   TaskEndAwaiter(const TaskEndAwaiter&) = delete;
-  ~TaskEndAwaiter() { detail::TaskState::remove_done_waiter(*this); }
+  ~TaskEndAwaiter() {
+    detail::TaskState::remove_done_waiter(*this);
+    task_.release();
+  }
   bool await_ready() const noexcept { return task_.done(); }
   void await_suspend(std::coroutine_handle<> awaiting) noexcept {
     detail::TaskState& self = detail::current_task_state();
