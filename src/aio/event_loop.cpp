@@ -93,12 +93,9 @@ std::vector<TaskRef> EventLoop::all_tasks() const {
 void EventLoop::schedule(detail::TaskState& task) noexcept {
   task.waiter_ = nullptr;
   if (task.queued_) return;
-  if (io_may_wait_) {
-    // Woken by a timer or callback of an io iteration that has yet to
-    // poll: the poll must not wait now.
-    io_may_wait_ = false;
-    io_.stop();
-  }
+  // Woken by a timer or callback of an io iteration that may still poll:
+  // that poll must not wait now.
+  if (io_may_wait_) io_.dont_wait();
   task.queued_ = true;
   task.next_ready_ = nullptr;
   if (ready_tail_ != nullptr) ready_tail_->next_ready_ = &task;

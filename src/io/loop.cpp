@@ -145,6 +145,7 @@ void Loop::stop() noexcept {
 }
 
 bool Loop::iterate(bool may_wait, bool wait_when_idle) {
+  dont_wait_ = false;
   update_time();
   run_timers();
   run_pending();
@@ -206,7 +207,7 @@ void Loop::run_pending() {
 
 void Loop::poll(bool may_wait) {
   detail::Backend::Timeout timeout = std::chrono::nanoseconds::zero();
-  if (may_wait && ready_.empty() && !backend_->has_ready()) {
+  if (may_wait && !dont_wait_ && ready_.empty() && !backend_->has_ready()) {
     if (Timer* next = timers_->top()) {
       const auto now = Clock::now();
       timeout = next->when_ > now ? std::chrono::ceil<std::chrono::nanoseconds>(next->when_ - now)

@@ -139,6 +139,10 @@ class Loop {
   void stop() noexcept;
   // Whether the loop has work: pending operations, timers or callbacks.
   bool alive() const noexcept;
+  // Keeps the poll phase of the current iteration from waiting: work
+  // arrived, outside the loop's own queues, that must run first (a task
+  // woken by a timer). Loop's thread only; costs no system call.
+  void dont_wait() noexcept { dont_wait_ = true; }
 
   // The time at the start of the current iteration (cheap; what timers are
   // measured against). update_time() refreshes it.
@@ -229,6 +233,7 @@ class Loop {
   std::atomic<bool> has_threadsafe_{false};
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> stop_{false};
+  bool dont_wait_ = false;  // set by dont_wait(), cleared as each iteration starts
 };
 
 }  // namespace weft::io
