@@ -9,6 +9,8 @@
 //   aio::Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier
 //   aio::Queue<T>, LifoQueue<T>, PriorityQueue<T>
 //   aio::to_thread, run_in_executor, wrap_future, run_coroutine_threadsafe
+//   aio::open_connection, start_server → StreamReader, StreamWriter, Server
+//   aio::create_subprocess_exec, create_subprocess_shell → Process
 //   aio::Generator<T>         a synchronous generator with co_yield and send
 #pragma once
 
@@ -27,6 +29,8 @@
 #include "weft/aio/semaphore.hpp"
 #include "weft/aio/shield.hpp"
 #include "weft/aio/sleep.hpp"
+#include "weft/aio/streams.hpp"
+#include "weft/aio/subprocess.hpp"
 #include "weft/aio/task.hpp"
 #include "weft/aio/task_group.hpp"
 #include "weft/aio/threads.hpp"

@@ -294,11 +294,14 @@ void EventLoop::cancel_remaining() {
 // io_uring cancellation, an epoll result queued) only when the loop turns
 // again: turn it without waiting, so that whoever owns such an operation
 // sees its last result before the loop is gone — as Python's asyncio.run
-// lets connection_lost() callbacks run before it closes the loop. Two turns:
-// the final results, then whatever their handlers cancelled in turn.
+// lets connection_lost() callbacks run before it closes the loop. A result
+// may lead to another step (a send that ends lets its socket close, whose
+// receive then ends), hence several turns; they stop as soon as nothing is
+// pending, and are bounded for what never ends (a listening socket somebody
+// leaked).
 void EventLoop::deliver_final_results() {
   RunningScope scope(*this);
-  for (int turn = 0; turn < 2 && io_.alive(); ++turn) {
+  for (int turn = 0; turn < 16 && io_.alive(); ++turn) {
     try {
       io_.run(io::RunMode::nowait);
     } catch (...) {

@@ -131,6 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ServeCase{"nonblocking", {"--model", "nonblocking"}}, ServeCase{"select", {"--model", "select"}},
                       ServeCase{"poll", {"--model", "poll"}}, ServeCase{"epoll", {"--model", "epoll"}},
                       ServeCase{"io_uring", {"--model", "io_uring"}}, ServeCase{"green", {"--model", "green"}},
+                      ServeCase{"asyncio", {"--model", "asyncio", "--backend", "epoll"}},
+                      ServeCase{"asyncio_io_uring", {"--model", "asyncio", "--backend", "io_uring"}},
                       ServeCase{"epoll_2_loops", {"--model", "epoll", "--loops", "2"}},
                       ServeCase{"io_uring_2_loops", {"--model", "io_uring", "--loops", "2"}}),
     [](const auto& info) { return info.param.name; });

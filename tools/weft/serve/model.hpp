@@ -17,6 +17,7 @@ enum class Model {
   epoll,        // io::Loop on its epoll backend (readiness)
   io_uring,     // io::Loop on its io_uring backend (completion)
   green,        // a greenlet per connection on cooperative sockets (gevent's model)
+  asyncio,      // a coroutine per connection on aio streams (asyncio's start_server model)
 };
 
 struct ModelInfo {
@@ -25,7 +26,7 @@ struct ModelInfo {
   std::string_view description;
 };
 
-inline constexpr std::array<ModelInfo, 9> kModels{{
+inline constexpr std::array<ModelInfo, 10> kModels{{
     {Model::threads, "threads", "blocking IO, one thread per connection"},
     {Model::processes, "processes", "blocking IO, one forked process per connection"},
     {Model::prefork, "prefork", "a pool of forked processes, each an epoll loop on one listener"},
@@ -35,6 +36,7 @@ inline constexpr std::array<ModelInfo, 9> kModels{{
     {Model::epoll, "epoll", "the event-loop core on epoll: readiness, then the system call"},
     {Model::io_uring, "io_uring", "the event-loop core on io_uring: asynchronous IO, batched"},
     {Model::green, "green", "a greenlet per connection on the hub (gevent's StreamServer model)"},
+    {Model::asyncio, "asyncio", "a coroutine per connection on aio streams (asyncio's start_server model)"},
 }};
 
 inline std::optional<Model> parse_model(std::string_view name) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "weft/io/loop.hpp"
 #include "weft/net/socket.hpp"
 #include "weft/serve/serve_options.hpp"
 #include "weft/serve/stop_signal.hpp"
@@ -34,5 +35,11 @@ void serve_poll(const ServeOptions& options, net::Socket& listener, const StopSi
 // runs once the hub is set up.
 void serve_green(const ServeOptions& options, net::Socket& listener, const StopSignal& stop,
                  const std::function<void()>& on_ready);
+// asyncio's model: one thread running an aio event loop with `loop`'s
+// options; start_server on the listener runs a coroutine per connection
+// that reads, replies and drains. on_ready(backend) runs once it serves,
+// with the backend the loop actually runs.
+void serve_asyncio(const ServeOptions& options, io::LoopOptions loop, net::Socket& listener, const StopSignal& stop,
+                   const std::function<void(io::Backend)>& on_ready);
 
 }  // namespace weft::tool

@@ -5,9 +5,12 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "weft/net.hpp"
 #include "weft/pin_to_core.hpp"
@@ -21,12 +24,21 @@ namespace {
 struct ServeArguments {
   std::string model = "epoll";
   std::string protocol = "echo";
+  std::string backend = "automatic";
   ServeOptions options;
 };
 
-void announce(const net::Socket& listener, std::string_view details) {
-  std::printf("listening on %s%s\n", listener.getsockname().to_string().c_str(), std::string(details).c_str());
+void announce(const net::Address& address, std::string_view details) {
+  std::printf("listening on %s%s\n", address.to_string().c_str(), std::string(details).c_str());
   std::fflush(stdout);
+}
+
+void announce(const net::Socket& listener, std::string_view details) { announce(listener.getsockname(), details); }
+
+std::optional<io::Backend> parse_backend(std::string_view name) {
+  for (io::Backend backend : {io::Backend::automatic, io::Backend::epoll, io::Backend::io_uring})
+    if (io::to_string(backend) == name) return backend;
+  return std::nullopt;
 }
 
 void run_serve(ServeArguments& arguments) {
@@ -35,8 +47,11 @@ void run_serve(ServeArguments& arguments) {
   const auto protocol = parse_protocol(arguments.protocol);
   if (!model) throw CLI::ValidationError("--model", "unknown model: " + arguments.model);
   if (!protocol) throw CLI::ValidationError("--protocol", "unknown protocol: " + arguments.protocol);
+  const auto backend = parse_backend(arguments.backend);
+  if (!backend) throw CLI::ValidationError("--backend", "unknown backend: " + arguments.backend);
   options.model = *model;
   options.protocol = *protocol;
+  options.backend = *backend;
   const bool multi_loop = (options.model == Model::epoll || options.model == Model::io_uring) && options.loops > 1;
   if (options.loops > 1 && !multi_loop) throw CLI::ValidationError("--loops", "only the epoll and io_uring models run several loops");
   // See ServeOptions: a lone io_uring loop batches its wake-ups, several do not.
@@ -76,6 +91,23 @@ void run_serve(ServeArguments& arguments) {
     case Model::green:
       serve_green(options, listener, stop, [&] { announce(listener, " (model green)"); });
       return;
+    case Model::asyncio: {
+      // The server takes the listener over: its address is read first.
+      const net::Address address = listener.getsockname();
+      const io::LoopOptions loop{.backend = options.backend,
+                                 .batch = *options.batch,
+                                 .batch_wait = std::chrono::microseconds(*options.batch_wait_us)};
+      serve_asyncio(options, loop, listener, stop, [&](io::Backend running) {
+        std::string details = fmt::format(" (model asyncio, backend {}", io::to_string(running));
+        if (running == io::Backend::io_uring && *options.batch > 1)
+          details += fmt::format(", batches of {} within {} µs", *options.batch, *options.batch_wait_us);
+        details += ")";
+        if (options.backend == io::Backend::io_uring && running != io::Backend::io_uring)
+          details += " — io_uring is not available here, fell back to epoll";
+        announce(address, details);
+      });
+      return;
+    }
     default:
       break;
   }
@@ -103,6 +135,8 @@ void add_serve_command(CLI::App& app) {
   serve->add_option("--protocol", arguments->protocol, "echo or http")->capture_default_str();
   serve->add_option("--loops", arguments->options.loops, "epoll/io_uring: event loops, one thread each")
       ->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--backend", arguments->backend, "asyncio: the event loop's IO backend (automatic, epoll, io_uring)")
+      ->capture_default_str();
   serve->add_option("--workers", arguments->options.workers, "prefork: worker processes")
       ->check(CLI::Range(1, 1024))->capture_default_str();
   serve->add_option("--cpu", arguments->options.cpu, "pin the server to this core");

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "weft/io/loop.hpp"
 #include "weft/protocol.hpp"
 #include "weft/serve/model.hpp"
 
@@ -17,6 +18,7 @@ struct ServeOptions {
   Protocol protocol = Protocol::echo;
   int loops = 1;    // epoll / io_uring: event loops, one thread each, SO_REUSEPORT listeners
   int workers = 4;  // prefork: worker processes
+  io::Backend backend = io::Backend::automatic;  // asyncio: the event loop's IO backend
   std::optional<int> cpu;  // pin the server (its first loop) to this core
   // io_uring: wake for `batch` completions or after batch_wait_us (see
   // io::LoopOptions); `weft serve` fills them in when unset: a lone loop

@@ -76,6 +76,8 @@ std::vector<Contender> all_contenders(const ContenderSources& sources, Protocol 
   weft("weft epoll", {"--model", "epoll"});
   weft("weft io_uring", {"--model", "io_uring"});
   weft("weft green", {"--model", "green"});
+  weft("weft asyncio", {"--model", "asyncio", "--backend", "epoll"});
+  weft("weft asyncio io_uring", {"--model", "asyncio", "--backend", "io_uring"});
   weft("weft epoll ×2 loops", {"--model", "epoll", "--loops", "2"}, false);
   weft("weft io_uring ×2 loops", {"--model", "io_uring", "--loops", "2"}, false);
 

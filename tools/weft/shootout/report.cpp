@@ -55,6 +55,8 @@ std::vector<std::string> target_lines(const ShootoutReport& report) {
       {"weft epoll", "raw epoll (C style)", 1.05},
       {"weft epoll", "Boost.Asio", 1.0},
       {"weft io_uring", "raw epoll (C style)", 0.8},
+      {"weft asyncio", "weft epoll", 1.15},
+      {"weft asyncio", "Python asyncio streams", 1.0},
   };
   std::set<int> connection_counts;
   for (const ShootoutRow& row : report.rows) connection_counts.insert(row.connections);

@@ -1,0 +1,244 @@
+// asyncio subprocesses: pipes as streams, exit codes and signals, waiting
+// and its cancellation, communicate() with large input, redirections, the
+// environment, descriptors the child must not inherit, and the end of a
+// Process that nobody waited for — on both IO backends.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "io/io_support.hpp"
+#include "weft/aio/subprocess.hpp"
+#include "weft/asyncio.hpp"
+#include "weft/net/errors.hpp"
+
+namespace aio = weft::aio;
+using namespace std::chrono_literals;
+
+namespace {
+
+class AioSubprocess : public ::testing::TestWithParam<weft::io::Backend> {
+ protected:
+  void SetUp() override {
+    frames_at_start_ = aio::detail::live_frames();
+    fds_at_start_ = weft::test::open_fd_count();
+  }
+  void TearDown() override {
+    EXPECT_EQ(aio::detail::live_frames(), frames_at_start_) << "coroutine frames leaked";
+    EXPECT_EQ(weft::test::open_fd_count(), fds_at_start_) << "descriptors leaked";
+  }
+  template <class T>
+  T run(aio::Task<T> coro) {
+    return aio::run(std::move(coro), weft::io::LoopOptions{.backend = GetParam()});
+  }
+
+ private:
+  long frames_at_start_ = 0;
+  int fds_at_start_ = 0;
+};
+
+const aio::SubprocessOptions kPipes{.stdin_ = aio::PIPE, .stdout_ = aio::PIPE, .stderr_ = aio::PIPE};
+
+// Whether `pid` is gone entirely (reaped, not a zombie).
+bool reaped(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+}  // namespace
+
+TEST_P(AioSubprocess, EchoThroughCat) {
+  run([]() -> aio::Task<void> {
+    aio::Process cat = co_await aio::create_subprocess_exec("cat", kPipes);
+    EXPECT_GT(cat.pid(), 0);
+    EXPECT_FALSE(cat.returncode().has_value());
+    aio::StreamWriter& in = *cat.stdin_();
+    aio::StreamReader& out = *cat.stdout_();
+    in.write("hello\n");
+    co_await in.drain();
+    EXPECT_EQ(co_await out.readline(), "hello\n");
+    in.write("and goodbye");
+    in.close();
+    EXPECT_EQ(co_await out.read(), "and goodbye");
+    EXPECT_TRUE(out.at_eof());
+    EXPECT_EQ(co_await cat.wait(), 0);
+    EXPECT_EQ(cat.returncode(), 0);
+  }());
+}
+
+TEST_P(AioSubprocess, ExitCodesAreReported) {
+  run([]() -> aio::Task<void> {
+    aio::Process failing = co_await aio::create_subprocess_shell("exit 3");
+    EXPECT_EQ(co_await failing.wait(), 3);
+    EXPECT_EQ(failing.returncode(), 3);
+    aio::Process fine = co_await aio::create_subprocess_exec("true");
+    EXPECT_EQ(co_await fine.wait(), 0);
+    EXPECT_EQ(co_await fine.wait(), 0) << "waiting again returns at once";
+  }());
+}
+
+TEST_P(AioSubprocess, KillAndTerminateAreReportedAsNegativeSignals) {
+  run([]() -> aio::Task<void> {
+    aio::Process killed = co_await aio::create_subprocess_exec("sleep", "30");
+    killed.kill();
+    EXPECT_EQ(co_await killed.wait(), -SIGKILL);
+    killed.terminate();  // reaped already: nothing happens
+    aio::Process terminated = co_await aio::create_subprocess_exec("sleep", "30");
+    terminated.terminate();
+    EXPECT_EQ(co_await terminated.wait(), -SIGTERM);
+    aio::Process signalled = co_await aio::create_subprocess_exec("sleep", "30");
+    signalled.send_signal(SIGUSR1);
+    EXPECT_EQ(co_await signalled.wait(), -SIGUSR1);
+  }());
+}
+
+TEST_P(AioSubprocess, SeveralTasksMayWait) {
+  run([]() -> aio::Task<void> {
+    aio::Process child = co_await aio::create_subprocess_exec("sleep", "30");
+    auto first = aio::create_task(child.wait());
+    auto second = aio::create_task(child.wait());
+    co_await aio::sleep(0ms);
+    child.kill();
+    EXPECT_EQ(co_await first, -SIGKILL);
+    EXPECT_EQ(co_await second, -SIGKILL);
+  }());
+}
+
+TEST_P(AioSubprocess, ACancelledWaitLeavesTheChildRunning) {
+  run([]() -> aio::Task<void> {
+    aio::Process child = co_await aio::create_subprocess_exec("sleep", "30");
+    auto waiter = aio::create_task(child.wait());
+    co_await aio::sleep(0ms);
+    EXPECT_TRUE(waiter.cancel());
+    EXPECT_THROW(co_await waiter, aio::CancelledError);
+    EXPECT_FALSE(child.returncode().has_value());
+    EXPECT_FALSE(reaped(child.pid()));
+    child.kill();
+    EXPECT_EQ(co_await child.wait(), -SIGKILL);
+  }());
+}
+
+TEST_P(AioSubprocess, CommunicateMovesAMebibyteThroughCatWithoutDeadlock) {
+  run([]() -> aio::Task<void> {
+    std::string input(1 << 20, '\0');
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>('a' + i % 26);
+    aio::Process cat = co_await aio::create_subprocess_exec("cat", kPipes);
+    auto [out, err] = co_await cat.communicate(input);
+    EXPECT_EQ(out.size(), input.size());
+    EXPECT_TRUE(out == input);
+    EXPECT_EQ(err, "");
+    EXPECT_EQ(cat.returncode(), 0);
+  }());
+}
+
+TEST_P(AioSubprocess, CommunicateIgnoresAChildThatStopsReading) {
+  run([]() -> aio::Task<void> {
+    aio::Process child = co_await aio::create_subprocess_shell("exec >&-; exit 0", kPipes);
+    auto [out, err] = co_await child.communicate(std::string(1 << 20, 'x'));
+    EXPECT_EQ(out, "");
+    EXPECT_EQ(child.returncode(), 0);
+  }());
+}
+
+TEST_P(AioSubprocess, StderrCanJoinStdout) {
+  run([]() -> aio::Task<void> {
+    aio::Process child = co_await aio::create_subprocess_shell(
+        "echo out; echo err >&2", {.stdout_ = aio::PIPE, .stderr_ = aio::STDOUT});
+    EXPECT_EQ(child.stdin_(), nullptr);
+    EXPECT_EQ(child.stderr_(), nullptr);
+    auto [out, err] = co_await child.communicate();
+    EXPECT_EQ(out, "out\nerr\n");
+    EXPECT_EQ(err, "");
+  }());
+}
+
+TEST_P(AioSubprocess, DevnullGivesAnEmptyInputAndSwallowsOutput) {
+  run([]() -> aio::Task<void> {
+    aio::Process reader = co_await aio::create_subprocess_exec(
+        "cat", {}, {.stdin_ = aio::DEVNULL, .stdout_ = aio::PIPE, .stderr_ = aio::DEVNULL});
+    auto [out, err] = co_await reader.communicate();
+    EXPECT_EQ(out, "");
+    EXPECT_EQ(co_await reader.wait(), 0);
+  }());
+}
+
+TEST_P(AioSubprocess, AFileDescriptorCanBeGiven) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  run([](int write_end) -> aio::Task<void> {
+    aio::Process child = co_await aio::create_subprocess_shell("echo into the pipe",
+                                                               {.stdout_ = aio::Stdio::file(write_end)});
+    EXPECT_EQ(co_await child.wait(), 0);
+  }(fds[1]));
+  ::close(fds[1]);
+  char buffer[64] = {};
+  EXPECT_EQ(::read(fds[0], buffer, sizeof buffer), 14);
+  EXPECT_STREQ(buffer, "into the pipe\n");
+  ::close(fds[0]);
+}
+
+TEST_P(AioSubprocess, EnvironmentAndWorkingDirectory) {
+  run([]() -> aio::Task<void> {
+    aio::SubprocessOptions options{.stdout_ = aio::PIPE, .cwd = "/"};
+    options.env = std::map<std::string, std::string>{{"GREETING", "hello"}};
+    aio::Process child = co_await aio::create_subprocess_shell("echo \"$GREETING\"; pwd", options);
+    auto [out, err] = co_await child.communicate();
+    EXPECT_EQ(out, "hello\n/\n");
+  }());
+}
+
+TEST_P(AioSubprocess, TheChildInheritsOnlyItsStandardStreams) {
+  const int inheritable = ::dup(STDERR_FILENO);  // no close-on-exec
+  ASSERT_GE(inheritable, 3);
+  run([](int fd) -> aio::Task<void> {
+    const std::string probe = "test -e /proc/self/fd/" + std::to_string(fd) + " && echo open || echo closed";
+    aio::Process child = co_await aio::create_subprocess_shell(probe, {.stdout_ = aio::PIPE});
+    auto [out, err] = co_await child.communicate();
+    EXPECT_EQ(out, "closed\n");
+  }(inheritable));
+  ::close(inheritable);
+}
+
+TEST_P(AioSubprocess, AMissingProgramRaisesFileNotFoundError) {
+  run([]() -> aio::Task<void> {
+    for (const char* program : {"/nonexistent/weft-program", "weft-no-such-program-in-path"}) {
+      try {
+        co_await aio::create_subprocess_exec(program, kPipes);
+        ADD_FAILURE() << program << " started";
+      } catch (const weft::net::FileNotFoundError& error) {
+        EXPECT_EQ(error.code(), std::errc::no_such_file_or_directory);
+        EXPECT_NE(std::string(error.what()).find(program), std::string::npos) << error.what();
+      }
+    }
+    EXPECT_THROW(co_await aio::create_subprocess_exec("/", {}), weft::net::PermissionError);
+    EXPECT_THROW(co_await aio::create_subprocess_exec("true", {}, {.stdout_ = aio::STDOUT}), weft::ValueError);
+  }());
+}
+
+TEST_P(AioSubprocess, AProcessNobodyWaitsForIsKilledAndReapedWhenDropped) {
+  pid_t pid = run([]() -> aio::Task<pid_t> {
+    aio::Process child = co_await aio::create_subprocess_exec("sleep", "30", kPipes);
+    co_return child.pid();
+  }());
+  EXPECT_TRUE(reaped(pid));
+}
+
+TEST_P(AioSubprocess, AChildThatEndsIsReapedWithoutAWait) {
+  run([]() -> aio::Task<void> {
+    aio::Process child = co_await aio::create_subprocess_exec("true", {}, {.stdout_ = aio::PIPE});
+    EXPECT_EQ(co_await child.stdout_()->read(), "");  // its end of the pipe closed: it exited
+    for (int turn = 0; turn < 100000 && !child.returncode(); ++turn) co_await aio::sleep(0ms);
+    EXPECT_EQ(child.returncode(), 0);
+    EXPECT_TRUE(reaped(child.pid()));
+  }());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AioSubprocess,
+                         ::testing::Values(weft::io::Backend::epoll, weft::io::Backend::io_uring),
+                         [](const auto& info) { return std::string(weft::io::to_string(info.param)); });
