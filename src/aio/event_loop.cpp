@@ -151,17 +151,9 @@ void EventLoop::finish(detail::TaskState& task) noexcept {
   if (task.extras_ && !task.extras_->callbacks.empty()) {
     auto callbacks = std::move(task.extras_->callbacks);
     for (auto& callback : callbacks) {
-      task.add_ref();
       try {
-        io_.call_soon([&task, callback = std::move(callback)]() mutable {
-          struct Release {
-            detail::TaskState& task;
-            ~Release() { task.release(); }
-          } release{task};
-          callback(task);
-        });
+        task.schedule_callback(std::move(callback));
       } catch (...) {
-        task.release();
         call_exception_handler({"a done callback could not be scheduled", std::current_exception(), TaskRef(task)});
       }
     }

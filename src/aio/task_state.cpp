@@ -113,8 +113,13 @@ void TaskState::record_exception(std::exception_ptr exception) noexcept {
 }
 
 void TaskState::add_done_callback(weft::detail::UniqueFunction<void(TaskState&)> callback) {
-  if (done_) {
-    add_ref();
+  if (done_) schedule_callback(std::move(callback));
+  else extras().callbacks.push_back(std::move(callback));
+}
+
+void TaskState::schedule_callback(weft::detail::UniqueFunction<void(TaskState&)> callback) {
+  add_ref();
+  try {
     loop_->call_soon([this, callback = std::move(callback)]() mutable {
       struct Release {
         TaskState* task;
@@ -122,9 +127,10 @@ void TaskState::add_done_callback(weft::detail::UniqueFunction<void(TaskState&)>
       } release{this};
       callback(*this);
     });
-    return;
+  } catch (...) {
+    release();
+    throw;
   }
-  extras().callbacks.push_back(std::move(callback));
 }
 
 void TaskState::add_done_waiter(DoneWaiter& waiter) noexcept {

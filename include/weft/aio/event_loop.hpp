@@ -191,7 +191,6 @@ class EventLoop {
   ExceptionHandler exception_handler_;
   std::unique_ptr<futures::ThreadPoolExecutor> default_executor_;
   io::BufferPool* receive_buffers_ = nullptr;
-  EventLoop* outer_ = nullptr;  // the loop this thread ran before this one
 };
 
 // The loop running on this thread. Throws RuntimeError if none is.

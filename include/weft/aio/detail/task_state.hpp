@@ -92,7 +92,6 @@ class TaskState {
   void throw_if_cancelled() {
     if (must_cancel_ || woken_cancelled_) throw_cancelled();
   }
-  bool must_cancel() const noexcept { return must_cancel_; }
   // Whether a cancel() of this task is passing through its suspension now
   // (a cycle of tasks awaiting each other stops there).
   bool passing_cancel_on() const noexcept { return in_cancel_; }
@@ -130,8 +129,6 @@ class TaskState {
 
   // ---- used by the promise and the loop ---------------------------------
   void record_exception(std::exception_ptr exception) noexcept;
-  std::coroutine_handle<> frame() const noexcept { return frame_; }
-
   // The coroutine an inline-awaited coroutine returns to (unused by a
   // scheduled task, whose frame_ shares the storage).
   std::coroutine_handle<> continuation() const noexcept { return root_ ? nullptr : continuation_; }
@@ -150,6 +147,9 @@ class TaskState {
   };
 
   Extras& extras();
+  // Runs callback(*this) in the loop's next iteration, holding a reference
+  // to the task until then.
+  void schedule_callback(weft::detail::UniqueFunction<void(TaskState&)> callback);
   std::uint64_t task_number();
   [[noreturn]] void throw_cancelled();
   void destroy() noexcept;

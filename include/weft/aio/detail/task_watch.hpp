@@ -50,7 +50,6 @@ class TaskWatch : private Suspension, private io::Timer {
   // The first task that ended with an exception (or cancelled, for
   // first_failure), in the order they finished; nullptr if none.
   TaskState* first_failed() const noexcept { return first_failed_; }
-  std::size_t done_count() const noexcept { return done_; }
 
  private:
   struct Node : DoneWaiter {
