@@ -60,6 +60,9 @@ class Child {
     return Child(pid, out[0]);
   }
 
+  // Takes charge of a child process started otherwise (its output is not piped).
+  static Child adopt(pid_t pid) { return Child(pid, -1); }
+
   Child(Child&& other) noexcept
       : pid_(std::exchange(other.pid_, -1)), out_(std::exchange(other.out_, -1)) {}
   Child& operator=(Child&&) = delete;

@@ -1,0 +1,207 @@
+// run_worker: the serve loop. Reads tasks one at a time (XREADGROUP COUNT
+// 1), so that every task waits in the stream, where any idle worker can
+// take it, rather than behind a long task in one worker's prefetch (where,
+// unwatched, it would also outlive the visibility timeout and be run
+// twice); the read of the next task rides in the round trip that answers
+// the last. Claims the tasks of lost workers every visibility_timeout / 2.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "stream_entries.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/dist/detail/wire.hpp"
+#include "weft/dist/errors.hpp"
+#include "weft/dist/registry.hpp"
+#include "weft/dist/worker.hpp"
+#include "weft/errors.hpp"
+#include "worker_answer.hpp"
+#include "worker_stop.hpp"
+#include "worker_task.hpp"
+#include "worker_watchdog.hpp"
+
+namespace weft::dist {
+namespace {
+
+using weft::detail::Clock;
+using std::chrono::milliseconds;
+
+// The longest a read blocks: how late a stop request may be noticed.
+constexpr milliseconds longest_block{1000};
+
+std::string default_consumer() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+bool is_nogroup(const RedisResponseError& error) { return std::string_view(error.what()).starts_with("NOGROUP"); }
+
+class Server {
+ public:
+  Server(const WorkerOptions& options, const RedisUrl& url, std::string consumer)
+      : options_(options),
+        consumer_(std::move(consumer)),
+        tasks_(detail::tasks_key(options.queue)),
+        redis_(url, options.connection),
+        watchdog_(RedisConnection(url, options.connection), options.queue, consumer_, options.visibility_timeout),
+        reclaim_interval_(std::max(options.visibility_timeout / 2, milliseconds(1))) {}
+
+  void serve() {
+    detail::create_workers_group(redis_, tasks_);
+    // A task read with the last answer is run even after a stop request:
+    // it is this worker's already.
+    while (!next_.empty() || (!detail::stop_requested() && !quota_reached(ended_))) {
+      try {
+        serve_once();
+      } catch (const RedisConnectionError&) {
+        redis_.reconnect();  // throws when Redis stays away
+      } catch (const RedisResponseError& error) {
+        if (!is_nogroup(error)) throw;
+        // The stream was deleted, or Redis restarted empty.
+        detail::create_workers_group(redis_, tasks_);
+      }
+    }
+  }
+
+ private:
+  bool quota_reached(std::size_t ended) const { return options_.max_tasks && ended >= *options_.max_tasks; }
+
+  void serve_once() {
+    // Lost tasks first, even while new ones keep coming (unless the worker
+    // is about to stop).
+    const bool may_take_more = !detail::stop_requested() && !quota_reached(ended_ + next_.size());
+    if (may_take_more && Clock::now() >= next_reclaim_) {
+      reclaim();
+      return;
+    }
+    // The task read with the last answer, if one came; else wait for one.
+    std::vector<detail::StreamEntry> entries = std::exchange(next_, {});
+    if (entries.empty()) {
+      const auto until_reclaim = std::chrono::ceil<milliseconds>(next_reclaim_ - Clock::now());
+      const milliseconds block =
+          std::clamp(std::min(until_reclaim, longest_block), milliseconds(1), reclaim_interval_);
+      entries = detail::parse_read_reply(redis_.blocking_command(read_command(block), block));
+    }
+    for (detail::StreamEntry& entry : entries) handle(std::move(entry), false);
+  }
+
+  // XREADGROUP of one new task, blocking for `block` if given.
+  Command read_command(std::optional<milliseconds> block) const {
+    Command read{"XREADGROUP", "GROUP", std::string(detail::workers_group), consumer_, "COUNT", "1"};
+    if (block) read.insert(read.end(), {"BLOCK", std::to_string(block->count())});
+    read.insert(read.end(), {"STREAMS", tasks_, ">"});
+    return read;
+  }
+
+  // Claims one task idle longer than the visibility timeout. Goes on at
+  // the next iteration while the scan of the pending entries is not done.
+  void reclaim() {
+    const Reply reply = redis_.command({"XAUTOCLAIM", tasks_, detail::workers_group, consumer_,
+                                        std::to_string(options_.visibility_timeout.count()), reclaim_cursor_,
+                                        "COUNT", "1"});
+    if (reply.type != Reply::Type::array || reply.elements.size() < 2 ||
+        reply.elements[0].type != Reply::Type::string)
+      throw RedisResponseError("unexpected XAUTOCLAIM reply");
+    std::vector<detail::StreamEntry> claimed = detail::parse_entries(reply.elements[1]);
+    reclaim_cursor_ = reply.elements[0].str;
+    if (claimed.empty() && reclaim_cursor_ == "0-0") next_reclaim_ = Clock::now() + reclaim_interval_;
+    for (detail::StreamEntry& entry : claimed) handle(std::move(entry), true);
+  }
+
+  // How many times the entry was delivered; nullopt if it is no longer
+  // pending (another worker answered it meanwhile).
+  std::optional<long long> deliveries(const std::string& entry_id) {
+    const Reply reply = redis_.command({"XPENDING", tasks_, detail::workers_group, entry_id, entry_id, "1"});
+    if (reply.type != Reply::Type::array || reply.elements.empty()) return std::nullopt;
+    const Reply& pending = reply.elements[0];
+    if (pending.type != Reply::Type::array || pending.elements.size() < 4 ||
+        pending.elements[3].type != Reply::Type::integer)
+      throw RedisResponseError("unexpected XPENDING reply");
+    return pending.elements[3].integer;
+  }
+
+  void handle(detail::StreamEntry entry, bool reclaimed) {
+    if (entry.deleted) {
+      redis_.command({"XACK", tasks_, detail::workers_group, entry.id});
+      return;
+    }
+    const detail::TaskEntry task = detail::read_task(std::move(entry), options_.queue);
+    if (!task.malformed.empty()) return give_up(task, "malformed task entry: " + task.malformed);
+    if (reclaimed) {
+      const std::optional<long long> count = deliveries(task.entry.id);
+      if (!count) return;
+      if (static_cast<unsigned long long>(*count) > 1 + task.retries)
+        return give_up(task, "delivered " + std::to_string(*count) + " times: its workers were lost (retry limit " +
+                                 std::to_string(task.retries) + ")");
+    }
+    const detail::RegisteredTask* function = detail::find_task(task.fn);
+    if (function == nullptr) return give_up(task, "no function registered as '" + task.fn + "' in this worker");
+    if (function->signature != task.signature)
+      return give_up(task, "the function registered as '" + task.fn +
+                               "' in this worker has another signature (is the worker built from other sources?)");
+    run(task, *function);
+  }
+
+  void run(const detail::TaskEntry& task, const detail::RegisteredTask& function) {
+    std::string payload;
+    mp::detail::Outcome outcome;
+    watchdog_.watch(task);
+    try {
+      outcome = function.make_runner(function.function)->run(task.args, payload);
+    } catch (...) {
+      outcome = mp::detail::Outcome::error;
+      payload = detail::encode_error(std::current_exception());
+    }
+    watchdog_.release();
+    finish(detail::answer_commands(options_.queue, task, outcome, payload));
+  }
+
+  void give_up(const detail::TaskEntry& task, const std::string& reason) {
+    finish(detail::dead_letter_commands(options_.queue, consumer_, task, reason));
+  }
+
+  // Sends the transaction that ends a task and, in the same round trip
+  // while the worker goes on, reads the next task without blocking.
+  void finish(std::vector<Command> transaction) {
+    const bool read_next = !detail::stop_requested() && !quota_reached(ended_ + 1);
+    if (read_next) transaction.push_back(read_command(std::nullopt));
+    const std::vector<Reply> replies = detail::send_until_delivered(redis_, transaction);
+    ++ended_;
+    if (read_next && !replies.back().is_error()) next_ = detail::parse_read_reply(replies.back());
+  }
+
+  const WorkerOptions& options_;
+  const std::string consumer_;
+  const std::string tasks_;
+  RedisConnection redis_;
+  detail::Watchdog watchdog_;
+  const milliseconds reclaim_interval_;
+  Clock::time_point next_reclaim_ = Clock::now();
+  std::string reclaim_cursor_ = "0-0";
+  // The task read with the last answer.
+  std::vector<detail::StreamEntry> next_;
+  std::size_t ended_ = 0;
+};
+
+}  // namespace
+
+int run_worker(const WorkerOptions& options) {
+  detail::check_queue_name(options.queue);
+  const RedisUrl url = RedisUrl::parse(options.redis_url);
+  if (options.visibility_timeout <= milliseconds::zero())
+    throw ValueError("a worker's visibility timeout must be positive");
+  detail::register_dist_exceptions();
+  detail::StopSignals signals;
+  Server server(options, url, options.consumer.empty() ? default_consumer() : options.consumer);
+  server.serve();
+  return 0;
+}
+
+}  // namespace weft::dist
