@@ -164,22 +164,24 @@ TEST_F(DistExecutor, ShutdownCancelsWhatWasNotSent) {
 TEST_F(DistExecutor, AFutureCancelledBeforeItIsSentNeverRuns) {
   Executor executor(url(), queue());
   auto first = executor.submit(add, 1, 1);
-  std::vector<futures::Future<int>> cancelled;
+  std::vector<futures::Future<int>> cancelled, sent;
   for (int i = 0; i < 100; ++i) {
     auto f = executor.submit(add, i, 0);
-    if (f.cancel()) cancelled.push_back(f);
+    (f.cancel() ? cancelled : sent).push_back(f);
   }
   auto worker = testing::start_worker(testing::worker_options(url(), queue()));
   EXPECT_EQ(first.result(10s), 2);
   for (auto& f : cancelled) EXPECT_THROW(f.result(), weft::CancelledError);
+  for (auto& f : sent) EXPECT_TRUE(f.wait(10s));
+  executor.shutdown(true);  // while the worker still serves
 }
 
 TEST_F(DistExecutor, DoneCallbacksRunOnceInThisProcess) {
   auto workers = testing::start_workers(2, testing::worker_options(url(), queue()));
-  Executor executor(url(), queue());
   testing::DoneCounter done;
   const auto self = std::this_thread::get_id();
   std::atomic<bool> on_other_thread{true};
+  Executor executor(url(), queue());
   for (int i = 0; i < 300; ++i) {
     executor.submit(square, static_cast<long>(i)).add_done_callback([&](futures::Future<long>) {
       if (std::this_thread::get_id() == self) on_other_thread = false;

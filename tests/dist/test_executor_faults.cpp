@@ -57,9 +57,10 @@ TEST(DistExecutorFaults, AWorkerKilledMidRunLosesNothing) {
   testing::RedisServer server;
   const int n = weft::test::scaled(10000);
   auto workers = testing::start_workers(3, testing::worker_options(server.url(), test_name(), 500ms));
-  Executor executor(server.url(), test_name());
+  // Declared before the executor, which is destroyed (its threads joined) first.
   testing::DoneCounter done;
   std::vector<std::atomic<int>> calls(static_cast<std::size_t>(n));
+  Executor executor(server.url(), test_name());
   std::vector<futures::Future<long>> results;
   for (int i = 0; i < n; ++i) {
     results.push_back(executor.submit(twice, static_cast<long>(i)));
@@ -77,9 +78,9 @@ TEST(DistExecutorFaults, RedisKilledAndRestartedWithAofLosesNothing) {
   testing::RedisServer server(testing::RedisServer::Options{.aof = true});
   const int n = weft::test::scaled(1500);  // appendfsync always: an fsync per write
   auto workers = testing::start_workers(2, testing::worker_options(server.url(), test_name(), 500ms));
-  Executor executor(server.url(), test_name());
   testing::DoneCounter done;
   std::vector<std::atomic<int>> calls(static_cast<std::size_t>(n));
+  Executor executor(server.url(), test_name());
   std::vector<futures::Future<long>> results;
   auto submit = [&](int from, int to) {
     for (int i = from; i < to; ++i) {

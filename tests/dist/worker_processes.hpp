@@ -40,11 +40,11 @@ inline std::vector<weft::test::Child> start_workers(std::size_t count, const Wor
 // number of them.
 class DoneCounter {
  public:
+  // Notifies under the lock: a test that saw the count it waited for may
+  // destroy the counter at once.
   void add() {
-    {
-      std::lock_guard lock(mutex_);
-      ++count_;
-    }
+    std::lock_guard lock(mutex_);
+    ++count_;
     changed_.notify_all();
   }
   // False if fewer than `n` arrived within `patience`.
