@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "dist/redis_server.hpp"
+#include "dist/redis_suite.hpp"
 #include "dist/worker_processes.hpp"
 #include "weft/dist.hpp"
 #include "weft/dist/detail/wire.hpp"
@@ -45,21 +45,8 @@ namespace {
 using namespace std::chrono_literals;
 using namespace dist_executor_test;
 
-class DistExecutor : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new testing::RedisServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+class DistExecutor : public testing::RedisSuite {};
 
-  std::string url() const { return server_->url(); }
-  std::string queue() const { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
-
-  static testing::RedisServer* server_;
-};
-
-testing::RedisServer* DistExecutor::server_ = nullptr;
 
 TEST_F(DistExecutor, SubmitReturnsTheResult) {
   auto workers = testing::start_workers(1, testing::worker_options(url(), queue()));

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "dist/redis_server.hpp"
+#include "dist/redis_suite.hpp"
 #include "mp/child_process.hpp"
 #include "threading/test_support.hpp"
 #include "weft/dist.hpp"
@@ -44,17 +44,8 @@ using weft::test::Stopwatch;
 // one that missed it would wait for its next 2 s look at Redis.
 constexpr auto kWakeUp = 1s;
 
-class DistQueue : public ::testing::Test {
+class DistQueue : public testing::RedisSuite {
  protected:
-  static void SetUpTestSuite() { server_ = new testing::RedisServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  static std::string url() { return server_->url(); }
-  // A queue name of this test's own.
-  static std::string name() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
 
   // Waits until a client of the server at `url` is blocked in BLPOP.
   static bool wait_for_blocked_client(const std::string& url = server_->url()) {
@@ -70,17 +61,15 @@ class DistQueue : public ::testing::Test {
   // Waits until a join() of this test's queue is subscribed to its `joined` channel.
   static bool wait_for_joiner() {
     RedisConnection redis(RedisUrl::parse(url()));
-    const std::string channel = detail::key(name(), "joined");
+    const std::string channel = detail::key(queue(), "joined");
     return eventually([&] { return redis.command({"PUBSUB", "NUMSUB", channel}).elements.at(1).integer >= 1; });
   }
 
-  static testing::RedisServer* server_;
 };
 
-testing::RedisServer* DistQueue::server_ = nullptr;
 
 TEST_F(DistQueue, ItemsComeOutInTheOrderTheyWentIn) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   EXPECT_TRUE(q.empty());
   for (int i = 0; i < 100; ++i) q.put(i);
   EXPECT_EQ(q.qsize(), 100u);
@@ -90,7 +79,7 @@ TEST_F(DistQueue, ItemsComeOutInTheOrderTheyWentIn) {
 }
 
 TEST_F(DistQueue, GetOnAnEmptyQueueThrowsEmptyAfterItsTimeout) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   Stopwatch timed;
   EXPECT_THROW(q.get(200ms), Empty);
   EXPECT_TRUE(expired_after(timed.elapsed(), 200ms));
@@ -101,7 +90,7 @@ TEST_F(DistQueue, GetOnAnEmptyQueueThrowsEmptyAfterItsTimeout) {
 }
 
 TEST_F(DistQueue, PutOnAFullQueueThrowsFullAfterItsTimeout) {
-  Queue<int> q(url(), name(), 2);
+  Queue<int> q(url(), queue(), 2);
   q.put(1);
   q.put(2);
   EXPECT_TRUE(q.full());
@@ -114,14 +103,14 @@ TEST_F(DistQueue, PutOnAFullQueueThrowsFullAfterItsTimeout) {
 }
 
 TEST_F(DistQueue, NegativeTimeoutsAreValueErrors) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   EXPECT_THROW(q.get(-1ms), ValueError);
   EXPECT_THROW(q.put(1, -1ms), ValueError);
   EXPECT_THROW(q.join(-1ms), ValueError);
 }
 
 TEST_F(DistQueue, TryFormsReturnInsteadOfThrowing) {
-  Queue<std::string> q(url(), name(), 1);
+  Queue<std::string> q(url(), queue(), 1);
   EXPECT_EQ(q.try_get(), std::nullopt);
   Stopwatch timed;
   EXPECT_EQ(q.try_get(100ms), std::nullopt);
@@ -135,7 +124,7 @@ TEST_F(DistQueue, TryFormsReturnInsteadOfThrowing) {
 }
 
 TEST_F(DistQueue, BlockedGetWakesWhenAnotherThreadPuts) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   std::thread putter([&] {
     ASSERT_TRUE(wait_for_blocked_client());
     q.put(42);
@@ -147,7 +136,7 @@ TEST_F(DistQueue, BlockedGetWakesWhenAnotherThreadPuts) {
 }
 
 TEST_F(DistQueue, BlockedPutWakesWhenAnotherThreadGets) {
-  Queue<std::string> q(url(), name(), 1);
+  Queue<std::string> q(url(), queue(), 1);
   q.put("first");
   std::thread getter([&] {
     ASSERT_TRUE(wait_for_blocked_client());
@@ -161,10 +150,10 @@ TEST_F(DistQueue, BlockedPutWakesWhenAnotherThreadGets) {
 }
 
 TEST_F(DistQueue, BlockedPutWakesWhenAnotherProcessGets) {
-  Queue<std::string> q(url(), name(), 1);
+  Queue<std::string> q(url(), queue(), 1);
   q.put("first");
   Child child = Child::fork([] {
-    Queue<std::string> theirs(url(), name(), 1);
+    Queue<std::string> theirs(url(), queue(), 1);
     if (!wait_for_blocked_client()) throw std::runtime_error("no put blocked");
     if (theirs.get() != "first") throw std::runtime_error("wrong item");
   });
@@ -176,9 +165,9 @@ TEST_F(DistQueue, BlockedPutWakesWhenAnotherProcessGets) {
 }
 
 TEST_F(DistQueue, ItemsPutByAnotherProcessArriveInOrder) {
-  Queue<int> q(url(), name(), 4);
+  Queue<int> q(url(), queue(), 4);
   Child child = Child::fork([] {
-    Queue<int> theirs(url(), name(), 4);
+    Queue<int> theirs(url(), queue(), 4);
     for (int i = 0; i < 50; ++i) theirs.put(i, kPatience);
   });
   for (int i = 0; i < 50; ++i) EXPECT_EQ(q.get(kPatience), i);
@@ -186,7 +175,7 @@ TEST_F(DistQueue, ItemsPutByAnotherProcessArriveInOrder) {
 }
 
 TEST_F(DistQueue, JoinReturnsWhenAnotherThreadFinishesEveryItem) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   for (int i = 0; i < 3; ++i) q.put(i);
   std::thread worker([&] {
     ASSERT_TRUE(wait_for_joiner());
@@ -203,10 +192,10 @@ TEST_F(DistQueue, JoinReturnsWhenAnotherThreadFinishesEveryItem) {
 }
 
 TEST_F(DistQueue, JoinReturnsWhenAnotherProcessFinishesEveryItem) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   for (int i = 0; i < 3; ++i) q.put(i);
   Child child = Child::fork([] {
-    Queue<int> theirs(url(), name());
+    Queue<int> theirs(url(), queue());
     if (!wait_for_joiner()) throw std::runtime_error("nobody joined");
     for (int i = 0; i < 3; ++i) {
       theirs.get();
@@ -220,7 +209,7 @@ TEST_F(DistQueue, JoinReturnsWhenAnotherProcessFinishesEveryItem) {
 }
 
 TEST_F(DistQueue, JoinTimesOutWhileItemsAreUnfinished) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   EXPECT_TRUE(q.join(0ms));
   q.put(1);
   q.get();
@@ -233,7 +222,7 @@ TEST_F(DistQueue, JoinTimesOutWhileItemsAreUnfinished) {
 }
 
 TEST_F(DistQueue, TaskDoneMoreTimesThanPutsIsAValueError) {
-  Queue<int> q(url(), name());
+  Queue<int> q(url(), queue());
   EXPECT_THROW(q.task_done(), ValueError);
   q.put(1);
   q.put(2);
@@ -247,7 +236,7 @@ TEST_F(DistQueue, TaskDoneMoreTimesThanPutsIsAValueError) {
 }
 
 TEST_F(DistQueue, StructItemsRoundTrip) {
-  Queue<Job> q(url(), name());
+  Queue<Job> q(url(), queue());
   const Job job{"resize", 3, {0.5, 1.25}};
   q.put(job);
   q.put(Job{});
@@ -256,8 +245,8 @@ TEST_F(DistQueue, StructItemsRoundTrip) {
 }
 
 TEST_F(DistQueue, AnItemThatIsNotATIsADecodeErrorAndIsConsumed) {
-  Queue<std::string> writer(url(), name());
-  Queue<int> reader(url(), name());
+  Queue<std::string> writer(url(), queue());
+  Queue<int> reader(url(), queue());
   writer.put("not a number");
   reader.put(7);
   EXPECT_THROW(reader.get(), codec::DecodeError);
@@ -266,8 +255,8 @@ TEST_F(DistQueue, AnItemThatIsNotATIsADecodeErrorAndIsConsumed) {
 }
 
 TEST_F(DistQueue, TwoHandlesInOneProcessShareTheQueue) {
-  Queue<int> first(url(), name(), 2);
-  Queue<int> second(url(), name(), 2);
+  Queue<int> first(url(), queue(), 2);
+  Queue<int> second(url(), queue(), 2);
   first.put(1);
   second.put(2);
   EXPECT_TRUE(first.full());
@@ -281,8 +270,8 @@ TEST_F(DistQueue, TwoHandlesInOneProcessShareTheQueue) {
 }
 
 TEST_F(DistQueue, DestroyEmptiesTheQueueForEveryHandle) {
-  Queue<int> q(url(), name());
-  Queue<int> other(url(), name());
+  Queue<int> q(url(), queue());
+  Queue<int> other(url(), queue());
   q.put(1);
   q.put(2);
   std::atomic<bool> joined{false};
@@ -296,7 +285,7 @@ TEST_F(DistQueue, DestroyEmptiesTheQueueForEveryHandle) {
 }
 
 TEST_F(DistQueue, ScriptsFlushedFromTheServerAreLoadedAgain) {
-  Queue<int> q(url(), name(), 10);
+  Queue<int> q(url(), queue(), 10);
   RedisConnection(RedisUrl::parse(url())).command({"SCRIPT", "FLUSH"});
   q.put(1);
   EXPECT_EQ(q.get_nowait(), 1);
@@ -307,7 +296,7 @@ TEST_F(DistQueue, FourProducersAndFourConsumersMoveEveryItemExactlyOnce) {
   constexpr int kThreads = 4;
   const int per_producer = weft::test::scaled(20'000) / kThreads;
   const int total = per_producer * kThreads;
-  Queue<int> q(url(), name(), 64);
+  Queue<int> q(url(), queue(), 64);
   std::vector<std::atomic<int>> seen(static_cast<std::size_t>(total));
   std::atomic<int> lost{0};
   std::vector<std::thread> consumers, producers;
@@ -344,21 +333,21 @@ TEST_F(DistQueue, BadNamesAndUrlsAreValueErrors) {
   EXPECT_THROW(Queue<int>(url(), "line\nbreak"), ValueError);
   EXPECT_THROW(Queue<int>(url(), std::string(201, 'x')), ValueError);
   EXPECT_NO_THROW(Queue<int>(url(), std::string(200, 'x')));
-  EXPECT_THROW(Queue<int>("http://127.0.0.1:6379", name()), ValueError);
-  EXPECT_THROW(Queue<int>("redis://127.0.0.1:0", name()), ValueError);
+  EXPECT_THROW(Queue<int>("http://127.0.0.1:6379", queue()), ValueError);
+  EXPECT_THROW(Queue<int>("redis://127.0.0.1:0", queue()), ValueError);
 }
 
 TEST_F(DistQueue, AnUnreachableServerIsARedisConnectionError) {
   const ConnectOptions quick{.connect_timeout = 300ms, .io_timeout = 2s};
   testing::RedisServer own;
-  Queue<int> q(own.url(), name(), 0, quick);
+  Queue<int> q(own.url(), queue(), 0, quick);
   q.put(1);
   own.kill();
   Stopwatch timed;
   EXPECT_THROW(q.put(2), RedisConnectionError);
   EXPECT_THROW(q.get(), RedisConnectionError);
   EXPECT_LT(timed.elapsed(), kPatience);
-  EXPECT_THROW(Queue<int>(own.url(), name(), 0, quick), RedisConnectionError);
+  EXPECT_THROW(Queue<int>(own.url(), queue(), 0, quick), RedisConnectionError);
   own.start();
   q.put(3);  // reconnected; the restarted server kept nothing
   EXPECT_EQ(q.get_nowait(), 3);
@@ -366,7 +355,7 @@ TEST_F(DistQueue, AnUnreachableServerIsARedisConnectionError) {
 
 TEST_F(DistQueue, ABlockedGetWaitsAcrossAServerRestart) {
   testing::RedisServer own;
-  Queue<int> q(own.url(), name());
+  Queue<int> q(own.url(), queue());
   std::thread getter([&] { EXPECT_EQ(q.try_get(kPatience), 5); });
   ASSERT_TRUE(wait_for_blocked_client(own.url()));
   own.kill();

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "dist/redis_server.hpp"
+#include "dist/redis_suite.hpp"
 #include "dist/test_worker_support.hpp"
 #include "mp/child_process.hpp"
 #include "weft/dist.hpp"
@@ -118,17 +118,8 @@ class WorkerThread {
   std::thread thread_;
 };
 
-class DistWorker : public ::testing::Test {
+class DistWorker : public testing::RedisSuite {
  protected:
-  static void SetUpTestSuite() { server_ = new testing::RedisServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  std::string url() const { return server_->url(); }
-  std::string queue() const { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
-
   WorkerOptions options(std::optional<std::size_t> max_tasks = {},
                         std::chrono::milliseconds visibility = 30s) const {
     WorkerOptions o;
@@ -166,12 +157,10 @@ class DistWorker : public ::testing::Test {
     ASSERT_FALSE(taken.is_nil());
   }
 
-  static testing::RedisServer* server_;
   RedisConnection redis_{RedisUrl::parse(url())};
   testing::StreamReader results_ = testing::results_of(url(), queue());
 };
 
-testing::RedisServer* DistWorker::server_ = nullptr;
 
 TEST_F(DistWorker, AnswersValuesAndExceptionsOfTasksSentBeforeItStarted) {
   add(task_fields(queue(), "1", add_name, 2, 3));
