@@ -16,6 +16,8 @@ packages=(
   python3 python3-gevent redis-server
   # the shootout: perf counts the servers' system calls; wrk drives --protocol http
   linux-perf wrk
+  # the two-host dist example: network namespaces
+  iproute2
 )
 
 missing=()
