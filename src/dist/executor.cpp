@@ -99,6 +99,7 @@ void ExecutorCore::stop_threads() {
     stopping_ = true;
   }
   outgoing_ready_.notify_all();
+  stop_requested_.notify_all();
   if (sender_.joinable()) sender_.join();
   // The receiver blocks in XREAD on the results stream: an empty entry
   // wakes it at once (else it notices within its block time).

@@ -4,6 +4,7 @@
 // results stream and completes the futures.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -47,6 +48,8 @@ class ExecutorCore {
   void send_batch(std::vector<Queued>& batch);
   // Completes the future of task `id` with the first result that names it.
   void deliver(std::string_view id, std::string_view outcome, std::string_view payload);
+  // Waits up to `wait` for stop_threads(); true once it was called.
+  bool stopped_within(std::chrono::milliseconds wait);
   // Fails every future waiting for a result (Redis stayed unreachable).
   void fail_waiting(std::exception_ptr error);
   // Removes `id` from the futures waiting for a result; null if absent.
@@ -65,6 +68,7 @@ class ExecutorCore {
   std::mutex mutex_;
   std::condition_variable outgoing_ready_;
   std::condition_variable all_done_;
+  std::condition_variable stop_requested_;
   // Submitted, not yet taken by the sender.
   std::deque<Queued> outgoing_;
   // Taken by the sender, not yet in Redis.

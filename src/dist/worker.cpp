@@ -169,10 +169,18 @@ class Server {
 
   // Sends the transaction that ends a task and, in the same round trip
   // while the worker goes on, reads the next task without blocking.
+  // Not while a task read earlier waits in next_ (a task reclaimed before
+  // it): that one is run first. Throws RedisResponseError if Redis refused
+  // the transaction (EXECABORT under OOM or MISCONF): the task stays
+  // pending and is claimed again, and the worker stops loudly rather than
+  // serve on without answering.
   void finish(std::vector<Command> transaction) {
-    const bool read_next = !detail::stop_requested() && !quota_reached(ended_ + 1);
+    const bool read_next = next_.empty() && !detail::stop_requested() && !quota_reached(ended_ + 1);
+    const std::size_t exec = transaction.size() - 1;
     if (read_next) transaction.push_back(read_command(std::nullopt));
     const std::vector<Reply> replies = detail::send_until_delivered(redis_, transaction);
+    if (replies[exec].is_error() || replies[exec].is_nil())
+      throw RedisResponseError("Redis refused the answer of a task: " + replies[exec].str);
     ++ended_;
     if (read_next && !replies.back().is_error()) next_ = detail::parse_read_reply(replies.back());
   }

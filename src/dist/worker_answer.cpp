@@ -23,6 +23,13 @@ Command result_entry(const TaskEntry& task, mp::detail::Outcome outcome, std::st
           std::string(payload)};
 }
 
+// The results stream lives on a day after its last answer: one whose
+// executor is gone, or that a late answer made again after the executor
+// deleted it, does not stay forever.
+Command results_expiry(const TaskEntry& task) {
+  return {"PEXPIRE", task.reply, std::to_string(results_ttl.count())};
+}
+
 // MULTI, `commands`, XACK and XDEL of the task's entry, EXEC.
 std::vector<Command> transaction(std::string_view queue, const std::string& entry_id, std::vector<Command> commands) {
   const std::string tasks = tasks_key(queue);
@@ -45,7 +52,7 @@ std::string encode_error(std::exception_ptr error) noexcept {
 
 std::vector<Command> answer_commands(std::string_view queue, const TaskEntry& task, mp::detail::Outcome outcome,
                                      std::string_view payload) {
-  return transaction(queue, task.entry.id, {result_entry(task, outcome, payload)});
+  return transaction(queue, task.entry.id, {result_entry(task, outcome, payload), results_expiry(task)});
 }
 
 std::vector<Command> dead_letter_commands(std::string_view queue, std::string_view consumer, const TaskEntry& task,
@@ -57,9 +64,11 @@ std::vector<Command> dead_letter_commands(std::string_view queue, std::string_vi
   }
   dead.insert(dead.end(), {"reason", std::string(reason), "consumer", std::string(consumer)});
   std::vector<Command> commands{std::move(dead)};
-  if (task.answerable)
+  if (task.answerable) {
     commands.push_back(result_entry(task, mp::detail::Outcome::error,
                                     encode_error(std::make_exception_ptr(DeadLetterError(std::string(reason))))));
+    commands.push_back(results_expiry(task));
+  }
   return transaction(queue, task.entry.id, std::move(commands));
 }
 

@@ -23,12 +23,12 @@ namespace weft::dist::detail {
 // The payload of an error outcome: the encoded [type, message].
 std::string encode_error(std::exception_ptr error) noexcept;
 
-// MULTI, the result, XACK, XDEL, EXEC.
+// MULTI, the result, PEXPIRE of the results stream, XACK, XDEL, EXEC.
 std::vector<Command> answer_commands(std::string_view queue, const TaskEntry& task, mp::detail::Outcome outcome,
                                      std::string_view payload);
 
-// MULTI, the dead letter, the DeadLetterError result if the task is
-// answerable, XACK, XDEL, EXEC.
+// MULTI, the dead letter, the DeadLetterError result (and PEXPIRE) if the
+// task is answerable, XACK, XDEL, EXEC.
 std::vector<Command> dead_letter_commands(std::string_view queue, std::string_view consumer, const TaskEntry& task,
                                           std::string_view reason);
 

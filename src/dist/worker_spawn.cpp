@@ -124,6 +124,8 @@ pid_t spawn_worker_process(const std::string& executable, const std::vector<std:
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
   const pid_t parent = ::getpid();
+  const long limit = ::sysconf(_SC_OPEN_MAX);
+  const int open_max = limit > 0 && limit < (1 << 20) ? static_cast<int>(limit) : (1 << 20);
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int error = errno;
@@ -138,7 +140,10 @@ pid_t spawn_worker_process(const std::string& executable, const std::vector<std:
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const int signal : {SIGTERM, SIGINT, SIGPIPE, SIGCHLD}) ::signal(signal, SIG_DFL);
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    // Only the three standard streams pass to the program (close_range's
+    // flag needs Linux 5.11; before, each descriptor is marked).
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+      for (int fd = 3; fd < open_max; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     ::execve(path.c_str(), argv_pointers.data(), env_pointers.data());
     const int error = errno;
     [[maybe_unused]] const ssize_t written = ::write(report[1], &error, sizeof error);

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -258,6 +259,27 @@ TEST_F(DistWorker, ClaimsTheTaskOfALostWorkerAfterTheVisibilityTimeout) {
   EXPECT_EQ(sum.field("id"), "lost");
   EXPECT_EQ(testing::value_of<int>(sum), 42);
   EXPECT_EQ(worker.wait(), 0);
+  EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(DistWorker, ATaskReadAheadIsNotDroppedWhenALostOneIsClaimedMeanwhile) {
+  add(with(task_fields(queue(), "lost", add_name, 1, 1), "retries", "1"));
+  take_as_lost_worker();
+  // A stream of tasks longer than the visibility timeout, each allowed one
+  // delivery only: the lost task is claimed while the next one is read.
+  constexpr int n = 150;
+  for (int i = 0; i < n; ++i)
+    add(with(task_fields(queue(), std::to_string(i), "dist_worker_test::sleep_ms", 4), "retries", "0"));
+  WorkerThread worker(options(n + 1, 300ms));
+  std::set<std::string> answered;
+  for (int i = 0; i <= n; ++i) {
+    const Entry result = next_result();
+    EXPECT_EQ(result.field("outcome"), "0") << "task " << result.field("id");
+    answered.insert(result.field("id"));
+  }
+  EXPECT_EQ(answered.size(), static_cast<std::size_t>(n + 1));
+  EXPECT_EQ(worker.wait(), 0);
+  EXPECT_EQ(length(detail::dead_key(queue())), 0);
   EXPECT_EQ(pending(), 0);
 }
 

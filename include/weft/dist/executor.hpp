@@ -14,20 +14,29 @@
 // once (codec::EncodeError if it cannot), never blocks, and returns a
 // futures::Future<R>; a background thread sends tasks to Redis in batches
 // (XADD, pipelined) and another receives results on this executor's own
-// stream and completes the futures — in this process, on that thread,
-// where done-callbacks run. A future is pending until Redis has the task,
-// then running (cancel() succeeds only before); it completes exactly once,
-// even when a worker died and the task ran twice.
+// stream and completes the futures, in this process. Done-callbacks run
+// on the thread that completes the future: the receiver for results, the
+// sender for a task that could not be sent, the destroying thread for
+// futures failed by the destructor. A future is pending until the sender
+// takes its task, then running (cancel() succeeds only before); it
+// completes exactly once, even when a worker died and the task ran twice.
 //
 // Failure: the function's exception is re-thrown by result() (as the same
 // type when registered, see weft/mp/remote_error.hpp); a task given up
 // (too many lost deliveries, an unknown function) fails with
 // DeadLetterError; one past ExecutorOptions::task_timeout with
 // TaskTimeoutError. If Redis goes away the executor reconnects with
-// backoff and resends what it was sending (at-least-once); tasks it could
-// not send within ConnectOptions::connect_timeout fail with
-// RedisConnectionError. With no worker serving the queue, futures stay
-// pending (as with Celery): use result(timeout).
+// backoff, resends what it was sending (at-least-once) and reads its
+// results stream on from where it was. If Redis stays unreachable longer
+// than ConnectOptions::connect_timeout, the futures concerned fail with
+// RedisConnectionError: the tasks it could not send, and, when the results
+// cannot be read, every task waiting for a result (a worker may still run
+// it; its result is then dropped). Tasks lost by Redis itself (a restart
+// without persistence, FLUSHALL, a failover to a replica that had not
+// seen them) are not detected: their futures stay pending, as they do
+// when no worker serves the queue (as with Celery): use result(timeout),
+// and note that shutdown(wait = true), and so the destructor, waits for
+// them.
 //
 // The constructor connects and throws RedisConnectionError if Redis cannot
 // be reached. shutdown(wait, cancel_futures): no new submissions

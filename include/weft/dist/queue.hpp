@@ -14,8 +14,10 @@
 // join() when the last task_done() anywhere is called.
 //
 // maxsize is this handle's: every handle of one queue should pass the same
-// (0: unbounded). put + the unfinished count, and get, are atomic in
-// Redis (one script each), so the size bound holds across processes.
+// (0: unbounded). A put and its count of unfinished items are one script
+// in Redis, and so is a non-blocking get; a blocking get is BLPOP, then
+// a wake-up for a putter blocked on a full queue: the size bound holds
+// across processes.
 //
 // Errors: Empty / Full (weft/queue.hpp) where Python raises them, with
 // try_ forms returning std::optional / bool; ValueError from task_done()

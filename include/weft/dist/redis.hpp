@@ -117,6 +117,7 @@ class RedisConnection {
   // False after a broken command until the next command reconnects.
   bool connected() const noexcept;
   const RedisUrl& url() const noexcept { return url_; }
+  const ConnectOptions& options() const noexcept { return options_; }
 
  private:
   struct Context;
@@ -127,15 +128,23 @@ class RedisConnection {
 };
 
 // Calls body(connection) and, if it throws RedisConnectionError, reconnects
-// (with backoff, up to connect_timeout) and calls it again, until it
-// succeeds or reconnecting itself fails (that error is thrown). For
-// commands that are safe to repeat.
+// (with backoff) and calls it again, until it succeeds, reconnecting fails,
+// or connect_timeout has passed since the first failure (a server that
+// accepts connections and then drops them, say); the last error is thrown.
+// For commands that are safe to repeat.
 template <class Body>
 auto with_reconnect(RedisConnection& connection, Body&& body) {
+  std::optional<std::chrono::steady_clock::time_point> give_up;
   for (;;) {
     try {
       return body(connection);
     } catch (const RedisConnectionError&) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!give_up) {
+        give_up = now + connection.options().connect_timeout;
+      } else if (now >= *give_up) {
+        throw;
+      }
       connection.reconnect();
     }
   }

@@ -71,7 +71,8 @@ struct WorkerOptions {
 // options.connection.connect_timeout while serving.
 int run_worker(const WorkerOptions& options);
 
-// Asks the run_worker of this process to stop after its current task.
+// Asks the run_worker running in this process to stop after its current
+// task (a request made before run_worker starts is not kept).
 // Async-signal-safe.
 void request_stop() noexcept;
 

@@ -26,8 +26,8 @@ struct SupervisorOptions {
 // signalfd (SIGCHLD, SIGTERM and SIGINT are blocked in the calling thread
 // meanwhile, and unblocked in the workers). SIGTERM or SIGINT: each worker
 // gets SIGTERM and finishes its task; a second one: SIGKILL. Returns 0
-// once every worker has exited. Throws std::system_error if the first
-// worker cannot be started. One call per process at a time.
+// once every worker has exited. Throws std::system_error if one of the
+// first N workers cannot be started (those already started are stopped). One call per process at a time.
 int supervise(const SupervisorOptions& options);
 
 }  // namespace weft::tool

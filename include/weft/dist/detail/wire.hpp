@@ -17,7 +17,10 @@
 //                (payload is an encoded [type, message] exception)
 //       payload  the encoded result or exception
 //     An entry with id "" and no other field is the executor's own
-//     wake-up at shutdown.
+//     wake-up at shutdown. Each answer sets the stream to expire
+//     results_ttl later: the executor deletes its stream at shutdown, and
+//     one left by an executor that died, or made again by a late answer,
+//     goes away by itself.
 //   weft:{NAME}:dead       the dead-letter stream: a dead task's fields as
 //       they were, plus "reason" (text) and "consumer" (who gave up).
 // A worker answers a task with one MULTI/EXEC: XADD to the reply stream,
@@ -33,12 +36,14 @@
 //   weft:{NAME}:joined     pub/sub channel: published when unfinished hits 0
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
 namespace weft::dist::detail {
 
 inline constexpr std::string_view workers_group = "workers";
+inline constexpr std::chrono::milliseconds results_ttl = std::chrono::hours(24);
 
 inline std::string key(std::string_view queue, std::string_view part) {
   std::string k;
