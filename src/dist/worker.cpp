@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -205,10 +208,32 @@ int run_worker(const WorkerOptions& options) {
   const RedisUrl url = RedisUrl::parse(options.redis_url);
   if (options.visibility_timeout <= milliseconds::zero())
     throw ValueError("a worker's visibility timeout must be positive");
+  if (options.threads == 0) throw ValueError("a worker needs at least one serving thread");
   detail::register_dist_exceptions();
   detail::StopSignals signals;
-  Server server(options, url, options.consumer.empty() ? default_consumer() : options.consumer);
-  server.serve();
+  const std::string consumer = options.consumer.empty() ? default_consumer() : options.consumer;
+  if (options.threads == 1) {
+    Server(options, url, consumer).serve();
+    return 0;
+  }
+  // The first error stops the other threads after their current task, and
+  // is thrown.
+  std::mutex mutex;
+  std::exception_ptr first_error;
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < options.threads; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        Server(options, url, i == 0 ? consumer : consumer + "#" + std::to_string(i)).serve();
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!first_error) first_error = std::current_exception();
+        request_stop();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  if (first_error) std::rethrow_exception(first_error);
   return 0;
 }
 

@@ -28,7 +28,7 @@ extern char** environ;
 namespace weft::dist::detail {
 namespace {
 
-using EncodedOptions = std::tuple<std::string, std::string, std::string, std::chrono::milliseconds,
+using EncodedOptions = std::tuple<std::string, std::string, std::string, std::chrono::milliseconds, std::uint64_t,
                                   std::optional<std::uint64_t>, std::chrono::milliseconds, std::chrono::milliseconds>;
 
 constexpr char hex_digits[] = "0123456789abcdef";
@@ -69,7 +69,8 @@ std::string encode_worker_options(const WorkerOptions& options) {
   if (options.max_tasks) max_tasks = *options.max_tasks;
   const std::string bytes =
       codec::encode(EncodedOptions(options.redis_url, options.queue, options.consumer, options.visibility_timeout,
-                                   max_tasks, options.connection.connect_timeout, options.connection.io_timeout));
+                                   options.threads, max_tasks, options.connection.connect_timeout,
+                                   options.connection.io_timeout));
   std::string text;
   text.reserve(bytes.size() * 2);
   for (const char byte : bytes) {
@@ -90,13 +91,14 @@ WorkerOptions decode_worker_options(std::string_view text) {
     if (high < 0 || low < 0) throw ValueError("encoded worker options are not lowercase hex");
     bytes.push_back(static_cast<char>(high << 4 | low));
   }
-  auto [url, queue, consumer, visibility, max_tasks, connect_timeout, io_timeout] =
+  auto [url, queue, consumer, visibility, threads, max_tasks, connect_timeout, io_timeout] =
       codec::decode<EncodedOptions>(bytes);
   WorkerOptions options;
   options.redis_url = std::move(url);
   options.queue = std::move(queue);
   options.consumer = std::move(consumer);
   options.visibility_timeout = visibility;
+  options.threads = static_cast<std::size_t>(threads);
   if (max_tasks) options.max_tasks = static_cast<std::size_t>(*max_tasks);
   options.connection.connect_timeout = connect_timeout;
   options.connection.io_timeout = io_timeout;

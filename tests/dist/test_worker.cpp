@@ -283,6 +283,33 @@ TEST_F(DistWorker, ATaskReadAheadIsNotDroppedWhenALostOneIsClaimedMeanwhile) {
   EXPECT_EQ(pending(), 0);
 }
 
+TEST_F(DistWorker, ServingThreadsRunTasksAtTheSameTimeInOneProcess) {
+  const std::string gate = "gate:" + queue();
+  for (int i = 0; i < 3; ++i) add(task_fields(queue(), std::to_string(i), "dist_worker_test::gate", url(), gate));
+  WorkerOptions three = options(1);
+  three.threads = 3;
+  WorkerThread worker(three);
+  // All three tasks started before any may end: three threads serve.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_FALSE(redis_.blocking_command({"BLPOP", gate + ":started", "10"}, 10s).is_nil()) << "task " << i;
+  redis_.command({"RPUSH", gate + ":go", "1", "1", "1"});
+  std::set<std::string> answered;
+  for (int i = 0; i < 3; ++i) {
+    const Entry result = next_result();
+    EXPECT_TRUE(testing::value_of<bool>(result));
+    answered.insert(result.field("id"));
+  }
+  EXPECT_EQ(answered.size(), 3u);
+  EXPECT_EQ(worker.wait(), 0);
+  EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(DistWorker, NoServingThreadIsAValueError) {
+  WorkerOptions none = options(1);
+  none.threads = 0;
+  EXPECT_THROW(run_worker(none), ValueError);
+}
+
 TEST_F(DistWorker, DeadLettersATaskDeliveredMoreTimesThanItsRetriesAllow) {
   add(with(task_fields(queue(), "doomed", add_name, 1, 2), "retries", "0"));
   take_as_lost_worker();
@@ -382,6 +409,7 @@ TEST(DistWorkerOptions, SurviveTheirEncoding) {
   options.queue = "jobs";
   options.consumer = "host:1";
   options.visibility_timeout = 1234ms;
+  options.threads = 3;
   options.max_tasks = 7;
   options.connection.connect_timeout = 321ms;
   options.connection.io_timeout = 4321ms;
@@ -392,6 +420,7 @@ TEST(DistWorkerOptions, SurviveTheirEncoding) {
   EXPECT_EQ(back.queue, options.queue);
   EXPECT_EQ(back.consumer, options.consumer);
   EXPECT_EQ(back.visibility_timeout, options.visibility_timeout);
+  EXPECT_EQ(back.threads, options.threads);
   EXPECT_EQ(back.max_tasks, options.max_tasks);
   EXPECT_EQ(back.connection.connect_timeout, options.connection.connect_timeout);
   EXPECT_EQ(back.connection.io_timeout, options.connection.io_timeout);

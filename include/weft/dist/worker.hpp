@@ -58,15 +58,21 @@ struct WorkerOptions {
   // A task taken by a worker and idle this long is considered lost and
   // claimed by another. Keep it above the longest pause of a live worker.
   std::chrono::milliseconds visibility_timeout{30000};
-  // Stop after this many tasks (answered or dead-lettered); for tests and
-  // benchmarks.
+  // Serving threads in this process, each its own consumer
+  // ("<consumer>#<i>" beyond the first) with its own connection and
+  // watchdog: for tasks that wait more than they compute. A task past its
+  // time limit still ends the whole process (the other threads' tasks are
+  // then claimed again after the visibility timeout).
+  std::size_t threads = 1;
+  // Stop after this many tasks (answered or dead-lettered) per serving
+  // thread; for tests and benchmarks.
   std::optional<std::size_t> max_tasks = {};
   ConnectOptions connection = {};
 };
 
 // Serves until stopped (see the top). Returns 0 after a clean stop. Throws
-// ValueError for a bad queue name or URL, or a visibility timeout that is
-// not positive; RedisConnectionError if Redis cannot be reached when
+// ValueError for a bad queue name or URL, a visibility timeout that is
+// not positive, or no threads; RedisConnectionError if Redis cannot be reached when
 // starting, or stays unreachable longer than
 // options.connection.connect_timeout while serving.
 int run_worker(const WorkerOptions& options);

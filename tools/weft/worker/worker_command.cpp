@@ -26,6 +26,7 @@ struct WorkerArguments {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string queue;
   std::size_t concurrency = std::max(1u, std::thread::hardware_concurrency());
+  std::size_t threads = 1;
   double visibility_timeout = 30;
   std::string executable;
   std::vector<std::string> arguments;
@@ -43,6 +44,7 @@ void run_worker_command(const WorkerArguments& arguments) {
   options.concurrency = arguments.concurrency;
   options.worker.redis_url = arguments.redis_url;
   options.worker.queue = arguments.queue;
+  options.worker.threads = arguments.threads;
   options.worker.visibility_timeout = std::chrono::ceil<std::chrono::milliseconds>(
       std::chrono::duration<double>(arguments.visibility_timeout));
   try {
@@ -72,6 +74,10 @@ void add_worker_command(CLI::App& app) {
       ->capture_default_str();
   worker->add_option("--queue", arguments->queue, "The queue to serve")->required();
   worker->add_option("--concurrency,-c", arguments->concurrency, "Worker processes (default: one per CPU)")
+      ->check(CLI::PositiveNumber);
+  worker->add_option("--threads,-t", arguments->threads,
+                     "Serving threads in each worker process, for tasks that wait more than they compute")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   worker->add_option("--visibility-timeout", arguments->visibility_timeout,
                      "Seconds after which a task held by a silent worker is taken by another")
