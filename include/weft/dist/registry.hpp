@@ -66,13 +66,6 @@ void register_dist_exceptions();
 // "fib" from "fib", "&fib" or " ::app::fib " (leading '&', spaces and "::" dropped).
 std::string task_name_from_expression(std::string_view expression);
 
-template <class Fn>
-bool register_static(std::string_view expression, Fn fn) {
-  register_task(task_name_from_expression(expression), codec::detail::signature_hash(typeid(Fn)),
-                reinterpret_cast<const void*>(fn), &make_call_runner<Fn>);
-  return true;
-}
-
 }  // namespace detail
 
 // Registers a free function or captureless lambda under `name`. Throws
@@ -84,6 +77,17 @@ void register_task(std::string name, F&& f) {
   detail::register_task(std::move(name), codec::detail::signature_hash(typeid(Fn)),
                         reinterpret_cast<const void*>(fn), &detail::make_call_runner<Fn>);
 }
+
+namespace detail {
+
+// What WEFT_DIST_TASK runs: registers `fn` under its own spelling.
+template <class Fn>
+bool register_static(std::string_view expression, Fn fn) {
+  dist::register_task(task_name_from_expression(expression), fn);
+  return true;
+}
+
+}  // namespace detail
 
 }  // namespace weft::dist
 
