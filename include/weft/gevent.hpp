@@ -8,7 +8,9 @@
 //   Timeout, with_timeout               (weft/green/timeout.hpp)
 //   Event                               (weft/green/event.hpp)
 //   AsyncResult                         (weft/green/async_result.hpp)
-//   Queue, JoinableQueue                (weft/green/queue.hpp)
+//   Queue, JoinableQueue, LifoQueue, PriorityQueue
+//                                       (weft/green/queue.hpp)
+//   Channel                             (weft/green/channel.hpp)
 //   Semaphore, BoundedSemaphore, Lock, RLock
 //                                       (weft/green/lock.hpp)
 //   wait                                (weft/green/wait.hpp)
@@ -21,6 +23,7 @@
 #pragma once
 
 #include "weft/green/async_result.hpp"
+#include "weft/green/channel.hpp"
 #include "weft/green/event.hpp"
 #include "weft/green/greenlet.hpp"
 #include "weft/green/greenlet_task.hpp"

@@ -68,6 +68,10 @@ void AsyncResultBase::wait_for_get(bool block, const std::optional<std::chrono::
   if (!wait_until("AsyncResult.get", deadline_for(timeout))) TaskBase::throw_timeout(timeout);
 }
 
+bool AsyncResultBase::wait_for_try_get(std::chrono::duration<double> timeout) {
+  return wait_until("AsyncResult.get", deadline_for(timeout));
+}
+
 void AsyncResultBase::throw_no_value() { throw ValueError("AsyncResult has no value: not ready or failed"); }
 
 void AsyncResultBase::throw_not_threadsafe() {

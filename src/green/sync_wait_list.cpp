@@ -49,8 +49,9 @@ std::size_t WaitList::notify_all(Notice notice) noexcept {
   return count;
 }
 
-Waiter::Waiter(WaitList& list) : list_(list) {
+Waiter::Waiter(WaitList& list, void* payload) : list_(list) {
   node_.hub = &Hub::current();
+  node_.payload = payload;
   node_.greenlet = greenlet::getcurrent().get();
   list_.push_back(node_);
 }

@@ -187,6 +187,40 @@ TEST(AsyncResult, VoidResults) {
   setter.join();
 }
 
+TEST(AsyncResult, TryGetReturnsNothingUntilReady) {
+  green::AsyncResult<std::string> result;
+  EXPECT_FALSE(result.try_get().has_value());
+  const auto start = Clock::now();
+  EXPECT_FALSE(result.try_get(30ms).has_value());
+  EXPECT_GE(Clock::now() - start, 25ms);
+  EXPECT_FALSE(result.try_get(0s).has_value());
+  auto setter = green::spawn([&] { result.set("late"); });
+  EXPECT_EQ(result.try_get(5s), "late");  // parks until the set
+  EXPECT_EQ(result.try_get(), "late");
+  setter.join();
+}
+
+TEST(AsyncResult, TryGetRethrowsTheStoredException) {
+  green::AsyncResult<int> result;
+  result.set_exception(std::invalid_argument("bad"));
+  EXPECT_THROW(result.try_get(), std::invalid_argument);
+  EXPECT_THROW(result.try_get(10ms), std::invalid_argument);
+}
+
+TEST(AsyncResult, VoidTryGet) {
+  green::AsyncResult<> result;
+  EXPECT_FALSE(result.try_get());
+  EXPECT_FALSE(result.try_get(10ms));
+  auto setter = green::spawn([&] { result.set(); });
+  EXPECT_TRUE(result.try_get(5s));
+  EXPECT_TRUE(result.try_get());
+  setter.join();
+  green::AsyncResult<> failed;
+  failed.set_exception(std::runtime_error("failed"));
+  EXPECT_THROW(failed.try_get(), std::runtime_error);
+  EXPECT_THROW(failed.try_get(10ms), std::runtime_error);
+}
+
 TEST(AsyncResult, EveryWaiterIsWokenInOrder) {
   green::AsyncResult<int> result;
   std::vector<int> seen;

@@ -1,5 +1,6 @@
 // green::Group and green::Pool: tracking, join, kill, the Pool's bound on
-// concurrency, map's order, imap streaming and imap_unordered.
+// concurrency, map's order, imap streaming, imap_unordered and imap's
+// maxsize back-pressure, apply/apply_async/apply_cb, try_add.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,8 +9,10 @@
 #include <ranges>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "weft/green/async_result.hpp"
 #include "weft/green/event.hpp"
 #include "weft/green/greenlet_task.hpp"
 #include "weft/green/hub.hpp"
@@ -233,6 +236,209 @@ TEST(Group, ADestroyedImapStopsFeeding) {
   pool.join();
   green::sleep();
   EXPECT_LT(started, 100);
+}
+
+// Runs an imap over 0..49 with `maxsize`, taking each result and then
+// letting every ready greenlet run; returns the most items started ahead of
+// the iterator at any point.
+template <class MakeImap>
+int most_started_ahead(MakeImap make_imap) {
+  int started = 0;
+  int taken = 0;
+  int most_ahead = 0;
+  long long sum = 0;
+  auto record = [&](int x) {
+    ++started;
+    return x;
+  };
+  for (int value : make_imap(record)) {
+    ++taken;
+    sum += value;
+    for (int i = 0; i < 5; ++i) green::sleep();
+    most_ahead = std::max(most_ahead, started - taken);
+  }
+  EXPECT_EQ(taken, 50);
+  EXPECT_EQ(sum, 49 * 50 / 2);
+  return most_ahead;
+}
+
+TEST(Group, ImapMaxsizeBoundsTheResultsWaiting) {
+  green::Group group;
+  const std::size_t maxsize = 3;
+  EXPECT_EQ(most_started_ahead([&](auto f) { return group.imap(f, std::views::iota(0, 50), maxsize); }), 3);
+  EXPECT_EQ(most_started_ahead([&](auto f) { return group.imap_unordered(f, std::views::iota(0, 50), maxsize); }),
+            3);
+  // Without it the feeder runs ahead through the whole input.
+  EXPECT_EQ(most_started_ahead([&](auto f) { return group.imap(f, std::views::iota(0, 50)); }), 49);
+  EXPECT_TRUE(group.join());
+}
+
+TEST(Group, ImapMaxsizeWaitsForASlowFirstItemWithoutDeadlock) {
+  green::Group group;
+  green::Event first_may_finish;
+  int finished_ahead = 0;
+  auto work = [&](int x) {
+    if (x == 0) {
+      first_may_finish.wait();
+    } else {
+      ++finished_ahead;
+    }
+    return x;
+  };
+  auto results = group.imap(work, std::views::iota(0, 6), 2);
+  auto opener = green::spawn([&] {
+    for (int i = 0; i < 5; ++i) green::sleep();
+    first_may_finish.set();
+  });
+  std::vector<int> seen;
+  for (int value : results) {
+    if (value == 0) {
+      EXPECT_EQ(finished_ahead, 1);  // only item 1 could start beside item 0
+    }
+    seen.push_back(value);
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  opener.join();
+}
+
+TEST(Group, ApplyRunsFInAMemberAndParksForItsValue) {
+  green::Group group;
+  bool ran_in_member = false;
+  const int product = group.apply(
+      [&](int a, int b) {
+        ran_in_member = group.contains(green::getcurrent_task());
+        return a * b;
+      },
+      6, 7);
+  EXPECT_EQ(product, 42);
+  EXPECT_TRUE(ran_in_member);
+  EXPECT_THROW(group.apply([] { throw std::invalid_argument("apply"); }), std::invalid_argument);
+  group.apply([] {});
+}
+
+TEST(Pool, ApplyFromAMemberRunsInline) {
+  green::Pool pool(1);
+  auto outer = pool.spawn([&] {
+    const green::AnyGreenlet self = green::getcurrent_task();
+    // A full pool: anything but an inline call would park forever.
+    return pool.apply([&](int x) { return green::getcurrent_task() == self ? x : -1; }, 5);
+  });
+  EXPECT_EQ(outer.get(), 5);
+}
+
+TEST(Pool, ApplyParksForRoom) {
+  green::Pool pool(1);
+  green::Event release;
+  auto holder = pool.spawn([&] { release.wait(); });
+  auto caller = green::spawn([&] { return pool.apply([] { return 9; }); });
+  green::sleep();
+  EXPECT_FALSE(caller.ready());
+  release.set();
+  EXPECT_EQ(caller.get(), 9);
+  holder.join();
+}
+
+TEST(Pool, ApplyAsyncStartsAMemberWithoutParking) {
+  green::Pool pool(2);
+  auto g = pool.apply_async([](int x) { return x + 1; }, 1);
+  EXPECT_TRUE(g.started());
+  EXPECT_TRUE(pool.contains(g));
+  EXPECT_EQ(g.get(), 2);
+}
+
+TEST(Pool, ApplyAsyncOnAFullPoolReturnsAtOnceAndRunsFInAMember) {
+  green::Pool pool(1);
+  green::Event release;
+  auto holder = pool.spawn([&] { release.wait(); });
+  bool ran_in_member = false;
+  auto g = pool.apply_async(
+      [&](std::string s) {
+        ran_in_member = pool.contains(green::getcurrent_task());
+        return s + "!";
+      },
+      std::string("late"));
+  EXPECT_TRUE(g.started());
+  EXPECT_FALSE(pool.contains(g));  // it waits outside for room
+  green::sleep();
+  EXPECT_FALSE(g.ready());
+  release.set();
+  EXPECT_EQ(g.get(), "late!");
+  EXPECT_TRUE(ran_in_member);
+  auto failing = pool.apply_async([] { throw std::domain_error("inside"); });
+  EXPECT_THROW(failing.get(), std::domain_error);
+  holder.join();
+}
+
+TEST(Pool, ApplyAsyncCallbackGetsTheValueOnlyOnSuccess) {
+  green::Pool pool(1);
+  std::vector<int> values;
+  auto record = [&](const int& value) { values.push_back(value); };
+  auto ok = pool.apply_async([](int a, int b) { return a - b; }, std::tuple{10, 3}, record);
+  EXPECT_TRUE(pool.contains(ok));
+  EXPECT_EQ(ok.get(), 7);
+  green::Event release;
+  auto holder = pool.spawn([&] { release.wait(); });
+  // The pool is full: these wait for room outside it.
+  auto queued = pool.apply_async([](int x) { return x; }, std::tuple{8}, record);
+  auto failed = pool.apply_async([](int) -> int { throw std::domain_error("no value"); }, std::tuple{1}, record);
+  EXPECT_FALSE(pool.contains(queued));
+  EXPECT_FALSE(pool.contains(failed));
+  release.set();
+  EXPECT_EQ(queued.get(), 8);
+  EXPECT_THROW(failed.get(), std::domain_error);
+  EXPECT_TRUE(pool.join());
+  green::Event never;
+  auto killed = pool.apply_async(
+      [&](int x) {
+        never.wait();
+        return x;
+      },
+      std::tuple{9}, record);
+  EXPECT_TRUE(pool.contains(killed));
+  green::sleep();
+  killed.kill();
+  int void_calls = 0;
+  auto done = pool.apply_async([] {}, std::tuple{}, [&] { ++void_calls; });
+  done.join();
+  EXPECT_TRUE(pool.join());
+  green::sleep();  // the last links run
+  EXPECT_EQ(values, (std::vector<int>{7, 8}));
+  EXPECT_EQ(void_calls, 1);
+}
+
+TEST(Pool, ApplyCbReturnsTheValueAndRunsTheCallbackInAGreenlet) {
+  green::Pool pool(1);
+  green::AsyncResult<int> reported;
+  const int value = pool.apply_cb([](int x) { return x * x; }, std::tuple{4}, [&](const int& result) {
+    green::sleep();  // a callback of apply_cb may block
+    reported.set(result);
+  });
+  EXPECT_EQ(value, 16);
+  EXPECT_EQ(reported.get(), 16);
+  green::Event called;
+  pool.apply_cb([] {}, std::tuple{}, [&] { called.set(); });
+  EXPECT_TRUE(called.wait(5s));
+}
+
+TEST(Pool, TryAddReturnsFalseInsteadOfThrowing) {
+  green::Pool pool(1);
+  green::Event release;
+  green::Greenlet<void> first([&] { release.wait(); });
+  EXPECT_TRUE(pool.try_add(first));
+  EXPECT_TRUE(pool.try_add(first));  // already a member
+  green::Greenlet<int> second([] { return 2; });
+  EXPECT_FALSE(pool.try_add(second));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pool.try_add(second, 30ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 25ms);
+  EXPECT_FALSE(pool.contains(second));
+  first.start();
+  auto releaser = green::spawn([&] { release.set(); });
+  EXPECT_TRUE(pool.try_add(second, 5s));  // parks until `first` is done
+  EXPECT_TRUE(pool.contains(second));
+  second.start();
+  EXPECT_EQ(second.get(), 2);
+  releaser.join();
 }
 
 TEST(Pool, NeverRunsMoreThanItsSize) {

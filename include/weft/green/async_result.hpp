@@ -10,6 +10,13 @@
 //                                   not ready
 //   get(true, 2s)                   waits at most 2 s, then throws
 //                                   green::Timeout
+//   try_get()                       does not wait: std::nullopt if not
+//                                   ready, else as get()
+//   try_get(2s)                     waits at most 2 s: std::nullopt if
+//                                   still not ready, else as get()
+//                                   (both rethrow the stored exception: a
+//                                   failure is an outcome, not a timeout;
+//                                   AsyncResult<void>'s return a bool)
 //   wait([timeout])                 parks until ready; returns ready() (it
 //                                   never throws the stored exception)
 //   ready(), successful(), value(), exception()   never block
@@ -89,6 +96,8 @@ class AsyncResultBase {
   // get()'s wait: returns once ready; throws green::Timeout if it is not
   // ready and !block, or when `timeout` passes first.
   void wait_for_get(bool block, const std::optional<std::chrono::duration<double>>& timeout);
+  // try_get(timeout)'s wait: parks as get() does; returns ready().
+  bool wait_for_try_get(std::chrono::duration<double> timeout);
   void rethrow_if_failed() const {
     if (exception_) std::rethrow_exception(exception_);
   }
@@ -148,6 +157,20 @@ class AsyncResult : public detail::AsyncResultBase {
     return *value_;
   }
 
+  // get() that returns std::nullopt where get() would throw green::Timeout:
+  // does not wait / waits at most `timeout`. Still rethrows the stored
+  // exception.
+  std::optional<T> try_get() {
+    if (!ready()) return std::nullopt;
+    rethrow_if_failed();
+    return *value_;
+  }
+  std::optional<T> try_get(std::chrono::duration<double> timeout) {
+    if (!wait_for_try_get(timeout)) return std::nullopt;
+    rethrow_if_failed();
+    return *value_;
+  }
+
   // The value; throws weft::ValueError if not ready or not successful.
   const T& value() const {
     if (!successful()) throw_no_value();
@@ -170,6 +193,18 @@ class AsyncResult<void> : public detail::AsyncResultBase {
   void get(bool block = true, std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
     wait_for_get(block, timeout);
     rethrow_if_failed();
+  }
+  // false where get() would throw green::Timeout; rethrows the stored
+  // exception.
+  bool try_get() {
+    if (!ready()) return false;
+    rethrow_if_failed();
+    return true;
+  }
+  bool try_get(std::chrono::duration<double> timeout) {
+    if (!wait_for_try_get(timeout)) return false;
+    rethrow_if_failed();
+    return true;
   }
 };
 

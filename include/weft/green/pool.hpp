@@ -11,19 +11,22 @@
 //   std::vector<int> squares = group.map(square, std::views::iota(0, 10));
 //   for (int s : group.imap(square, items)) ... // results in input order,
 //                                               // each as soon as it is ready
+//   int r = group.apply(f, 1, 2);               // f(1, 2) in a member; parks
+//   auto h = group.apply_async(f, std::tuple{1, 2}, on_value);
 //
 // A Pool(size) is a Group that never has more than `size` members running:
 // spawn() and add() park the calling greenlet while it is full, and the
 // greenlets map() and imap() spawn wait their turn the same way — at most
 // `size` of them run at once. free_count(), full() and wait_available()
-// say when there is room.
+// say when there is room; try_add() takes a greenlet only if room comes.
 //
 // Waiting parks the greenlet on its hub; from the main greenlet it runs the
 // hub until the wait ends. A wait that nothing can end raises LoopExit.
 //
 // Lifetime: destroying a Group (or Pool) stops tracking its members; they
 // keep running. Destroying one while a greenlet waits on it (in join(),
-// kill(), wait_available(), or spawn() on a full Pool) is undefined
+// kill(), wait_available(), spawn() or apply() on a full Pool, or the
+// greenlet apply_async() starts when the pool is full) is undefined
 // behaviour, and an IMap (what imap() returns) must not outlive its group.
 //
 // Thread-safety: a Group belongs to the hub of one thread; use it only from
@@ -31,6 +34,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -38,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <ranges>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -72,6 +77,37 @@ using spawn_result_t = std::decay_t<std::invoke_result_t<std::decay_t<F>&&, std:
 // What map() and imap() collect: f called on an item (both lvalues).
 template <class F, class Item>
 using map_result_t = std::decay_t<std::invoke_result_t<std::decay_t<F>&, Item&>>;
+
+// apply_async()'s callback: called with a finished greenlet's value (with
+// nothing for a void one).
+template <class Callback, class R>
+concept value_callback = (std::is_void_v<R> && std::invocable<Callback&>) || std::invocable<Callback&, const R&>;
+
+// f(args...) as a spawned greenlet calls it: on decayed copies, as rvalues.
+template <class F, class... Args>
+spawn_result_t<F, Args...> call_as_spawned(F&& f, Args&&... args) {
+  return std::invoke(std::decay_t<F>(std::forward<F>(f)), std::decay_t<Args>(std::forward<Args>(args))...);
+}
+
+// Calls callback(its value) once `g` has returned one; nothing if it
+// failed or was killed. Never blocks (the callback runs in the hub).
+template <class R, class Callback>
+void link_returned_value(Greenlet<R>& g, Callback callback) {
+  g.link_value([callback = std::move(callback)](AnyGreenlet done) mutable {
+    TaskBase& task = *done.get();
+    if constexpr (std::is_void_v<R>) {
+      try {
+        task.rethrow_outcome();  // only a GreenletExit can come: link_value
+      } catch (const GreenletExit&) {
+        return;
+      }
+      std::invoke(callback);
+    } else {
+      const std::optional<R>& value = static_cast<const TaskResult<R>&>(task).result;
+      if (value) std::invoke(callback, std::as_const(*value));
+    }
+  });
+}
 
 // A Group's members, shared with the link callbacks that remove finished
 // greenlets, so that a callback arriving after the Group is gone is
@@ -186,15 +222,77 @@ class Group {
   // if its greenlet was killed); iteration may go on past it. `range` is
   // kept by reference if it is an lvalue (it must outlive the iteration),
   // else moved in. See IMap.
+  //
+  // maxsize (gevent's keyword; 0: no bound) applies back-pressure to a
+  // fast producer and a slow consumer: the feeding greenlet parks while
+  // `maxsize` items it fed have not been taken by the iterator yet, so no
+  // more than that many results (finished or still running) ever wait
+  // unconsumed.
   template <class F, std::ranges::input_range Range>
-  auto imap(F&& f, Range&& range) {
-    return make_imap(true, std::forward<F>(f), std::forward<Range>(range));
+  auto imap(F&& f, Range&& range, std::size_t maxsize = 0) {
+    return make_imap(true, maxsize, std::forward<F>(f), std::forward<Range>(range));
   }
   // The same, but each result as soon as it is ready, in the order the
   // greenlets finish.
   template <class F, std::ranges::input_range Range>
-  auto imap_unordered(F&& f, Range&& range) {
-    return make_imap(false, std::forward<F>(f), std::forward<Range>(range));
+  auto imap_unordered(F&& f, Range&& range, std::size_t maxsize = 0) {
+    return make_imap(false, maxsize, std::forward<F>(f), std::forward<Range>(range));
+  }
+
+  // f(args...) in a new greenlet of this group (on a Pool, parking first
+  // while it is full), parking until it returns: gevent's apply. Returns
+  // its value or rethrows its exception (GreenletExit if it was killed).
+  // Called from a member of this group, it calls f in the calling greenlet
+  // instead, which cannot deadlock a full pool. Either way f is called on
+  // decayed copies of f and args, as rvalues.
+  template <class F, class... Args>
+    requires std::is_invocable_v<std::decay_t<F>&&, std::decay_t<Args>&&...>
+  detail::spawn_result_t<F, Args...> apply(F&& f, Args&&... args) {
+    if (contains_current()) return detail::call_as_spawned(std::forward<F>(f), std::forward<Args>(args)...);
+    return spawn(std::forward<F>(f), std::forward<Args>(args)...).get();
+  }
+
+  // f(args...) in a greenlet of this group, without parking: gevent's
+  // apply_async. Returns the started Greenlet<R> whose value is f's. When
+  // there is room it is the member running f; when a Pool is full it is a
+  // greenlet outside the group that parks for room, then runs f in a
+  // member and takes on its outcome. Never blocks.
+  template <class F, class... Args>
+    requires std::is_invocable_v<std::decay_t<F>&&, std::decay_t<Args>&&...>
+  Greenlet<detail::spawn_result_t<F, Args...>> apply_async(F&& f, Args&&... args) {
+    return start_async(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  // The same with gevent's `args` tuple and `callback`: callback(value)
+  // runs in the hub once f has returned (not if it failed or was killed);
+  // it must not block, and what it throws is reported on stderr.
+  template <class F, class... Args, class Callback>
+    requires std::is_invocable_v<std::decay_t<F>&&, Args&&...> &&
+             detail::value_callback<Callback, detail::spawn_result_t<F, Args...>>
+  Greenlet<detail::spawn_result_t<F, Args...>> apply_async(F&& f, std::tuple<Args...> args, Callback callback) {
+    auto g = std::apply([&](Args&... unpacked) { return start_async(std::forward<F>(f), std::move(unpacked)...); },
+                        args);
+    detail::link_returned_value(g, std::move(callback));
+    return g;
+  }
+
+  // apply(f, args...), then callback(value) in a new greenlet (which may
+  // block), not waited for: gevent's apply_cb. Returns the value; parks
+  // and throws as apply().
+  template <class F, class... Args, class Callback>
+    requires std::is_invocable_v<std::decay_t<F>&&, Args&&...> &&
+             detail::value_callback<std::decay_t<Callback>, detail::spawn_result_t<F, Args...>>
+  detail::spawn_result_t<F, Args...> apply_cb(F&& f, std::tuple<Args...> args, Callback&& callback) {
+    using R = detail::spawn_result_t<F, Args...>;
+    auto call = [&](Args&... unpacked) { return apply(std::forward<F>(f), std::move(unpacked)...); };
+    if constexpr (std::is_void_v<R>) {
+      std::apply(call, args);
+      green::spawn(std::forward<Callback>(callback));
+    } else {
+      R value = std::apply(call, args);
+      green::spawn([](auto&& report, const R& result) { std::invoke(report, result); },
+                   std::forward<Callback>(callback), value);
+      return value;
+    }
   }
 
  protected:
@@ -210,7 +308,21 @@ class Group {
   bool contains_current() const noexcept;
 
   template <class F, class Range>
-  auto make_imap(bool ordered, F&& f, Range&& range);
+  auto make_imap(bool ordered, std::size_t maxsize, F&& f, Range&& range);
+
+  // apply_async() without the callback.
+  template <class F, class... Args>
+  Greenlet<detail::spawn_result_t<F, Args...>> start_async(F&& f, Args&&... args) {
+    Greenlet<detail::spawn_result_t<F, Args...>> g(std::forward<F>(f), std::forward<Args>(args)...);
+    if (admit(g, false, std::nullopt)) {
+      g.start();
+      return g;
+    }
+    return green::spawn([this, g]() mutable {
+      start(g);
+      return g.get();
+    });
+  }
 };
 
 // A Group of at most `size` running greenlets.
@@ -226,6 +338,11 @@ class Pool : public Group {
   void add(AnyGreenlet g, bool blocking = true, std::optional<std::chrono::duration<double>> timeout = std::nullopt) {
     if (!admit(std::move(g), blocking, timeout)) throw PoolFull();
   }
+  // add() that returns false where add() would throw PoolFull: does not
+  // wait / waits at most `timeout` for room. Returns true if g was already
+  // a member.
+  bool try_add(AnyGreenlet g) { return admit(std::move(g), false, std::nullopt); }
+  bool try_add(AnyGreenlet g, std::chrono::duration<double> timeout) { return admit(std::move(g), true, timeout); }
 
   // How many more greenlets it can take now (gevent's free_count).
   std::size_t free_count() const noexcept;
@@ -242,7 +359,18 @@ class IMapResults {
  public:
   using Outcome = std::variant<R, std::exception_ptr>;
 
-  explicit IMapResults(bool ordered) : ordered_(ordered) {}
+  // maxsize: see Group::imap; 0 for no bound.
+  IMapResults(bool ordered, std::size_t maxsize) : ordered_(ordered), maxsize_(maxsize) {}
+
+  // The feeder, before it feeds an item: parks while `maxsize` items fed
+  // have not been taken yet, then counts the new one.
+  void wait_for_room() {
+    while (maxsize_ != 0 && untaken_ >= maxsize_) {
+      Waiter waiter(room_);
+      waiter.wait("Group.imap maxsize", std::nullopt);
+    }
+    ++untaken_;
+  }
 
   // A worker's return value, before its greenlet ends.
   void keep_value(std::size_t index, R value) { values_.emplace(index, std::move(value)); }
@@ -259,6 +387,7 @@ class IMapResults {
   }
   // The input itself failed after `index` items.
   void fail_input(std::size_t index, std::exception_ptr exception) {
+    ++untaken_;
     deliver(index, Outcome(std::in_place_index<1>, std::move(exception)));
   }
   // No more than `count` outcomes will come.
@@ -275,6 +404,8 @@ class IMapResults {
         std::optional<Outcome> outcome(std::move(ready->second));
         ready_.erase(ready);
         ++next_;
+        --untaken_;
+        room_.notify_one();
         return outcome;
       }
       if (end_ && next_ >= *end_) return std::nullopt;
@@ -294,10 +425,13 @@ class IMapResults {
   std::map<std::size_t, Outcome> ready_;
   std::unordered_map<std::size_t, R> values_;
   WaitList waiters_;
+  WaitList room_;  // the feeder, parked by maxsize
   std::size_t next_ = 0;
   std::size_t finished_ = 0;
+  std::size_t untaken_ = 0;  // fed (or failed input) and not yet taken
   std::optional<std::size_t> end_;
   const bool ordered_;
+  const std::size_t maxsize_;
 };
 
 }  // namespace detail
@@ -366,7 +500,7 @@ class IMap {
 };
 
 template <class F, class Range>
-auto Group::make_imap(bool ordered, F&& f, Range&& range) {
+auto Group::make_imap(bool ordered, std::size_t maxsize, F&& f, Range&& range) {
   using View = std::views::all_t<Range>;
   using Item = std::ranges::range_value_t<View>;
   using R = detail::map_result_t<F, Item>;
@@ -378,12 +512,13 @@ auto Group::make_imap(bool ordered, F&& f, Range&& range) {
     View view;
   };
   auto feed = std::make_shared<Feed>(Feed{std::forward<F>(f), std::views::all(std::forward<Range>(range))});
-  auto results = std::make_shared<detail::IMapResults<R>>(ordered);
+  auto results = std::make_shared<detail::IMapResults<R>>(ordered, maxsize);
 
   auto feeder = green::spawn([this, feed, results] {
     std::size_t count = 0;
     try {
       for (auto&& item : feed->view) {
+        results->wait_for_room();
         auto worker = spawn(
             [feed, results, index = count](auto&& argument) {
               results->keep_value(index, std::invoke(feed->f, argument));

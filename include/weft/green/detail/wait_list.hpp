@@ -1,6 +1,6 @@
 // weft/green/detail/wait_list.hpp — the FIFO of parked greenlets under every
-// gevent synchronisation object (Event, AsyncResult, the queues, the
-// semaphores and locks, Group and Pool).
+// gevent synchronisation object (Event, AsyncResult, the queues and
+// Channel, the semaphores and locks, Group and Pool).
 //
 // A greenlet that must wait makes a Waiter on its own stack: the Waiter
 // links a node into the object's WaitList, parks on the hub, and unlinks the
@@ -16,6 +16,9 @@
 // An object that hands something over with a notice (a permit, a reserved
 // item) uses wait_for_notice(), which gives the thing back if an exception
 // ends the wait after the notice arrived, so nothing is ever leaked.
+// An object that hands items straight from one greenlet to another (a
+// Channel) gives each Waiter a `payload`, a pointer to the waiter's side of
+// the exchange, and reaches the longest waiter's through front_payload().
 //
 // Thread-safety: a WaitList belongs to one thread's hub; its members are
 // called only from greenlets of that thread (or its hub).
@@ -49,6 +52,7 @@ struct WaitNode {
   Hub* hub = nullptr;
   WaitNode* prev = nullptr;
   WaitNode* next = nullptr;
+  void* payload = nullptr;
   Notice notice = kNoNotice;
   bool linked = false;
 };
@@ -61,6 +65,9 @@ class WaitList {
 
   bool empty() const noexcept { return head_ == nullptr; }
   std::size_t size() const noexcept { return size_; }
+  // The payload of the greenlet notify_one() would wake; null if nobody
+  // waits (or it waits without one).
+  void* front_payload() const noexcept { return head_ != nullptr ? head_->payload : nullptr; }
 
   // Unlinks the longest-waiting greenlet, gives it `notice` and wakes it.
   // Returns false if nobody waits. Never blocks or switches.
@@ -82,8 +89,9 @@ class WaitList {
 // stack; linked on construction, unlinked on destruction if still linked.
 class Waiter {
  public:
-  // Throws std::system_error if this thread's hub cannot be made.
-  explicit Waiter(WaitList& list);
+  // `payload` is what front_payload() shows of this waiter while it is
+  // linked. Throws std::system_error if this thread's hub cannot be made.
+  explicit Waiter(WaitList& list, void* payload = nullptr);
   ~Waiter();
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
@@ -104,10 +112,12 @@ class Waiter {
 
 // Waits on `list` as Waiter::wait does. If an exception ends the wait after
 // a notice arrived, give_back(notice) runs first (it must not throw), so
-// that what the notice handed over passes on to someone else.
+// that what the notice handed over passes on to someone else. `payload` as
+// for Waiter.
 template <class GiveBack>
-Notice wait_for_notice(WaitList& list, const char* what, const Deadline& deadline, GiveBack&& give_back) {
-  Waiter waiter(list);
+Notice wait_for_notice(WaitList& list, const char* what, const Deadline& deadline, GiveBack&& give_back,
+                       void* payload = nullptr) {
+  Waiter waiter(list, payload);
   try {
     return waiter.wait(what, deadline);
   } catch (...) {
