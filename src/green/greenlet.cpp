@@ -30,6 +30,35 @@ namespace weft::green::detail {
 
 namespace ctx = boost::context::detail;
 
+namespace {
+std::atomic<std::uint64_t> next_thread_serial{1};
+std::atomic<std::uint64_t> next_greenlet_serial{1};
+}  // namespace
+
+// What a switch carries from one greenlet to the next. The value, the
+// exception and the reference stay in the switcher's frame; the resumed side
+// moves them out before anything else (a dead switcher's stack is freed
+// right after). A null pointer means none: a plain switch (`plain`) carries
+// nothing at all, and the resumed side then touches no std::any or
+// std::exception_ptr.
+struct Message {
+  GreenletImpl* from;
+  std::any* value;
+  std::exception_ptr* exception;
+  // A reference to the greenlet switched to that the switcher gives up: it
+  // is dropped on the resumed side, once the switcher no longer runs.
+  std::shared_ptr<GreenletImpl>* handed;
+  bool plain;
+
+  Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
+          std::shared_ptr<GreenletImpl>* handed) noexcept
+      : from(from),
+        value(value),
+        exception(exception),
+        handed(handed),
+        plain(value == nullptr && exception == nullptr && handed == nullptr) {}
+};
+
 // A thread's greenlets: its main greenlet, the one running, and those
 // dropped on other threads while suspended, to be unwound here.
 struct ThreadGreenlets {
@@ -46,15 +75,40 @@ struct ThreadGreenlets {
   // Started greenlets that are not dead (the main one excepted).
   GreenletImpl* live = nullptr;
 
+  // The message of every switch made by the public switch_() (whose jump is
+  // in the caller's frame): plain, so only its sender changes. Read by the
+  // side switched to before any other switch of the thread.
+  Message outbox{nullptr, nullptr, nullptr, nullptr};
+
   std::mutex deferred_mutex;
   std::vector<GreenletImpl*> deferred;
   std::atomic<bool> has_deferred{false};
+
+  // Serial numbers for greenlets made here, taken from the process's
+  // counter a block at a time (no atomic operation per greenlet).
+  static constexpr std::uint64_t kSerialBlock = 1024;
+  std::uint64_t next_serial = 0;
+  std::uint64_t serials_left = 0;
+
+  std::uint64_t take_serial() noexcept {
+    if (serials_left == 0) {
+      next_serial = next_greenlet_serial.fetch_add(kSerialBlock, std::memory_order_relaxed);
+      serials_left = kSerialBlock;
+    }
+    --serials_left;
+    return next_serial++;
+  }
+
+  // Stacks of greenlets that ended here, kept for the next ones to start
+  // here without a trip to the process's pool (given back when the thread
+  // ends).
+  static constexpr std::size_t kSpareStacks = 16;
+  Stack spare[kSpareStacks];
+  std::size_t spares = 0;
 };
 
 namespace {
 
-std::atomic<std::uint64_t> next_thread_serial{1};
-std::atomic<std::uint64_t> next_greenlet_serial{1};
 
 // initial-exec: a switch reads it without a call into the dynamic linker.
 __attribute__((tls_model("initial-exec"))) thread_local ThreadGreenlets* tls_thread = nullptr;
@@ -69,18 +123,23 @@ std::unordered_map<std::uint64_t, ThreadGreenlets*>& registry() {
   return *threads;
 }
 
-ThreadGreenlets& this_thread() {
-  if (tls_thread == nullptr) {
-    thread_local ThreadGreenlets owner;
-  }
+[[gnu::noinline]] ThreadGreenlets& make_this_thread() {
+  thread_local ThreadGreenlets owner;
   return *tls_thread;
 }
 
-// What a switch carries from one greenlet to the next.
-struct Message {
+[[gnu::always_inline]] inline ThreadGreenlets& this_thread() {
+  if (tls_thread == nullptr) [[unlikely]]
+    return make_this_thread();
+  return *tls_thread;
+}
+
+// What the resumed side took out of a Message.
+struct Received {
   GreenletImpl* from;
   std::any value;
   std::exception_ptr exception;
+  std::shared_ptr<GreenletImpl> handed;
 };
 
 // The Itanium C++ ABI's per-thread exception globals.
@@ -129,7 +188,8 @@ struct GreenletImpl::Access {
       std::shared_ptr<GreenletImpl> held = handle_of(thread.live);
       held->parent_ = handle_of(thread.current);
       try {
-        held->switch_in({}, std::make_exception_ptr(GreenletExit()));
+        std::exception_ptr exit = std::make_exception_ptr(GreenletExit());
+        held->switch_in(nullptr, &exit);
       } catch (...) {
         std::fprintf(stderr, "weft: greenlet %s raised while being unwound: %s\n", held->name().c_str(),
                      weft::detail::exception_text(std::current_exception()).c_str());
@@ -158,10 +218,29 @@ struct GreenletImpl::Access {
     }
   }
 
-  static void release_stack(GreenletImpl& impl) noexcept {
-    StackPool::instance().release(impl.stack_);
+  // Gives its stack back: to `spares_of`'s spares (the greenlet's own
+  // thread), if not null and not full, else to the pool.
+  static void release_stack(GreenletImpl& impl, ThreadGreenlets* spares_of = nullptr) noexcept {
+    if (spares_of != nullptr && impl.stack_ && spares_of->spares < ThreadGreenlets::kSpareStacks) {
+      spares_of->spare[spares_of->spares++] = impl.stack_;
+    } else {
+      StackPool::instance().release(impl.stack_);
+    }
     impl.stack_ = {};
     impl.context_ = nullptr;
+  }
+
+  // A stack for a greenlet starting on `thread`: a spare if one fits.
+  static Stack take_stack(ThreadGreenlets& thread, std::size_t size) {
+    const std::size_t usable = StackPool::usable_size(size);
+    for (std::size_t i = thread.spares; i-- > 0;) {
+      if (thread.spare[i].size == usable) {
+        const Stack stack = thread.spare[i];
+        thread.spare[i] = thread.spare[--thread.spares];
+        return stack;
+      }
+    }
+    return StackPool::instance().allocate(size);
   }
 
   // Raises GreenletExit in a suspended greenlet of this thread so that its
@@ -170,7 +249,8 @@ struct GreenletImpl::Access {
     std::shared_ptr<GreenletImpl> again(impl, Deleter{});
     again->parent_ = handle_of(thread.current);
     try {
-      again->switch_in({}, std::make_exception_ptr(GreenletExit()));
+      std::exception_ptr exit = std::make_exception_ptr(GreenletExit());
+      again->switch_in(nullptr, &exit);
     } catch (...) {
       std::fprintf(stderr, "weft: greenlet %s raised while being unwound: %s\n", again->name().c_str(),
                    weft::detail::exception_text(std::current_exception()).c_str());
@@ -187,26 +267,61 @@ struct GreenletImpl::Access {
     for (GreenletImpl* impl : dropped) unwind(thread, impl);
   }
 
+  // The greenlet a switch to `to` resumes: `to`, or its first live ancestor.
+  [[gnu::always_inline]] static inline GreenletImpl* target_of(const ThreadGreenlets& thread, GreenletImpl& to) {
+    if (to.thread_ != thread.serial || to.state_ == State::dead) [[unlikely]]
+      return to.live_target(thread);
+    return &to;
+  }
+
+  // greenlet::switch_() without a value: the halves around the jump.
+  static Jump begin_switch(GreenletImpl* to) {
+    if (to == nullptr) [[unlikely]]
+      throw error("an empty greenlet handle");
+    ThreadGreenlets& thread = this_thread();
+    GreenletImpl* target = target_of(thread, *to);
+    if (target == thread.current) [[unlikely]]
+      return Jump{nullptr, nullptr};
+    thread.outbox.from = thread.current;
+    return Jump{prepare(thread, *target), &thread.outbox};
+  }
+
+  static std::any end_switch(Jump back) {
+    return resumed(*tls_thread, back.context, *static_cast<Message*>(back.message));
+  }
+
+  // Gives a greenlet that has not started its stack and first context.
+  [[gnu::noinline]] static void start(ThreadGreenlets& thread, GreenletImpl& target) {
+    target.stack_ = take_stack(thread, target.stack_options_.size);
+    target.context_ = ctx::make_fcontext(target.stack_.top(), target.stack_.size, &entry);
+    target.state_ = State::active;
+    link_live(thread, target);
+#if defined(WEFT_GREEN_TSAN)
+    target.tsan_fiber_ = __tsan_create_fiber(0);
+#endif
+#if defined(WEFT_GREEN_ASAN)
+    // A reused stack keeps the poison of frames that never returned.
+    ASAN_UNPOISON_MEMORY_REGION(target.stack_.base, target.stack_.size);
+    target.asan_bottom_ = target.stack_.base;
+    target.asan_size_ = target.stack_.size;
+#endif
+  }
+
   // Switches from the running greenlet to `target` (started or not),
   // sending `out`. Makes no objects that would need destroying: for a
   // greenlet that has ended, this call never returns.
   [[gnu::always_inline]] static inline std::any jump(ThreadGreenlets& thread, GreenletImpl& target, Message& out) {
+    void* to = prepare(thread, target);
+    const ctx::transfer_t back = ctx::jump_fcontext(to, &out);
+    return resumed(thread, back.fctx, *static_cast<Message*>(back.data));
+  }
+
+  // The switcher's side of a switch up to the jump: makes `target` the
+  // running greenlet and returns the context to jump to.
+  [[gnu::always_inline]] static inline void* prepare(ThreadGreenlets& thread, GreenletImpl& target) {
     GreenletImpl& self = *thread.current;
-    if (target.state_ == State::not_started) {
-      target.stack_ = StackPool::instance().allocate(target.stack_options_.size);
-      target.context_ = ctx::make_fcontext(target.stack_.top(), target.stack_.size, &entry);
-      target.state_ = State::active;
-      link_live(thread, target);
-#if defined(WEFT_GREEN_TSAN)
-      target.tsan_fiber_ = __tsan_create_fiber(0);
-#endif
-#if defined(WEFT_GREEN_ASAN)
-      // A reused stack keeps the poison of frames that never returned.
-      ASAN_UNPOISON_MEMORY_REGION(target.stack_.base, target.stack_.size);
-      target.asan_bottom_ = target.stack_.base;
-      target.asan_size_ = target.stack_.size;
-#endif
-    }
+    if (target.state_ == State::not_started) [[unlikely]]
+      start(thread, target);
     auto* eh = static_cast<EhGlobals*>(thread.eh_globals);
     self.caught_exceptions_ = eh->caught_exceptions;
     self.uncaught_exceptions_ = eh->uncaught_exceptions;
@@ -223,64 +338,95 @@ struct GreenletImpl::Access {
 #endif
     void* to = target.context_;
     target.context_ = nullptr;
-    const ctx::transfer_t back = ctx::jump_fcontext(to, &out);
-    return resumed(back);
+    return to;
   }
 
-  // The bookkeeping on the side that was switched to: records where the
-  // switcher stopped, frees a dead one's stack, takes the message.
-  static Message take(ctx::transfer_t transfer) noexcept {
-    ThreadGreenlets& thread = *tls_thread;
-    GreenletImpl& self = *thread.current;
+  // The first thing the side switched to does: tells AddressSanitizer the
+  // switch is over (nothing in other builds).
+  static void finish_switch([[maybe_unused]] ThreadGreenlets& thread, [[maybe_unused]] const Message& in) noexcept {
 #if defined(WEFT_GREEN_ASAN)
     const void* from_bottom = nullptr;
     std::size_t from_size = 0;
-    __sanitizer_finish_switch_fiber(self.asan_fake_stack_, &from_bottom, &from_size);
-#else
-    (void)self;
-#endif
-    auto* in = static_cast<Message*>(transfer.data);
-    GreenletImpl& from = *in->from;
-#if defined(WEFT_GREEN_ASAN)
+    __sanitizer_finish_switch_fiber(thread.current->asan_fake_stack_, &from_bottom, &from_size);
+    GreenletImpl& from = *in.from;
     if (from.main_) {
       from.asan_bottom_ = from_bottom;
       from.asan_size_ = from_size;
     }
 #endif
-    Message message{&from, std::move(in->value), std::move(in->exception)};
+  }
+
+  // Reports an overflow of the stack a greenlet has just switched out of.
+  static void check_stack(const GreenletImpl& from) noexcept {
+    if (!from.main_ && !StackPool::check_canary(from.stack_)) [[unlikely]]
+      report_overflow(from.name_, from.stack_);
+  }
+
+  // Where the side switched to continues: `fctx` is where the switcher
+  // stopped, `in` what it sent. (Kept apart rather than as one transfer_t:
+  // rebuilding that pair in memory stalls store forwarding.) A plain switch
+  // from a greenlet that stays alive only records where the switcher
+  // stopped.
+  [[gnu::always_inline]] static inline std::any resumed(ThreadGreenlets& thread, void* fctx, Message& in) {
+    finish_switch(thread, in);
+    GreenletImpl& from = *in.from;
+    if (in.plain && from.state_ == State::active && !from.orphaned_ &&
+        !thread.has_deferred.load(std::memory_order_relaxed)) [[likely]] {
+      from.context_ = fctx;
+      check_stack(from);
+      return {};
+    }
+    return resumed_slow(thread, fctx, in);
+  }
+
+  [[gnu::noinline]] static std::any resumed_slow(ThreadGreenlets& thread, void* fctx, Message& in) {
+    Received message = take(fctx, in);
+    after_take(thread, message);
+    if (message.exception) std::rethrow_exception(std::move(message.exception));
+    return std::move(message.value);
+  }
+
+  // Moves the message out of the switcher's frame, then records where the
+  // switcher stopped, or frees its stack if it has ended.
+  static Received take(void* fctx, Message& in) noexcept {
+    Received message{in.from, {}, nullptr, nullptr};
+    if (in.value != nullptr) message.value = std::move(*in.value);
+    if (in.exception != nullptr) message.exception = std::move(*in.exception);
+    if (in.handed != nullptr) message.handed = std::move(*in.handed);
+    GreenletImpl& from = *in.from;
+    check_stack(from);
     if (from.dead()) {
-      if (!StackPool::check_canary(from.stack_)) report_overflow(from.name_, from.stack_);
-      release_stack(from);
+      release_stack(from, tls_thread);
       unlink_live(*tls_thread, from);
     } else {
-      from.context_ = transfer.fctx;
-      if (!from.main_ && !StackPool::check_canary(from.stack_)) report_overflow(from.name_, from.stack_);
+      from.context_ = fctx;
     }
     return message;
   }
 
-  static std::any resumed(ctx::transfer_t transfer) {
-    Message message = take(transfer);
-    ThreadGreenlets& thread = *tls_thread;
+  // Settles what the switcher left behind: itself if it lost its last
+  // reference, greenlets dropped on other threads, the reference handed over.
+  static void after_take(ThreadGreenlets& thread, Received& message) noexcept {
     if (message.from->orphaned_) settle_orphan(thread, message.from);
     if (thread.has_deferred.load(std::memory_order_relaxed)) run_deferred(thread);
-    if (message.exception) std::rethrow_exception(message.exception);
-    return std::move(message.value);
+    message.handed.reset();
   }
 
   // Where every greenlet starts.
   static void entry(ctx::transfer_t transfer) noexcept {
     ThreadGreenlets& thread = *tls_thread;
     GreenletImpl* self = thread.current;
+    Message& in = *static_cast<Message*>(transfer.data);
+    finish_switch(thread, in);
     std::any result;
     std::exception_ptr error;
     {
-      Message message = take(transfer);
+      Received message = take(transfer.fctx, in);
       try {
-        if (message.from->orphaned_) settle_orphan(thread, message.from);
-        if (thread.has_deferred.load(std::memory_order_relaxed)) run_deferred(thread);
+        after_take(thread, message);
         if (message.exception) std::rethrow_exception(message.exception);
-        result = self->run_(std::move(message.value));
+        result = self->raw_run_ != nullptr ? self->raw_run_(self->raw_argument_, std::move(message.value))
+                                           : self->run_(std::move(message.value));
       } catch (const GreenletExit& exit) {
         result = exit;
       } catch (...) {
@@ -289,10 +435,15 @@ struct GreenletImpl::Access {
     }
     self->run_ = {};
     self->state_ = State::dead;
-    GreenletImpl* parent = self->parent_.get();
-    while (parent->dead()) parent = parent->parent_.get();
-    Message out{self, std::move(result), std::move(error)};
-    jump(thread, *parent, out);
+    std::shared_ptr<GreenletImpl> successor = std::move(self->exit_to_);
+    GreenletImpl* next = successor.get();
+    if (next == nullptr || next->dead()) {
+      next = self->parent_.get();
+      while (next->dead()) next = next->parent_.get();
+    }
+    Message out(self, result.has_value() ? &result : nullptr, error ? &error : nullptr,
+                successor ? &successor : nullptr);
+    jump(thread, *next, out);
     std::abort();  // a dead greenlet is never resumed
   }
 };
@@ -338,6 +489,7 @@ ThreadGreenlets::~ThreadGreenlets() {
   GreenletImpl::Access::run_deferred(*this);
   GreenletImpl::Access::unwind_live(*this);
   ending = true;
+  while (spares > 0) StackPool::instance().release(spare[--spares]);
   main->state_ = GreenletImpl::State::dead;
   current = nullptr;
   main.reset();
@@ -347,15 +499,27 @@ ThreadGreenlets::~ThreadGreenlets() {
 
 std::shared_ptr<GreenletImpl> GreenletImpl::make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
                                                  StackOptions stack) {
+  std::shared_ptr<GreenletImpl> impl = make_unstarted(std::move(parent), stack);
+  impl->run_ = std::move(run);
+  return impl;
+}
+
+std::shared_ptr<GreenletImpl> GreenletImpl::make(RawRun run, void* argument, std::shared_ptr<GreenletImpl> parent) {
+  std::shared_ptr<GreenletImpl> impl = make_unstarted(std::move(parent), StackOptions{});
+  impl->raw_run_ = run;
+  impl->raw_argument_ = argument;
+  return impl;
+}
+
+std::shared_ptr<GreenletImpl> GreenletImpl::make_unstarted(std::shared_ptr<GreenletImpl> parent, StackOptions stack) {
   ThreadGreenlets& thread = this_thread();
   if (!parent) parent = GreenletImpl::Access::handle_of(thread.current);
   if (parent->thread_ != thread.serial) throw error("a greenlet's parent must belong to the same thread");
   std::shared_ptr<GreenletImpl> impl(new GreenletImpl(), Access::Deleter{});
-  impl->run_ = std::move(run);
   impl->parent_ = std::move(parent);
   impl->stack_options_ = stack;
   impl->thread_ = thread.serial;
-  impl->serial_ = next_greenlet_serial.fetch_add(1, std::memory_order_relaxed);
+  impl->serial_ = thread.take_serial();
   return impl;
 }
 
@@ -364,7 +528,7 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_main(ThreadGreenlets& thread) {
   impl->main_ = true;
   impl->state_ = State::active;
   impl->thread_ = thread.serial;
-  impl->serial_ = next_greenlet_serial.fetch_add(1, std::memory_order_relaxed);
+  impl->serial_ = thread.take_serial();
   impl->name_ = "main";
 #if defined(WEFT_GREEN_TSAN)
   impl->tsan_fiber_ = __tsan_get_current_fiber();
@@ -372,21 +536,57 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_main(ThreadGreenlets& thread) {
   return impl;
 }
 
-std::any GreenletImpl::switch_in(std::any value, std::exception_ptr exception) {
+std::any GreenletImpl::switch_in(std::any* value, std::exception_ptr* exception,
+                                 std::shared_ptr<GreenletImpl>* handed) {
   ThreadGreenlets& thread = this_thread();
+  GreenletImpl* target = Access::target_of(thread, *this);
+  if (target == thread.current) [[unlikely]]
+    return to_self(value, exception);
+  Message out(thread.current, value, exception, handed);
+  return Access::jump(thread, *target, out);
+}
+
+GreenletImpl* GreenletImpl::live_target(const ThreadGreenlets& thread) {
   if (thread_ != thread.serial) throw error("cannot switch to a greenlet of a different thread");
   GreenletImpl* target = this;
   while (target->dead()) {
     target = target->parent_.get();
     if (target == nullptr || target->thread_ != thread.serial) throw error("no live greenlet to switch to");
   }
-  if (target == thread.current) {
-    if (exception) std::rethrow_exception(exception);
-    return value;
-  }
-  Message out{thread.current, std::move(value), std::move(exception)};
-  return Access::jump(thread, *target, out);
+  return target;
 }
+
+std::any GreenletImpl::to_self(std::any* value, std::exception_ptr* exception) {
+  if (exception != nullptr && *exception) std::rethrow_exception(*exception);
+  return value != nullptr ? std::move(*value) : std::any();
+}
+
+Jump begin_switch(GreenletImpl* target) { return GreenletImpl::Access::begin_switch(target); }
+
+#if defined(__x86_64__) && defined(__ELF__)
+// jump() is Boost.Context's jump_fcontext under weft's name — the same
+// arguments and result registers — reached by a jump, not a call, so that it
+// adds no return of its own across the stack switch.
+static_assert(sizeof(Jump) == sizeof(ctx::transfer_t));
+asm(R"(
+  .text
+  .globl _ZN4weft5green6detail4jumpENS1_4JumpE
+  .type _ZN4weft5green6detail4jumpENS1_4JumpE, @function
+  .p2align 4
+_ZN4weft5green6detail4jumpENS1_4JumpE:
+  jmp jump_fcontext@PLT
+  .size _ZN4weft5green6detail4jumpENS1_4JumpE, .-_ZN4weft5green6detail4jumpENS1_4JumpE
+)");
+#else
+Jump jump(Jump to) noexcept {
+  const ctx::transfer_t back = ctx::jump_fcontext(to.context, to.message);
+  return Jump{back.fctx, back.data};
+}
+#endif
+
+std::any end_switch(Jump back) { return GreenletImpl::Access::end_switch(back); }
+
+GreenletImpl& GreenletImpl::running() { return *this_thread().current; }
 
 std::string GreenletImpl::name() const {
   return name_.empty() ? "greenlet-" + std::to_string(serial_) : name_;
@@ -423,11 +623,15 @@ greenlet greenlet::getcurrent() {
   return greenlet(detail::GreenletImpl::Access::handle_of(detail::this_thread().current));
 }
 
-std::any greenlet::switch_(std::any value) { return checked(impl_).switch_in(std::move(value), nullptr); }
+
+
+std::any greenlet::switch_(std::any value) {
+  return checked(impl_).switch_in(value.has_value() ? &value : nullptr, nullptr);
+}
 
 std::any greenlet::throw_(std::exception_ptr exception) {
   if (!exception) exception = std::make_exception_ptr(GreenletExit());
-  return checked(impl_).switch_in({}, std::move(exception));
+  return checked(impl_).switch_in(nullptr, &exception);
 }
 
 greenlet greenlet::parent() const { return greenlet(checked(impl_).parent()); }

@@ -27,15 +27,34 @@ class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
   // A new greenlet (not started) / a thread's main greenlet (active).
   static std::shared_ptr<GreenletImpl> make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
                                             StackOptions stack);
+  // The same with a plain function as its run — run(argument, value) — so
+  // that nothing is allocated for it (weft's own tasks), on a default stack.
+  using RawRun = std::any (*)(void* argument, std::any value);
+  static std::shared_ptr<GreenletImpl> make(RawRun run, void* argument, std::shared_ptr<GreenletImpl> parent);
   static std::shared_ptr<GreenletImpl> make_main(ThreadGreenlets& thread);
 
   greenlet handle() { return greenlet(shared_from_this()); }
+  // The greenlet running on the calling thread (its main greenlet if none
+  // was switched to), without taking a reference. Throws only as the
+  // thread's first use of greenlets may (std::system_error).
+  static GreenletImpl& running();
 
   // Switches from the current greenlet of the calling thread to this one
-  // (or, if it is dead, to its first live ancestor), delivering `value`, or
-  // raising `exception` there if it is not null. Returns what the calling
-  // greenlet is resumed with; rethrows what it is resumed by.
-  std::any switch_in(std::any value, std::exception_ptr exception);
+  // (or, if it is dead, to its first live ancestor), delivering *value, or
+  // raising *exception there if it is not null; null pointers send nothing,
+  // and a switch that sends nothing costs no more than the jump and its
+  // bookkeeping. The switched-to side moves the objects out of the caller's
+  // frame. `handed`, if not null, is a reference to this greenlet that the
+  // caller gives up, dropped once the caller no longer runs (a reference
+  // that must outlive the caller's turn). Returns what the calling greenlet
+  // is resumed with; rethrows what it is resumed by.
+  std::any switch_in(std::any* value, std::exception_ptr* exception,
+                     std::shared_ptr<GreenletImpl>* handed = nullptr);
+
+  // When its run returns (not raises), switch to `next` — which must be
+  // suspended on this thread — instead of the parent, delivering run's
+  // result there. Called from the run itself, just before it returns.
+  void exit_to(std::shared_ptr<GreenletImpl> next) noexcept { exit_to_ = std::move(next); }
 
   bool dead() const noexcept { return state_ == State::dead; }
   bool started() const noexcept { return state_ != State::not_started; }
@@ -47,9 +66,6 @@ class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
   // Whether it belongs to the calling thread.
   bool on_this_thread() const noexcept;
 
-  // The hub's fields for this greenlet.
-  HubLink hub;
-
   // How a switch's message and bookkeeping reach these (greenlet.cpp).
   struct Access;
 
@@ -57,20 +73,36 @@ class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
   friend struct Access;
   friend struct ThreadGreenlets;
   GreenletImpl() = default;
+  static std::shared_ptr<GreenletImpl> make_unstarted(std::shared_ptr<GreenletImpl> parent, StackOptions stack);
 
+  // The greenlet a switch to this one goes to: this or, if it is dead, its
+  // first live ancestor. Throws green::error for another thread's greenlet.
+  GreenletImpl* live_target(const ThreadGreenlets& thread);
+  // A switch to the running greenlet: returns *value or raises *exception.
+  static std::any to_self(std::any* value, std::exception_ptr* exception);
+
+  // What every switch reads and writes, together at the front.
   void* context_ = nullptr;  // fcontext to resume it at; null before it starts and for the running one
-  Stack stack_;
-  StackOptions stack_options_;
-  greenlet::Run run_;
-  std::shared_ptr<GreenletImpl> parent_;
   std::uint64_t thread_ = 0;  // serial number of its thread
-  std::uint64_t serial_ = 0;
-  std::string name_;
   State state_ = State::not_started;
   bool main_ = false;
   // Its last reference went while it ran: it is settled (destroyed, or
   // unwound if merely suspended) as soon as it switches out.
   bool orphaned_ = false;
+  Stack stack_;
+  // The C++ runtime's per-thread exception state (caught exceptions, the
+  // uncaught count), which each greenlet keeps for itself.
+  void* caught_exceptions_ = nullptr;
+  unsigned int uncaught_exceptions_ = 0;
+
+  StackOptions stack_options_;
+  greenlet::Run run_;
+  RawRun raw_run_ = nullptr;  // used instead of run_ when set
+  void* raw_argument_ = nullptr;
+  std::shared_ptr<GreenletImpl> parent_;
+  std::shared_ptr<GreenletImpl> exit_to_;  // see exit_to()
+  std::uint64_t serial_ = 0;
+  std::string name_;
   // Sanitizer state: AddressSanitizer's fake stack and this stack's bounds,
   // ThreadSanitizer's fiber. Unused in other builds.
   void* asan_fake_stack_ = nullptr;
@@ -81,10 +113,11 @@ class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
   // the thread ends).
   GreenletImpl* live_prev_ = nullptr;
   GreenletImpl* live_next_ = nullptr;
-  // The C++ runtime's per-thread exception state (caught exceptions, the
-  // uncaught count), which each greenlet keeps for itself.
-  void* caught_exceptions_ = nullptr;
-  unsigned int uncaught_exceptions_ = 0;
+
+ public:
+  // The hub's fields for this greenlet (after the switching ones, which
+  // then share the first cache lines).
+  HubLink hub;
 };
 
 }  // namespace weft::green::detail

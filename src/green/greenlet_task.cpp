@@ -83,7 +83,10 @@ struct TaskBase::Joiner {
   bool linked = false;
 };
 
-TaskBase::TaskBase() : greenlet_([this](std::any) { return run_in_greenlet(); }, Hub::current().hub_greenlet()) {}
+TaskBase::TaskBase()
+    : greenlet_(GreenletImpl::make(
+          [](void* task, std::any) { return static_cast<TaskBase*>(task)->run_in_greenlet(); }, this,
+          Hub::Impl::current().hub_impl->shared_from_this())) {}
 
 TaskBase::~TaskBase() = default;
 
@@ -126,9 +129,13 @@ std::any TaskBase::run_in_greenlet() {
     report_failure(greenlet_);
   }
   finish(std::move(failure), std::move(exit));
-  // The last reference may go here; `this` is not used after it.
-  std::shared_ptr<TaskBase> keep = std::move(self_);
-  return {};
+  GreenletImpl& self = *greenlet_.get();
+  {
+    // The last reference may go here; `this` is not used after it.
+    std::shared_ptr<TaskBase> last = std::move(self_);
+  }
+  Hub* hub = Hub::current_if_any();
+  return hub != nullptr ? Hub::Impl::of(*hub).hand_over_at_exit(self) : std::any();
 }
 
 void TaskBase::finish(std::exception_ptr failure, std::exception_ptr exit) noexcept {

@@ -24,7 +24,7 @@ struct Hub::Impl {
   static Impl& current() { return of(Hub::current()); }
 
   // The greenlet running on this thread.
-  static detail::GreenletImpl& running() { return *greenlet::getcurrent().get(); }
+  static detail::GreenletImpl& running() { return detail::GreenletImpl::running(); }
 
   // ---- parking and waking (Hub's, for a greenlet already at hand) --------
   std::any park(detail::GreenletImpl& self, const char* what);
@@ -39,6 +39,27 @@ struct Hub::Impl {
   // Takes g out of the run queue (a task killed before it started).
   void unschedule(detail::GreenletImpl& g) noexcept;
   std::shared_ptr<detail::GreenletImpl> dequeue() noexcept;
+  // Takes the head of the run queue (there must be one) to resume it now:
+  // returns the queue's reference to it, its wake moved into `value` /
+  // `exception`.
+  std::shared_ptr<detail::GreenletImpl> take_head(std::any& value, std::exception_ptr& exception) noexcept;
+
+  // ---- handing over without the hub -------------------------------------
+  // Whether the hub, switched to now, would resume the head of the run
+  // queue before anything else — no turn of the loop due first, no
+  // shutdown, no callback of its own in progress. Then a greenlet that
+  // would switch to the hub may switch to that head itself: the same
+  // greenlet runs next, with the same wake, two switches sooner.
+  bool head_runs_next() const noexcept;
+  // What a parking greenlet does instead of switching to the hub: that, or
+  // the hand-over above (which, for a greenlet that has queued itself with
+  // sleep(0) and is alone in the queue, is no switch at all). Returns and
+  // throws as the switch does.
+  std::any switch_away(detail::GreenletImpl& self);
+  // For a spawned greenlet whose run is about to return: arranges the same
+  // hand-over for its end (see GreenletImpl::exit_to) when the head's wake
+  // is a value, and returns that value (run's result goes to the head).
+  std::any hand_over_at_exit(detail::GreenletImpl& self) noexcept;
 
   // ---- interruptions ----------------------------------------------------
   // Raises `exception` in g: at once if parked; at its next park if it is
@@ -100,6 +121,8 @@ struct Hub::Impl {
 
   // The loop runs in a mode that may wait for IO (a wake then stops it).
   bool loop_may_wait = false;
+  // The hub is inside its loop (a callback of its own may have switched).
+  bool in_loop = false;
   bool closing = false;
 };
 

@@ -13,7 +13,7 @@
 
 namespace weft::green::detail {
 
-__attribute__((tls_model("initial-exec"))) thread_local RunningGreenlet running_greenlet;
+constinit __attribute__((tls_model("initial-exec"))) thread_local RunningGreenlet running_greenlet;
 
 namespace {
 

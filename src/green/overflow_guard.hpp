@@ -17,7 +17,7 @@ struct RunningGreenlet {
   const Stack* stack = nullptr;
   const std::string* name = nullptr;
 };
-extern __attribute__((tls_model("initial-exec"))) thread_local RunningGreenlet running_greenlet;
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local RunningGreenlet running_greenlet;
 
 // Installs the handler (once per process) and gives the calling thread an
 // alternate signal stack (once per thread, freed when the thread ends).

@@ -141,11 +141,12 @@ std::size_t StackPool::page_size() noexcept {
   return size;
 }
 
-Stack StackPool::allocate(std::size_t size) {
+std::size_t StackPool::usable_size(std::size_t size) noexcept {
   const std::size_t page = page_size();
-  const std::size_t rounded = (std::max(size, 4 * page) + page - 1) / page * page;
-  return pool().allocate(rounded);
+  return (std::max(size, 4 * page) + page - 1) / page * page;
 }
+
+Stack StackPool::allocate(std::size_t size) { return pool().allocate(usable_size(size)); }
 
 void StackPool::release(Stack stack) noexcept {
   if (stack) pool().release(stack);

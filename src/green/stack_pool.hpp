@@ -51,6 +51,9 @@ class StackPool {
   // guarded one).
   static bool check_canary(const Stack& stack) noexcept { return stack.guarded || canary_intact(stack); }
 
+  // The usable bytes allocate(size) gives: whole pages, at least four.
+  static std::size_t usable_size(std::size_t size) noexcept;
+
   static std::size_t page_size() noexcept;
 
  private:

@@ -57,6 +57,27 @@ TEST(Greenlet, ValuesCrossSwitchesBothWays) {
   EXPECT_FALSE(static_cast<bool>(child));
 }
 
+TEST(Greenlet, ASwitchWithoutAValueResumesWithAnEmptyOne) {
+  std::any seen_by_child = 1;
+  green::greenlet child([&](std::any first) {
+    EXPECT_FALSE(first.has_value());
+    seen_by_child = green::getcurrent().parent().switch_();
+    green::getcurrent().parent().switch_(std::any(7));
+  });
+  EXPECT_FALSE(child.switch_().has_value());
+  EXPECT_EQ(std::any_cast<int>(child.switch_()), 7);
+  EXPECT_FALSE(seen_by_child.has_value());
+  EXPECT_FALSE(child.switch_().has_value());  // its run returned nothing
+  EXPECT_TRUE(child.dead());
+}
+
+TEST(Greenlet, AValueSentToTheRunningGreenletComesStraightBack) {
+  green::greenlet self = green::getcurrent();
+  EXPECT_EQ(std::any_cast<int>(self.switch_(std::any(5))), 5);
+  EXPECT_FALSE(self.switch_().has_value());
+  EXPECT_THROW(self.throw_(std::runtime_error("to itself")), std::runtime_error);
+}
+
 TEST(Greenlet, AnExceptionFromRunIsRaisedInTheParent) {
   green::greenlet child([] { throw std::invalid_argument("bad"); });
   EXPECT_THROW(child.switch_(), std::invalid_argument);

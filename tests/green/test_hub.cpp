@@ -96,6 +96,30 @@ TEST(Hub, ScheduledGreenletsRunInFifoOrder) {
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
+// sleep(0) yields to the hub's loop: callbacks and due timers run within a
+// couple of yields even when no other greenlet is ready.
+TEST(Hub, SleepZeroLetsLoopCallbacksAndDueTimersRun) {
+  green::Hub& hub = green::Hub::current();
+  constexpr int kEnoughYields = 100;
+  bool called = false;
+  hub.loop().call_soon([&] { called = true; });
+  for (int i = 0; i < kEnoughYields && !called; ++i) green::sleep(0s);
+  EXPECT_TRUE(called);
+
+  bool fired = false;
+  auto timer = hub.loop().call_later(0ms, [&] { fired = true; });
+  for (int i = 0; i < kEnoughYields && !fired; ++i) green::sleep(0s);
+  EXPECT_TRUE(fired);
+
+  auto worker = green::spawn([&] {
+    called = false;
+    hub.loop().call_soon([&] { called = true; });
+    for (int i = 0; i < kEnoughYields && !called; ++i) green::sleep(0s);
+  });
+  worker.join();
+  EXPECT_TRUE(called);
+}
+
 TEST(Hub, ParkingFromTheHubIsAnError) {
   green::Hub& hub = green::Hub::current();
   bool refused = false;

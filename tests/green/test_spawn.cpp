@@ -311,6 +311,35 @@ TEST(Spawn, GetcurrentTaskIsTheRunningGreenlet) {
   EXPECT_EQ(seen, g);
 }
 
+// A greenlet that finishes resumes its joiner only after the greenlets
+// scheduled before the joiner was woken (FIFO, as the hub runs them).
+TEST(Spawn, AJoinerResumesAfterTheGreenletsQueuedBeforeIt) {
+  std::vector<std::string> order;
+  auto first = green::spawn([&] { order.push_back("first"); });
+  auto second = green::spawn([&] { order.push_back("second"); });
+  first.join();
+  order.push_back("joined");
+  second.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "joined"}));
+}
+
+// The same when the greenlet joined yields on the way: the greenlets queued
+// meanwhile keep their turns.
+TEST(Spawn, YieldingGreenletsKeepTheirTurnsAroundAJoin) {
+  std::vector<std::string> order;
+  auto task = [&order](std::string name) {
+    order.push_back(name + "1");
+    green::sleep(0s);
+    order.push_back(name + "2");
+  };
+  auto a = green::spawn(task, std::string("a"));
+  auto b = green::spawn(task, std::string("b"));
+  a.join();
+  order.push_back("joined");
+  b.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"a1", "b1", "a2", "b2", "joined"}));
+}
+
 TEST(Spawn, TenThousandGreenletsSpawnAndJoin) {
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer maps over a megabyte of trace per live fiber.

@@ -12,6 +12,13 @@
 // nothing) and never switches, so the waker keeps running until it parks in
 // turn. The first wake of a park wins; later ones return false.
 //
+// When switching to the hub would only make it resume the head of its run
+// queue — no turn of the loop due first (it has no timers, IO or callbacks
+// pending, or the current batch is not finished) — a greenlet that parks,
+// or a spawned greenlet that ends, switches to that head itself: the same
+// greenlet runs next with the same wake, two switches sooner. A sleep(0)
+// with nothing else ready therefore returns without switching at all.
+//
 // When the run queue is empty and the loop has nothing left that could wake
 // anyone (no timers, IO, callbacks or cross-thread wake-ups expected), the
 // parked greenlets can never run again: the hub raises LoopExit in the
