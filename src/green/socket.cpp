@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <exception>
+#include <utility>
 
 #include "wait_table.hpp"
 #include "weft/detail/deadline.hpp"
@@ -16,6 +17,10 @@ using Nanos = std::chrono::nanoseconds;
 std::int64_t mode_of(std::optional<Nanos> timeout) noexcept { return timeout ? timeout->count() : -1; }
 
 std::int64_t mode_of(const net::Socket& sock) noexcept { return mode_of(sock.gettimeout()); }
+
+// The bytes a receive took.
+std::size_t received_size(const std::optional<std::size_t>& received) noexcept { return *received; }
+std::size_t received_size(const std::optional<std::string>& received) noexcept { return received->size(); }
 
 }  // namespace
 
@@ -30,13 +35,14 @@ socket::socket(net::Socket sock) : socket(std::move(sock), mode_of(sock)) {
 socket socket::from_fd(int fd) { return socket(net::Socket::from_fd(fd)); }
 
 socket::socket(socket&& other) noexcept
-    : sock_(std::move(other.sock_)), timeout_(other.timeout_) {}
+    : sock_(std::move(other.sock_)), timeout_(other.timeout_), drained_(std::exchange(other.drained_, false)) {}
 
 socket& socket::operator=(socket&& other) noexcept {
   if (this != &other) {
     close();
     sock_ = std::move(other.sock_);
     timeout_ = other.timeout_;
+    drained_ = std::exchange(other.drained_, false);
   }
   return *this;
 }
@@ -81,6 +87,21 @@ auto socket::cooperate(std::uint32_t events, const char* what, bool soft,
       throw net::TimeoutError();
     }
   }
+}
+
+template <class Attempt>
+auto socket::receive(bool soft, std::size_t asked, int flags, Attempt attempt) -> decltype(attempt()) {
+  const WaitDeadline deadline = call_deadline();
+  const bool wait_first = std::exchange(drained_, false) && timeout_ != 0;
+  const bool in_time = !wait_first || wait(detail::kReadable, deadline);
+  auto result = in_time ? cooperate(detail::kReadable, "recv", soft, deadline, attempt) : attempt();
+  if (!result) {
+    if (in_time || soft) return result;
+    throw net::TimeoutError();
+  }
+  const std::size_t got = received_size(result);
+  drained_ = got > 0 && got < asked && (flags & MSG_PEEK) == 0 && sock_.type() == SOCK_STREAM;
+  return result;
 }
 
 std::optional<std::pair<socket, net::Address>> socket::try_accept() {
@@ -173,23 +194,19 @@ std::size_t socket::recvmsg(msghdr& message, int flags) {
 }
 
 std::optional<std::string> socket::try_recv(std::size_t bufsize, int flags) {
-  return cooperate(detail::kReadable, "recv", true, call_deadline(),
-                   [&] { return sock_.try_recv(bufsize, flags); });
+  return receive(true, bufsize, flags, [&] { return sock_.try_recv(bufsize, flags); });
 }
 
 std::string socket::recv(std::size_t bufsize, int flags) {
-  return *cooperate(detail::kReadable, "recv", false, call_deadline(),
-                    [&] { return sock_.try_recv(bufsize, flags); });
+  return *receive(false, bufsize, flags, [&] { return sock_.try_recv(bufsize, flags); });
 }
 
 std::optional<std::size_t> socket::try_recv_into(std::span<std::byte> buffer, int flags) {
-  return cooperate(detail::kReadable, "recv", true, call_deadline(),
-                   [&] { return sock_.try_recv_into(buffer, flags); });
+  return receive(true, buffer.size(), flags, [&] { return sock_.try_recv_into(buffer, flags); });
 }
 
 std::size_t socket::recv_into(std::span<std::byte> buffer, int flags) {
-  return *cooperate(detail::kReadable, "recv", false, call_deadline(),
-                    [&] { return sock_.try_recv_into(buffer, flags); });
+  return *receive(false, buffer.size(), flags, [&] { return sock_.try_recv_into(buffer, flags); });
 }
 
 std::optional<std::pair<std::string, net::Address>> socket::try_recvfrom(std::size_t bufsize,

@@ -2,10 +2,18 @@
 //
 // Each descriptor has two Directions (reading, writing). A Direction is the
 // io::Loop watch for it plus the FIFO of waiting nodes; a node lives on the
-// stack of its waiting greenlet. The watch is armed while someone waits and
-// cancelled as soon as nobody does: when it reports, every waiter is woken
-// and unlinked, and the watch cancels itself, since a level-triggered watch
-// left armed would report again at every loop iteration.
+// stack of its waiting greenlet. The watch is armed when a waiter arrives
+// and nobody else holds it armed. When it reports, every waiter is woken
+// and unlinked. On the epoll backend the watch then stays armed until the
+// loop's next pending phase: by then the woken greenlets have run, and one
+// that went back to waiting (a server reading its connection's next
+// request) finds it armed still, so the loop changes no epoll interest for
+// it and its wait costs nothing but the park. A watch nobody came back to
+// is cancelled then, and so is one that reports with nobody waiting: a
+// level-triggered watch left armed would report at every loop iteration,
+// and would keep the loop alive, hiding a LoopExit. On io_uring a watch is
+// a one-shot poll re-armed after each report, so keeping it saves nothing:
+// it is cancelled as soon as it reports (which costs no submission).
 //
 // The table, not the waiting stacks, owns the watches because a loop
 // cancellation completes later (the handler's final call comes in a later
@@ -62,6 +70,8 @@ struct Direction final : io::Operation {
   Node* head = nullptr;
   Node* tail = nullptr;
   bool cancel_requested = false;
+  // Reported, woke its waiters and was kept: listed for release_idle().
+  bool reported = false;
 };
 
 struct FdSlot {
@@ -124,6 +134,38 @@ class Table {
     loop_.cancel(d);
   }
 
+  // A Direction's watch reported and woke its waiters. On epoll it is
+  // released in the loop's next pending phase unless one of them is back by
+  // then (at once if that cannot be arranged); on io_uring at once.
+  void reported(Direction& d) noexcept {
+    if (!keep_reported_) return release(d);
+    if (d.reported) return;
+    try {
+      reported_.push_back(&d);
+      d.reported = true;
+      defer();
+    } catch (...) {
+      if (d.reported) {
+        reported_.pop_back();
+        d.reported = false;
+      }
+      release(d);
+    }
+  }
+
+  // Releases the watches that reported since the last call and have no
+  // waiter again.
+  void release_idle() noexcept {
+    std::vector<Direction*> listed;
+    listed.swap(reported_);
+    for (Direction* d : listed) {
+      d->reported = false;
+      if (d->head == nullptr) release(*d);
+    }
+    listed.clear();
+    if (reported_.empty()) reported_.swap(listed);  // keep the storage
+  }
+
   // The thread is ending (or has a new hub): the table is deleted as soon
   // as nothing refers to it.
   void orphan() noexcept {
@@ -133,13 +175,16 @@ class Table {
 
   // Deletes an orphaned table once no waiter is linked and the loop will
   // call no handler on it: no watch is pending, or the hub is gone or shut
-  // down (its loop never runs again). While cancellations are still due,
-  // the loop holds the table in a callback (DeferredCollect) that tries
-  // again — or, if the loop ends first, deletes it. Call nothing on the
-  // table afterwards.
+  // down (its loop never runs again). While watches are still pending, the
+  // loop holds the table in a callback (Deferred) that tries again — or, if
+  // the loop ends first, deletes it. Call nothing on the table afterwards.
   void collect() noexcept;
 
  private:
+  // Queues a Deferred in the loop unless one is queued already. Throws
+  // what Loop::call_soon throws.
+  void defer();
+
   bool watching() const noexcept {
     for (const auto& page : pages_) {
       if (!page) continue;
@@ -172,40 +217,53 @@ class Table {
 
   Hub& hub_;
   io::Loop& loop_;
+  // Watches that reported stay armed for their waiters' return (epoll).
+  const bool keep_reported_ = loop_.backend() == io::Backend::epoll;
   // Pages of fixed size: a Direction's address is the loop's handle on it.
   std::vector<std::unique_ptr<FdSlot[]>> pages_;
   std::size_t linked_ = 0;
+  // Directions whose watch reported, for release_idle().
+  std::vector<Direction*> reported_;
   bool orphaned_ = false;
-  bool deferred_ = false;  // a DeferredCollect in the loop owns the table
+  bool deferred_ = false;  // a Deferred in the loop refers to the table
 
-  friend struct DeferredCollect;
+  friend struct Deferred;
 };
 
-// A loop callback owning an orphaned table whose cancellations are still
-// due: run, it collects again; destroyed unrun (the loop is ending, and
-// will touch the table no more), it deletes the table.
-struct DeferredCollect {
-  explicit DeferredCollect(Table* owned) noexcept : table(owned) {}
-  DeferredCollect(DeferredCollect&& other) noexcept : table(std::exchange(other.table, nullptr)) {}
-  DeferredCollect& operator=(DeferredCollect&&) = delete;
-  ~DeferredCollect() {
-    if (table != nullptr && table->deferred_) delete table;
+// The table's loop callback, queued for the next pending phase: run, it
+// releases the watches nobody came back to, then collects an orphaned
+// table; destroyed unrun (the loop is ending, and will touch the table no
+// more), it deletes an orphaned table.
+struct Deferred {
+  explicit Deferred(Table* owner) noexcept : table(owner) {}
+  Deferred(Deferred&& other) noexcept : table(std::exchange(other.table, nullptr)) {}
+  Deferred& operator=(Deferred&&) = delete;
+  ~Deferred() {
+    if (table == nullptr || !table->deferred_) return;
+    table->deferred_ = false;
+    if (table->orphaned_) delete table;
   }
   void operator()() noexcept {
-    Table* owned = std::exchange(table, nullptr);
-    owned->deferred_ = false;
-    owned->collect();
+    Table* owner = std::exchange(table, nullptr);
+    owner->deferred_ = false;
+    owner->release_idle();
+    owner->collect();
   }
 
   Table* table;
 };
 
+void Table::defer() {
+  if (deferred_) return;
+  loop_.call_soon(Deferred(this));
+  deferred_ = true;
+}
+
 void Table::collect() noexcept {
   if (!orphaned_ || linked_ != 0 || deferred_) return;
   if (loop_alive() && !Hub::Impl::of(hub_).closing && watching()) {
     try {
-      loop_.call_soon(DeferredCollect(this));
-      deferred_ = true;
+      defer();
     } catch (...) {
       // Out of memory: the table is left behind.
     }
@@ -266,8 +324,12 @@ int report_of(int result, std::uint32_t events) noexcept {
 void Direction::on_result(io::Operation& op, int result, std::uint32_t flags) noexcept {
   auto& d = static_cast<Direction&>(op);
   if ((flags & io::kMore) != 0) {
+    if (d.head == nullptr) {
+      d.table->release(d);  // readiness nobody waits for
+      return;
+    }
     d.fire(result);
-    d.table->release(d);
+    d.table->reported(d);
     return;
   }
   const bool requested = std::exchange(d.cancel_requested, false);
@@ -356,14 +418,16 @@ class Linked {
 
 int wait_fds(Hub& hub, std::span<const FdInterest> interests, weft::detail::Deadline deadline,
              const char* what) {
+  Hub::Impl& impl = Hub::Impl::of(hub);
+  GreenletImpl& self = Hub::Impl::running();
   WaitState state;
-  state.greenlet = greenlet::getcurrent().get();
+  state.greenlet = &self;
   Linked linked(table_for(hub));
   linked.link(state, interests);
   while (state.report == kTimedOut) {
     if (!deadline) {
-      hub.park(what);
-    } else if (!hub.park_until(what, *deadline)) {
+      impl.park(self, what);
+    } else if (!impl.park_until(self, what, *deadline)) {
       break;
     }
   }

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "io_support.hpp"
+#include "weft/green/event.hpp"
 #include "weft/green/greenlet_task.hpp"
+#include "weft/green/hub.hpp"
 #include "weft/green/sleep.hpp"
 #include "weft/green/socket.hpp"
 #include "weft/green/timeout.hpp"
@@ -208,6 +210,63 @@ TEST_P(GreenIo, RecvParksTheGreenletNotTheThread) {
     EXPECT_FALSE(reader.ready());
     b.sendall("hello");
     EXPECT_EQ(reader.get(), "hello");
+  });
+}
+
+TEST_P(GreenIo, ARecvAfterAShortReadWaitsForReadabilityBeforeReading) {
+  run([] {
+    auto [a, b] = green::socketpair();
+    std::array<char, 64> buffer{};
+    b.sendall("first");
+    EXPECT_EQ(a.recv_into(std::span(buffer)), 5u);  // less than asked: the socket is drained
+    b.sendall("second");
+    bool hub_ran = false;
+    green::spawn([&] { hub_ran = true; });
+    EXPECT_EQ(a.recv(64), "second");
+    EXPECT_TRUE(hub_ran) << "the receive parked on readiness first, though the data was there";
+
+    // A receive that filled its buffer leaves more to read: the next one
+    // reads at once, without a trip through the hub.
+    b.sendall("abcd");
+    EXPECT_EQ(a.recv(2), "ab");
+    hub_ran = false;
+    green::spawn([&] { hub_ran = true; });
+    EXPECT_EQ(a.recv(2), "cd");
+    EXPECT_FALSE(hub_ran);
+    green::sleep(0ms);
+    EXPECT_TRUE(hub_ran);
+  });
+}
+
+TEST_P(GreenIo, ADrainedSocketInTimeoutModeStillTakesWhatArrivedInTime) {
+  run([] {
+    auto [a, b] = green::socketpair();
+    b.sendall("x");
+    EXPECT_EQ(a.recv(64), "x");
+    b.sendall("queued");
+    a.settimeout(1ns);  // the deadline passes before the hub reports readiness
+    EXPECT_EQ(a.recv(64), "queued");
+    EXPECT_EQ(a.try_recv(64), std::nullopt);
+    b.sendall("y");
+    EXPECT_EQ(a.try_recv(64), "y");
+    EXPECT_THROW(a.recv(64), net::TimeoutError);
+    a.setblocking(false);
+    EXPECT_THROW(a.recv(64), net::BlockingIOError);
+  });
+}
+
+TEST_P(GreenIo, AWatchNobodyWaitsOnAgainIsReleased) {
+  run([] {
+    auto [a, b] = green::socketpair();
+    auto reader = green::spawn([&a = a] { return a.recv(64); });
+    green::sleep(1ms);
+    b.sendall("x");
+    EXPECT_EQ(reader.get(), "x");
+    // The reader is gone and the socket drained: once the loop has turned,
+    // nothing is left to keep it alive (which would hide a LoopExit).
+    green::sleep(5ms);
+    EXPECT_FALSE(green::Hub::current().loop().alive());
+    EXPECT_THROW(green::Event().wait(), green::LoopExit);
   });
 }
 

@@ -9,6 +9,13 @@
 // until the socket is ready, so every other greenlet of the thread runs
 // meanwhile. Called from the main greenlet, a blocking call runs the hub.
 //
+// One exception to trying first: once a receive on a stream socket has
+// returned less than it asked for, the socket had nothing more queued, so
+// the next receive in a waiting mode (recv, recv_into and their try_ forms)
+// parks until the socket is readable before it reads, instead of spending
+// a system call to learn that it would block. What it returns is the same
+// either way; a timeout still lets it take what arrived in time.
+//
 //   blocking      gettimeout() == nullopt: a call waits (cooperatively) as
 //                 long as it takes.
 //   non-blocking  gettimeout() == 0: a call that cannot complete at once
@@ -190,6 +197,10 @@ class socket {
   template <class Attempt>
   auto cooperate(std::uint32_t events, const char* what, bool soft, const WaitDeadline& deadline,
                  Attempt attempt) -> decltype(attempt());
+  // cooperate() for recv and recv_into: receives at most `asked` bytes,
+  // waiting for readability first when the last receive drained the socket.
+  template <class Attempt>
+  auto receive(bool soft, std::size_t asked, int flags, Attempt attempt) -> decltype(attempt());
   // Waits for `events` on the descriptor; false when `deadline` passed.
   bool wait(std::uint32_t events, const WaitDeadline& deadline);
   WaitDeadline call_deadline() const;
@@ -199,6 +210,9 @@ class socket {
   net::Socket sock_;
   // The mode, in nanoseconds: -1 blocking, 0 non-blocking.
   std::int64_t timeout_ = -1;
+  // The last receive took less than it asked of a stream socket: nothing
+  // more was queued.
+  bool drained_ = false;
 };
 
 // A connected pair of green sockets in the default timeout mode. Throws
