@@ -14,6 +14,15 @@
 #include "weft/errors.hpp"
 
 namespace weft::io {
+namespace {
+
+// The loop whose backend is polling on this thread: its wait has returned
+// by the time anything on this thread can run, so waking it is not needed
+// even while its sleeping_ flag is still up.
+thread_local const Loop* polling_here = nullptr;
+
+}  // namespace
+
 namespace detail {
 
 // A call_later/call_at timer: the loop keeps it alive while it is scheduled.
@@ -141,6 +150,11 @@ void Loop::run_forever() {
 
 void Loop::stop() noexcept {
   stop_.store(true, std::memory_order_seq_cst);
+  wake_if_sleeping();
+}
+
+void Loop::wake_if_sleeping() noexcept {
+  if (polling_here == this) return;
   if (sleeping_.exchange(false, std::memory_order_seq_cst)) backend_->wake();
 }
 
@@ -221,12 +235,15 @@ void Loop::poll(bool may_wait) {
     if (has_threadsafe_.load(std::memory_order_seq_cst) || stop_.load(std::memory_order_seq_cst))
       timeout = std::chrono::nanoseconds::zero();
   }
+  const Loop* const outer = std::exchange(polling_here, this);
   try {
     backend_->poll(timeout);
   } catch (...) {
+    polling_here = outer;
     sleeping_.store(false, std::memory_order_relaxed);
     throw;
   }
+  polling_here = outer;
   sleeping_.store(false, std::memory_order_relaxed);
   rethrow_pending_exception();
 }
@@ -245,7 +262,7 @@ void Loop::call_soon_threadsafe(Callback callback) {
     threadsafe_.push_back(std::move(callback));
     has_threadsafe_.store(true, std::memory_order_seq_cst);
   }
-  if (sleeping_.exchange(false, std::memory_order_seq_cst)) backend_->wake();
+  wake_if_sleeping();
 }
 
 TimerHandle Loop::call_at(Clock::time_point when, Callback callback) {

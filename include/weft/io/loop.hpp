@@ -212,6 +212,7 @@ class Loop {
   void poll(bool may_wait);
   void start(Operation& op);
   void rethrow_pending_exception();
+  void wake_if_sleeping() noexcept;  // wakes the backend unless this thread is polling it
   void add_watch_callback(int fd, std::uint32_t events, Callback callback,
                           std::unordered_map<int, detail::OwnedOperation*>& table);
   bool remove_watch_callback(int fd, std::unordered_map<int, detail::OwnedOperation*>& table) noexcept;
@@ -231,7 +232,7 @@ class Loop {
   std::mutex threadsafe_mutex_;
   std::vector<Callback> threadsafe_;
   std::atomic<bool> has_threadsafe_{false};
-  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> sleeping_{false};  // the backend may be waiting: wake it to stop or to run callbacks
   std::atomic<bool> stop_{false};
   bool dont_wait_ = false;  // set by dont_wait(), cleared as each iteration starts
 };
