@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "greenlet_impl.hpp"
@@ -40,8 +41,10 @@ std::atomic<std::uint64_t> next_greenlet_serial{1};
 // moves them out before anything else (a dead switcher's stack is freed
 // right after). A null pointer means none: a plain switch (`plain`) carries
 // nothing at all, and the resumed side then touches no std::any or
-// std::exception_ptr.
-struct Message {
+// std::exception_ptr. It travels as its SwitchNote (see to_note/of_note),
+// whose resume_at only the public switch_() sets (to the slot of its
+// sender's context; see begin_switch).
+struct Message : SwitchNote {
   GreenletImpl* from;
   std::any* value;
   std::exception_ptr* exception;
@@ -52,7 +55,8 @@ struct Message {
 
   Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
           std::shared_ptr<GreenletImpl>* handed) noexcept
-      : from(from),
+      : SwitchNote{nullptr},
+        from(from),
         value(value),
         exception(exception),
         handed(handed),
@@ -76,8 +80,8 @@ struct ThreadGreenlets {
   GreenletImpl* live = nullptr;
 
   // The message of every switch made by the public switch_() (whose jump is
-  // in the caller's frame): plain, so only its sender changes. Read by the
-  // side switched to before any other switch of the thread.
+  // in the caller's frame): plain, so only its sender and resume_at change.
+  // Read by the side switched to before any other switch of the thread.
   Message outbox{nullptr, nullptr, nullptr, nullptr};
 
   std::mutex deferred_mutex;
@@ -133,6 +137,9 @@ std::unordered_map<std::uint64_t, ThreadGreenlets*>& registry() {
     return make_this_thread();
   return *tls_thread;
 }
+
+SwitchNote* to_note(Message& message) noexcept { return &message; }
+Message& of_note(void* note) noexcept { return *static_cast<Message*>(static_cast<SwitchNote*>(note)); }
 
 // What the resumed side took out of a Message.
 struct Received {
@@ -227,6 +234,7 @@ struct GreenletImpl::Access {
       StackPool::instance().release(impl.stack_);
     }
     impl.stack_ = {};
+    impl.canaried_ = false;
     impl.context_ = nullptr;
   }
 
@@ -275,19 +283,32 @@ struct GreenletImpl::Access {
   }
 
   // greenlet::switch_() without a value: the halves around the jump.
-  static Jump begin_switch(GreenletImpl* to) {
+  [[gnu::always_inline]] static inline Jump begin_switch(GreenletImpl* to) {
     if (to == nullptr) [[unlikely]]
       throw error("an empty greenlet handle");
     ThreadGreenlets& thread = this_thread();
     GreenletImpl* target = target_of(thread, *to);
     if (target == thread.current) [[unlikely]]
       return Jump{nullptr, nullptr};
-    thread.outbox.from = thread.current;
-    return Jump{prepare(thread, *target), &thread.outbox};
+    GreenletImpl& self = *thread.current;
+    thread.outbox.from = &self;
+    thread.outbox.resume_at = only_resume(thread, self) ? &self.context_ : nullptr;
+    return Jump{prepare(thread, *target), to_note(thread.outbox)};
   }
 
-  static std::any end_switch(Jump back) {
-    return resumed(*tls_thread, back.context, *static_cast<Message*>(back.message));
+  [[gnu::always_inline]] static inline std::any end_switch(Jump back) {
+    return resumed(*tls_thread, back.context, of_note(back.message));
+  }
+
+  // Whether the side a plain switch from `self` resumes has nothing to do
+  // but record where `self` stopped. AddressSanitizer builds always say no:
+  // the side switched to must tell it that the switch is over.
+  [[gnu::always_inline]] static inline bool only_resume(const ThreadGreenlets& thread, const GreenletImpl& self) {
+#if defined(WEFT_GREEN_ASAN)
+    return false;
+#else
+    return !(self.canaried_ | self.orphaned_ | thread.has_deferred.load(std::memory_order_relaxed));
+#endif
   }
 
   // Gives a greenlet that has not started its stack and first context.
@@ -295,6 +316,7 @@ struct GreenletImpl::Access {
     target.stack_ = take_stack(thread, target.stack_options_.size);
     target.context_ = ctx::make_fcontext(target.stack_.top(), target.stack_.size, &entry);
     target.state_ = State::active;
+    target.canaried_ = !target.stack_.guarded;
     link_live(thread, target);
 #if defined(WEFT_GREEN_TSAN)
     target.tsan_fiber_ = __tsan_create_fiber(0);
@@ -312,8 +334,8 @@ struct GreenletImpl::Access {
   // greenlet that has ended, this call never returns.
   [[gnu::always_inline]] static inline std::any jump(ThreadGreenlets& thread, GreenletImpl& target, Message& out) {
     void* to = prepare(thread, target);
-    const ctx::transfer_t back = ctx::jump_fcontext(to, &out);
-    return resumed(thread, back.fctx, *static_cast<Message*>(back.data));
+    const ctx::transfer_t back = ctx::jump_fcontext(to, to_note(out));
+    return resumed(thread, back.fctx, of_note(back.data));
   }
 
   // The switcher's side of a switch up to the jump: makes `target` the
@@ -322,13 +344,12 @@ struct GreenletImpl::Access {
     GreenletImpl& self = *thread.current;
     if (target.state_ == State::not_started) [[unlikely]]
       start(thread, target);
-    auto* eh = static_cast<EhGlobals*>(thread.eh_globals);
-    self.caught_exceptions_ = eh->caught_exceptions;
-    self.uncaught_exceptions_ = eh->uncaught_exceptions;
-    eh->caught_exceptions = target.caught_exceptions_;
-    eh->uncaught_exceptions = target.uncaught_exceptions_;
+    auto& eh = *static_cast<EhGlobals*>(thread.eh_globals);
+    if ((eh.caught_exceptions != nullptr) | (eh.uncaught_exceptions != 0) | (target.caught_exceptions_ != nullptr) |
+        (target.uncaught_exceptions_ != 0)) [[unlikely]]
+      swap_exception_state(eh, self, target);
     thread.current = &target;
-    running_greenlet = {target.main_ ? nullptr : &target.stack_, &target.name_};
+    running_greenlet = &target.overflow_info_;
 #if defined(WEFT_GREEN_ASAN)
     __sanitizer_start_switch_fiber(self.dead() ? nullptr : &self.asan_fake_stack_, target.asan_bottom_,
                                    target.asan_size_);
@@ -339,6 +360,15 @@ struct GreenletImpl::Access {
     void* to = target.context_;
     target.context_ = nullptr;
     return to;
+  }
+
+  // Saves the running greenlet's exception state in `self` and installs
+  // `target`'s, leaving `target`'s saved state empty (it runs next).
+  static void swap_exception_state(EhGlobals& eh, GreenletImpl& self, GreenletImpl& target) noexcept {
+    self.caught_exceptions_ = eh.caught_exceptions;
+    self.uncaught_exceptions_ = eh.uncaught_exceptions;
+    eh.caught_exceptions = std::exchange(target.caught_exceptions_, nullptr);
+    eh.uncaught_exceptions = std::exchange(target.uncaught_exceptions_, 0);
   }
 
   // The first thing the side switched to does: tells AddressSanitizer the
@@ -358,7 +388,7 @@ struct GreenletImpl::Access {
 
   // Reports an overflow of the stack a greenlet has just switched out of.
   static void check_stack(const GreenletImpl& from) noexcept {
-    if (!from.main_ && !StackPool::check_canary(from.stack_)) [[unlikely]]
+    if (from.canaried_ && !StackPool::check_canary(from.stack_)) [[unlikely]]
       report_overflow(from.name_, from.stack_);
   }
 
@@ -416,7 +446,7 @@ struct GreenletImpl::Access {
   static void entry(ctx::transfer_t transfer) noexcept {
     ThreadGreenlets& thread = *tls_thread;
     GreenletImpl* self = thread.current;
-    Message& in = *static_cast<Message*>(transfer.data);
+    Message& in = of_note(transfer.data);
     finish_switch(thread, in);
     std::any result;
     std::exception_ptr error;
@@ -493,7 +523,7 @@ ThreadGreenlets::~ThreadGreenlets() {
   main->state_ = GreenletImpl::State::dead;
   current = nullptr;
   main.reset();
-  running_greenlet = {};
+  running_greenlet = nullptr;
   tls_thread = nullptr;
 }
 
@@ -520,6 +550,7 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_unstarted(std::shared_ptr<Green
   impl->stack_options_ = stack;
   impl->thread_ = thread.serial;
   impl->serial_ = thread.take_serial();
+  impl->overflow_info_ = {&impl->stack_, &impl->name_};
   return impl;
 }
 
@@ -530,6 +561,7 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_main(ThreadGreenlets& thread) {
   impl->thread_ = thread.serial;
   impl->serial_ = thread.take_serial();
   impl->name_ = "main";
+  impl->overflow_info_ = {nullptr, &impl->name_};
 #if defined(WEFT_GREEN_TSAN)
   impl->tsan_fiber_ = __tsan_get_current_fiber();
 #endif

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "hub_link.hpp"
+#include "overflow_guard.hpp"
 #include "stack_pool.hpp"
 #include "weft/green/greenlet.hpp"
 
@@ -89,11 +90,17 @@ class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
   // Its last reference went while it ran: it is settled (destroyed, or
   // unwound if merely suspended) as soon as it switches out.
   bool orphaned_ = false;
+  // Its stack has no guard page: its canary is checked when it switches out.
+  bool canaried_ = false;
   Stack stack_;
   // The C++ runtime's per-thread exception state (caught exceptions, the
-  // uncaught count), which each greenlet keeps for itself.
+  // uncaught count), which each greenlet keeps for itself while suspended.
+  // Empty while it runs, so that a switch between greenlets that both have
+  // none (the common case) copies nothing.
   void* caught_exceptions_ = nullptr;
   unsigned int uncaught_exceptions_ = 0;
+  // What the stack overflow handler reads while it runs.
+  RunningGreenlet overflow_info_;
 
   StackOptions stack_options_;
   greenlet::Run run_;

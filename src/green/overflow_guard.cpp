@@ -13,7 +13,7 @@
 
 namespace weft::green::detail {
 
-constinit __attribute__((tls_model("initial-exec"))) thread_local RunningGreenlet running_greenlet;
+constinit __attribute__((tls_model("initial-exec"))) thread_local const RunningGreenlet* running_greenlet = nullptr;
 
 namespace {
 
@@ -41,9 +41,9 @@ void write_number(std::size_t value) noexcept {
 }
 
 void on_segv(int signal, siginfo_t* info, void* context) {
-  const RunningGreenlet running = running_greenlet;
-  if (running.stack != nullptr && running.stack->overflowed_at(info->si_addr)) {
-    report_overflow(*running.name, *running.stack);
+  const RunningGreenlet* running = running_greenlet;
+  if (running != nullptr && running->stack != nullptr && running->stack->overflowed_at(info->si_addr)) {
+    report_overflow(*running->name, *running->stack);
   }
   // Not ours: what was there before.
   if (previous_action.sa_flags & SA_SIGINFO) {

@@ -11,13 +11,16 @@
 
 namespace weft::green::detail {
 
-// What the handler needs to know about the greenlet running on this thread;
-// every switch updates it. Null stack: the thread's main greenlet.
+// What the handler needs to know about a greenlet: its stack (null for a
+// thread's main greenlet) and its name. Each greenlet keeps one; every
+// switch points running_greenlet at the one of the greenlet it resumes (a
+// single store); null before a thread's first switch and after its
+// greenlets are gone.
 struct RunningGreenlet {
   const Stack* stack = nullptr;
   const std::string* name = nullptr;
 };
-extern constinit __attribute__((tls_model("initial-exec"))) thread_local RunningGreenlet running_greenlet;
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local const RunningGreenlet* running_greenlet;
 
 // Installs the handler (once per process) and gives the calling thread an
 // alternate signal stack (once per thread, freed when the thread ends).

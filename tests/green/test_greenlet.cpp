@@ -233,6 +233,28 @@ TEST(Greenlet, ASuspendedGreenletDroppedOnAnotherThreadUnwindsOnItsOwn) {
   EXPECT_TRUE(unwound);
 }
 
+// The same when the greenlet switched to resumes inside its own switch_().
+TEST(Greenlet, ADroppedGreenletIsUnwoundByTheNextSwitchToASuspendedOne) {
+  green::greenlet main = green::getcurrent();
+  bool unwound = false;
+  auto child = std::make_unique<green::greenlet>([&] {
+    SetOnDestruction flag{unwound};
+    main.switch_();
+  });
+  child->switch_();
+  green::greenlet ping([&] {
+    main.switch_();
+    main.switch_();
+  });
+  ping.switch_();
+  std::thread([&] { child.reset(); }).join();
+  EXPECT_FALSE(unwound);
+  ping.switch_();  // ping resumes in its first switch_() and runs the deferred unwind
+  EXPECT_TRUE(unwound);
+  ping.switch_();
+  EXPECT_TRUE(ping.dead());
+}
+
 TEST(Greenlet, GreenletsStillSuspendedWhenTheirThreadEndsAreUnwound) {
   int unwound = 0;
   std::thread([&] {
@@ -294,6 +316,36 @@ TEST(Greenlet, ExceptionsInFlightAreKeptPerGreenlet) {
   }
   other.switch_();
   EXPECT_TRUE(other.dead());
+}
+
+// A greenlet that handled an exception while another was suspended must not
+// get that handler's state back on later switches between greenlets that
+// handle none.
+TEST(Greenlet, ExceptionStateDoesNotOutliveItsHandler) {
+  green::greenlet main = green::getcurrent();
+  int checks = 0;
+  green::greenlet other([&] {
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(std::current_exception(), nullptr);
+      EXPECT_EQ(std::uncaught_exceptions(), 0);
+      ++checks;
+      main.switch_();
+    }
+  });
+  try {
+    throw std::runtime_error("handled in main");
+  } catch (const std::runtime_error&) {
+    other.switch_();
+    EXPECT_NE(std::current_exception(), nullptr);
+  }
+  EXPECT_EQ(std::current_exception(), nullptr);
+  other.switch_();
+  EXPECT_EQ(std::current_exception(), nullptr);
+  other.switch_();
+  EXPECT_EQ(std::current_exception(), nullptr);
+  other.switch_();
+  EXPECT_TRUE(other.dead());
+  EXPECT_EQ(checks, 3);
 }
 
 TEST(Greenlet, ManyGreenletsReuseStacks) {

@@ -91,15 +91,24 @@ struct StackOptions {
 namespace detail {
 class GreenletImpl;
 
-// greenlet::switch_() without a value, in three calls made from the
-// caller's own frame: begin_switch does the bookkeeping and returns where to
-// jump (a null context: the target is already running); jump switches
-// stacks; end_switch, on the side switched to, finishes the bookkeeping.
+// greenlet::switch_() without a value, made from the caller's own frame:
+// begin_switch does the bookkeeping and returns where to jump (a null
+// context: the target is already running); jump switches stacks; on the
+// side switched to, the switch is over once the switcher's context is
+// recorded — or, when the message asks for more, end_switch finishes it.
 // Only the jump returns across a stack switch, so a switch costs the
 // caller a single mispredicted return, as a raw context switch does.
 struct Jump {
   void* context;
-  void* message;
+  void* message;  // a SwitchNote
+};
+// How every switch's message begins: where the side switched to records
+// the switcher's context when that is all there is to do, else null (the
+// message carries a value, an exception or a reference; the switcher ended,
+// lost its last reference or must have its stack checked; another thread
+// left greenlets to unwind).
+struct SwitchNote {
+  void** resume_at;
 };
 Jump begin_switch(GreenletImpl* target);
 Jump jump(Jump to) noexcept;
@@ -137,7 +146,12 @@ class greenlet {
     const detail::Jump to = detail::begin_switch(impl_.get());
     if (to.context == nullptr) [[unlikely]]
       return {};
-    return detail::end_switch(detail::jump(to));
+    const detail::Jump back = detail::jump(to);
+    void** const resume_at = static_cast<detail::SwitchNote*>(back.message)->resume_at;
+    if (resume_at == nullptr) [[unlikely]]
+      return detail::end_switch(back);
+    *resume_at = back.context;
+    return {};
   }
   std::any switch_(std::any value);
   template <class T>
