@@ -31,62 +31,26 @@ namespace weft::green::detail {
 
 namespace ctx = boost::context::detail;
 
+constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread = nullptr;
+
 namespace {
 std::atomic<std::uint64_t> next_thread_serial{1};
 std::atomic<std::uint64_t> next_greenlet_serial{1};
 }  // namespace
 
-// What a switch carries from one greenlet to the next. The value, the
-// exception and the reference stay in the switcher's frame; the resumed side
-// moves them out before anything else (a dead switcher's stack is freed
-// right after). A null pointer means none: a plain switch (`plain`) carries
-// nothing at all, and the resumed side then touches no std::any or
-// std::exception_ptr. It travels as its SwitchNote (see to_note/of_note),
-// whose resume_at only the public switch_() sets (to the slot of its
-// sender's context; see begin_switch).
-struct Message : SwitchNote {
-  GreenletImpl* from;
-  std::any* value;
-  std::exception_ptr* exception;
-  // A reference to the greenlet switched to that the switcher gives up: it
-  // is dropped on the resumed side, once the switcher no longer runs.
-  std::shared_ptr<GreenletImpl>* handed;
-  bool plain;
-
-  Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
-          std::shared_ptr<GreenletImpl>* handed) noexcept
-      : SwitchNote{nullptr},
-        from(from),
-        value(value),
-        exception(exception),
-        handed(handed),
-        plain(value == nullptr && exception == nullptr && handed == nullptr) {}
-};
-
 // A thread's greenlets: its main greenlet, the one running, and those
 // dropped on other threads while suspended, to be unwound here.
-struct ThreadGreenlets {
+struct ThreadGreenlets : SwitchThread {
   ThreadGreenlets();
   ~ThreadGreenlets();
 
-  std::uint64_t serial;
   std::shared_ptr<GreenletImpl> main;
-  // The C++ runtime's exception globals of this thread (a fixed address).
-  void* eh_globals;
-  // The running greenlet. Not a reference: switching touches no counts.
-  GreenletImpl* current = nullptr;
   bool ending = false;
   // Started greenlets that are not dead (the main one excepted).
   GreenletImpl* live = nullptr;
 
-  // The message of every switch made by the public switch_() (whose jump is
-  // in the caller's frame): plain, so only its sender and resume_at change.
-  // Read by the side switched to before any other switch of the thread.
-  Message outbox{nullptr, nullptr, nullptr, nullptr};
-
   std::mutex deferred_mutex;
   std::vector<GreenletImpl*> deferred;
-  std::atomic<bool> has_deferred{false};
 
   // Serial numbers for greenlets made here, taken from the process's
   // counter a block at a time (no atomic operation per greenlet).
@@ -114,8 +78,8 @@ struct ThreadGreenlets {
 namespace {
 
 
-// initial-exec: a switch reads it without a call into the dynamic linker.
-__attribute__((tls_model("initial-exec"))) thread_local ThreadGreenlets* tls_thread = nullptr;
+// The calling thread's greenlets, null before their first use.
+ThreadGreenlets* here() noexcept { return static_cast<ThreadGreenlets*>(switch_thread); }
 
 // Live threads by serial, for greenlets dropped on another thread.
 std::mutex& registry_mutex() {
@@ -129,13 +93,13 @@ std::unordered_map<std::uint64_t, ThreadGreenlets*>& registry() {
 
 [[gnu::noinline]] ThreadGreenlets& make_this_thread() {
   thread_local ThreadGreenlets owner;
-  return *tls_thread;
+  return *here();
 }
 
 [[gnu::always_inline]] inline ThreadGreenlets& this_thread() {
-  if (tls_thread == nullptr) [[unlikely]]
+  if (here() == nullptr) [[unlikely]]
     return make_this_thread();
-  return *tls_thread;
+  return *here();
 }
 
 SwitchNote* to_note(Message& message) noexcept { return &message; }
@@ -149,13 +113,6 @@ struct Received {
   std::shared_ptr<GreenletImpl> handed;
 };
 
-// The Itanium C++ ABI's per-thread exception globals.
-struct EhGlobals {
-  void* caught_exceptions;
-  unsigned int uncaught_exceptions;
-};
-
-
 }  // namespace
 
 struct GreenletImpl::Access {
@@ -164,7 +121,7 @@ struct GreenletImpl::Access {
   };
 
   static void destroy(GreenletImpl* impl) noexcept {
-    if (tls_thread != nullptr && tls_thread->serial == impl->thread_) unlink_live(*tls_thread, *impl);
+    if (here() != nullptr && here()->serial == impl->thread_) unlink_live(*here(), *impl);
     release_stack(*impl);
 #if defined(WEFT_GREEN_TSAN)
     if (impl->tsan_fiber_ != nullptr && !impl->main_) __tsan_destroy_fiber(impl->tsan_fiber_);
@@ -297,7 +254,7 @@ struct GreenletImpl::Access {
   }
 
   [[gnu::always_inline]] static inline std::any end_switch(Jump back) {
-    return resumed(*tls_thread, back.context, of_note(back.message));
+    return resumed(*here(), back.context, of_note(back.message));
   }
 
   // Whether the side a plain switch from `self` resumes has nothing to do
@@ -344,7 +301,7 @@ struct GreenletImpl::Access {
     GreenletImpl& self = *thread.current;
     if (target.state_ == State::not_started) [[unlikely]]
       start(thread, target);
-    auto& eh = *static_cast<EhGlobals*>(thread.eh_globals);
+    EhGlobals& eh = *thread.eh_globals;
     if ((eh.caught_exceptions != nullptr) | (eh.uncaught_exceptions != 0) | (target.caught_exceptions_ != nullptr) |
         (target.uncaught_exceptions_ != 0)) [[unlikely]]
       swap_exception_state(eh, self, target);
@@ -426,8 +383,8 @@ struct GreenletImpl::Access {
     GreenletImpl& from = *in.from;
     check_stack(from);
     if (from.dead()) {
-      release_stack(from, tls_thread);
-      unlink_live(*tls_thread, from);
+      release_stack(from, here());
+      unlink_live(*here(), from);
     } else {
       from.context_ = fctx;
     }
@@ -444,7 +401,7 @@ struct GreenletImpl::Access {
 
   // Where every greenlet starts.
   static void entry(ctx::transfer_t transfer) noexcept {
-    ThreadGreenlets& thread = *tls_thread;
+    ThreadGreenlets& thread = *here();
     GreenletImpl* self = thread.current;
     Message& in = of_note(transfer.data);
     finish_switch(thread, in);
@@ -479,12 +436,12 @@ struct GreenletImpl::Access {
 };
 
 void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcept {
-  if (tls_thread != nullptr && tls_thread->current == impl) {
+  if (here() != nullptr && here()->current == impl) {
     impl->orphaned_ = true;  // running: settled when it switches out
     return;
   }
   if (impl->state_ == State::active && !impl->main_) {
-    ThreadGreenlets* thread = tls_thread;
+    ThreadGreenlets* thread = here();
     if (thread != nullptr && !thread->ending && thread->serial == impl->thread_) {
       unwind(*thread, impl);
       return;
@@ -501,9 +458,10 @@ void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcep
   destroy(impl);
 }
 
-ThreadGreenlets::ThreadGreenlets()
-    : serial(next_thread_serial.fetch_add(1)), eh_globals(abi::__cxa_get_globals()) {
-  tls_thread = this;
+ThreadGreenlets::ThreadGreenlets() {
+  serial = next_thread_serial.fetch_add(1);
+  eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  switch_thread = this;
   guard_this_thread();
   main = GreenletImpl::make_main(*this);
   current = main.get();
@@ -524,7 +482,7 @@ ThreadGreenlets::~ThreadGreenlets() {
   current = nullptr;
   main.reset();
   running_greenlet = nullptr;
-  tls_thread = nullptr;
+  switch_thread = nullptr;
 }
 
 std::shared_ptr<GreenletImpl> GreenletImpl::make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
@@ -556,6 +514,9 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_unstarted(std::shared_ptr<Green
 
 std::shared_ptr<GreenletImpl> GreenletImpl::make_main(ThreadGreenlets& thread) {
   std::shared_ptr<GreenletImpl> impl(new GreenletImpl(), Access::Deleter{});
+  // The inline switch_() reaches the core at the implementation's address
+  // (core_of): the first base of a class without virtual bases sits there.
+  if (&core_of(impl.get()) != static_cast<SwitchCore*>(impl.get())) std::abort();
   impl->main_ = true;
   impl->state_ = State::active;
   impl->thread_ = thread.serial;
@@ -634,7 +595,7 @@ void GreenletImpl::set_parent(std::shared_ptr<GreenletImpl> parent) {
 }
 
 bool GreenletImpl::on_this_thread() const noexcept {
-  return tls_thread != nullptr && tls_thread->serial == thread_;
+  return here() != nullptr && here()->serial == thread_;
 }
 
 }  // namespace weft::green::detail

@@ -21,9 +21,10 @@ namespace weft::green::detail {
 
 struct ThreadGreenlets;
 
-class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
+// Its SwitchCore comes first (see weft/green/detail/switch_core.hpp).
+class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<GreenletImpl> {
  public:
-  enum class State : std::uint8_t { not_started, active, dead };
+  using SwitchCore::State;
 
   // A new greenlet (not started) / a thread's main greenlet (active).
   static std::shared_ptr<GreenletImpl> make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
@@ -82,25 +83,7 @@ class GreenletImpl : public std::enable_shared_from_this<GreenletImpl> {
   // A switch to the running greenlet: returns *value or raises *exception.
   static std::any to_self(std::any* value, std::exception_ptr* exception);
 
-  // What every switch reads and writes, together at the front.
-  void* context_ = nullptr;  // fcontext to resume it at; null before it starts and for the running one
-  std::uint64_t thread_ = 0;  // serial number of its thread
-  State state_ = State::not_started;
-  bool main_ = false;
-  // Its last reference went while it ran: it is settled (destroyed, or
-  // unwound if merely suspended) as soon as it switches out.
-  bool orphaned_ = false;
-  // Its stack has no guard page: its canary is checked when it switches out.
-  bool canaried_ = false;
   Stack stack_;
-  // The C++ runtime's per-thread exception state (caught exceptions, the
-  // uncaught count), which each greenlet keeps for itself while suspended.
-  // Empty while it runs, so that a switch between greenlets that both have
-  // none (the common case) copies nothing.
-  void* caught_exceptions_ = nullptr;
-  unsigned int uncaught_exceptions_ = 0;
-  // What the stack overflow handler reads while it runs.
-  RunningGreenlet overflow_info_;
 
   StackOptions stack_options_;
   greenlet::Run run_;

@@ -8,19 +8,12 @@
 #include <string>
 
 #include "stack_pool.hpp"
+#include "weft/green/detail/switch_core.hpp"
 
 namespace weft::green::detail {
 
-// What the handler needs to know about a greenlet: its stack (null for a
-// thread's main greenlet) and its name. Each greenlet keeps one; every
-// switch points running_greenlet at the one of the greenlet it resumes (a
-// single store); null before a thread's first switch and after its
-// greenlets are gone.
-struct RunningGreenlet {
-  const Stack* stack = nullptr;
-  const std::string* name = nullptr;
-};
-extern constinit __attribute__((tls_model("initial-exec"))) thread_local const RunningGreenlet* running_greenlet;
+// running_greenlet (weft/green/detail/switch_core.hpp) says which greenlet
+// runs on each thread.
 
 // Installs the handler (once per process) and gives the calling thread an
 // alternate signal stack (once per thread, freed when the thread ends).

@@ -318,6 +318,45 @@ TEST(Greenlet, ExceptionsInFlightAreKeptPerGreenlet) {
   EXPECT_TRUE(other.dead());
 }
 
+// The inline switch_() takes the common case itself; a greenlet resumed by
+// a plain switch from one with no exception in flight still gets its own
+// handler's exception back.
+TEST(Greenlet, APlainSwitchGivesBackTheHandlerStateOfTheGreenletResumed) {
+  bool still_handled = false;
+  green::greenlet handler([&] {
+    try {
+      throw std::runtime_error("held");
+    } catch (const std::runtime_error&) {
+      green::getcurrent().parent().switch_();
+      still_handled = std::current_exception() != nullptr;
+    }
+  });
+  handler.switch_();
+  EXPECT_EQ(std::current_exception(), nullptr);
+  handler.switch_();
+  EXPECT_TRUE(still_handled);
+  EXPECT_TRUE(handler.dead());
+}
+
+// Plain switches back and forth between started greenlets (the inline path)
+// keep each one's place.
+TEST(Greenlet, PlainSwitchesAlternateBetweenTwoGreenlets) {
+  int steps = 0;
+  green::greenlet ping([&] {
+    for (int i = 0; i < 1000; ++i) {
+      ++steps;
+      green::getcurrent().parent().switch_();
+    }
+  });
+  for (int i = 0; i < 1000; ++i) {
+    ping.switch_();
+    ASSERT_EQ(steps, i + 1);
+  }
+  EXPECT_FALSE(ping.dead());
+  ping.switch_();
+  EXPECT_TRUE(ping.dead());
+}
+
 // A greenlet that handled an exception while another was suspended must not
 // get that handler's state back on later switches between greenlets that
 // handle none.

@@ -59,6 +59,7 @@
 #include <utility>
 
 #include "weft/detail/unique_function.hpp"
+#include "weft/green/detail/switch_core.hpp"
 
 namespace weft::green {
 
@@ -88,32 +89,6 @@ struct StackOptions {
   std::size_t size = 256 * 1024;
 };
 
-namespace detail {
-class GreenletImpl;
-
-// greenlet::switch_() without a value, made from the caller's own frame:
-// begin_switch does the bookkeeping and returns where to jump (a null
-// context: the target is already running); jump switches stacks; on the
-// side switched to, the switch is over once the switcher's context is
-// recorded — or, when the message asks for more, end_switch finishes it.
-// Only the jump returns across a stack switch, so a switch costs the
-// caller a single mispredicted return, as a raw context switch does.
-struct Jump {
-  void* context;
-  void* message;  // a SwitchNote
-};
-// How every switch's message begins: where the side switched to records
-// the switcher's context when that is all there is to do, else null (the
-// message carries a value, an exception or a reference; the switcher ended,
-// lost its last reference or must have its stack checked; another thread
-// left greenlets to unwind).
-struct SwitchNote {
-  void** resume_at;
-};
-Jump begin_switch(GreenletImpl* target);
-Jump jump(Jump to) noexcept;
-std::any end_switch(Jump back);
-}  // namespace detail
 
 class greenlet {
  public:
@@ -143,7 +118,7 @@ class greenlet {
   // Without a value, the switch moves no std::any at all (the cheapest
   // switch: the resumed side receives an empty value).
   std::any switch_() {
-    const detail::Jump to = detail::begin_switch(impl_.get());
+    const detail::Jump to = detail::begin_plain_switch(impl_.get());
     if (to.context == nullptr) [[unlikely]]
       return {};
     const detail::Jump back = detail::jump(to);

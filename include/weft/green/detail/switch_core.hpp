@@ -1,0 +1,164 @@
+// What every greenlet switch reads and writes, visible to the inline
+// switch_() so that a plain switch makes no call but the jump itself.
+//
+// A greenlet's implementation begins with its SwitchCore (its first base,
+// so the core sits at the implementation's address); a thread's greenlet
+// state begins with its SwitchThread, which switch_thread points at from
+// the thread's first use of greenlets until the thread ends. Nothing here
+// is for use outside weft::green.
+#pragma once
+
+#include <any>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+namespace weft::green::detail {
+
+class GreenletImpl;
+struct Stack;
+
+// greenlet::switch_() without a value, made from the caller's own frame:
+// begin_switch does the bookkeeping and returns where to jump (a null
+// context: the target is already running); jump switches stacks; on the
+// side switched to, the switch is over once the switcher's context is
+// recorded — or, when the message asks for more, end_switch finishes it.
+// Only the jump returns across a stack switch, so a switch costs the
+// caller a single mispredicted return, as a raw context switch does.
+struct Jump {
+  void* context;
+  void* message;  // a SwitchNote
+};
+
+// How every switch's message begins: where the side switched to records
+// the switcher's context when that is all there is to do, else null (the
+// message carries a value, an exception or a reference; the switcher ended,
+// lost its last reference or must have its stack checked; another thread
+// left greenlets to unwind).
+struct SwitchNote {
+  void** resume_at;
+};
+
+// What a switch carries from one greenlet to the next. The value, the
+// exception and the reference stay in the switcher's frame; the resumed side
+// moves them out before anything else (a dead switcher's stack is freed
+// right after). A null pointer means none: a plain switch (`plain`) carries
+// nothing at all, and the resumed side then touches no std::any or
+// std::exception_ptr. resume_at is set only by the public switch_() (to the
+// slot of its sender's context).
+struct Message : SwitchNote {
+  GreenletImpl* from;
+  std::any* value;
+  std::exception_ptr* exception;
+  // A reference to the greenlet switched to that the switcher gives up: it
+  // is dropped on the resumed side, once the switcher no longer runs.
+  std::shared_ptr<GreenletImpl>* handed;
+  bool plain;
+
+  Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
+          std::shared_ptr<GreenletImpl>* handed) noexcept
+      : SwitchNote{nullptr},
+        from(from),
+        value(value),
+        exception(exception),
+        handed(handed),
+        plain(value == nullptr && exception == nullptr && handed == nullptr) {}
+};
+
+// What the stack overflow handler needs to know about a greenlet: its stack
+// (null for a thread's main greenlet) and its name. Each greenlet keeps
+// one; every switch points running_greenlet at the one of the greenlet it
+// resumes (a single store); null before a thread's first switch and after
+// its greenlets are gone.
+struct RunningGreenlet {
+  const Stack* stack = nullptr;
+  const std::string* name = nullptr;
+};
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local const RunningGreenlet* running_greenlet;
+
+// The Itanium C++ ABI's per-thread exception globals.
+struct EhGlobals {
+  void* caught_exceptions;
+  unsigned int uncaught_exceptions;
+};
+
+// A greenlet's fields that a switch reads and writes, together at the front.
+struct SwitchCore {
+  enum class State : std::uint8_t { not_started, active, dead };
+
+  void* context_ = nullptr;   // fcontext to resume it at; null before it starts and for the running one
+  std::uint64_t thread_ = 0;  // serial number of its thread
+  State state_ = State::not_started;
+  bool main_ = false;
+  // Its last reference went while it ran: it is settled (destroyed, or
+  // unwound if merely suspended) as soon as it switches out.
+  bool orphaned_ = false;
+  // Its stack has no guard page: its canary is checked when it switches out.
+  bool canaried_ = false;
+  // The C++ runtime's per-thread exception state (caught exceptions, the
+  // uncaught count), which each greenlet keeps for itself while suspended.
+  // Empty while it runs, so that a switch between greenlets that both have
+  // none (the common case) copies nothing.
+  void* caught_exceptions_ = nullptr;
+  unsigned int uncaught_exceptions_ = 0;
+  // What the stack overflow handler reads while it runs.
+  RunningGreenlet overflow_info_;
+};
+
+// A thread's fields that a switch reads and writes.
+struct SwitchThread {
+  std::uint64_t serial = 0;
+  // The C++ runtime's exception globals of this thread (a fixed address).
+  EhGlobals* eh_globals = nullptr;
+  // The running greenlet. Not a reference: switching touches no counts.
+  GreenletImpl* current = nullptr;
+  // Greenlets dropped on other threads wait here to be unwound.
+  std::atomic<bool> has_deferred{false};
+  // The message of every switch made by the public switch_() (whose jump is
+  // in the caller's frame): plain, so only its sender and resume_at change.
+  // Read by the side switched to before any other switch of the thread.
+  Message outbox{nullptr, nullptr, nullptr, nullptr};
+};
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread;
+
+// The core at the front of a greenlet's implementation.
+inline SwitchCore& core_of(GreenletImpl* impl) noexcept { return *reinterpret_cast<SwitchCore*>(impl); }
+
+Jump begin_switch(GreenletImpl* target);
+Jump jump(Jump to) noexcept;
+std::any end_switch(Jump back);
+
+// begin_switch's common case without a call: a started, live greenlet of
+// this thread that is not running, switched to from one that leaves
+// nothing to settle, with no exception in flight on either side. Anything
+// else — and every switch in sanitizer builds, which must tell the
+// sanitizer about it — goes to begin_switch.
+[[gnu::always_inline]] inline Jump begin_plain_switch(GreenletImpl* to) {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  SwitchThread* const thread = switch_thread;
+  if (thread != nullptr && to != nullptr) [[likely]] {
+    SwitchCore& target = core_of(to);
+    SwitchCore& self = core_of(thread->current);
+    const EhGlobals& eh = *thread->eh_globals;
+    const bool plain = (target.thread_ == thread->serial) & (target.state_ == SwitchCore::State::active) &
+                       (to != thread->current) & !(self.orphaned_ | self.canaried_) &
+                       !thread->has_deferred.load(std::memory_order_relaxed) &
+                       (eh.caught_exceptions == nullptr) & (eh.uncaught_exceptions == 0) &
+                       (target.caught_exceptions_ == nullptr) & (target.uncaught_exceptions_ == 0);
+    if (plain) [[likely]] {
+      thread->outbox.from = thread->current;
+      thread->outbox.resume_at = &self.context_;
+      thread->current = to;
+      running_greenlet = &target.overflow_info_;
+      void* const context = target.context_;
+      target.context_ = nullptr;
+      return Jump{context, static_cast<SwitchNote*>(&thread->outbox)};
+    }
+  }
+#endif
+  return begin_switch(to);
+}
+
+}  // namespace weft::green::detail
