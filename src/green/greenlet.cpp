@@ -77,7 +77,6 @@ struct ThreadGreenlets : SwitchThread {
 
 namespace {
 
-
 // The calling thread's greenlets, null before their first use.
 ThreadGreenlets* here() noexcept { return static_cast<ThreadGreenlets*>(switch_thread); }
 
@@ -239,33 +238,8 @@ struct GreenletImpl::Access {
     return &to;
   }
 
-  // greenlet::switch_() without a value: the halves around the jump.
-  [[gnu::always_inline]] static inline Jump begin_switch(GreenletImpl* to) {
-    if (to == nullptr) [[unlikely]]
-      throw error("an empty greenlet handle");
-    ThreadGreenlets& thread = this_thread();
-    GreenletImpl* target = target_of(thread, *to);
-    if (target == thread.current) [[unlikely]]
-      return Jump{nullptr, nullptr};
-    GreenletImpl& self = *thread.current;
-    thread.outbox.from = &self;
-    thread.outbox.resume_at = only_resume(thread, self) ? &self.context_ : nullptr;
-    return Jump{prepare(thread, *target), to_note(thread.outbox)};
-  }
-
   [[gnu::always_inline]] static inline std::any end_switch(Jump back) {
     return resumed(*here(), back.context, of_note(back.message));
-  }
-
-  // Whether the side a plain switch from `self` resumes has nothing to do
-  // but record where `self` stopped. AddressSanitizer builds always say no:
-  // the side switched to must tell it that the switch is over.
-  [[gnu::always_inline]] static inline bool only_resume(const ThreadGreenlets& thread, const GreenletImpl& self) {
-#if defined(WEFT_GREEN_ASAN)
-    return false;
-#else
-    return !(self.canaried_ | self.orphaned_ | thread.has_deferred.load(std::memory_order_relaxed));
-#endif
   }
 
   // Gives a greenlet that has not started its stack and first context.
@@ -305,8 +279,12 @@ struct GreenletImpl::Access {
     if ((eh.caught_exceptions != nullptr) | (eh.uncaught_exceptions != 0) | (target.caught_exceptions_ != nullptr) |
         (target.uncaught_exceptions_ != 0)) [[unlikely]]
       swap_exception_state(eh, self, target);
+    self.resumable_on_ = self.state_ == State::active && self.caught_exceptions_ == nullptr &&
+                                 self.uncaught_exceptions_ == 0
+                             ? thread.serial
+                             : 0;
+    target.resumable_on_ = 0;
     thread.current = &target;
-    running_greenlet = &target.overflow_info_;
 #if defined(WEFT_GREEN_ASAN)
     __sanitizer_start_switch_fiber(self.dead() ? nullptr : &self.asan_fake_stack_, target.asan_bottom_,
                                    target.asan_size_);
@@ -481,7 +459,6 @@ ThreadGreenlets::~ThreadGreenlets() {
   main->state_ = GreenletImpl::State::dead;
   current = nullptr;
   main.reset();
-  running_greenlet = nullptr;
   switch_thread = nullptr;
 }
 
@@ -554,8 +531,6 @@ std::any GreenletImpl::to_self(std::any* value, std::exception_ptr* exception) {
   return value != nullptr ? std::move(*value) : std::any();
 }
 
-Jump begin_switch(GreenletImpl* target) { return GreenletImpl::Access::begin_switch(target); }
-
 #if defined(__x86_64__) && defined(__ELF__)
 // jump() is Boost.Context's jump_fcontext under weft's name — the same
 // arguments and result registers — reached by a jump, not a call, so that it
@@ -616,7 +591,7 @@ greenlet greenlet::getcurrent() {
   return greenlet(detail::GreenletImpl::Access::handle_of(detail::this_thread().current));
 }
 
-
+std::any greenlet::switch_other_way() { return checked(impl_).switch_in(nullptr, nullptr); }
 
 std::any greenlet::switch_(std::any value) {
   return checked(impl_).switch_in(value.has_value() ? &value : nullptr, nullptr);

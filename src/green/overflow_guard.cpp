@@ -13,8 +13,6 @@
 
 namespace weft::green::detail {
 
-constinit __attribute__((tls_model("initial-exec"))) thread_local const RunningGreenlet* running_greenlet = nullptr;
-
 namespace {
 
 struct sigaction previous_action;
@@ -41,9 +39,12 @@ void write_number(std::size_t value) noexcept {
 }
 
 void on_segv(int signal, siginfo_t* info, void* context) {
-  const RunningGreenlet* running = running_greenlet;
-  if (running != nullptr && running->stack != nullptr && running->stack->overflowed_at(info->si_addr)) {
-    report_overflow(*running->name, *running->stack);
+  const SwitchThread* thread = switch_thread;
+  if (thread != nullptr && thread->current != nullptr) {
+    const OverflowInfo& running = core_of(thread->current).overflow_info_;
+    if (running.stack != nullptr && running.stack->overflowed_at(info->si_addr)) {
+      report_overflow(*running.name, *running.stack);
+    }
   }
   // Not ours: what was there before.
   if (previous_action.sa_flags & SA_SIGINFO) {

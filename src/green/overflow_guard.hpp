@@ -12,8 +12,8 @@
 
 namespace weft::green::detail {
 
-// running_greenlet (weft/green/detail/switch_core.hpp) says which greenlet
-// runs on each thread.
+// switch_thread->current (weft/green/detail/switch_core.hpp) says which
+// greenlet runs on each thread.
 
 // Installs the handler (once per process) and gives the calling thread an
 // alternate signal stack (once per thread, freed when the thread ends).

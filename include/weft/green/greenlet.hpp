@@ -117,10 +117,10 @@ class greenlet {
   // green::error for a greenlet of another thread, or an empty handle.
   // Without a value, the switch moves no std::any at all (the cheapest
   // switch: the resumed side receives an empty value).
-  std::any switch_() {
-    const detail::Jump to = detail::begin_plain_switch(impl_.get());
-    if (to.context == nullptr) [[unlikely]]
-      return {};
+  [[gnu::always_inline]] std::any switch_() {
+    detail::Jump to;
+    if (!detail::begin_plain_switch(impl_.get(), to)) [[unlikely]]
+      return switch_other_way();
     const detail::Jump back = detail::jump(to);
     void** const resume_at = static_cast<detail::SwitchNote*>(back.message)->resume_at;
     if (resume_at == nullptr) [[unlikely]]
@@ -167,6 +167,8 @@ class greenlet {
 
  private:
   greenlet(Run run, greenlet parent, StackOptions stack, int);
+  // switch_() when begin_plain_switch declines: the switch that sends a value.
+  [[gnu::noinline]] std::any switch_other_way();
 
   template <class F>
   static Run adapt(F&& f) {

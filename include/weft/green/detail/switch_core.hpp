@@ -20,13 +20,13 @@ namespace weft::green::detail {
 class GreenletImpl;
 struct Stack;
 
-// greenlet::switch_() without a value, made from the caller's own frame:
-// begin_switch does the bookkeeping and returns where to jump (a null
-// context: the target is already running); jump switches stacks; on the
-// side switched to, the switch is over once the switcher's context is
-// recorded — or, when the message asks for more, end_switch finishes it.
-// Only the jump returns across a stack switch, so a switch costs the
-// caller a single mispredicted return, as a raw context switch does.
+// greenlet::switch_() without a value, made from the caller's own frame
+// in the common case: begin_plain_switch does the bookkeeping and says
+// where to jump; jump switches stacks; on the side switched to, the switch
+// is over once the switcher's context is recorded — or, when the message
+// asks for more, end_switch finishes it. Only the jump returns across a
+// stack switch, so a switch costs the caller a single mispredicted return,
+// as a raw context switch does.
 struct Jump {
   void* context;
   void* message;  // a SwitchNote
@@ -69,14 +69,11 @@ struct Message : SwitchNote {
 
 // What the stack overflow handler needs to know about a greenlet: its stack
 // (null for a thread's main greenlet) and its name. Each greenlet keeps
-// one; every switch points running_greenlet at the one of the greenlet it
-// resumes (a single store); null before a thread's first switch and after
-// its greenlets are gone.
-struct RunningGreenlet {
+// one, which the handler finds through switch_thread->current.
+struct OverflowInfo {
   const Stack* stack = nullptr;
   const std::string* name = nullptr;
 };
-extern constinit __attribute__((tls_model("initial-exec"))) thread_local const RunningGreenlet* running_greenlet;
 
 // The Itanium C++ ABI's per-thread exception globals.
 struct EhGlobals {
@@ -90,6 +87,11 @@ struct SwitchCore {
 
   void* context_ = nullptr;   // fcontext to resume it at; null before it starts and for the running one
   std::uint64_t thread_ = 0;  // serial number of its thread
+  // Its thread's serial while a plain switch may resume it — started, alive,
+  // suspended, with no exception state of its own to restore — else 0: the
+  // inline switch's whole test of its target. Set by the switch that
+  // suspends it, cleared by the one that resumes it.
+  std::uint64_t resumable_on_ = 0;
   State state_ = State::not_started;
   bool main_ = false;
   // Its last reference went while it ran: it is settled (destroyed, or
@@ -104,7 +106,7 @@ struct SwitchCore {
   void* caught_exceptions_ = nullptr;
   unsigned int uncaught_exceptions_ = 0;
   // What the stack overflow handler reads while it runs.
-  RunningGreenlet overflow_info_;
+  OverflowInfo overflow_info_;
 };
 
 // A thread's fields that a switch reads and writes.
@@ -126,39 +128,40 @@ extern constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchT
 // The core at the front of a greenlet's implementation.
 inline SwitchCore& core_of(GreenletImpl* impl) noexcept { return *reinterpret_cast<SwitchCore*>(impl); }
 
-Jump begin_switch(GreenletImpl* target);
 Jump jump(Jump to) noexcept;
 std::any end_switch(Jump back);
 
-// begin_switch's common case without a call: a started, live greenlet of
-// this thread that is not running, switched to from one that leaves
-// nothing to settle, with no exception in flight on either side. Anything
-// else — and every switch in sanitizer builds, which must tell the
-// sanitizer about it — goes to begin_switch.
-[[gnu::always_inline]] inline Jump begin_plain_switch(GreenletImpl* to) {
+// The bookkeeping of a plain switch to `to`, without a call, when it is the
+// common case: a greenlet of this thread that a plain switch may resume
+// (resumable_on_), switched to from one that leaves nothing to settle, with
+// no exception in flight. Then sets `jump_to` and returns true; otherwise
+// (and always in sanitizer builds, whose switches must tell the sanitizer)
+// changes nothing and returns false: the caller switches the general way.
+[[gnu::always_inline]] inline bool begin_plain_switch([[maybe_unused]] GreenletImpl* to,
+                                                      [[maybe_unused]] Jump& jump_to) noexcept {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   SwitchThread* const thread = switch_thread;
-  if (thread != nullptr && to != nullptr) [[likely]] {
-    SwitchCore& target = core_of(to);
-    SwitchCore& self = core_of(thread->current);
-    const EhGlobals& eh = *thread->eh_globals;
-    const bool plain = (target.thread_ == thread->serial) & (target.state_ == SwitchCore::State::active) &
-                       (to != thread->current) & !(self.orphaned_ | self.canaried_) &
-                       !thread->has_deferred.load(std::memory_order_relaxed) &
-                       (eh.caught_exceptions == nullptr) & (eh.uncaught_exceptions == 0) &
-                       (target.caught_exceptions_ == nullptr) & (target.uncaught_exceptions_ == 0);
-    if (plain) [[likely]] {
-      thread->outbox.from = thread->current;
-      thread->outbox.resume_at = &self.context_;
-      thread->current = to;
-      running_greenlet = &target.overflow_info_;
-      void* const context = target.context_;
-      target.context_ = nullptr;
-      return Jump{context, static_cast<SwitchNote*>(&thread->outbox)};
-    }
-  }
+  if (thread == nullptr || to == nullptr) [[unlikely]]
+    return false;
+  SwitchCore& target = core_of(to);
+  SwitchCore& self = core_of(thread->current);
+  const EhGlobals& eh = *thread->eh_globals;
+  const bool plain = (target.resumable_on_ == thread->serial) & !(self.orphaned_ | self.canaried_) &
+                     !thread->has_deferred.load(std::memory_order_relaxed) & (eh.caught_exceptions == nullptr) &
+                     (eh.uncaught_exceptions == 0);
+  if (!plain) [[unlikely]]
+    return false;
+  thread->outbox.from = thread->current;
+  thread->outbox.resume_at = &self.context_;
+  thread->current = to;
+  self.resumable_on_ = thread->serial;
+  target.resumable_on_ = 0;
+  jump_to = Jump{target.context_, static_cast<SwitchNote*>(&thread->outbox)};
+  target.context_ = nullptr;
+  return true;
+#else
+  return false;
 #endif
-  return begin_switch(to);
 }
 
 }  // namespace weft::green::detail
