@@ -542,7 +542,7 @@ asm(R"(
   .type _ZN4weft5green6detail4jumpENS1_4JumpE, @function
   .p2align 4
 _ZN4weft5green6detail4jumpENS1_4JumpE:
-  jmp jump_fcontext@PLT
+  jmp *jump_fcontext@GOTPCREL(%rip)
   .size _ZN4weft5green6detail4jumpENS1_4JumpE, .-_ZN4weft5green6detail4jumpENS1_4JumpE
 )");
 #else
