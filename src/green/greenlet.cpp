@@ -164,8 +164,8 @@ struct GreenletImpl::Access {
   // A reference to a live greenlet, one that lost its last reference while
   // running included.
   static std::shared_ptr<GreenletImpl> handle_of(GreenletImpl* impl) {
-    if (impl->orphaned_) {
-      impl->orphaned_ = false;
+    if (impl->orphaned()) {
+      impl->set_leave_check(kOrphaned, false);
       return std::shared_ptr<GreenletImpl>(impl, Deleter{});
     }
     return impl->shared_from_this();
@@ -173,7 +173,7 @@ struct GreenletImpl::Access {
 
   // A greenlet that lost its last reference while running has switched out.
   static void settle_orphan(ThreadGreenlets& thread, GreenletImpl* impl) noexcept {
-    impl->orphaned_ = false;
+    impl->set_leave_check(kOrphaned, false);
     if (impl->dead()) {
       destroy(impl);
     } else {
@@ -190,7 +190,7 @@ struct GreenletImpl::Access {
       StackPool::instance().release(impl.stack_);
     }
     impl.stack_ = {};
-    impl.canaried_ = false;
+    impl.set_leave_check(kCanaried, false);
     impl.context_ = nullptr;
   }
 
@@ -226,7 +226,7 @@ struct GreenletImpl::Access {
     {
       std::lock_guard lock(thread.deferred_mutex);
       dropped.swap(thread.deferred);
-      thread.has_deferred.store(false, std::memory_order_relaxed);
+      thread.switch_key.store(thread.serial, std::memory_order_relaxed);
     }
     for (GreenletImpl* impl : dropped) unwind(thread, impl);
   }
@@ -247,7 +247,7 @@ struct GreenletImpl::Access {
     target.stack_ = take_stack(thread, target.stack_options_.size);
     target.context_ = ctx::make_fcontext(target.stack_.top(), target.stack_.size, &entry);
     target.state_ = State::active;
-    target.canaried_ = !target.stack_.guarded;
+    target.set_leave_check(kCanaried, !target.stack_.guarded);
     link_live(thread, target);
 #if defined(WEFT_GREEN_TSAN)
     target.tsan_fiber_ = __tsan_create_fiber(0);
@@ -323,7 +323,7 @@ struct GreenletImpl::Access {
 
   // Reports an overflow of the stack a greenlet has just switched out of.
   static void check_stack(const GreenletImpl& from) noexcept {
-    if (from.canaried_ && !StackPool::check_canary(from.stack_)) [[unlikely]]
+    if (from.canaried() && !StackPool::check_canary(from.stack_)) [[unlikely]]
       report_overflow(from.name_, from.stack_);
   }
 
@@ -335,8 +335,8 @@ struct GreenletImpl::Access {
   [[gnu::always_inline]] static inline std::any resumed(ThreadGreenlets& thread, void* fctx, Message& in) {
     finish_switch(thread, in);
     GreenletImpl& from = *in.from;
-    if (in.plain && from.state_ == State::active && !from.orphaned_ &&
-        !thread.has_deferred.load(std::memory_order_relaxed)) [[likely]] {
+    if (in.plain && from.state_ == State::active && !from.orphaned() &&
+        !thread.has_deferred()) [[likely]] {
       from.context_ = fctx;
       check_stack(from);
       return {};
@@ -372,8 +372,8 @@ struct GreenletImpl::Access {
   // Settles what the switcher left behind: itself if it lost its last
   // reference, greenlets dropped on other threads, the reference handed over.
   static void after_take(ThreadGreenlets& thread, Received& message) noexcept {
-    if (message.from->orphaned_) settle_orphan(thread, message.from);
-    if (thread.has_deferred.load(std::memory_order_relaxed)) run_deferred(thread);
+    if (message.from->orphaned()) settle_orphan(thread, message.from);
+    if (thread.has_deferred()) run_deferred(thread);
     message.handed.reset();
   }
 
@@ -415,7 +415,7 @@ struct GreenletImpl::Access {
 
 void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcept {
   if (here() != nullptr && here()->current == impl) {
-    impl->orphaned_ = true;  // running: settled when it switches out
+    impl->set_leave_check(kOrphaned, true);  // running: settled when it switches out
     return;
   }
   if (impl->state_ == State::active && !impl->main_) {
@@ -428,7 +428,7 @@ void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcep
     if (auto owner = registry().find(impl->thread_); owner != registry().end()) {
       std::lock_guard deferred_lock(owner->second->deferred_mutex);
       owner->second->deferred.push_back(impl);
-      owner->second->has_deferred.store(true, std::memory_order_relaxed);
+      owner->second->switch_key.store(SwitchThread::kDeferred, std::memory_order_relaxed);
       return;
     }
     // Its thread has ended: nothing can run its stack any more.
@@ -438,6 +438,7 @@ void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcep
 
 ThreadGreenlets::ThreadGreenlets() {
   serial = next_thread_serial.fetch_add(1);
+  switch_key.store(serial, std::memory_order_relaxed);
   eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
   switch_thread = this;
   guard_this_thread();

@@ -94,11 +94,21 @@ struct SwitchCore {
   std::uint64_t resumable_on_ = 0;
   State state_ = State::not_started;
   bool main_ = false;
-  // Its last reference went while it ran: it is settled (destroyed, or
-  // unwound if merely suspended) as soon as it switches out.
-  bool orphaned_ = false;
-  // Its stack has no guard page: its canary is checked when it switches out.
-  bool canaried_ = false;
+  // What its switch out must settle, as bits of one byte that a plain
+  // switch tests with one load.
+  enum LeaveCheck : std::uint8_t {
+    // Its last reference went while it ran: it is settled (destroyed, or
+    // unwound if merely suspended) as soon as it switches out.
+    kOrphaned = 1,
+    // Its stack has no guard page: its canary is checked when it switches out.
+    kCanaried = 2,
+  };
+  std::uint8_t leave_checks_ = 0;
+  bool orphaned() const noexcept { return (leave_checks_ & kOrphaned) != 0; }
+  bool canaried() const noexcept { return (leave_checks_ & kCanaried) != 0; }
+  void set_leave_check(LeaveCheck check, bool on) noexcept {
+    leave_checks_ = static_cast<std::uint8_t>(on ? leave_checks_ | check : leave_checks_ & ~check);
+  }
   // The C++ runtime's per-thread exception state (caught exceptions, the
   // uncaught count), which each greenlet keeps for itself while suspended.
   // Empty while it runs, so that a switch between greenlets that both have
@@ -116,8 +126,13 @@ struct SwitchThread {
   EhGlobals* eh_globals = nullptr;
   // The running greenlet. Not a reference: switching touches no counts.
   GreenletImpl* current = nullptr;
-  // Greenlets dropped on other threads wait here to be unwound.
-  std::atomic<bool> has_deferred{false};
+  // What a plain switch compares its target's resumable_on_ with: `serial`,
+  // or kDeferred while greenlets dropped on other threads wait here to be
+  // unwound (which the next switch does, so none is plain). Written only
+  // under the thread's lock of those greenlets (ThreadGreenlets).
+  static constexpr std::uint64_t kDeferred = ~std::uint64_t{0};
+  std::atomic<std::uint64_t> switch_key{kDeferred};
+  bool has_deferred() const noexcept { return switch_key.load(std::memory_order_relaxed) != serial; }
   // The message of every switch made by the public switch_() (whose jump is
   // in the caller's frame): plain, so only its sender and resume_at change.
   // Read by the side switched to before any other switch of the thread.
@@ -146,10 +161,9 @@ std::any end_switch(Jump back);
   SwitchCore& target = core_of(to);
   SwitchCore& self = core_of(thread->current);
   const EhGlobals& eh = *thread->eh_globals;
-  const bool plain = (target.resumable_on_ == thread->serial) & !(self.orphaned_ | self.canaried_) &
-                     !thread->has_deferred.load(std::memory_order_relaxed) & (eh.caught_exceptions == nullptr) &
-                     (eh.uncaught_exceptions == 0);
-  if (!plain) [[unlikely]]
+  if (target.resumable_on_ != thread->switch_key.load(std::memory_order_relaxed) ||
+      self.leave_checks_ != 0 ||
+      (reinterpret_cast<std::uintptr_t>(eh.caught_exceptions) | eh.uncaught_exceptions) != 0) [[unlikely]]
     return false;
   thread->outbox.from = thread->current;
   thread->outbox.resume_at = &self.context_;
