@@ -161,14 +161,15 @@ std::any end_switch(Jump back);
   SwitchCore& target = core_of(to);
   SwitchCore& self = core_of(thread->current);
   const EhGlobals& eh = *thread->eh_globals;
-  if (target.resumable_on_ != thread->switch_key.load(std::memory_order_relaxed) ||
-      self.leave_checks_ != 0 ||
+  // The thread's serial, unless greenlets wait to be unwound.
+  const std::uint64_t key = thread->switch_key.load(std::memory_order_relaxed);
+  if (target.resumable_on_ != key || self.leave_checks_ != 0 ||
       (reinterpret_cast<std::uintptr_t>(eh.caught_exceptions) | eh.uncaught_exceptions) != 0) [[unlikely]]
     return false;
   thread->outbox.from = thread->current;
   thread->outbox.resume_at = &self.context_;
   thread->current = to;
-  self.resumable_on_ = thread->serial;
+  self.resumable_on_ = key;
   target.resumable_on_ = 0;
   jump_to = Jump{target.context_, static_cast<SwitchNote*>(&thread->outbox)};
   target.context_ = nullptr;
