@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "weft/errors.hpp"
+#include "weft/green/event.hpp"
 #include "weft/green/greenlet_task.hpp"
 #include "weft/green/hub.hpp"
 #include "weft/green/sleep.hpp"
@@ -132,6 +134,39 @@ TEST(Spawn, GetWithoutBlockingOrWithATimeoutThrowsTimeout) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
   EXPECT_FALSE(g.join(0.01s));
   g.kill();
+}
+
+TEST(Spawn, TryGetGivesNothingWhereGetWouldTimeOut) {
+  green::Event release;
+  auto g = green::spawn([&] {
+    release.wait();
+    return 7;
+  });
+  EXPECT_EQ(g.try_get(), std::nullopt);
+  EXPECT_EQ(g.try_get(0.02s), std::nullopt);
+  release.set();
+  EXPECT_EQ(g.try_get(5s), 7);  // parks until it returns
+  EXPECT_EQ(g.try_get(), 7);
+}
+
+TEST(Spawn, TryGetRethrowsTheOutcomeOfAFailedOrKilledGreenlet) {
+  auto failed = green::spawn([]() -> int { throw std::runtime_error("boom"); });
+  EXPECT_THROW(failed.try_get(5s), std::runtime_error);
+  EXPECT_THROW(failed.try_get(), std::runtime_error);
+  green::Greenlet<int> killed([] { return 1; });
+  killed.kill();
+  EXPECT_THROW(killed.try_get(), green::GreenletExit);
+}
+
+TEST(Spawn, TryGetOfAVoidGreenletSaysWhetherItIsDone) {
+  green::Event release;
+  auto g = green::spawn([&] { release.wait(); });
+  EXPECT_FALSE(g.try_get());
+  EXPECT_FALSE(g.try_get(0.01s));
+  release.set();
+  EXPECT_TRUE(g.try_get(5s));
+  auto failed = green::spawn([] { throw std::logic_error("void failure"); });
+  EXPECT_THROW(failed.try_get(5s), std::logic_error);
 }
 
 TEST(Spawn, ConstructedGreenletWaitsForStart) {

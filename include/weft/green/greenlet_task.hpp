@@ -257,6 +257,16 @@ class Greenlet : public AnyGreenlet {
     if constexpr (!std::is_void_v<T>) return *static_cast<detail::TaskResult<T>&>(state).result;
   }
 
+  // get() that gives std::nullopt (for Greenlet<void>: false) where get()
+  // would throw green::Timeout: does not wait / parks at most `timeout`.
+  // Still rethrows its exception (or the GreenletExit it was killed with):
+  // a failure is an outcome, not a timeout.
+  auto try_get() { return try_get_after(task().ready()); }
+  auto try_get(std::chrono::duration<double> timeout) {
+    detail::TaskBase& state = task();
+    return try_get_after(state.ready() || state.join(timeout));
+  }
+
   // Its value once it has returned one. Throws weft::ValueError if it has
   // not (not ready, failed, or killed). Never blocks.
   template <class U = T>
@@ -265,6 +275,18 @@ class Greenlet : public AnyGreenlet {
     auto& state = static_cast<const detail::TaskResult<T>&>(task());
     if (!state.ready() || !state.result) throw ValueError("the greenlet has no value: " + name());
     return *state.result;
+  }
+
+ private:
+  auto try_get_after(bool ready) {
+    if constexpr (std::is_void_v<T>) {
+      if (ready) task().rethrow_outcome();
+      return ready;
+    } else {
+      if (!ready) return std::optional<T>();
+      task().rethrow_outcome();
+      return std::optional<T>(*static_cast<detail::TaskResult<T>&>(task()).result);
+    }
   }
 };
 
