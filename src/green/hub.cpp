@@ -142,6 +142,10 @@ bool Hub::Impl::head_runs_next() const noexcept {
   return next->switch_in(value.has_value() ? &value : nullptr, exception ? &exception : nullptr, &next);
 }
 
+bool Hub::Impl::yield_returns_at_once(const GreenletImpl& self) const noexcept {
+  return !queue_head && !closing && !in_loop && hub_impl->started() && !loop.alive() && !self.hub.pending;
+}
+
 std::any Hub::Impl::hand_over_at_exit(GreenletImpl& self) noexcept {
   if (!head_runs_next() || queue_head->hub.exception || queue_head.get() == &self) return {};
   std::any value;

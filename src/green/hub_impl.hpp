@@ -60,6 +60,11 @@ struct Hub::Impl {
   // hand-over for its end (see GreenletImpl::exit_to) when the head's wake
   // is a value, and returns that value (run's result goes to the head).
   std::any hand_over_at_exit(detail::GreenletImpl& self) noexcept;
+  // Whether `self` (running), queued behind nothing and parked, would be
+  // resumed at once with nothing in between — nothing else queued, no turn
+  // of the loop due, no exception waiting to be raised in it: then
+  // sleep(0) has nothing to yield to and returns as it is.
+  bool yield_returns_at_once(const detail::GreenletImpl& self) const noexcept;
 
   // ---- interruptions ----------------------------------------------------
   // Raises `exception` in g: at once if parked; at its next park if it is

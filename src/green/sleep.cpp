@@ -20,6 +20,7 @@ void sleep(std::chrono::duration<double> seconds) {
   detail::GreenletImpl& self = Hub::Impl::running();
   if (&self == impl.hub_impl) throw error("the hub cannot sleep: a blocking call in a hub callback");
   if (seconds <= seconds.zero()) {
+    if (impl.yield_returns_at_once(self)) return;
     hub.schedule(self);
     impl.park(self, "sleep");
     return;
