@@ -31,7 +31,8 @@ namespace weft::green::detail {
 
 namespace ctx = boost::context::detail;
 
-constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread = nullptr;
+SwitchThread no_thread_greenlets;
+constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread = &no_thread_greenlets;
 
 namespace {
 std::atomic<std::uint64_t> next_thread_serial{1};
@@ -78,7 +79,10 @@ struct ThreadGreenlets : SwitchThread {
 namespace {
 
 // The calling thread's greenlets, null before their first use.
-ThreadGreenlets* here() noexcept { return static_cast<ThreadGreenlets*>(switch_thread); }
+ThreadGreenlets* here() noexcept {
+  SwitchThread* const thread = switch_thread;
+  return thread != &no_thread_greenlets ? static_cast<ThreadGreenlets*>(thread) : nullptr;
+}
 
 // Live threads by serial, for greenlets dropped on another thread.
 std::mutex& registry_mutex() {
@@ -460,7 +464,7 @@ ThreadGreenlets::~ThreadGreenlets() {
   main->state_ = GreenletImpl::State::dead;
   current = nullptr;
   main.reset();
-  switch_thread = nullptr;
+  switch_thread = &no_thread_greenlets;
 }
 
 std::shared_ptr<GreenletImpl> GreenletImpl::make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,

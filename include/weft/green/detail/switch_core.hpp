@@ -4,8 +4,9 @@
 // A greenlet's implementation begins with its SwitchCore (its first base,
 // so the core sits at the implementation's address); a thread's greenlet
 // state begins with its SwitchThread, which switch_thread points at from
-// the thread's first use of greenlets until the thread ends. Nothing here
-// is for use outside weft::green.
+// the thread's first use of greenlets until the thread ends (and at
+// no_thread_greenlets before and after). Nothing here is for use outside
+// weft::green.
 #pragma once
 
 #include <any>
@@ -138,6 +139,10 @@ struct SwitchThread {
   // Read by the side switched to before any other switch of the thread.
   Message outbox{nullptr, nullptr, nullptr, nullptr};
 };
+// What switch_thread points at on a thread that has not used greenlets (or
+// whose greenlets are gone): no current greenlet, a switch_key no greenlet
+// matches. Never written.
+extern SwitchThread no_thread_greenlets;
 extern constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread;
 
 // The core at the front of a greenlet's implementation.
@@ -155,15 +160,18 @@ std::any end_switch(Jump back);
 [[gnu::always_inline]] inline bool begin_plain_switch([[maybe_unused]] GreenletImpl* to,
                                                       [[maybe_unused]] Jump& jump_to) noexcept {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-  SwitchThread* const thread = switch_thread;
-  if (thread == nullptr || to == nullptr) [[unlikely]]
+  if (to == nullptr) [[unlikely]]
     return false;
+  SwitchThread* const thread = switch_thread;
   SwitchCore& target = core_of(to);
+  // The thread's serial, unless greenlets wait to be unwound (or the thread
+  // has none yet).
+  const std::uint64_t key = thread->switch_key.load(std::memory_order_relaxed);
+  if (target.resumable_on_ != key) [[unlikely]]
+    return false;
   SwitchCore& self = core_of(thread->current);
   const EhGlobals& eh = *thread->eh_globals;
-  // The thread's serial, unless greenlets wait to be unwound.
-  const std::uint64_t key = thread->switch_key.load(std::memory_order_relaxed);
-  if (target.resumable_on_ != key || self.leave_checks_ != 0 ||
+  if (self.leave_checks_ != 0 ||
       (reinterpret_cast<std::uintptr_t>(eh.caught_exceptions) | eh.uncaught_exceptions) != 0) [[unlikely]]
     return false;
   thread->outbox.from = thread->current;
