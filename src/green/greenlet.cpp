@@ -31,7 +31,7 @@ namespace weft::green::detail {
 
 namespace ctx = boost::context::detail;
 
-SwitchThread no_thread_greenlets;
+constinit SwitchThread no_thread_greenlets;
 constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread = &no_thread_greenlets;
 
 namespace {

@@ -58,7 +58,7 @@ struct Message : SwitchNote {
   std::shared_ptr<GreenletImpl>* handed;
   bool plain;
 
-  Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
+  constexpr Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
           std::shared_ptr<GreenletImpl>* handed) noexcept
       : SwitchNote{nullptr},
         from(from),
@@ -142,7 +142,7 @@ struct SwitchThread {
 // What switch_thread points at on a thread that has not used greenlets (or
 // whose greenlets are gone): no current greenlet, a switch_key no greenlet
 // matches. Never written.
-extern SwitchThread no_thread_greenlets;
+extern constinit SwitchThread no_thread_greenlets;
 extern constinit __attribute__((tls_model("initial-exec"))) thread_local SwitchThread* switch_thread;
 
 // The core at the front of a greenlet's implementation.
