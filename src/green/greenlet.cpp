@@ -283,10 +283,11 @@ struct GreenletImpl::Access {
     if ((eh.caught_exceptions != nullptr) | (eh.uncaught_exceptions != 0) | (target.caught_exceptions_ != nullptr) |
         (target.uncaught_exceptions_ != 0)) [[unlikely]]
       swap_exception_state(eh, self, target);
-    self.resumable_on_ = self.state_ == State::active && self.caught_exceptions_ == nullptr &&
-                                 self.uncaught_exceptions_ == 0
-                             ? thread.serial
-                             : 0;
+    // A plain switch may resume `self` unless it has ended or now keeps an
+    // exception state of its own.
+    const bool plain_later =
+        self.state_ == State::active && self.caught_exceptions_ == nullptr && self.uncaught_exceptions_ == 0;
+    self.resumable_on_ = plain_later ? thread.serial : 0;
     target.resumable_on_ = 0;
     thread.current = &target;
 #if defined(WEFT_GREEN_ASAN)

@@ -59,7 +59,7 @@ struct Message : SwitchNote {
   bool plain;
 
   constexpr Message(GreenletImpl* from, std::any* value, std::exception_ptr* exception,
-          std::shared_ptr<GreenletImpl>* handed) noexcept
+                    std::shared_ptr<GreenletImpl>* handed) noexcept
       : SwitchNote{nullptr},
         from(from),
         value(value),
