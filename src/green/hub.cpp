@@ -124,8 +124,8 @@ std::shared_ptr<GreenletImpl> Hub::Impl::take_head(std::any& value, std::excepti
   return g;
 }
 
-bool Hub::Impl::head_runs_next() const noexcept {
-  return queue_head && !closing && !in_loop && hub_impl->started() && (batch_last != nullptr || !loop.alive());
+bool Hub::Impl::queue_runs_next() const noexcept {
+  return !closing && !in_loop && hub_impl->started() && (batch_last != nullptr || !loop.alive());
 }
 
 // Inlined into park: one call level less between a parked greenlet's code
@@ -143,7 +143,7 @@ bool Hub::Impl::head_runs_next() const noexcept {
 }
 
 bool Hub::Impl::yield_returns_at_once(const GreenletImpl& self) const noexcept {
-  return !queue_head && !closing && !in_loop && hub_impl->started() && !loop.alive() && !self.hub.pending;
+  return !queue_head && queue_runs_next() && !self.hub.pending;
 }
 
 std::any Hub::Impl::hand_over_at_exit(GreenletImpl& self) noexcept {

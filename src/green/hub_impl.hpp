@@ -45,12 +45,15 @@ struct Hub::Impl {
   std::shared_ptr<detail::GreenletImpl> take_head(std::any& value, std::exception_ptr& exception) noexcept;
 
   // ---- handing over without the hub -------------------------------------
-  // Whether the hub, switched to now, would resume the head of the run
-  // queue before anything else — no turn of the loop due first, no
-  // shutdown, no callback of its own in progress. Then a greenlet that
-  // would switch to the hub may switch to that head itself: the same
-  // greenlet runs next, with the same wake, two switches sooner.
-  bool head_runs_next() const noexcept;
+  // Whether the hub, switched to now, would go straight to its run queue —
+  // no turn of the loop due first, no shutdown, no callback of its own in
+  // progress.
+  bool queue_runs_next() const noexcept;
+  // Whether it would then resume the head of the run queue before anything
+  // else. Then a greenlet that would switch to the hub may switch to that
+  // head itself: the same greenlet runs next, with the same wake, two
+  // switches sooner.
+  bool head_runs_next() const noexcept { return queue_head && queue_runs_next(); }
   // What a parking greenlet does instead of switching to the hub: that, or
   // the hand-over above (which, for a greenlet that has queued itself with
   // sleep(0) and is alone in the queue, is no switch at all). Returns and

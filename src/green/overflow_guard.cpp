@@ -39,9 +39,9 @@ void write_number(std::size_t value) noexcept {
 }
 
 void on_segv(int signal, siginfo_t* info, void* context) {
-  const SwitchThread* thread = switch_thread;
-  if (thread != nullptr && thread->current != nullptr) {
-    const OverflowInfo& running = core_of(thread->current).overflow_info_;
+  // Null on a thread without greenlets (switch_thread is never null).
+  if (GreenletImpl* const current = switch_thread->current; current != nullptr) {
+    const OverflowInfo& running = core_of(current).overflow_info_;
     if (running.stack != nullptr && running.stack->overflowed_at(info->si_addr)) {
       report_overflow(*running.name, *running.stack);
     }

@@ -89,7 +89,6 @@ struct StackOptions {
   std::size_t size = 256 * 1024;
 };
 
-
 class greenlet {
  public:
   using Run = weft::detail::UniqueFunction<std::any(std::any)>;
