@@ -401,6 +401,8 @@ void Process::start() {
     s.status_pipe = launched.status_pipe;
     s.started = true;
   }
+  target_ = {};
+  encode_ = {};
   detail::Registry& r = detail::registry();
   std::lock_guard guard(r.mutex);
   r.children.push_back(state_);

@@ -9,6 +9,7 @@
 
 #include "test_process_support.hpp"
 #include "weft/errors.hpp"
+#include "weft/mp/connection.hpp"
 
 namespace process_test {
 // Encodes, but refuses to be decoded.
@@ -158,6 +159,23 @@ TEST_P(ProcessTest, ArgumentsTravelAsTheParameterTypes) {
   auto p = context().Process(&say_noexcept, pipe.report(), "a literal");
   p.start();
   EXPECT_EQ(pipe.line(), "a literal");
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+void greet_over(weft::mp::Connection connection) { connection.send_bytes("hi"); }
+
+// As in Python, start() drops the parent's copy of the target's arguments:
+// once the child is done with its end of the Pipe, the parent reads end of
+// file while the Process object still lives.
+TEST_P(ProcessTest, ParentDropsTheArgumentsOnceStarted) {
+  auto [parent_end, child_end] = weft::mp::Pipe();
+  auto p = context().Process(&greet_over, std::move(child_end));
+  p.start();
+  ASSERT_TRUE(parent_end.poll(std::chrono::seconds(20)));
+  EXPECT_EQ(parent_end.recv_bytes(), "hi");
+  ASSERT_TRUE(parent_end.poll(std::chrono::seconds(20))) << "the parent still holds the child's end";
+  EXPECT_THROW(parent_end.recv_bytes(), weft::EOFError);
   p.join();
   EXPECT_EQ(p.exitcode(), 0);
 }

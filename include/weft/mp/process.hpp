@@ -222,7 +222,10 @@ class Process {
   virtual ~Process();
 
   // Starts the child; returns once it exists (its pid is known), without
-  // waiting for it to run. Throws RuntimeError if called twice, from a
+  // waiting for it to run. Then, as Python does, the parent drops its copy
+  // of the target and its arguments: a Connection handed to the child is
+  // closed here, so the parent sees EOFError once the child closes its own.
+  // Throws RuntimeError if called twice, from a
   // daemonic process, or from another process than the creator; ValueError
   // if closed, or for a target the start method cannot carry;
   // codec::EncodeError for arguments that cannot be encoded;
