@@ -1,5 +1,7 @@
 // weft::mp::Event: a flag bit and a has-waiters bit in one process-shared
-// futex word.
+// futex word. The has-waiters bit, once raised, stays: a set() killed
+// between raising the flag and its wake-up leaves it, so the next set()
+// still wakes the sleepers.
 #include "weft/mp/event.hpp"
 
 #include "weft/detail/futex.hpp"
@@ -12,7 +14,7 @@ constexpr auto kShared = weft::detail::FutexScope::process_shared;
 }  // namespace
 
 void Event::set() noexcept {
-  if ((word().exchange(kSet, std::memory_order_acq_rel) & kHasWaiters) != 0)
+  if ((word().fetch_or(kSet, std::memory_order_acq_rel) & kHasWaiters) != 0)
     weft::detail::futex_wake_all(word(), kShared);
 }
 

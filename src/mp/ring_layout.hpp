@@ -55,11 +55,12 @@ struct SharedRingState {
 // One futex word and the number of processes sleeping on it. The count
 // changes only under the ring's mutex: a sleeper adds itself before it
 // sleeps; a waker claims every sleeper at once (zeroing the count and
-// bumping the word) and wakes them all after unlocking. Until someone
-// sleeps again, further commits find the count zero and make no system
-// call, however long the woken take to run. A sleeper that was never
-// claimed (it timed out) takes itself off again; one that died asleep is
-// claimed and forgotten by the next waker.
+// bumping the word) and wakes them all before it commits and unlocks, so
+// that a waker killed in between leaves the mutex to be recovered, and
+// recovery wakes every word. Until someone sleeps again, further commits find the count
+// zero and make no system call, however long the woken take to run. A
+// sleeper that was never claimed (it timed out) takes itself off again;
+// one that died asleep is claimed and forgotten by the next waker.
 struct alignas(64) Wakeup {
   std::atomic<std::uint32_t> seq{0};
   std::uint32_t sleepers = 0;
@@ -125,10 +126,12 @@ struct RingLayout {
       state.store(journal);
       journal_valid.store(0, std::memory_order_relaxed);
     }
-    // The dead process may have been claimed for a wake-up that others
-    // needed to hear of too.
-    for (Wakeup* wakeup : {&not_empty, &not_full, &all_done})
-      if (wakeup->claim()) wakeup->wake();
+    // The dead process may have claimed sleepers and died before waking
+    // them, or been claimed for a wake-up that others needed to hear of.
+    for (Wakeup* wakeup : {&not_empty, &not_full, &all_done}) {
+      wakeup->claim();
+      wakeup->wake();
+    }
   }
 
   std::uint64_t free_bytes(const RingState& s) const noexcept {
@@ -223,11 +226,16 @@ class RingQueue::Guard {
     owned_ = false;
   }
 
-  // Unlocks, then wakes whoever sleeps on `wakeup`.
-  void unlock_and_notify(Wakeup& wakeup) noexcept {
-    const bool wake = wakeup.claim();
+  // Wakes whoever sleeps on `wakeup`, commits `next`, then unlocks. The
+  // sleepers are woken while the mutex is held: they wait for it, and if
+  // this process dies before unlocking, whoever takes the mutex next
+  // recovers the commit. (Woken after the unlock, they could sleep on for
+  // good should this process die in between: the mutex would be clean and
+  // the count already zero.)
+  void commit_and_notify(const RingState& next, Wakeup& wakeup) noexcept {
+    if (wakeup.claim()) wakeup.wake();
+    layout_.commit(next);
     unlock();
-    if (wake) wakeup.wake();
   }
 
   // Sleeps on `wakeup` with the mutex released; returns with it released.

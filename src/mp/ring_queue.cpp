@@ -96,8 +96,7 @@ bool RingQueue::put(std::string_view bytes, bool block, const Deadline& deadline
       s.tail += RingBytes(ring_, layout.capacity).put(s.tail, kWhole, bytes);
       ++s.items;
       if (layout.kind == QueueKind::joinable) ++s.unfinished;
-      layout.commit(s);
-      guard.unlock_and_notify(layout.not_empty);
+      guard.commit_and_notify(s, layout.not_empty);
       return true;
     }
     if (!block || weft::detail::expired(deadline)) return false;
@@ -160,8 +159,7 @@ bool RingQueue::get(std::string& out, bool block, const Deadline& deadline) {
     bytes.read(s.head + sizeof(RecordHeader), out.data(), header.length);
     s.head += record_size(header.length);
     --s.items;
-    layout.commit(s);
-    guard.unlock_and_notify(layout.not_full);
+    guard.commit_and_notify(s, layout.not_full);
     if (!stream || receive_rest(out, false)) return true;
   }
 }
@@ -182,8 +180,11 @@ void RingQueue::task_done() {
   RingState s = layout.state.load();
   if (s.unfinished == 0) throw ValueError("task_done() called too many times");
   --s.unfinished;
-  layout.commit(s);
-  if (s.unfinished == 0) guard.unlock_and_notify(layout.all_done);
+  if (s.unfinished == 0) {
+    guard.commit_and_notify(s, layout.all_done);
+  } else {
+    layout.commit(s);
+  }
 }
 
 bool RingQueue::join(const Deadline& deadline) {

@@ -73,8 +73,7 @@ bool RingQueue::put_stream(std::string_view bytes, bool block, const Deadline& d
     }
     s.stream_open = last ? 0 : 1;
     if (last && layout.kind == QueueKind::joinable) ++s.unfinished;
-    layout.commit(s);
-    guard.unlock_and_notify(layout.not_empty);
+    guard.commit_and_notify(s, layout.not_empty);
     if (last) return true;
     offset += chunk;
   }
@@ -99,8 +98,7 @@ bool RingQueue::receive_rest(std::string& out, bool discard) {
       ring.read(s.head + sizeof(RecordHeader), out.data() + at, header.length);
     }
     s.head += record_size(header.length);
-    layout.commit(s);
-    guard.unlock_and_notify(layout.not_full);
+    guard.commit_and_notify(s, layout.not_full);
     if (header.kind == kLast) return true;
   }
 }
@@ -148,8 +146,7 @@ void RingQueue::abandon_stream() {
   if (s.head <= s.stream_start) --s.items;
   s.tail = std::max(s.head, s.stream_start);
   s.stream_open = 0;
-  layout.commit(s);
-  guard.unlock_and_notify(layout.not_empty);
+  guard.commit_and_notify(s, layout.not_empty);
 }
 
 }  // namespace weft::mp::detail

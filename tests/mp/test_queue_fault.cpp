@@ -56,6 +56,27 @@ TEST(MpQueueFault, ProducerKilledAsleepInPut) {
   EXPECT_EQ(q.get(), 3);
 }
 
+// A producer that dies at the system call waking the consumer asleep in get() has not
+// committed its item yet; the next put still wakes that consumer.
+TEST(MpQueueFault, ProducerKilledAtItsWakeUp) {
+  Queue<int> q;
+  Child consumer = Child::fork([&] {
+    if (q.get() != 2) throw std::runtime_error("wrong item");
+  });
+  ASSERT_TRUE(eventually([&] { return consumer.asleep(); }));
+  Child producer = Child::fork([&] {
+    die_at_shared_futex_wake();
+    q.put(1);
+  });
+  const int status = producer.wait();
+  if (status == kNoSeccomp) GTEST_SKIP() << "seccomp filters are not allowed here";
+  ASSERT_EQ(status, 128 + SIGSYS);
+  EXPECT_EQ(q.qsize(), 0u) << "the dead put committed before waking";
+  q.put(2);
+  EXPECT_EQ(consumer.wait(), 0) << "the consumer was never woken";
+  EXPECT_EQ(q.qsize(), 0u);
+}
+
 // Each round a child puts round * kStride + 0, 1, 2, ... and records the last put that
 // returned; it is killed at a random moment. The queue then holds exactly that prefix of the
 // sequence, plus at most the one put that was committed when the kill came.

@@ -149,6 +149,25 @@ TEST(MpSyncFork, EventClearedInAChildIsClearedHere) {
   EXPECT_FALSE(event.is_set());
 }
 
+// A setter that dies at the system call waking a sleeping waiter leaves the flag raised; the
+// next set(), even after a clear(), still wakes that waiter.
+TEST(MpSyncFork, SetterKilledAtItsWakeUp) {
+  mp::Event event;
+  auto waiter = Child::fork([&] { require(event.wait()); });
+  ASSERT_TRUE(eventually([&] { return waiter.asleep(); }));
+  auto setter = Child::fork([&] {
+    die_at_shared_futex_wake();
+    event.set();
+  });
+  const int status = setter.wait();
+  if (status == kNoSeccomp) GTEST_SKIP() << "seccomp filters are not allowed here";
+  ASSERT_EQ(status, 128 + SIGSYS);
+  EXPECT_TRUE(event.is_set());
+  event.clear();
+  event.set();
+  EXPECT_EQ(waiter.wait(), 0) << "the waiter was never woken";
+}
+
 TEST(MpSyncFork, ConditionProducerConsumer) {
   constexpr int kCapacity = 8;
   constexpr int kItems = 2000;
