@@ -4,7 +4,9 @@
 //   to a worker:   u32 length | u8 kind | u32 function | u64 task | bytes
 //   to the parent: u32 length | u8 outcome | u64 task | u32 run time (µs) | bytes
 //
-// `length` counts what follows it. A define frame carries, for a new
+// `length` counts what follows it, so a frame carries at most 4 GiB:
+// larger arguments are refused when submitted, and a larger result is
+// answered with a ValueError in its place. A define frame carries, for a new
 // function number, encode(Define); a task frame the task's arguments; a
 // stop frame nothing (the worker exits). The parent gets one answer per
 // task, in order, and Outcome::init_failed (task 0) if the initializer threw.
@@ -12,8 +14,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
+
+#include "weft/errors.hpp"
 
 namespace weft::mp::detail {
 
@@ -21,6 +26,14 @@ enum class FrameKind : std::uint8_t { define = 1, task = 2, stop = 3 };
 
 inline constexpr std::size_t request_header = 4 + 1 + 4 + 8;
 inline constexpr std::size_t answer_header = 4 + 1 + 8 + 4;
+
+// Throws ValueError unless `bytes` of payload fit in a frame whose header
+// is `header` bytes long.
+inline void check_frame_fits(std::size_t header, std::size_t bytes, const char* what) {
+  if (bytes > std::numeric_limits<std::uint32_t>::max() - (header - 4))
+    throw ValueError(std::string(what) + " of " + std::to_string(bytes) +
+                     " bytes exceeds the 4 GiB a pool worker's frame carries");
+}
 
 template <class T>
 void put(char* at, T value) noexcept {

@@ -101,6 +101,7 @@ class Worker {
         throw codec::DecodeError("a task names a function the worker was never given");
       if (define_errors_[function]) std::rethrow_exception(define_errors_[function]);
       outcome = runners_[function]->run(args, out_);
+      check_frame_fits(answer_header, out_.size() - start - answer_header, "a task's result");
     } catch (...) {
       out_.resize(start + answer_header);
       codec::encode_into(out_, encode_exception(std::current_exception()));

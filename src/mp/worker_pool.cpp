@@ -562,6 +562,7 @@ std::uint32_t WorkerPool::add_function(MakeRunner maker, const void* function, s
 }
 
 void WorkerPool::submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink) {
+  check_frame_fits(request_header, args.size(), "a task's arguments");
   Impl& impl = *impl_;
   {
     std::lock_guard lock(impl.mutex);
