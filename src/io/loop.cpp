@@ -51,11 +51,15 @@ struct OwnedOperation final : Operation {
       return;
     }
     if (result < 0 || self.loop->callback_exception_) return;
+    // Run from here, not in place: the callback may replace itself
+    // (add_reader on its own descriptor), which would destroy it mid-call.
+    Loop::Callback callback = std::move(self.callback);
     try {
-      self.callback();
+      callback();
     } catch (...) {
       self.loop->callback_exception_ = std::current_exception();
     }
+    if (!self.callback) self.callback = std::move(callback);
   }
 
   void link() noexcept {
@@ -119,6 +123,12 @@ Loop::~Loop() {
   while (Timer* timer = timers_->pop()) {
     if (timer->owned_) static_cast<detail::CallbackTimer*>(timer)->keep_alive.reset();
   }
+  // The watch callbacks go while the backend still serves what their
+  // captures' destructors may ask (closing a descriptor, removing a watch);
+  // the operations themselves once it is gone.
+  for (detail::OwnedOperation* op = owned_; op != nullptr; op = op->next_owned) {
+    const Callback dropped = std::move(op->callback);
+  }
   pools_.clear();
   backend_.reset();
   while (owned_ != nullptr) {
@@ -170,8 +180,13 @@ bool Loop::iterate(bool may_wait, bool wait_when_idle) {
 }
 
 void Loop::run_timers() {
+  // Only the timers due when the phase began: one that a timer's handler
+  // arms for now (call_later(0) from its own callback) waits for the next
+  // iteration, as in asyncio and libuv, so that it cannot keep the loop
+  // from polling.
+  const std::uint64_t armed_before = timers_->next_sequence();
   while (Timer* timer = timers_->top()) {
-    if (timer->when_ > now_) return;
+    if (timer->when_ > now_ || timer->sequence_ >= armed_before) return;
     timers_->pop();
     if (!timer->owned_) {
       timer->handler_(*timer);
@@ -339,8 +354,8 @@ void Loop::cancel(Operation& op) noexcept { backend_->cancel(op); }
 
 void Loop::close(int fd) noexcept {
   if (fd < 0) return;
-  if (auto it = readers_.find(fd); it != readers_.end()) readers_.erase(it);
-  if (auto it = writers_.find(fd); it != writers_.end()) writers_.erase(it);
+  remove_reader(fd);
+  remove_writer(fd);
   backend_->forget(fd);
   ::close(fd);
 }

@@ -16,6 +16,9 @@ class TimerHeap {
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t size() const noexcept { return heap_.size(); }
   Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
+  // The sequence number the next timer armed will get: every timer armed
+  // from now on has one at least as large.
+  std::uint64_t next_sequence() const noexcept { return next_sequence_; }
 
   void push(Timer& timer, Timer::Clock::time_point when) {
     if (timer.scheduled()) erase(timer);

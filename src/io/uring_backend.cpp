@@ -20,6 +20,7 @@
 #include <array>
 #include <csignal>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -199,7 +200,7 @@ class UringBackend final : public BackendBase {
         io_uring_prep_connect(sqe, op.fd_, op.address_, op.address_length_);
         break;
       case OpKind::recv:
-        io_uring_prep_recv(sqe, op.fd_, op.buffer_, op.length_, 0);
+        io_uring_prep_recv(sqe, op.fd_, op.buffer_, sqe_length(op.length_), 0);
         break;
       case OpKind::recv_multishot:
         io_uring_prep_recv_multishot(sqe, op.fd_, nullptr, 0, 0);
@@ -207,7 +208,7 @@ class UringBackend final : public BackendBase {
         sqe->buf_group = op.pool_;
         break;
       case OpKind::send:
-        io_uring_prep_send(sqe, op.fd_, op.buffer_, op.length_, MSG_NOSIGNAL);
+        io_uring_prep_send(sqe, op.fd_, op.buffer_, sqe_length(op.length_), MSG_NOSIGNAL);
         break;
       case OpKind::watch:
         io_uring_prep_poll_add(sqe, op.fd_, op.events_);
@@ -215,6 +216,7 @@ class UringBackend final : public BackendBase {
     }
     io_uring_sqe_set_data(sqe, &op);
     started(op);
+    op.forget_epoch_ = forget_epoch_;
   }
 
   void cancel(Operation& op) noexcept override {
@@ -227,6 +229,10 @@ class UringBackend final : public BackendBase {
   }
 
   void forget(int fd) noexcept override {
+    // Watches on it that already completed — their results reaped and not
+    // yet handled, or a handler running — must not run or re-arm either.
+    if (static_cast<std::size_t>(fd) >= forgotten_at_.size()) forgotten_at_.resize(static_cast<std::size_t>(fd) + 1, 0);
+    forgotten_at_[static_cast<std::size_t>(fd)] = ++forget_epoch_;
     io_uring_sqe* sqe = next_sqe();
     io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, kIgnored);
@@ -370,14 +376,14 @@ class UringBackend final : public BackendBase {
             ? (kBuffer | ((completion.flags >> IORING_CQE_BUFFER_SHIFT) << 16))
             : 0;
     if (op->kind_ == OpKind::watch) {
-      if (op->cancelling_ || completion.result < 0) {
-        finish(*op, op->cancelling_ ? -ECANCELED : completion.result);
+      if (op->cancelling_ || forgotten(*op) || completion.result < 0) {
+        finish(*op, op->cancelling_ || forgotten(*op) ? -ECANCELED : completion.result);
         return;
       }
       rearming_ = op;
       op->complete(completion.result, kMore);
       rearming_ = nullptr;
-      if (op->cancelling_) {
+      if (op->cancelling_ || forgotten(*op)) {
         finish_later(*op, -ECANCELED);
         return;
       }
@@ -393,6 +399,18 @@ class UringBackend final : public BackendBase {
     finish(*op, completion.result, buffer_flags);
   }
 
+  // Whether Loop::close forgot op's descriptor after op started.
+  bool forgotten(const Operation& op) const noexcept {
+    const auto fd = static_cast<std::size_t>(op.fd_);
+    return fd < forgotten_at_.size() && forgotten_at_[fd] > op.forget_epoch_;
+  }
+
+  // An SQE's length field has 32 bits: a longer buffer moves in parts, as
+  // a partial recv or send may.
+  static unsigned sqe_length(std::size_t length) noexcept {
+    return static_cast<unsigned>(std::min<std::size_t>(length, INT_MAX));
+  }
+
   // IORING_FEAT_MIN_TIMEOUT, newer than liburing 2.3's header.
   static constexpr unsigned kFeatureMinTimeout = 1u << 15;
 
@@ -406,6 +424,9 @@ class UringBackend final : public BackendBase {
   std::uint64_t wake_count_ = 0;
   Operation wake_op_{&on_wake};
   Operation* rearming_ = nullptr;  // the watch whose handler is running
+  // forget() calls counted, and the count at each descriptor's last one.
+  std::uint64_t forget_epoch_ = 0;
+  std::vector<std::uint64_t> forgotten_at_;
 };
 
 std::unique_ptr<Backend> make_uring_backend(unsigned entries, unsigned batch,

@@ -12,11 +12,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "io/io_support.hpp"
@@ -248,6 +251,82 @@ TEST_P(LoopTest, CloseCancelsEveryOperationOnTheFd) {
   EXPECT_EQ(received.results, std::vector<int>{-ECANCELED});
   EXPECT_FALSE(reader_called);
   EXPECT_FALSE(loop().alive());
+}
+
+// Each reader closes the other's descriptor, so exactly one of them may run; then a new pair
+// of sockets takes the closed number, and the dead reader must not wake for it.
+TEST_P(LoopTest, AReaderWhoseDescriptorAnotherCallbackClosedNeverRuns) {
+  SocketPair one;
+  SocketPair two;
+  int calls = 0;
+  std::optional<SocketPair> reuse;
+  const auto close_other = [&](SocketPair& mine, SocketPair& other) {
+    ++calls;
+    loop().remove_reader(mine.a);
+    if (other.a < 0) return;
+    loop().close(std::exchange(other.a, -1));
+    reuse.emplace();
+    write_all(reuse->b, "x");
+  };
+  loop().add_reader(one.a, [&] { close_other(one, two); });
+  loop().add_reader(two.a, [&] { close_other(two, one); });
+  write_all(one.b, "x");
+  write_all(two.b, "x");
+  run_until(loop(), [&] { return calls > 0; });
+  for (int i = 0; i < 5; ++i) loop().run(io::RunMode::nowait);
+  EXPECT_EQ(calls, 1);
+  loop().run();
+  EXPECT_EQ(calls, 1);
+}
+
+// The callback of add_reader replaced from inside itself keeps running to its end.
+TEST_P(LoopTest, AReaderMayReplaceItselfWhileRunning) {
+  SocketPair pair;
+  std::vector<std::string> heard;
+  const std::string first = "first callback, captured by value";
+  loop().add_reader(pair.a, [&, first] {
+    loop().add_reader(pair.a, [&] {
+      heard.emplace_back("second");
+      loop().remove_reader(pair.a);
+    });
+    heard.push_back(first);  // reads a capture after the replacement
+  });
+  write_all(pair.b, "x");
+  run_until(loop(), [&] { return heard.size() >= 2; });
+  EXPECT_EQ(heard, (std::vector<std::string>{first, "second"}));
+  loop().run();
+}
+
+// A watch callback's capture whose destructor closes its descriptor through the loop, as a
+// connection object does, when the loop itself is destroyed.
+TEST_P(LoopTest, DestroyingTheLoopDestroysWatchCallbacksWhileItCanServeThem) {
+  struct Connection {
+    Loop* loop;
+    int fd;
+    ~Connection() { loop->close(fd); }
+  };
+  SocketPair pair;
+  auto connection = std::make_shared<Connection>(Connection{&loop(), pair.a});
+  pair.a = -1;
+  loop().add_reader(connection->fd, [connection] {});
+  connection.reset();
+  loop_.reset();
+}
+
+// Timers armed for now by a timer's own callback (call_later(0) from call_later(0)) wait for
+// the next iteration, so that they cannot keep the loop from polling.
+TEST_P(LoopTest, ATimerArmedForNowByATimerWaitsForTheNextIteration) {
+  int calls = 0;
+  std::function<void()> again = [&] {
+    if (++calls < 1000) loop().call_later(std::chrono::milliseconds(0), again);
+  };
+  loop().call_later(std::chrono::milliseconds(0), again);
+  loop().run(io::RunMode::once);
+  EXPECT_LE(calls, 2) << "one timers phase before the poll, one after it";
+  const int after_one = calls;
+  loop().run(io::RunMode::once);
+  EXPECT_GT(calls, after_one);
+  EXPECT_LE(calls, after_one + 2);
 }
 
 TEST_P(LoopTest, SendToAClosedPeerFailsWithoutSignal) {

@@ -84,6 +84,7 @@ class Operation {
   int fd_ = -1;
   std::uint32_t events_ = 0;
   int done_result_ = 0;  // the result the epoll backend delivers from its done queue
+  std::uint64_t forget_epoch_ = 0;  // the io_uring backend's forget() count when it started
   std::uint16_t pool_ = 0;
   OpKind kind_ = OpKind::recv;
   bool pending_ = false;
