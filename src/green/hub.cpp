@@ -3,7 +3,9 @@
 #include "weft/green/hub.hpp"
 
 #include <cstdio>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,9 +84,17 @@ Hub::Impl::Impl(io::LoopOptions options) : loop(options), main(main_greenlet()) 
 }
 
 void Hub::Impl::enqueue(GreenletImpl& g) noexcept {
+  // Never without an owner while parked (see park); one dropped on another
+  // thread while it ran is left for its own thread to unwind.
+  std::shared_ptr<GreenletImpl> self = g.weak_from_this().lock();
+  if (!self) {
+    g.hub.state = State::idle;
+    g.hub.value.reset();
+    g.hub.exception = nullptr;
+    return;
+  }
   g.hub.prev = queue_tail;
   g.hub.next.reset();
-  std::shared_ptr<GreenletImpl> self = g.shared_from_this();
   if (queue_tail != nullptr) {
     queue_tail->hub.next = std::move(self);
   } else {
@@ -225,15 +235,22 @@ void Hub::Impl::interrupt(GreenletImpl& g, std::exception_ptr exception, const v
     link.value.reset();
     link.exception = std::move(exception);
   } else {
-    link.pending = std::move(exception);
-    link.pending_source = source;
+    // Behind the others: a nested Timeout's expiry must not hide an outer
+    // one's. (Out of memory, the newest is dropped: the oldest goes first.)
+    auto* last = new (std::nothrow) detail::PendingInterrupt{std::move(exception), source, nullptr};
+    std::unique_ptr<detail::PendingInterrupt>* end = &link.pending;
+    while (*end) end = &(*end)->next;
+    end->reset(last);
   }
 }
 
 void Hub::Impl::cancel_pending(GreenletImpl& g, const void* source) noexcept {
-  if (g.hub.pending && g.hub.pending_source == source) {
-    g.hub.pending = nullptr;
-    g.hub.pending_source = nullptr;
+  for (std::unique_ptr<detail::PendingInterrupt>* at = &g.hub.pending; *at;) {
+    if ((*at)->source == source) {
+      *at = std::move((*at)->next);
+    } else {
+      at = &(*at)->next;
+    }
   }
 }
 
@@ -467,14 +484,20 @@ std::any Hub::Impl::park(GreenletImpl& self, const char* what) {
   if (link.pending || closing) {
     unschedule(self);  // sleep(0) queued it
     if (closing) throw GreenletExit("the hub is shutting down");
-    link.pending_source = nullptr;
-    std::rethrow_exception(std::exchange(link.pending, nullptr));
+    const std::unique_ptr<detail::PendingInterrupt> oldest = std::move(link.pending);
+    link.pending = std::move(oldest->next);
+    std::rethrow_exception(oldest->exception);
   }
   if (link.state == State::idle) {
     link.state = State::parked;
     track(self);
   }
   link.waiting = what;
+  // As in gevent, where whatever will wake a greenlet holds it: the last
+  // handle dropped elsewhere meanwhile does not pull it from under its
+  // waker. (A task's greenlet is held by its task.)
+  const std::shared_ptr<GreenletImpl> keep =
+      link.task == nullptr && !self.is_main() ? self.weak_from_this().lock() : nullptr;
   std::any value;
   try {
     value = switch_away(self);

@@ -15,6 +15,14 @@ namespace weft::green::detail {
 class GreenletImpl;
 class TaskBase;
 
+// An interruption (a Timeout expiring, a kill) that came while its greenlet
+// was not parked; `source` says who sent it.
+struct PendingInterrupt {
+  std::exception_ptr exception;
+  const void* source = nullptr;
+  std::unique_ptr<PendingInterrupt> next;
+};
+
 struct HubLink {
   enum class State : std::uint8_t {
     idle,    // running, or suspended outside the hub's knowledge
@@ -34,10 +42,9 @@ struct HubLink {
   // The wake a queued greenlet is resumed with: a value, or an exception.
   std::any value;
   std::exception_ptr exception;
-  // Raised at its next park: an interruption (a Timeout expiring) that came
-  // while it was not parked; `pending_source` says who sent it.
-  std::exception_ptr pending;
-  const void* pending_source = nullptr;
+  // Raised at its next parks, oldest first: the interruptions that came
+  // while it was not parked and whose senders have not withdrawn them.
+  std::unique_ptr<PendingInterrupt> pending;
   // The gevent task running in it, if it is a spawned greenlet.
   TaskBase* task = nullptr;
   State state = State::idle;

@@ -5,6 +5,7 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -94,6 +95,24 @@ TEST(Hub, ScheduledGreenletsRunInFifoOrder) {
   }
   hub.join();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+// As in gevent, where whatever will wake a greenlet holds it: a raw greenlet parked on the hub
+// whose last handle goes on another thread runs on when woken.
+TEST(Hub, AParkedGreenletWhoseLastHandleGoesOnAnotherThreadRunsOn) {
+  green::Hub& hub = green::Hub::current();
+  std::atomic<bool> woke{false};
+  auto raw = std::make_unique<green::greenlet>(
+      [&woke] {
+        green::sleep(0.02s);
+        woke = true;
+      },
+      hub.hub_greenlet());
+  hub.schedule(*raw->get());
+  green::sleep();  // it runs up to its sleep
+  std::thread([&raw] { raw.reset(); }).join();
+  hub.join();
+  EXPECT_TRUE(woke);
 }
 
 // sleep(0) yields to the hub's loop: callbacks and due timers run within a

@@ -107,6 +107,54 @@ TEST(Timeout, NestedTimeoutsTellTheirsApart) {
   }
 }
 
+// Both expire while the greenlet waits its turn after sleep(0): leaving the inner scope
+// withdraws only the inner one's expiry, and the outer one still raises.
+TEST(Timeout, NestedTimeoutsExpiredWhileQueuedEachStand) {
+  auto g = green::spawn([] {
+    green::Timeout outer(0.01s);
+    try {
+      {
+        green::Timeout inner(0.02s);
+        const auto until = Clock::now() + 40ms;
+        while (Clock::now() < until) {
+        }
+        green::sleep();  // the hub's loop runs, and both timers fire while this waits to resume
+      }
+      green::sleep(10s);
+    } catch (const green::Timeout& t) {
+      return t == outer;
+    }
+    return false;
+  });
+  EXPECT_TRUE(g.get()) << "the outer Timeout's expiry was lost";
+}
+
+// The same, the other way round: the inner one raises first, inside its own scope, and the
+// outer one at the next blocking point after it.
+TEST(Timeout, NestedTimeoutsExpiredWhileQueuedRaiseInTurn) {
+  green::Timeout outer(0.02s);
+  bool inner_raised = false;
+  bool outer_raised = false;
+  try {
+    try {
+      green::Timeout inner(0.01s);
+      const auto until = Clock::now() + 40ms;
+      while (Clock::now() < until) {
+      }
+      green::sleep();
+      green::sleep(10s);
+    } catch (const green::Timeout& t) {
+      inner_raised = t != outer;
+    }
+    green::sleep(10s);
+    ADD_FAILURE() << "the outer Timeout's expiry was lost";
+  } catch (const green::Timeout& t) {
+    outer_raised = t == outer;
+  }
+  EXPECT_TRUE(inner_raised);
+  EXPECT_TRUE(outer_raised);
+}
+
 TEST(Timeout, NoSecondsNeverExpires) {
   green::Timeout never(std::nullopt);
   EXPECT_FALSE(never.pending());
