@@ -282,9 +282,18 @@ std::vector<AnyGreenlet> joinall(std::span<const AnyGreenlet> greenlets, Optiona
 void killall(std::span<const AnyGreenlet> greenlets, std::exception_ptr exception, bool block,
              OptionalSeconds timeout) {
   if (!exception) exception = std::make_exception_ptr(GreenletExit());
+  // The calling greenlet, if listed, goes last: killing it raises at once.
+  const AnyGreenlet self = getcurrent_task();
+  bool self_listed = false;
   for (const AnyGreenlet& g : greenlets) {
-    if (!g.empty()) AnyGreenlet(g).kill(exception, false);
+    if (g.empty()) continue;
+    if (g == self) {
+      self_listed = true;
+    } else {
+      AnyGreenlet(g).kill(exception, false);
+    }
   }
+  if (self_listed) AnyGreenlet(self).kill(exception, false);
   if (block) joinall(greenlets, timeout);
 }
 

@@ -89,6 +89,24 @@ TEST(Group, KillKillsEveryMember) {
   }
 }
 
+// gevent kills every member, the caller too: the caller's kill raises last.
+TEST(Group, KillFromAMemberKillsEveryMemberAndItselfLast) {
+  green::Group group;
+  green::Event never;
+  std::vector<green::AnyGreenlet> members;
+  for (int i = 0; i < 2; ++i) members.push_back(group.spawn([&] { never.wait(); }));
+  members.push_back(group.spawn([&] {
+    green::sleep();
+    group.kill();
+  }));
+  for (int i = 0; i < 2; ++i) members.push_back(group.spawn([&] { never.wait(); }));
+  EXPECT_TRUE(group.join(5s));
+  for (auto& g : members) {
+    EXPECT_TRUE(g.ready());
+    EXPECT_TRUE(g.successful());  // GreenletExit
+  }
+}
+
 TEST(Group, KillWithAnExceptionAndWithoutBlocking) {
   green::Group group;
   green::Event never;

@@ -325,6 +325,19 @@ TEST(Spawn, KillallKillsEveryone) {
   for (auto& g : all) EXPECT_TRUE(g.ready());
 }
 
+// Killing the calling greenlet raises at once, so killall from a listed one kills it last.
+TEST(Spawn, KillallFromAListedGreenletKillsTheRestAndItselfLast) {
+  std::vector<green::AnyGreenlet> all;
+  all.push_back(green::spawn([] { green::sleep(10s); }));
+  all.push_back(green::spawn([&all] {
+    green::sleep();
+    green::killall(all);
+  }));
+  all.push_back(green::spawn([] { green::sleep(10s); }));
+  EXPECT_EQ(green::joinall(all, 5s).size(), all.size());
+  for (auto& g : all) EXPECT_TRUE(g.successful());  // GreenletExit
+}
+
 TEST(Spawn, ForgottenGreenletStillRunsToTheEnd) {
   bool finished = false;
   green::spawn([&] {
