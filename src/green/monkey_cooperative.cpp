@@ -88,24 +88,49 @@ Waited wait_for(Hub& hub, int fd, std::uint32_t events, const Deadline& deadline
   return wait_for(hub, {&interest, 1}, deadline, what);
 }
 
+// How long one blocking call may wait, read once per call, at its first
+// wait: not at all if the caller put the descriptor in O_NONBLOCK mode,
+// else until the deadline its socket's timeout option (SO_RCVTIMEO or
+// SO_SNDTIMEO; 0 for none) sets from then. The kernel, too, counts a
+// blocking call's timeout once, however many pieces it moves.
+class Patience {
+ public:
+  Patience(int fd, int timeout_option) noexcept : fd_(fd), timeout_option_(timeout_option) {}
+
+  bool may_wait() noexcept {
+    read();
+    return !nonblocking_;
+  }
+  const Deadline& deadline() noexcept {
+    read();
+    return deadline_;
+  }
+
+ private:
+  void read() noexcept {
+    if (read_) return;
+    read_ = true;
+    nonblocking_ = nonblocking(fd_);
+    if (!nonblocking_ && timeout_option_ != 0) deadline_ = socket_deadline(fd_, timeout_option_);
+  }
+
+  int fd_;
+  int timeout_option_;
+  bool read_ = false;
+  bool nonblocking_ = false;
+  Deadline deadline_;
+};
+
 // Runs `attempt(extra_flags)` with MSG_DONTWAIT until it does anything but
 // fail with EAGAIN, parking until the socket is ready for `events` between
-// tries, as the blocking call would wait (its SO_RCVTIMEO/SO_SNDTIMEO,
-// `timeout_option`, bounding the wait). Returns libc's result and errno.
+// tries, as the blocking call would wait. Returns libc's result and errno.
 template <class Attempt>
-ssize_t retry(Hub& hub, int fd, std::uint32_t events, int timeout_option, const char* what,
-              Attempt attempt) {
-  Deadline deadline;
-  bool waited = false;
+ssize_t retry(Hub& hub, int fd, std::uint32_t events, Patience& patience, const char* what, Attempt attempt) {
   for (;;) {
     const ssize_t result = attempt(MSG_DONTWAIT);
     if (result >= 0 || !would_block(errno)) return result;
-    if (!waited) {
-      if (nonblocking(fd)) return fail(EAGAIN);
-      deadline = socket_deadline(fd, timeout_option);
-      waited = true;
-    }
-    switch (wait_for(hub, fd, events, deadline, what)) {
+    if (!patience.may_wait()) return fail(EAGAIN);
+    switch (wait_for(hub, fd, events, patience.deadline(), what)) {
       case Waited::ready:
         break;
       case Waited::timed_out:
@@ -122,35 +147,42 @@ ssize_t retry(Hub& hub, int fd, std::uint32_t events, int timeout_option, const 
 // `attempt(offset, extra_flags)` sends from `offset`. Returns the bytes sent
 // if any, else -1 and errno.
 template <class Attempt>
-ssize_t send_all(Hub& hub, int fd, std::size_t length, std::size_t sent, const char* what,
+ssize_t send_all(Hub& hub, int fd, std::size_t length, std::size_t sent, Patience& patience, const char* what,
                  Attempt attempt) {
   do {
-    const ssize_t n = retry(hub, fd, kWritable, SO_SNDTIMEO, what,
-                            [&](int extra) { return attempt(sent, extra); });
+    const ssize_t n = retry(hub, fd, kWritable, patience, what, [&](int extra) { return attempt(sent, extra); });
     if (n < 0) return sent > 0 ? static_cast<ssize_t>(sent) : -1;
     sent += static_cast<std::size_t>(n);
   } while (sent < length);
   return static_cast<ssize_t>(sent);
 }
 
-enum class Ready { go, closed };
+enum class Ready { go, closed, timed_out };
 
-// For a descriptor that is not a socket: parks until a call for `events`
-// would not block (or the call should go ahead and report what it finds).
-Ready await_ready(Hub& hub, int fd, short poll_events, std::uint32_t events, const char* what) {
+// For a call without a non-blocking flag: parks until a call for `events`
+// would not block (or the call should go ahead and report what it finds),
+// or `patience` runs out.
+Ready await_ready(Hub& hub, int fd, short poll_events, std::uint32_t events, Patience& patience, const char* what) {
   for (;;) {
     pollfd probe{fd, poll_events, 0};
-    if (c().poll(&probe, 1, 0) != 0 || nonblocking(fd)) return Ready::go;
-    switch (wait_for(hub, fd, events, std::nullopt, what)) {
+    if (c().poll(&probe, 1, 0) != 0 || !patience.may_wait()) return Ready::go;
+    switch (wait_for(hub, fd, events, patience.deadline(), what)) {
       case Waited::ready:
         break;
       case Waited::closed:
         return Ready::closed;
       case Waited::timed_out:
+        return Ready::timed_out;
       case Waited::unwatchable:
         return Ready::go;
     }
   }
+}
+
+// await_ready for a descriptor that is not a socket: no timeout option.
+Ready await_ready(Hub& hub, int fd, short poll_events, std::uint32_t events, const char* what) {
+  Patience patience(fd, 0);
+  return await_ready(hub, fd, poll_events, events, patience, what);
 }
 
 // Pipes, FIFOs and terminals fill up; files and block devices never block.
@@ -270,8 +302,9 @@ Hub* cooperative_hub() noexcept {
 ssize_t recvfrom(Hub& hub, int fd, void* buffer, size_t length, int flags, sockaddr* address,
                  socklen_t* address_length) {
   auto* bytes = static_cast<char*>(buffer);
+  Patience patience(fd, SO_RCVTIMEO);
   const auto receive = [&](std::size_t offset) {
-    return retry(hub, fd, kReadable, SO_RCVTIMEO, "recv", [&](int extra) {
+    return retry(hub, fd, kReadable, patience, "recv", [&](int extra) {
       return c().recvfrom(fd, bytes + offset, length - offset, flags | extra, address, address_length);
     });
   };
@@ -288,21 +321,28 @@ ssize_t recvfrom(Hub& hub, int fd, void* buffer, size_t length, int flags, socka
 }
 
 ssize_t recvmsg(Hub& hub, int fd, msghdr* message, int flags) {
+  Patience patience(fd, SO_RCVTIMEO);
   if ((flags & MSG_WAITALL) != 0) {
-    if (await_ready(hub, fd, POLLIN, kReadable, "recvmsg") == Ready::closed) return fail(EBADF);
-    return c().recvmsg(fd, message, flags);
+    switch (await_ready(hub, fd, POLLIN, kReadable, patience, "recvmsg")) {
+      case Ready::go:
+        return c().recvmsg(fd, message, flags);
+      case Ready::closed:
+        return fail(EBADF);
+      case Ready::timed_out:
+        return fail(EAGAIN);
+    }
   }
-  return retry(hub, fd, kReadable, SO_RCVTIMEO, "recvmsg",
+  return retry(hub, fd, kReadable, patience, "recvmsg",
                [&](int extra) { return c().recvmsg(fd, message, flags | extra); });
 }
 
 // Sends the rest of an iovec array, from byte `sent` on, as sendmsg calls
 // without ancillary data.
 ssize_t send_iov_rest(Hub& hub, int fd, const iovec* iov, int count, std::size_t length, std::size_t sent,
-                      int flags, const char* what) {
+                      int flags, Patience& patience, const char* what) {
   IovTail tail(iov, count);
   std::size_t consumed = 0;
-  return send_all(hub, fd, length, sent, what, [&](std::size_t offset, int extra) {
+  return send_all(hub, fd, length, sent, patience, what, [&](std::size_t offset, int extra) {
     tail.advance(offset - consumed);
     consumed = offset;
     msghdr rest{};
@@ -315,20 +355,22 @@ ssize_t send_iov_rest(Hub& hub, int fd, const iovec* iov, int count, std::size_t
 ssize_t sendto(Hub& hub, int fd, const void* buffer, size_t length, int flags,
                const sockaddr* address, socklen_t address_length) {
   const auto* bytes = static_cast<const char*>(buffer);
-  return send_all(hub, fd, length, 0, "send", [&](std::size_t offset, int extra) {
+  Patience patience(fd, SO_SNDTIMEO);
+  return send_all(hub, fd, length, 0, patience, "send", [&](std::size_t offset, int extra) {
     return c().sendto(fd, bytes + offset, length - offset, flags | extra, address, address_length);
   });
 }
 
 ssize_t sendmsg(Hub& hub, int fd, const msghdr* message, int flags) {
   const std::size_t length = total_length(message->msg_iov, static_cast<int>(message->msg_iovlen));
-  const ssize_t first = retry(hub, fd, kWritable, SO_SNDTIMEO, "sendmsg",
-                              [&](int extra) { return c().sendmsg(fd, message, flags | extra); });
+  Patience patience(fd, SO_SNDTIMEO);
+  const ssize_t first =
+      retry(hub, fd, kWritable, patience, "sendmsg", [&](int extra) { return c().sendmsg(fd, message, flags | extra); });
   if (first < 0 || static_cast<std::size_t>(first) >= length) return first;
   // A stream took part of it: the rest goes without the ancillary data,
   // which went with the first part.
   return send_iov_rest(hub, fd, message->msg_iov, static_cast<int>(message->msg_iovlen), length,
-                       static_cast<std::size_t>(first), flags, "sendmsg");
+                       static_cast<std::size_t>(first), flags, patience, "sendmsg");
 }
 
 ssize_t read(Hub& hub, int fd, void* buffer, size_t length) {
@@ -356,7 +398,8 @@ ssize_t write(Hub& hub, int fd, const void* buffer, size_t length) {
   const ssize_t n = c().send(fd, buffer, length, MSG_DONTWAIT);
   if (n >= 0 || errno != ENOTSOCK) {
     if ((n >= 0 && static_cast<std::size_t>(n) == length) || (n < 0 && !would_block(errno))) return n;
-    return send_all(hub, fd, length, n > 0 ? static_cast<std::size_t>(n) : 0, "write",
+    Patience patience(fd, SO_SNDTIMEO);
+    return send_all(hub, fd, length, n > 0 ? static_cast<std::size_t>(n) : 0, patience, "write",
                     [&](std::size_t offset, int extra) {
                       return c().send(fd, bytes + offset, length - offset, extra);
                     });
@@ -375,7 +418,9 @@ ssize_t writev(Hub& hub, int fd, const iovec* iov, int count) {
   const ssize_t n = c().sendmsg(fd, &message, MSG_DONTWAIT);
   if (n >= 0 || errno != ENOTSOCK) {
     if ((n >= 0 && static_cast<std::size_t>(n) == length) || (n < 0 && !would_block(errno))) return n;
-    return send_iov_rest(hub, fd, iov, count, length, n > 0 ? static_cast<std::size_t>(n) : 0, 0, "write");
+    Patience patience(fd, SO_SNDTIMEO);
+    return send_iov_rest(hub, fd, iov, count, length, n > 0 ? static_cast<std::size_t>(n) : 0, 0, patience,
+                         "write");
   }
   if (nonblocking(fd) || !may_block(fd)) return c().writev(fd, iov, count);
   IovTail tail(iov, count);
@@ -389,8 +434,16 @@ ssize_t writev(Hub& hub, int fd, const iovec* iov, int count) {
 }
 
 int accept4(Hub& hub, int fd, sockaddr* address, socklen_t* address_length, int flags) {
-  if (await_ready(hub, fd, POLLIN, kReadable, "accept") == Ready::closed) return static_cast<int>(fail(EBADF));
-  return c().accept4(fd, address, address_length, flags);
+  Patience patience(fd, SO_RCVTIMEO);  // a listener's SO_RCVTIMEO bounds accept()
+  switch (await_ready(hub, fd, POLLIN, kReadable, patience, "accept")) {
+    case Ready::go:
+      return c().accept4(fd, address, address_length, flags);
+    case Ready::closed:
+      return static_cast<int>(fail(EBADF));
+    case Ready::timed_out:
+      break;
+  }
+  return static_cast<int>(fail(EAGAIN));
 }
 
 int connect(Hub& hub, int fd, const sockaddr* address, socklen_t address_length) {

@@ -310,6 +310,64 @@ TEST_P(Patched, NonBlockingDescriptorsAndTimeoutsKeepLibcSemantics) {
   });
 }
 
+// SO_RCVTIMEO bounds accept() and recvmsg(MSG_WAITALL) as it does in the kernel, and bounds a
+// whole blocking call once, however many pieces it gathers. (A watchdog closes the descriptors
+// if a call outstays its timeout, so that a failure cannot hang the test.)
+TEST_P(Patched, SocketTimeoutsBoundAcceptAndWholeCalls) {
+  run([] {
+    const timeval limit{0, 100'000};
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::listen(listener, 4), 0);
+    ASSERT_EQ(::setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+    auto [a, b] = blocking_pair();
+    ASSERT_EQ(::setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+    auto watchdog = green::spawn([&, fd = a] {
+      green::sleep(5s);
+      ::shutdown(listener, SHUT_RDWR);
+      ::shutdown(fd, SHUT_RDWR);
+    });
+
+    Stopwatch watch;
+    EXPECT_EQ(::accept(listener, nullptr, nullptr), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_GE(watch.seconds(), 0.09);
+    EXPECT_LT(watch.seconds(), 2.0);
+
+    char buffer[16];
+    iovec piece{buffer, sizeof buffer};
+    msghdr message{};
+    message.msg_iov = &piece;
+    message.msg_iovlen = 1;
+    watch = Stopwatch();
+    EXPECT_EQ(::recvmsg(a, &message, MSG_WAITALL), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_LT(watch.seconds(), 2.0);
+
+    // Ten bytes trickle in over 0.5 s: a recv waiting for all of them gives up after its
+    // 0.1 s with what it has.
+    auto trickle = green::spawn([&, fd = b] {
+      for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(::send(fd, "x", 1, 0), 1);
+        green::sleep(50ms);
+      }
+    });
+    watch = Stopwatch();
+    const ssize_t got = ::recv(a, buffer, 10, MSG_WAITALL);
+    EXPECT_GT(got, 0);
+    EXPECT_LT(got, 10);
+    EXPECT_LT(watch.seconds(), 0.4);
+    trickle.join();
+    watchdog.kill();
+    ::close(listener);
+    ::close(a);
+    ::close(b);
+  });
+}
+
 TEST_P(Patched, ClosingADescriptorWakesItsWaiterWithEBADF) {
   run([] {
     auto [a, b] = blocking_pair();
