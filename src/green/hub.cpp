@@ -86,8 +86,10 @@ Hub::Impl::Impl(io::LoopOptions options) : loop(options), main(main_greenlet()) 
 void Hub::Impl::enqueue(GreenletImpl& g) noexcept {
   // Never without an owner while parked (see park); one dropped on another
   // thread while it ran is left for its own thread to unwind.
-  std::shared_ptr<GreenletImpl> self = g.weak_from_this().lock();
-  if (!self) {
+  std::shared_ptr<GreenletImpl> self;
+  try {
+    self = g.shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
     g.hub.state = State::idle;
     g.hub.value.reset();
     g.hub.exception = nullptr;
