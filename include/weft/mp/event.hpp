@@ -5,9 +5,11 @@
 // returns at once if it already was), clear() lowers the flag again, and
 // set() wakes every waiter in every process. A handle is cheap to copy and
 // every copy — here, in a forked child, or in a spawned child that received
-// it as an argument — is the same event. is_set, set and clear make no
-// system call unless somebody sleeps; timed waits use the monotonic clock
-// and a negative timeout is a ValueError.
+// it as an argument — is the same event. is_set and clear make no system
+// call, nor does set until somebody has waited on the event (a process
+// killed inside set() must not leave the next set() unaware of sleepers);
+// timed waits use the monotonic clock and a negative timeout is a
+// ValueError.
 //
 // Thread- and process-safety: every member may be called concurrently from
 // any thread of any process that has the event.
