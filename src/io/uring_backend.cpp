@@ -26,6 +26,7 @@
 #include <cstring>
 #include <memory>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "backend.hpp"
@@ -85,9 +86,7 @@ bool forbidden_by_configuration() noexcept {
   return false;
 }
 
-bool probe() noexcept {
-  // Multishot receive and provided buffer rings arrived in 6.0.
-  if (!kernel_at_least(6, 0)) return false;
+bool probe_here() noexcept {
   io_uring ring{};
   if (io_uring_queue_init(4, &ring, 0) < 0) return false;
   bool usable = (ring.features & IORING_FEAT_EXT_ARG) != 0;
@@ -100,6 +99,23 @@ bool probe() noexcept {
     usable = false;
   }
   io_uring_queue_exit(&ring);
+  return usable;
+}
+
+// Whether this kernel has what the backend needs, asked of a throwaway ring
+// on a thread of its own: tearing a ring down sends its creator task work
+// that interrupts the creator's next blocking system call with a timeout
+// (EINTR from an accept with SO_RCVTIMEO), which the probing program must
+// not see.
+bool probe() noexcept {
+  // Multishot receive and provided buffer rings arrived in 6.0.
+  if (!kernel_at_least(6, 0)) return false;
+  bool usable = false;
+  try {
+    std::thread([&usable] { usable = probe_here(); }).join();
+  } catch (const std::system_error&) {
+    usable = probe_here();  // no thread to spare: ask here
+  }
   return usable;
 }
 

@@ -117,7 +117,12 @@ class Loop {
   // Throws std::system_error if neither backend can be set up.
   explicit Loop(LoopOptions options = {});
   // Callback-owned operations and timers still pending are released; the
-  // handlers of caller-owned operations are not called.
+  // handlers of caller-owned operations are not called. On io_uring, the
+  // kernel's teardown of the ring sends the thread that ran the loop task
+  // work, which ends that thread's blocking system call of the next few
+  // milliseconds with EINTR if the call has a timeout (an accept under
+  // SO_RCVTIMEO, epoll_wait), as a signal would: retry on EINTR, as Python
+  // does.
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
