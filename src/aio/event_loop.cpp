@@ -197,26 +197,28 @@ void EventLoop::run_loop(detail::TaskState* until) {
       if (until != nullptr) throw RuntimeError("Event loop stopped before Future completed.");
       return;
     }
+    if (ready_head_ == nullptr && until != nullptr && !io_.alive() &&
+        external_.load(std::memory_order_acquire) == 0)
+      report_deadlock(until);
+    // What a callback throws, whatever its type, is reported and the loop
+    // goes on, as in Python.
     try {
       if (ready_head_ != nullptr) {
         if (io_.alive()) io_.run(io::RunMode::nowait);
       } else {
-        wait_for_work(until);
+        wait_for_work();
       }
-    } catch (const RuntimeError&) {
-      throw;
     } catch (...) {
       call_exception_handler({"Exception in callback", std::current_exception(), {}});
     }
   }
 }
 
-void EventLoop::wait_for_work(detail::TaskState* until) {
+void EventLoop::wait_for_work() {
   if (io_.alive()) {
     run_io_once();
     return;
   }
-  if (until != nullptr && external_.load(std::memory_order_acquire) == 0) report_deadlock(until);
   // Other threads may still call in: wait for them (stop() and
   // call_soon_threadsafe() interrupt the wait).
   io_.start_timer(keep_alive_timer_, io_.now() + std::chrono::hours(1));
@@ -266,15 +268,14 @@ void EventLoop::cancel_remaining() {
     for (TaskRef& task : all_tasks()) task.cancel();
     RunningScope scope(*this);
     running_ = true;
-    try {
-      while (tasks_ != nullptr) {
+    while (tasks_ != nullptr) {
+      try {
         if (ready_head_ != nullptr) run_batch();
         else if (io_.alive()) run_io_once();
         else break;
+      } catch (...) {
+        call_exception_handler({"Exception in callback", std::current_exception(), {}});
       }
-    } catch (...) {
-      running_ = false;
-      throw;
     }
     running_ = false;
   }

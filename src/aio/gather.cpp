@@ -3,9 +3,13 @@
 
 namespace weft::aio::detail {
 
-void retrieve_later(std::span<TaskState* const> tasks) {
+void retrieve_all(std::span<TaskState* const> tasks) {
   for (TaskState* task : tasks) {
-    if (!task->done()) task->add_done_callback([](TaskState& done) { done.take_exception(); });
+    if (task->done()) {
+      task->take_exception();
+    } else {
+      task->add_done_callback([](TaskState& done) { done.take_exception(); });
+    }
   }
 }
 
@@ -13,7 +17,7 @@ Task<void> gather_all(std::span<TaskState* const> tasks) {
   TaskWatch watch(tasks, TaskWatch::Until::first_failure, TaskWatch::OnCancel::cancel_tasks);
   co_await watch;
   if (TaskState* failed = watch.first_failed()) {
-    retrieve_later(tasks);
+    retrieve_all(tasks);
     failed->check_result();
   }
   if (watch.cancel_passed_on()) throw CancelledError(current_task_state().cancel_message());

@@ -35,16 +35,9 @@ void Timeout::reschedule(std::optional<Clock::time_point> when) {
 }
 
 void Timeout::arm() noexcept {
-  if (!when_) return;
-  io::Loop& io = task_->loop().io();
-  if (*when_ <= io.now()) {
-    // Already due: expire at the next suspension, as Python does with
-    // call_soon.
-    state_ = State::expiring;
-    task_->cancel();
-    return;
-  }
-  io.start_timer(*this, *when_);
+  // A deadline already passed fires in the loop's next turn, as Python's
+  // call_soon does: until then the body may still move it.
+  if (when_) task_->loop().io().start_timer(*this, *when_);
 }
 
 void Timeout::disarm() noexcept {

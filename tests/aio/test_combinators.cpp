@@ -285,6 +285,54 @@ TEST_P(AioCombinators, TimeoutCanBeRescheduled) {
   }());
 }
 
+// Python's __aexit__ uncancels on every way out: a body that turns the timeout's cancellation
+// into another error leaves no cancellation request behind to confuse an enclosing timeout.
+TEST_P(AioCombinators, ATimeoutLeftByAnotherErrorTakesItsCancellationBack) {
+  run([]() -> aio::Task<void> {
+    try {
+      co_await aio::timeout(5ms).run([]() -> aio::Task<void> {
+        try {
+          co_await aio::sleep(10s);
+        } catch (const aio::CancelledError&) {
+          throw std::logic_error("cleanup failed");
+        }
+      }());
+    } catch (const std::logic_error&) {
+    }
+    EXPECT_EQ(aio::current_task().cancelling(), 0);
+    EXPECT_THROW(co_await aio::timeout(5ms).run(nap(10s)), aio::TimeoutError);
+  }());
+}
+
+// Python 3.12: wait_for with no time left makes the coroutine a task and cancels it before it
+// starts.
+TEST_P(AioCombinators, WaitForWithNoTimeLeftNeverStartsTheCoroutine) {
+  run([]() -> aio::Task<void> {
+    int started = 0;
+    auto body = [](int& count) -> aio::Task<int> {
+      ++count;
+      co_return 5;
+    };
+    EXPECT_THROW(co_await aio::wait_for(body(started), 0ms), aio::TimeoutError);
+    EXPECT_THROW(co_await aio::wait_for(body(started), -1ms), aio::TimeoutError);
+    EXPECT_EQ(started, 0);
+  }());
+}
+
+// A deadline moved into the past expires in the loop's next turn, as Python's call_soon: until
+// then the body may move it again.
+TEST_P(AioCombinators, ATimeoutMovedIntoThePastMayBeMovedAgainBeforeItFires) {
+  run([]() -> aio::Task<void> {
+    aio::Timeout scope = aio::timeout(10s);
+    co_await scope.run([](aio::Timeout& self) -> aio::Task<void> {
+      self.reschedule(aio::get_running_loop().time() - 1ms);
+      self.reschedule(aio::get_running_loop().time() + 10s);
+      co_await aio::sleep(5ms);
+    }(scope));
+    EXPECT_FALSE(scope.expired());
+  }());
+}
+
 TEST_P(AioCombinators, TimeoutAtAPastDeadlineExpiresAtTheFirstSuspension) {
   run([]() -> aio::Task<void> {
     EXPECT_THROW(co_await aio::timeout_at(aio::get_running_loop().time() - 1ms).run(nap(10s)), aio::TimeoutError);
@@ -395,6 +443,28 @@ TEST_P(AioCombinators, AShuttingDownTaskGroupRefusesNewTasks) {
 }
 
 // ---- shield ---------------------------------------------------------------------
+
+// As in Python, gather retrieves every child's exception and shield a cancelled waiter's task's:
+// none is reported as never retrieved.
+TEST_P(AioCombinators, GatherAndShieldLeaveNoExceptionUnretrieved) {
+  std::vector<std::string> reports;
+  {
+    aio::EventLoop loop(weft::io::LoopOptions{.backend = GetParam()});
+    loop.set_exception_handler([&reports](aio::EventLoop&, const aio::ExceptionContext& context) {
+      reports.push_back(context.message);
+    });
+    loop.run_until_complete([]() -> aio::Task<void> {
+      EXPECT_THROW(co_await aio::gather(fail_after(5ms, "a"), fail_after(5ms, "b")), std::runtime_error);
+      auto shielding = aio::create_task([]() -> aio::Task<void> { co_await aio::shield(fail_after(20ms)); }());
+      co_await aio::sleep(5ms);
+      shielding.cancel();
+      EXPECT_THROW(co_await shielding, aio::CancelledError);
+      co_await aio::sleep(40ms);
+    }());
+    loop.close();
+  }
+  EXPECT_TRUE(reports.empty()) << reports.front();
+}
 
 TEST_P(AioCombinators, ShieldKeepsTheInnerTaskRunning) {
   run([]() -> aio::Task<void> {

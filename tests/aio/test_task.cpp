@@ -268,6 +268,31 @@ TEST_P(AioTask, RetrievedExceptionsAreNotReported) {
   EXPECT_EQ(reports, 0);
 }
 
+// Python logs "Exception in callback" and goes on, whatever the exception's type: a callback
+// that throws a RuntimeError neither stops run_until_complete nor, while the loop closes, the
+// program.
+TEST_P(AioTask, ACallbackThatThrowsIsReportedAndTheLoopGoesOn) {
+  std::vector<std::string> reports;
+  {
+    aio::EventLoop loop(weft::io::LoopOptions{.backend = GetParam()});
+    loop.set_exception_handler([&reports](aio::EventLoop&, const aio::ExceptionContext& context) {
+      reports.push_back(context.message);
+    });
+    const int value = loop.run_until_complete([]() -> aio::Task<int> {
+      auto quick = aio::create_task([]() -> aio::Task<void> { co_return; }());
+      quick.add_done_callback([](aio::TaskRef&) { throw weft::RuntimeError("from a done callback"); });
+      aio::get_running_loop().call_soon([] { throw weft::ValueError("from call_soon"); });
+      auto pending = aio::create_task([]() -> aio::Task<void> { co_await aio::sleep(10s); }());
+      pending.add_done_callback([](aio::TaskRef&) { throw std::logic_error("while the loop closes"); });
+      co_await aio::sleep(5ms);
+      co_return 7;
+    }());
+    EXPECT_EQ(value, 7);
+    loop.close();
+  }
+  EXPECT_EQ(reports.size(), 3u);
+}
+
 TEST_P(AioTask, ADeadlockIsReportedNotHung) {
   aio::EventLoop loop(weft::io::LoopOptions{.backend = GetParam()});
   auto never = [](aio::TaskHandle<void>* other) -> aio::Task<void> { co_await *other; };

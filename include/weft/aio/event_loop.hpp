@@ -167,7 +167,7 @@ class EventLoop {
   void run_batch();
   void step(detail::TaskState& task) noexcept;
   void finish(detail::TaskState& task) noexcept;
-  void wait_for_work(detail::TaskState* until);
+  void wait_for_work();
   void run_io_once();
   [[noreturn]] void report_deadlock(detail::TaskState* until);
   void cancel_remaining();

@@ -78,8 +78,9 @@ Outcome<T> gathered_outcome(const TaskHandle<T>& task) {
   else return Outcome<T>(task.result());
 }
 
-// Later exceptions of tasks gather no longer waits for count as retrieved.
-void retrieve_later(std::span<TaskState* const> tasks);
+// Every task's exception counts as retrieved — now if it is done, else once
+// it is — as gather's done callbacks retrieve them in Python.
+void retrieve_all(std::span<TaskState* const> tasks);
 
 // Suspends until every task is done or one fails; rethrows the failure.
 Task<void> gather_all(std::span<TaskState* const> tasks);

@@ -43,7 +43,15 @@ class ShieldAwaiter : private detail::Suspension, private detail::DoneWaiter {
     static_cast<ShieldAwaiter&>(self).waiting_->wake();
   }
   static bool on_cancel(detail::Suspension& self, detail::TaskState& waiting) noexcept {
-    detail::TaskState::remove_done_waiter(static_cast<ShieldAwaiter&>(self));
+    auto& shield = static_cast<ShieldAwaiter&>(self);
+    detail::TaskState::remove_done_waiter(shield);
+    // Nobody awaits the task now: as in Python, its exception counts as
+    // retrieved (keep the handle to look at it).
+    try {
+      shield.task_.state().add_done_callback([](detail::TaskState& done) { done.take_exception(); });
+    } catch (...) {
+      // Out of memory: it may be reported as never retrieved.
+    }
     waiting.wake_cancelled();
     return true;
   }

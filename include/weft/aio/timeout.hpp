@@ -17,7 +17,8 @@
 // the body: when(), reschedule(when), expired().
 //
 // wait_for(aw, d) is timeout(d).run(aw) (as in Python 3.12): awaiting a
-// TaskHandle cancels that task when the time runs out.
+// TaskHandle cancels that task when the time runs out. With d <= 0 a
+// coroutine never starts: TimeoutError at once.
 //
 // Suspends; must be awaited inside a task. Throws TimeoutError,
 // CancelledError, or what the body throws.
@@ -60,6 +61,9 @@ class Timeout : private io::Timer {
       }
     } catch (const weft::CancelledError&) {
       exit(true);
+      throw;
+    } catch (...) {
+      exit(false);  // every way out uncancels an expiry, as Python's __aexit__ does
       throw;
     }
   }
@@ -106,6 +110,7 @@ inline Timeout timeout_at(std::optional<Timeout::Clock::time_point> when) noexce
 // Python's asyncio.wait_for: `aw` within `delay`, else TimeoutError.
 template <class T, class Rep, class Period>
 Task<T> wait_for(Task<T> aw, std::chrono::duration<Rep, Period> delay) {
+  if (delay <= delay.zero()) throw TimeoutError("timed out");  // Python makes it a task and cancels it unstarted
   Timeout scope = timeout(delay);
   co_return co_await scope.run(std::move(aw));
 }
