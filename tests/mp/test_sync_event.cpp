@@ -46,6 +46,21 @@ TEST(MpEvent, SetWakesEveryWaitingThread) {
   EXPECT_EQ(woken.load(), 3);
 }
 
+TEST(MpEvent, ASetThatIsClearedAtOnceStillEndsTheWait) {
+  mp::Event event;
+  SleepProbe probe;
+  std::atomic<bool> result{false};
+  std::thread waiter([&] {
+    probe.arm();
+    result = event.wait(kPatience);
+  });
+  EXPECT_TRUE(probe.wait_asleep());
+  event.set();
+  event.clear();
+  waiter.join();
+  EXPECT_TRUE(result) << "the waiter missed the set()";
+}
+
 TEST(MpEvent, ClearAfterWaitersRegisteredThenSetAgain) {
   mp::Event event;
   std::thread waiter([&] { EXPECT_TRUE(event.wait(kPatience)); });

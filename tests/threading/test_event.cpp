@@ -63,6 +63,24 @@ TEST(Event, SetWakesEveryWaiter) {
   EXPECT_EQ(woke, kWaiters);
 }
 
+// Python's Event.wait returns True once notified, even if the flag is cleared before the waiter
+// runs again.
+TEST(Event, ASetThatIsClearedAtOnceStillEndsTheWait) {
+  weft::Event event;
+  SleepProbe probe;
+  std::atomic<bool> result{false};
+  weft::Thread waiter([&] {
+    probe.arm();
+    result = event.wait(kPatience);
+  });
+  waiter.start();
+  ASSERT_TRUE(probe.wait_asleep());
+  event.set();
+  event.clear();
+  EXPECT_TRUE(waiter.join(kPatience));
+  EXPECT_TRUE(result) << "the waiter missed the set()";
+}
+
 TEST(Event, ClearedBeforeTheWaiterArrivesIsNotSeen) {
   weft::Event event;
   event.set();

@@ -5,11 +5,12 @@
 // returns at once if it already was), clear() lowers the flag again, and
 // set() wakes every waiter in every process. A handle is cheap to copy and
 // every copy — here, in a forked child, or in a spawned child that received
-// it as an argument — is the same event. is_set and clear make no system
-// call, nor does set until somebody has waited on the event (a process
-// killed inside set() must not leave the next set() unaware of sleepers);
-// timed waits use the monotonic clock and a negative timeout is a
-// ValueError.
+// it as an argument — is the same event. A waiter returns true even if a
+// clear() came before it woke, as in Python. is_set and clear make no
+// system call, nor does set until somebody has waited on the event (a
+// process killed inside set() must not leave the next set() unaware of
+// sleepers: weft/detail/event_word.hpp); timed waits use the monotonic
+// clock and a negative timeout is a ValueError.
 //
 // Thread- and process-safety: every member may be called concurrently from
 // any thread of any process that has the event.
@@ -21,6 +22,7 @@
 
 #include "weft/codec.hpp"
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/event_word.hpp"
 #include "weft/mp/detail/shared_handle_codec.hpp"
 #include "weft/mp/detail/shared_state.hpp"
 
@@ -32,16 +34,16 @@ class Event {
   // be had.
   Event() : state_(State::make(detail::StateKind::event, "Event", 1)) {}
 
-  bool is_set() const noexcept { return (word().load(std::memory_order_acquire) & kSet) != 0; }
+  bool is_set() const noexcept { return weft::detail::event_word::is_set(word()); }
 
   // Raises the flag and wakes every waiter. Never blocks.
-  void set() noexcept;
+  void set() noexcept { weft::detail::event_word::set(word(), weft::detail::FutexScope::process_shared); }
   // Lowers the flag. Never blocks.
-  void clear() noexcept { word().fetch_and(~kSet, std::memory_order_relaxed); }
+  void clear() noexcept { weft::detail::event_word::clear(word()); }
 
   // Blocks until the flag is raised; returns true.
   bool wait() { return is_set() || wait_until(std::nullopt); }
-  // Blocks at most `timeout`; returns the flag (false on timeout).
+  // Blocks at most `timeout`; returns true unless it timed out.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
     return is_set() || wait_until(weft::detail::deadline_after(timeout));
@@ -57,12 +59,12 @@ class Event {
 
  private:
   using State = detail::SharedState<std::atomic<std::uint32_t>>;
-  static constexpr std::uint32_t kSet = 1;
-  static constexpr std::uint32_t kHasWaiters = 2;
 
   explicit Event(State state) noexcept : state_(std::move(state)) {}
   std::atomic<std::uint32_t>& word() const noexcept { return *state_; }
-  bool wait_until(const weft::detail::Deadline& deadline);
+  bool wait_until(const weft::detail::Deadline& deadline) {
+    return weft::detail::event_word::wait_until(word(), deadline, weft::detail::FutexScope::process_shared);
+  }
 
   State state_;
 };

@@ -2,7 +2,8 @@
 //
 // A flag that threads wait on: wait() blocks until set() is called (or
 // returns at once if it already was); clear() lowers it again. Any number
-// of threads may wait; set() wakes them all.
+// of threads may wait; set() wakes them all, and each returns true even if
+// a clear() came before it woke, as in Python.
 //
 // Thread-safety: all members may be called concurrently from any thread.
 // Not copyable or movable.
@@ -13,6 +14,7 @@
 #include <cstdint>
 
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/event_word.hpp"
 
 namespace weft {
 
@@ -22,16 +24,16 @@ class Event {
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 
-  bool is_set() const noexcept { return (word_.load(std::memory_order_acquire) & kSet) != 0; }
+  bool is_set() const noexcept { return detail::event_word::is_set(word_); }
 
   // Raises the flag and wakes every waiter. Never blocks.
-  void set() noexcept;
+  void set() noexcept { detail::event_word::set(word_, detail::FutexScope::process_private); }
   // Lowers the flag. Never blocks.
-  void clear() noexcept { word_.fetch_and(~kSet, std::memory_order_relaxed); }
+  void clear() noexcept { detail::event_word::clear(word_); }
 
   // Blocks until the flag is raised; returns true.
   bool wait() { return is_set() || wait_until(std::nullopt); }
-  // Blocks at most `timeout`; returns the flag (false on timeout). Throws
+  // Blocks at most `timeout`; returns true unless it timed out. Throws
   // ValueError for a negative timeout.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
@@ -39,10 +41,9 @@ class Event {
   }
 
  private:
-  static constexpr std::uint32_t kSet = 1;
-  static constexpr std::uint32_t kHasWaiters = 2;
-
-  bool wait_until(const detail::Deadline& deadline);
+  bool wait_until(const detail::Deadline& deadline) {
+    return detail::event_word::wait_until(word_, deadline, detail::FutexScope::process_private);
+  }
 
   std::atomic<std::uint32_t> word_{0};
 };
