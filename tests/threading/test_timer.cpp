@@ -43,6 +43,15 @@ TEST(Timer, TakesMoveOnlyArguments) {
   EXPECT_EQ(seen, 7);
 }
 
+// A deadline already passed (interval = deadline - now < 0) fires at once, as in Python.
+TEST(Timer, ANegativeIntervalFiresAtOnce) {
+  std::atomic<bool> fired{false};
+  weft::Timer timer(-5ms, [&] { fired = true; });
+  timer.start();
+  EXPECT_TRUE(timer.join(kPatience));
+  EXPECT_TRUE(fired);
+}
+
 TEST(Timer, CancelBeforeFiringPreventsIt) {
   std::atomic<bool> fired{false};
   weft::Timer timer(kPatience * 3, [&] { fired = true; });

@@ -8,6 +8,7 @@
 // thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <tuple>
 #include <utility>
@@ -22,7 +23,9 @@ class Timer : public Thread {
   template <class Rep, class Period, class F, class... Args>
     requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
   Timer(std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
-      : interval_(std::chrono::ceil<std::chrono::nanoseconds>(interval)),
+      // A negative interval fires at once, as Python's Event.wait(-x)
+      // does not wait.
+      : interval_(std::max(std::chrono::ceil<std::chrono::nanoseconds>(interval), std::chrono::nanoseconds::zero())),
         function_([fn = std::forward<F>(function),
                    bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
           std::apply(fn, std::move(bound));
