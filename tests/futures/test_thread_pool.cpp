@@ -562,6 +562,28 @@ TEST(ThreadPoolMap, TimeoutThrowsTimeoutErrorCountedFromTheCall) {
   EXPECT_EQ(ran, 2) << "the result not consumed was not cancelled";
 }
 
+// As Python's _result_or_cancel: the result that timed out is cancelled too, so that a task
+// still queued never runs.
+TEST(ThreadPoolMap, TheResultThatTimedOutIsCancelledIfNotStarted) {
+  weft::Event gate;
+  std::atomic<int> ran{0};
+  ThreadPoolExecutor pool(1);
+  auto busy = pool.submit([&] { gate.wait(kPatience); });
+  {
+    auto results = pool.map(
+        futures::MapOptions{.timeout = kTick},
+        [&](int x) {
+          ++ran;
+          return x;
+        },
+        std::vector<int>{0, 1});
+    EXPECT_THROW(results.next(), futures::TimeoutError);
+  }
+  gate.set();
+  pool.shutdown();
+  EXPECT_EQ(ran, 0) << "a timed-out task that had not started still ran";
+}
+
 TEST(ThreadPoolMap, ResultsReadyBeforeTheDeadlineAreYieldedAfterIt) {
   Countdown all_ran(2);
   ThreadPoolExecutor pool(1);

@@ -52,7 +52,10 @@ class MapResults {
   std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> next() {
     if (next_ == futures_.size()) return std::nullopt;
     Future<R>& future = futures_[next_++];
-    if (!future.state().wait_done(deadline_)) throw TimeoutError("map() result not ready in time");
+    if (!future.state().wait_done(deadline_)) {
+      future.cancel();  // as Python's _result_or_cancel: it never runs if it has not started
+      throw TimeoutError("map() result not ready in time");
+    }
     if constexpr (std::is_void_v<R>) {
       future.result();
       return std::monostate{};
