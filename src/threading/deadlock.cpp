@@ -139,8 +139,8 @@ std::string render(const DeadlockReport& report) {
   std::string text;
   if (report.kind == DeadlockReport::Kind::self_deadlock) {
     text = "weft: deadlock: thread '" + report.thread + "' acquires " + report.cycle.front().acquired +
-           ", which it already holds; a Lock is not re-entrant, so this waits forever "
-           "(use an RLock, or release it first)\n";
+           ", which it already holds; a Lock is not re-entrant, so this waits forever unless another "
+           "thread releases it (use an RLock, release it first, or signal with an Event)\n";
     return text;
   }
   text = "weft: potential deadlock: lock-order cycle\n";
@@ -171,7 +171,7 @@ void deliver(const DeadlockReport& report) {
 
 }  // namespace
 
-void track_before_acquire(LockSite& site, const void* lock, LockKind kind) {
+void track_before_acquire(LockSite& site, const void* lock, LockKind kind, bool timed) {
   const std::string me = current_thread().name();
   DeadlockReport report;
   bool found = false;
@@ -182,6 +182,9 @@ void track_before_acquire(LockSite& site, const void* lock, LockKind kind) {
     const NodeId id = d.node_for(site, lock, kind);
     const auto& held = t_held.nodes;
     if (kind == LockKind::plain && std::find(held.begin(), held.end(), id) != held.end()) {
+      // A timed wait for a Lock one holds ends in its timeout (or in
+      // another thread's release): not a deadlock.
+      if (timed) return;
       found = true;
       report.kind = DeadlockReport::Kind::self_deadlock;
       report.cycle.push_back({me, d.label(id), d.label(id)});

@@ -21,7 +21,7 @@ bool FutexMutex::lock_contended(const Deadline& deadline) noexcept {
 }  // namespace detail
 
 bool Lock::acquire_tracked(bool blocking, const detail::Deadline& deadline) {
-  if (blocking) detail::track_before_acquire(site_, this, detail::LockKind::plain);
+  if (blocking) detail::track_before_acquire(site_, this, detail::LockKind::plain, deadline.has_value());
   const bool got = blocking ? mutex_.lock_until(deadline) : mutex_.try_lock();
   if (got) detail::track_acquired(site_, this, detail::LockKind::plain);
   return got;
@@ -33,7 +33,7 @@ void Lock::reacquire() noexcept {
 }
 
 bool RLock::acquire_tracked(bool blocking, const detail::Deadline& deadline) {
-  if (blocking) detail::track_before_acquire(site_, this, detail::LockKind::recursive);
+  if (blocking) detail::track_before_acquire(site_, this, detail::LockKind::recursive, deadline.has_value());
   const bool got = blocking ? mutex_.lock_until(deadline) : mutex_.try_lock();
   if (got) detail::track_acquired(site_, this, detail::LockKind::recursive);
   return got;

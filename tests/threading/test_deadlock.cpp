@@ -146,16 +146,36 @@ TEST_F(Deadlock, RLocksTakePartInCycles) {
   EXPECT_EQ(reports[0].thread, "MainThread");
 }
 
+// Reported before the thread blocks; here another thread then releases the Lock for it (a
+// hand-off Python allows), so the acquisition goes through.
 TEST_F(Deadlock, SelfDeadlockOnALockIsReported) {
   weft::Lock lock("self");
   lock.acquire();
-  EXPECT_FALSE(lock.acquire(kTick));
+  SleepProbe probe;
+  weft::Thread releaser([&] {
+    EXPECT_TRUE(probe.wait_asleep());
+    lock.release();
+  });
+  releaser.start();
+  probe.arm();  // from here this thread's first sleep is in the acquisition
+  lock.acquire();
+  EXPECT_TRUE(releaser.join(kPatience));
   lock.release();
   const auto reports = this->reports();
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].kind, Kind::self_deadlock);
   EXPECT_EQ(reports[0].thread, "MainThread");
   EXPECT_TRUE(contains(reports[0].text, "self")) << reports[0].text;
+}
+
+// A timed wait for a Lock one holds ends in its timeout: no deadlock, even under raise.
+TEST_F(Deadlock, ATimedReacquisitionIsNotASelfDeadlock) {
+  weft::set_deadlock_detection(weft::DeadlockMode::raise);
+  weft::Lock lock("timed");
+  lock.acquire();
+  EXPECT_FALSE(lock.acquire(kTick));
+  lock.release();
+  EXPECT_TRUE(reports().empty());
 }
 
 TEST_F(Deadlock, RLockReentryIsNotASelfDeadlock) {

@@ -24,9 +24,9 @@ inline bool lock_tracking_on() noexcept {
   return g_deadlock_mode.load(std::memory_order_relaxed) != 0;
 }
 
-// Before a blocking or timed acquisition: may report, throw DeadlockError or
-// abort, as the mode says.
-void track_before_acquire(LockSite& site, const void* lock, LockKind kind);
+// Before a blocking or timed (`timed`) acquisition: may report, throw
+// DeadlockError or abort, as the mode says.
+void track_before_acquire(LockSite& site, const void* lock, LockKind kind, bool timed);
 // After any successful acquisition (not RLock re-entry).
 void track_acquired(LockSite& site, const void* lock, LockKind kind) noexcept;
 // Before the final release.

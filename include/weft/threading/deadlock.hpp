@@ -8,8 +8,11 @@
 // graph — an order in which some interleaving deadlocks — is reported with
 // the locks and the threads that established each edge, before the thread
 // blocks, and whether or not the program would actually hang this time.
-// Re-acquiring a non-recursive Lock that the same thread already holds (a
-// certain self-deadlock) is reported too.
+// Re-acquiring, without a timeout, a non-recursive Lock that the same thread
+// already holds is reported too, as a self-deadlock: it waits forever unless
+// another thread releases the Lock (Python allows that hand-off; under raise
+// or abort, signal with an Event or a Semaphore instead). A timed
+// re-acquisition is not reported: it ends in its timeout.
 //
 // Modes:
 //   off     no tracking; acquire/release cost one relaxed load extra.
