@@ -14,14 +14,18 @@ constexpr std::string_view free_slot_lua =
     "  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[1]) - 1)\n"
     "end\n";
 
+// Redis does not undo a script that fails halfway: what can fail (a key of
+// another type, a count that is not a number) fails before anything is
+// written.
 constexpr std::string_view put_lua =
     "local maxsize = tonumber(ARGV[2])\n"
-    "if maxsize > 0 and redis.call('LLEN', KEYS[1]) >= maxsize then\n"
+    "local length = redis.call('LLEN', KEYS[1])\n"
+    "if maxsize > 0 and length >= maxsize then\n"
     "  redis.call('DEL', KEYS[3])\n"
     "  return 0\n"
     "end\n"
-    "redis.call('RPUSH', KEYS[1], ARGV[1])\n"
     "redis.call('INCR', KEYS[2])\n"
+    "redis.call('RPUSH', KEYS[1], ARGV[1])\n"
     "return 1\n";
 
 constexpr std::string_view task_done_lua =

@@ -254,6 +254,17 @@ TEST_F(DistQueue, AnItemThatIsNotATIsADecodeErrorAndIsConsumed) {
   EXPECT_TRUE(reader.empty());
 }
 
+// Redis does not undo a script that fails halfway: a put refused for a foreign value in the
+// queue's keys must have written nothing.
+TEST_F(DistQueue, APutRefusedForAForeignCountLeavesNoItemBehind) {
+  Queue<int> q(url(), queue());
+  RedisConnection redis(RedisUrl::parse(url()));
+  redis.command({"SET", detail::key(queue(), "unfinished"), "not a number"});
+  EXPECT_THROW(q.put(1), RedisResponseError);
+  EXPECT_EQ(redis.command({"LLEN", detail::key(queue(), "items")}).integer, 0);
+  redis.command({"DEL", detail::key(queue(), "unfinished")});
+}
+
 TEST_F(DistQueue, TwoHandlesInOneProcessShareTheQueue) {
   Queue<int> first(url(), queue(), 2);
   Queue<int> second(url(), queue(), 2);
