@@ -60,7 +60,7 @@ class Server {
     detail::create_workers_group(redis_, tasks_);
     // A task read with the last answer is run even after a stop request:
     // it is this worker's already.
-    while (!next_.empty() || (!detail::stop_requested() && !quota_reached(ended_))) {
+    while (!next_.empty() || !unsent_answer_.empty() || (!detail::stop_requested() && !quota_reached(ended_))) {
       try {
         serve_once();
       } catch (const RedisConnectionError&) {
@@ -77,10 +77,14 @@ class Server {
   bool quota_reached(std::size_t ended) const { return options_.max_tasks && ended >= *options_.max_tasks; }
 
   void serve_once() {
+    // An answer Redis did not take before the connection was lost: sent
+    // again first, once reconnected.
+    if (!unsent_answer_.empty()) return finish(std::move(unsent_answer_));
     // Lost tasks first, even while new ones keep coming (unless the worker
-    // is about to stop).
+    // is about to stop) — but not while a task read ahead waits in next_:
+    // unwatched there, it could itself be claimed as lost and run twice.
     const bool may_take_more = !detail::stop_requested() && !quota_reached(ended_ + next_.size());
-    if (may_take_more && Clock::now() >= next_reclaim_) {
+    if (may_take_more && next_.empty() && Clock::now() >= next_reclaim_) {
       reclaim();
       return;
     }
@@ -173,15 +177,20 @@ class Server {
   // Sends the transaction that ends a task and, in the same round trip
   // while the worker goes on, reads the next task without blocking.
   // Not while a task read earlier waits in next_ (a task reclaimed before
-  // it): that one is run first. Throws RedisResponseError if Redis refused
+  // it): that one is run first. Kept in unsent_answer_ until Redis takes
+  // it. Throws RedisResponseError if Redis refused
   // the transaction (EXECABORT under OOM or MISCONF): the task stays
   // pending and is claimed again, and the worker stops loudly rather than
   // serve on without answering.
   void finish(std::vector<Command> transaction) {
-    const bool read_next = next_.empty() && !detail::stop_requested() && !quota_reached(ended_ + 1);
+    unsent_answer_ = transaction;
+    // No task is read ahead when a reclaim is due: that comes first.
+    const bool read_next = next_.empty() && !detail::stop_requested() && !quota_reached(ended_ + 1) &&
+                           Clock::now() < next_reclaim_;
     const std::size_t exec = transaction.size() - 1;
     if (read_next) transaction.push_back(read_command(std::nullopt));
     const std::vector<Reply> replies = detail::send_until_delivered(redis_, transaction);
+    unsent_answer_.clear();
     if (replies[exec].is_error() || replies[exec].is_nil())
       throw RedisResponseError("Redis refused the answer of a task: " + replies[exec].str);
     ++ended_;
@@ -198,6 +207,8 @@ class Server {
   std::string reclaim_cursor_ = "0-0";
   // The task read with the last answer.
   std::vector<detail::StreamEntry> next_;
+  // The transaction ending a task, while Redis has not taken it.
+  std::vector<Command> unsent_answer_;
   std::size_t ended_ = 0;
 };
 

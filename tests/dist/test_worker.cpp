@@ -283,6 +283,23 @@ TEST_F(DistWorker, ATaskReadAheadIsNotDroppedWhenALostOneIsClaimedMeanwhile) {
   EXPECT_EQ(pending(), 0);
 }
 
+// No task is read ahead while a reclaim is due: read ahead and left waiting behind a lost task
+// that runs longer than the visibility timeout, it would itself be claimed as lost and run twice.
+TEST_F(DistWorker, ATaskIsNotReadAheadToWaitBehindALongLostOne) {
+  const std::string counter = "runs:" + queue();
+  add(with(task_fields(queue(), "lost", "dist_worker_test::sleep_ms", 900), "retries", "1"));
+  take_as_lost_worker();
+  add(task_fields(queue(), "first", "dist_worker_test::sleep_ms", 450));
+  add(with(task_fields(queue(), "counted", "dist_worker_test::count_and_sleep", url(), counter, 0), "retries", "1"));
+  add(task_fields(queue(), "last", "dist_worker_test::sleep_ms", 0));
+  WorkerThread worker(options(4, 300ms));
+  std::set<std::string> answered;
+  for (int i = 0; i < 4; ++i) answered.insert(next_result().field("id"));
+  EXPECT_EQ(answered, (std::set<std::string>{"lost", "first", "counted", "last"}));
+  EXPECT_EQ(worker.wait(), 0);
+  EXPECT_EQ(redis_.command({"GET", counter}).str, "1") << "the task read ahead ran twice";
+}
+
 TEST_F(DistWorker, ServingThreadsRunTasksAtTheSameTimeInOneProcess) {
   const std::string gate = "gate:" + queue();
   for (int i = 0; i < 3; ++i) add(task_fields(queue(), std::to_string(i), "dist_worker_test::gate", url(), gate));
