@@ -322,7 +322,8 @@ class EpollBackend final : public BackendBase {
           if (client < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)) return;
           if (client < 0) {
             state.readers.pop_front();
-            finish(*op, -errno);
+            finish(*op, -errno);  // its handler may start it again at once
+            if (--budget == 0) return;
             break;
           }
           op->complete(client, kMore);

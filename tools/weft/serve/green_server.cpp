@@ -3,15 +3,14 @@
 // connection, each running the blocking-style read-reply loop on a
 // cooperative socket that parks it on the hub instead of blocking the thread.
 #include "weft/gevent.hpp"
+#include "weft/serve/accept_backoff.hpp"
 #include "weft/serve/models.hpp"
 #include "weft/serve/read_reply_loop.hpp"
 
 namespace weft::tool {
 namespace {
 
-void serve_connection(green::socket connection, Protocol protocol) noexcept {
-  read_reply_loop(connection, protocol);
-}
+void serve_connection(green::socket connection, Protocol protocol) { read_reply_loop(connection, protocol); }
 
 }  // namespace
 
@@ -25,8 +24,9 @@ void serve_green(const ServeOptions& options, net::Socket& listener, const StopS
       try {
         auto [connection, address] = server.accept();
         green::spawn(serve_connection, std::move(connection), protocol);
-      } catch (const net::OSError&) {
-        // ECONNABORTED, EMFILE...: that client only
+      } catch (const net::OSError& error) {
+        // ECONNABORTED: that client only.
+        if (accept_must_back_off(error.code().value())) green::sleep(kAcceptBackoff);
       }
     }
   });

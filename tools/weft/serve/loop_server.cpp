@@ -24,6 +24,7 @@
 #include "weft/io.hpp"
 #include "weft/net.hpp"
 #include "weft/pin_to_core.hpp"
+#include "weft/serve/accept_backoff.hpp"
 #include "weft/serve/responder.hpp"
 
 namespace weft::tool {
@@ -112,8 +113,18 @@ class LoopServer {
     LoopServer& server = *static_cast<Acceptor&>(op).server;
     if (fd >= 0) server.adopt(fd);
     // A multishot accept ends on errors such as EMFILE: take up again,
-    // unless the server is stopping.
-    if ((flags & io::kMore) == 0 && !server.stopping_) server.loop_.accept_multishot(op, server.listen_fd_);
+    // unless the server is stopping — after a pause if it ran out of
+    // descriptors (accept_backoff.hpp).
+    if ((flags & io::kMore) != 0 || server.stopping_) return;
+    if (fd < 0 && accept_must_back_off(-fd)) {
+      server.loop_.call_later(kAcceptBackoff, [&server] { server.accept_again(); });
+      return;
+    }
+    server.accept_again();
+  }
+
+  void accept_again() {
+    if (!stopping_) loop_.accept_multishot(accepting_, listen_fd_);
   }
 
   void adopt(int fd) {

@@ -30,6 +30,7 @@ struct Client {
   int fd;
   Responder responder;
   std::string unsent;
+  bool peer_done = false;  // it sent all it will: it is owed the rest, then closed
 };
 
 // Sends what it can of client.unsent; false once the connection failed.
@@ -56,10 +57,14 @@ void serve_nonblocking(const ServeOptions& options, net::Socket& listener, const
       clients.push_back(std::make_unique<Client>(fd, options.protocol));
     }
     for (auto& client : clients) {
-      const ssize_t n = ::recv(client->fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
-      bool alive = n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
-      if (n > 0) client->responder.respond({buffer.data(), static_cast<std::size_t>(n)}, client->unsent);
-      if (alive) alive = send_some(*client);
+      bool alive = true;
+      if (!client->peer_done) {
+        const ssize_t n = ::recv(client->fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (n > 0) client->responder.respond({buffer.data(), static_cast<std::size_t>(n)}, client->unsent);
+        if (n == 0) client->peer_done = true;
+        if (n < 0) alive = errno == EAGAIN || errno == EWOULDBLOCK;
+      }
+      if (alive) alive = send_some(*client) && !(client->peer_done && client->unsent.empty());
       if (!alive) {
         ::close(client->fd);
         client.reset();

@@ -1,7 +1,9 @@
 // tools/weft/serve/read_reply_loop.hpp — what every blocking-style model
 // runs per connection: read, reply through a Responder, until the peer
 // closes or fails. Socket is net::Socket (threads, processes) or
-// green::socket (greenlets), which share the calls used here.
+// green::socket (greenlets), which share the calls used here. A failed
+// connection ends quietly; what unwinds a greenlet (GreenletExit when the
+// server stops) passes through.
 #pragma once
 
 #include <netinet/in.h>
@@ -17,7 +19,7 @@
 namespace weft::tool {
 
 template <class Socket>
-void read_reply_loop(Socket& connection, Protocol protocol) noexcept {
+void read_reply_loop(Socket& connection, Protocol protocol) {
   Responder responder(protocol);
   std::array<char, 16 * 1024> buffer;
   std::string reply;

@@ -64,8 +64,15 @@ class SelectorServer {
     Connection(SelectorServer& s, net::Socket socket)
         : server(s), sock(std::move(socket)), responder(s.options_.protocol) {}
     void on_ready(int events) override {
-      if ((events & EVENT_WRITE) != 0 && !flush()) return server.drop(*this);
-      if ((events & EVENT_READ) != 0) read();
+      if ((events & EVENT_WRITE) != 0) {
+        if (!flush()) return server.drop(*this);
+        if (unsent.empty()) {
+          if (peer_done) return server.drop(*this);  // owed nothing more
+          // Writable stays true: watching it now would spin select/poll.
+          server.selector_.modify(sock.fileno(), EVENT_READ, this);
+        }
+      }
+      if ((events & EVENT_READ) != 0 && !peer_done) read();
     }
     void read() {
       std::size_t n = 0;
@@ -76,7 +83,14 @@ class SelectorServer {
       } catch (const net::OSError&) {
         return server.drop(*this);
       }
-      if (n == 0) return server.drop(*this);
+      if (n == 0) {
+        // The peer sent all it will (perhaps only half-closed): what it is
+        // still owed goes out before the connection ends.
+        if (unsent.empty()) return server.drop(*this);
+        peer_done = true;
+        server.selector_.modify(sock.fileno(), EVENT_WRITE, this);
+        return;
+      }
       const bool was_waiting = !unsent.empty();
       responder.respond({server.buffer_.data(), n}, unsent);
       if (!flush()) return server.drop(*this);
@@ -97,6 +111,7 @@ class SelectorServer {
     net::Socket sock;
     Responder responder;
     std::string unsent;
+    bool peer_done = false;
   };
 
   void accept() {

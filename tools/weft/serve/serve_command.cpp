@@ -62,7 +62,11 @@ void run_serve(ServeArguments& arguments) {
   StopSignal stop;
   net::Socket listener;
   try {
-    listener = net::create_server(net::Address::ipv4(options.host, options.port), 4096, multi_loop);
+    const net::Address address = net::Address::ipv4(options.host, options.port);
+    // SO_REUSEPORT would share a port someone already listens on: bound
+    // once without it first, a taken port is refused as for one loop.
+    if (multi_loop && options.port != 0) net::create_server(address, 1, false).close();
+    listener = net::create_server(address, 4096, multi_loop);
   } catch (const net::OSError& error) {
     fmt::print(stderr, "weft serve: {}\n", error.what());
     throw CLI::RuntimeError(1);

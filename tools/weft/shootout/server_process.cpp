@@ -81,7 +81,8 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional
 
 ServerProcess::~ServerProcess() { stop(); }
 
-void ServerProcess::stop(std::chrono::milliseconds grace) noexcept {
+int ServerProcess::stop(std::chrono::milliseconds grace) noexcept {
+  int status = -1;
   if (pid_ > 0) {
     // A pidfd becomes readable when the process exits.
     const int exited = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
@@ -89,10 +90,11 @@ void ServerProcess::stop(std::chrono::milliseconds grace) noexcept {
     pollfd gone{exited, POLLIN, 0};
     if (exited < 0 || ::poll(&gone, 1, static_cast<int>(grace.count())) <= 0) ::kill(pid_, SIGKILL);
     if (exited >= 0) ::close(exited);
-    ::waitpid(pid_, nullptr, 0);
+    ::waitpid(pid_, &status, 0);
     pid_ = -1;
   }
   if (stdout_fd_ >= 0) ::close(std::exchange(stdout_fd_, -1));
+  return status;
 }
 
 }  // namespace weft::tool

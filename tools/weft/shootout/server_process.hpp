@@ -33,8 +33,9 @@ class ServerProcess {
   // The rest of the listening line, e.g. " (model epoll, backend epoll, 1 loop)".
   const std::string& details() const noexcept { return details_; }
 
-  // SIGTERM, then SIGKILL after `grace`; reaps the process.
-  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000)) noexcept;
+  // SIGTERM, then SIGKILL after `grace`; reaps the process. Returns its
+  // wait status (as waitpid gives it), or -1 if it was stopped already.
+  int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000)) noexcept;
 
  private:
   pid_t pid_ = -1;
