@@ -78,6 +78,18 @@ TEST(LatencyHistogram, TailPercentilesSeeRareOutliers) {
   EXPECT_EQ(h.max(), 5'000'000u);
 }
 
+// p99.9 of 1000 values is the 999th: 99.9 / 100 in floating point is a hair above 0.999, which
+// must not round the rank up to the maximum.
+TEST(LatencyHistogram, AnExactRankIsNotRoundedUp) {
+  for (const std::uint64_t n : {1'000u, 10'000u, 2'000'000u}) {
+    LatencyHistogram h;
+    for (std::uint64_t i = 0; i + 1 < n; ++i) h.record(100);
+    h.record(5'000'000);
+    EXPECT_LE(h.value_at_percentile(99.9), 101u) << n << " values";
+    EXPECT_LE(h.value_at_percentile(99.99), n >= 10'000 ? 101u : 5'000'000u) << n << " values";
+  }
+}
+
 TEST(LatencyHistogram, MergeEqualsRecordingEverything) {
   LatencyHistogram all, low, high;
   std::mt19937_64 random(11);

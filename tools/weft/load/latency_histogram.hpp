@@ -57,9 +57,10 @@ class LatencyHistogram {
   // the top of its bucket and clamped to [min, max]. 0 when empty.
   std::uint64_t value_at_percentile(double percentile) const noexcept {
     if (count_ == 0) return 0;
-    const double share = std::clamp(percentile, 0.0, 100.0) / 100.0;
-    const auto wanted = std::max<std::uint64_t>(
-        1, static_cast<std::uint64_t>(std::ceil(share * static_cast<double>(count_))));
+    // The rank, multiplied before it is divided and rounded up less a hair
+    // of floating-point error, so that 99.9 of 1000 is 999, not 1000.
+    const double rank = std::clamp(percentile, 0.0, 100.0) * static_cast<double>(count_) / 100.0;
+    const auto wanted = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(rank * (1 - 1e-12))));
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBuckets; ++i) {
       seen += counts_[i];

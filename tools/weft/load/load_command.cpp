@@ -122,7 +122,8 @@ void add_load_command(CLI::App& app) {
   load->add_option("--threads", o.threads, "Client threads (one epoll loop each)")->capture_default_str()->check(CLI::PositiveNumber);
   args->requests_option = load->add_option(
       "--requests", args->requests,
-      "Stop after this many measured responses (then --duration, if not given, caps the run at 600 s)");
+      "Stop after this many measured responses (then --duration, if not given, caps the run at 600 s)")
+      ->check(CLI::PositiveNumber);
   args->duration_option =
       load->add_option("--duration", args->duration, "Seconds to measure")->capture_default_str()->check(CLI::PositiveNumber);
   load->add_option("--warmup", args->warmup, "Seconds of uncounted traffic first")->capture_default_str()->check(CLI::NonNegativeNumber);
