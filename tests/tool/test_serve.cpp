@@ -229,6 +229,11 @@ TEST_P(ServeTest, StopsCleanlyWithAClientConnected) {
 // then all leave: the server answers the next client, and then sleeps rather than spinning on a
 // listener that stays readable.
 TEST_P(ServeTest, RecoversFromRunningOutOfDescriptors) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime needs descriptors of its own (UBSan probes memory through a pipe)
+  // and fails first.
+  GTEST_SKIP() << "not under the sanitizers";
+#endif
   std::vector<std::string> argv{"prlimit", "--nofile=32", WEFT_TOOL_PATH, "serve", "--port", "0", "--protocol", "echo"};
   argv.insert(argv.end(), GetParam().arguments.begin(), GetParam().arguments.end());
   ServerProcess server(argv, std::nullopt, std::chrono::seconds(20));
