@@ -79,7 +79,7 @@ class Server {
   void serve_once() {
     // An answer Redis did not take before the connection was lost: sent
     // again first, once reconnected.
-    if (!unsent_answer_.empty()) return finish(std::move(unsent_answer_));
+    if (!unsent_answer_.empty()) return finish(std::exchange(unsent_answer_, {}));
     // Lost tasks first, even while new ones keep coming (unless the worker
     // is about to stop) — but not while a task read ahead waits in next_:
     // unwatched there, it could itself be claimed as lost and run twice.
@@ -177,20 +177,26 @@ class Server {
   // Sends the transaction that ends a task and, in the same round trip
   // while the worker goes on, reads the next task without blocking.
   // Not while a task read earlier waits in next_ (a task reclaimed before
-  // it): that one is run first. Kept in unsent_answer_ until Redis takes
-  // it. Throws RedisResponseError if Redis refused
+  // it): that one is run first. If the connection is lost before Redis
+  // takes it, it waits in unsent_answer_ to be sent again. Throws
+  // RedisResponseError if Redis refused
   // the transaction (EXECABORT under OOM or MISCONF): the task stays
   // pending and is claimed again, and the worker stops loudly rather than
   // serve on without answering.
   void finish(std::vector<Command> transaction) {
-    unsent_answer_ = transaction;
     // No task is read ahead when a reclaim is due: that comes first.
     const bool read_next = next_.empty() && !detail::stop_requested() && !quota_reached(ended_ + 1) &&
                            Clock::now() < next_reclaim_;
     const std::size_t exec = transaction.size() - 1;
     if (read_next) transaction.push_back(read_command(std::nullopt));
-    const std::vector<Reply> replies = detail::send_until_delivered(redis_, transaction);
-    unsent_answer_.clear();
+    std::vector<Reply> replies;
+    try {
+      replies = detail::send_until_delivered(redis_, transaction);
+    } catch (const RedisConnectionError&) {
+      if (read_next) transaction.pop_back();
+      unsent_answer_ = std::move(transaction);
+      throw;
+    }
     if (replies[exec].is_error() || replies[exec].is_nil())
       throw RedisResponseError("Redis refused the answer of a task: " + replies[exec].str);
     ++ended_;

@@ -392,8 +392,9 @@ class UringBackend final : public BackendBase {
             ? (kBuffer | ((completion.flags >> IORING_CQE_BUFFER_SHIFT) << 16))
             : 0;
     if (op->kind_ == OpKind::watch) {
-      if (op->cancelling_ || forgotten(*op) || completion.result < 0) {
-        finish(*op, op->cancelling_ || forgotten(*op) ? -ECANCELED : completion.result);
+      const bool withdrawn = op->cancelling_ || forgotten(*op);
+      if (withdrawn || completion.result < 0) {
+        finish(*op, withdrawn ? -ECANCELED : completion.result);
         return;
       }
       rearming_ = op;
