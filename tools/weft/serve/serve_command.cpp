@@ -14,6 +14,7 @@
 
 #include "weft/net.hpp"
 #include "weft/pin_to_core.hpp"
+#include "weft/serve/listening_line.hpp"
 #include "weft/serve/loop_server.hpp"
 #include "weft/serve/models.hpp"
 #include "weft/serve/stop_signal.hpp"
@@ -29,7 +30,7 @@ struct ServeArguments {
 };
 
 void announce(const net::Address& address, std::string_view details) {
-  std::printf("listening on %s%s\n", address.to_string().c_str(), std::string(details).c_str());
+  std::printf("%s%s%s\n", std::string(kListeningOn).c_str(), address.to_string().c_str(), std::string(details).c_str());
   std::fflush(stdout);
 }
 
@@ -82,7 +83,7 @@ void run_serve(ServeArguments& arguments) {
         if (backend == io::Backend::io_uring && *options.batch > 1)
           details += fmt::format(", batches of {} within {} µs", *options.batch, *options.batch_wait_us);
         details += ")";
-        if (backend != wanted) details += " — io_uring is not available here, fell back to epoll";
+        if (backend != wanted) details += fmt::format(" — {}", kFellBackToEpoll);
         announce(listener, details);
       });
       return;
@@ -107,7 +108,7 @@ void run_serve(ServeArguments& arguments) {
           details += fmt::format(", batches of {} within {} µs", *options.batch, *options.batch_wait_us);
         details += ")";
         if (options.backend == io::Backend::io_uring && running != io::Backend::io_uring)
-          details += " — io_uring is not available here, fell back to epoll";
+          details += fmt::format(" — {}", kFellBackToEpoll);
         announce(address, details);
       });
       return;

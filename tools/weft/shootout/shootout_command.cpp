@@ -13,9 +13,8 @@
 #include <memory>
 #include <thread>
 
-#include "weft/load/load_generator.hpp"
 #include "weft/shootout/contenders.hpp"
-#include "weft/shootout/server_process.hpp"
+#include "weft/shootout/measure.hpp"
 #include "weft/shootout/shootout_result.hpp"
 #include "weft/shootout/syscall_counter.hpp"
 
@@ -48,97 +47,6 @@ bool selected(const Contender& contender, const std::vector<std::string>& only) 
   for (const std::string& pattern : only)
     if (contender.name.find(pattern) != std::string::npos) return true;
   return false;
-}
-
-ShootoutRow measure(const Contender& contender, int connections, const ShootoutArguments& arguments,
-                    Protocol protocol) {
-  ShootoutRow row;
-  row.server = contender.name;
-  row.kind = contender.kind;
-  row.pinned = contender.pinned;
-  row.connections = connections;
-  try {
-    ServerProcess server(contender.argv, contender.pinned ? std::optional(kServerCore) : std::nullopt,
-                         std::chrono::seconds(15));
-    LoadOptions load;
-    load.port = server.port();
-    load.protocol = protocol;
-    load.connections = connections;
-    load.message_size = arguments.size;
-    load.duration = std::chrono::duration<double>(arguments.duration);
-    load.warmup = std::chrono::duration<double>(arguments.warmup);
-    load.cpu = kClientCore;
-    load.server_pid = server.pid();
-    std::unique_ptr<SyscallCounter> syscalls;
-    load.on_progress = [&](const Progress& progress) {
-      if (progress.phase == Progress::Phase::measure && !syscalls && contender.single_process)
-        syscalls = std::make_unique<SyscallCounter>(server.pid());
-    };
-    const LoadResult result = run_load(load);
-    const auto counted = syscalls ? syscalls->stop() : std::nullopt;
-    server.stop();
-
-    row.ok = result.requests > 0;
-    row.requests_per_second = result.requests_per_second;
-    row.p50_us = result.p50_us;
-    row.p99_us = result.p99_us;
-    row.server_cpu_us_per_request = result.server_cpu_us_per_request;
-    if (result.server_cpu_seconds && result.seconds > 0)
-      row.server_cpu_percent = *result.server_cpu_seconds / result.seconds * 100.0;
-    if (counted && result.requests_per_second > 0)
-      row.syscalls_per_request = static_cast<double>(counted->calls) / (result.requests_per_second * counted->seconds);
-    std::vector<std::string> notes;
-    if (result.errors > 0) notes.push_back(fmt::format("{} errors", result.errors));
-    if (result.connections < connections) notes.push_back(fmt::format("{} of {} connected", result.connections, connections));
-    if (result.client_saturated) notes.push_back("client saturated");
-    if (!contender.pinned) notes.push_back("server on all cores");
-    for (std::size_t i = 0; i < notes.size(); ++i) row.notes += (i ? "; " : "") + notes[i];
-    if (!row.ok && row.notes.empty()) row.notes = "no request completed";
-  } catch (const std::exception& error) {
-    row.ok = false;
-    row.notes = error.what();
-  }
-  return row;
-}
-
-std::optional<double> median(std::vector<double> values) {
-  if (values.empty()) return std::nullopt;
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-// One row from several runs of the same server: each number is the median
-// over the runs that measured it; notes of failed runs are kept.
-ShootoutRow median_row(const std::vector<ShootoutRow>& samples) {
-  ShootoutRow row = samples.front();
-  std::vector<double> rps, p50, p99, cpu, percent, syscalls;
-  std::vector<std::string> notes;
-  for (const ShootoutRow& sample : samples) {
-    for (std::size_t at = 0; at < sample.notes.size();) {
-      const std::size_t end = std::min(sample.notes.find("; ", at), sample.notes.size());
-      const std::string note = sample.notes.substr(at, end - at);
-      if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
-      at = end + 2;
-    }
-    if (!sample.ok) continue;
-    rps.push_back(sample.requests_per_second);
-    p50.push_back(sample.p50_us);
-    p99.push_back(sample.p99_us);
-    if (sample.server_cpu_us_per_request) cpu.push_back(*sample.server_cpu_us_per_request);
-    if (sample.server_cpu_percent) percent.push_back(*sample.server_cpu_percent);
-    if (sample.syscalls_per_request) syscalls.push_back(*sample.syscalls_per_request);
-  }
-  row.ok = !rps.empty();
-  row.requests_per_second = median(rps).value_or(0.0);
-  row.p50_us = median(p50).value_or(0.0);
-  row.p99_us = median(p99).value_or(0.0);
-  row.server_cpu_us_per_request = median(cpu);
-  row.server_cpu_percent = median(percent);
-  row.syscalls_per_request = median(syscalls);
-  row.notes.clear();
-  for (std::size_t i = 0; i < notes.size(); ++i) row.notes += (i ? "; " : "") + notes[i];
-  return row;
 }
 
 void run_shootout(ShootoutArguments& arguments) {
@@ -179,7 +87,13 @@ void run_shootout(ShootoutArguments& arguments) {
         ++done;
         fmt::print(stderr, "[{:>3}/{}] {:<30} {:>5} conns ... ", done, total, contender.name, connections);
         std::fflush(stderr);
-        ShootoutRow row = measure(contender, connections, arguments, *protocol);
+        ShootoutRow row = measure(contender, {.connections = connections,
+                                              .duration = arguments.duration,
+                                              .warmup = arguments.warmup,
+                                              .size = arguments.size,
+                                              .protocol = *protocol,
+                                              .server_core = kServerCore,
+                                              .client_core = kClientCore});
         if (row.ok)
           fmt::print(stderr, "{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.requests_per_second,
                      row.server_cpu_us_per_request.value_or(0.0), row.notes.empty() ? "" : "  (" + row.notes + ")");

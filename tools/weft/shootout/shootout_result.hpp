@@ -23,6 +23,9 @@ struct ShootoutRow {
   std::optional<double> server_cpu_percent;  // of one core
   std::optional<double> syscalls_per_request;
   std::string notes;  // errors, saturation, failure to start
+  // Asked for io_uring, the server ran epoll (io_uring could not start
+  // here): the numbers are epoll's, and no io_uring ratio may use them.
+  bool fell_back_to_epoll = false;
   bool ok = false;
 };
 

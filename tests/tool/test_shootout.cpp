@@ -1,0 +1,69 @@
+// Tests of `weft shootout`'s measurement of one server and of its report:
+// real `weft serve` processes measured the way the shootout measures them
+// (briefly, with a few connections), and reports built from rows.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "weft/shootout/measure.hpp"
+#include "weft/shootout/shootout_result.hpp"
+
+namespace weft::tool {
+namespace {
+
+Contender weft_server(std::string name, std::vector<std::string> extra, std::vector<std::string> before = {}) {
+  std::vector<std::string> argv = std::move(before);
+  for (std::string arg : {std::string(WEFT_TOOL_PATH), std::string("serve"), std::string("--port"), std::string("0")})
+    argv.push_back(arg);
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return {std::move(name), ContenderKind::weft, std::move(argv)};
+}
+
+MeasureSettings brief(int connections = 4) {
+  return {.connections = connections, .duration = 0.3, .warmup = 0.05, .size = 64, .protocol = Protocol::echo,
+          .server_core = std::nullopt, .client_core = std::nullopt};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+ShootoutRow row_of(std::string server, double cpu_us, bool fell_back = false) {
+  ShootoutRow row;
+  row.server = std::move(server);
+  row.kind = ContenderKind::weft;
+  row.connections = 100;
+  row.requests_per_second = 1000;
+  row.server_cpu_us_per_request = cpu_us;
+  row.fell_back_to_epoll = fell_back;
+  row.ok = true;
+  return row;
+}
+
+// An io_uring server that could not start io_uring (WEFT_IO_URING=0 forbids it) runs epoll and
+// says so; its row must say it measured epoll, not pass for io_uring.
+TEST(ShootoutMeasure, AnIoUringServerThatFellBackToEpollIsMarked) {
+  const ShootoutRow row =
+      measure(weft_server("weft io_uring", {"--model", "io_uring"}, {"env", "WEFT_IO_URING=0"}), brief());
+  ASSERT_TRUE(row.ok) << row.notes;
+  EXPECT_TRUE(row.fell_back_to_epoll);
+  EXPECT_TRUE(contains(row.notes, "measured epoll")) << row.notes;
+  EXPECT_TRUE(median_row({row, row}).fell_back_to_epoll);
+}
+
+TEST(ShootoutReport, RatiosOfARowThatFellBackSaySo) {
+  ShootoutReport report;
+  report.rows = {row_of("weft io_uring", 8.0, true), row_of("raw epoll (C style)", 10.0),
+                 row_of("weft epoll", 10.0)};
+  const auto lines = target_lines(report);
+  const auto io_uring = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+    return contains(line, "weft io_uring / raw epoll");
+  });
+  ASSERT_NE(io_uring, lines.end());
+  EXPECT_TRUE(contains(*io_uring, "fell back to epoll")) << *io_uring;
+  EXPECT_FALSE(contains(*io_uring, ": met")) << *io_uring;
+  EXPECT_TRUE(contains(render_text_table(report), "(ran epoll)"));
+}
+
+}  // namespace
+}  // namespace weft::tool
