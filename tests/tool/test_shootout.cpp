@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "weft/pin_to_core.hpp"
 #include "weft/shootout/measure.hpp"
+#include "weft/shootout/server_process.hpp"
 #include "weft/shootout/shootout_result.hpp"
 
 namespace weft::tool {
@@ -63,6 +65,63 @@ TEST(ShootoutReport, RatiosOfARowThatFellBackSaySo) {
   EXPECT_TRUE(contains(*io_uring, "fell back to epoll")) << *io_uring;
   EXPECT_FALSE(contains(*io_uring, ": met")) << *io_uring;
   EXPECT_TRUE(contains(render_text_table(report), "(ran epoll)"));
+}
+
+cpu_set_t cores_of(std::initializer_list<int> cores) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int core : cores) CPU_SET(core, &set);
+  return set;
+}
+
+// The cores are the first two this process may use, which need not be 0 and 1 (taskset -c 1-3).
+TEST(ShootoutCores, TheFirstTwoAllowedCores) {
+  const auto pair = first_two_cores(cores_of({1, 3, 6}));
+  ASSERT_TRUE(pair.has_value());
+  EXPECT_EQ(pair->server, 1);
+  EXPECT_EQ(pair->client, 3);
+  EXPECT_FALSE(first_two_cores(cores_of({2})).has_value());
+  EXPECT_FALSE(first_two_cores(cores_of({})).has_value());
+  const cpu_set_t allowed = allowed_cores();
+  EXPECT_EQ(first_two_cores(allowed).has_value(), CPU_COUNT(&allowed) >= 2);
+}
+
+// A core this process may not use: the first one past every allowed core.
+int forbidden_core() {
+  const cpu_set_t allowed = allowed_cores();
+  int core = 0;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) core = c + 1;
+  return core;
+}
+
+// A server that cannot be pinned must not run unpinned, measured as if it were.
+TEST(ShootoutServerProcess, APinThatFailsIsFatalAndSaysWhy) {
+  const int core = forbidden_core();
+  try {
+    ServerProcess server({WEFT_TOOL_PATH, "serve", "--port", "0"}, core, std::chrono::seconds(20));
+    ADD_FAILURE() << "the server started on core " << core << ", which this process may not use";
+  } catch (const std::runtime_error& error) {
+    EXPECT_TRUE(contains(error.what(), "cannot pin the server to core " + std::to_string(core))) << error.what();
+  }
+  MeasureSettings settings = brief();
+  settings.server_core = core;
+  const ShootoutRow row = measure(weft_server("weft epoll", {"--model", "epoll"}), settings);
+  EXPECT_FALSE(row.ok);
+  EXPECT_TRUE(contains(row.notes, "cannot pin")) << row.notes;
+}
+
+TEST(ShootoutServerProcess, AProgramThatCannotRunSaysWhy) {
+  EXPECT_THROW(
+      {
+        try {
+          ServerProcess server({"/nonexistent/weft-server"}, std::nullopt, std::chrono::seconds(20));
+        } catch (const std::runtime_error& error) {
+          EXPECT_TRUE(contains(error.what(), "cannot run /nonexistent/weft-server")) << error.what();
+          throw;
+        }
+      },
+      std::runtime_error);
 }
 
 }  // namespace

@@ -112,8 +112,8 @@ std::string render_markdown(const ShootoutReport& report) {
   std::string out = "# weft shootout\n\n";
   out += fmt::format("{}  \n{}\n\n", report.machine, report.settings);
   out += "Server CPU per request is the server's utime+stime (its whole process tree) over the measured window, "
-         "divided by the requests completed; the server runs pinned to core 0 and the load generator to core 1 "
-         "(the ×2 loops rows are not pinned). Syscalls per request come from perf's raw_syscalls:sys_enter "
+         "divided by the requests completed; " + (report.pinning.empty() ? std::string("the server and the load generator are not pinned") : report.pinning) +
+         " (the ×2 loops rows are never pinned). Syscalls per request come from perf's raw_syscalls:sys_enter "
          "count on the server process, where it is a single process.\n\n";
   for (std::size_t r = 0; r < cells.size(); ++r) {
     out += "|";

@@ -25,29 +25,84 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Writes "<what><core>: <strerror>" to `fd` (core omitted if negative).
+// Async-signal-safe: for a forked child before exec.
+void report_failure(int fd, const char* what, int core, int error) noexcept {
+  char text[256];
+  std::size_t length = 0;
+  auto append = [&](const char* part) {
+    for (; *part != '\0' && length < sizeof text; ++part) text[length++] = *part;
+  };
+  append(what);
+  if (core >= 0) {
+    char digits[12];
+    int n = 0;
+    do digits[n++] = static_cast<char>('0' + core % 10); while ((core /= 10) > 0 && n < 11);
+    while (n > 0 && length < sizeof text) text[length++] = digits[--n];
+  }
+  append(": ");
+  // strerror is not async-signal-safe; the few errnos these calls give are named here.
+  append(error == EINVAL ? "not a core this process may use (EINVAL)"
+         : error == ENOENT ? "no such file (ENOENT)"
+         : error == EACCES ? "permission denied (EACCES)"
+         : error == EPERM ? "not permitted (EPERM)"
+                          : "failed");
+  [[maybe_unused]] const ssize_t written = ::write(fd, text, length);
+}
+
 }  // namespace
 
 ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional<int> cpu,
                              std::chrono::milliseconds ready_within) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  // The child reports a failure before exec here; exec closes it (O_CLOEXEC).
+  int failure_fds[2];
+  if (::pipe2(failure_fds, O_CLOEXEC) != 0) {
+    const int error = errno;
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    throw std::system_error(error, std::generic_category(), "pipe2");
+  }
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
-  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid_ < 0) {
+    const int error = errno;
+    for (int fd : {pipe_fds[0], pipe_fds[1], failure_fds[0], failure_fds[1]}) ::close(fd);
+    throw std::system_error(error, std::generic_category(), "fork");
+  }
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
-    if (cpu) pin_to_core(*cpu);
+    // Only async-signal-safe calls from here: the child of a threaded parent.
+    if (cpu && !pin_to_core(*cpu)) {
+      report_failure(failure_fds[1], "cannot pin the server to core ", *cpu, errno);
+      ::_exit(126);
+    }
     ::execvp(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    report_failure(failure_fds[1], "cannot run", -1, errno);
     ::_exit(127);
   }
   ::close(pipe_fds[1]);
   stdout_fd_ = pipe_fds[0];
+  ::close(failure_fds[1]);
+  std::string failure;
+  char chunk[256];
+  for (ssize_t n; (n = ::read(failure_fds[0], chunk, sizeof chunk)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    failure.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(failure_fds[0]);
+  if (!failure.empty()) {
+    stop(std::chrono::milliseconds(0));
+    if (failure.rfind("cannot run:", 0) == 0) failure = "cannot run " + argv.front() + failure.substr(10);
+    throw std::runtime_error(failure);
+  }
 
   std::string output;
   const auto deadline = Clock::now() + ready_within;

@@ -19,8 +19,9 @@ class ServerProcess {
   // Starts `argv` (argv[0] is looked up on PATH if it has no '/'), pinned
   // to `cpu` if given, with stdout read by this object and stderr passed
   // through, and waits up to `ready_within` for its listening line. Throws
-  // std::runtime_error (with the server's output so far) if it exits or
-  // stays silent; the child is killed then.
+  // std::runtime_error if it cannot be pinned to `cpu` or run (saying
+  // which), or if it exits or stays silent (with the last lines of its
+  // output); the child is killed then. Blocks up to `ready_within`.
   ServerProcess(const std::vector<std::string>& argv, std::optional<int> cpu,
                 std::chrono::milliseconds ready_within);
   // Stops the server if it still runs.

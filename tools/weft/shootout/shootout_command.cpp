@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "weft/pin_to_core.hpp"
 #include "weft/shootout/contenders.hpp"
 #include "weft/shootout/measure.hpp"
 #include "weft/shootout/shootout_result.hpp"
@@ -20,9 +21,6 @@
 
 namespace weft::tool {
 namespace {
-
-constexpr int kServerCore = 0;
-constexpr int kClientCore = 1;
 
 struct ShootoutArguments {
   bool quick = false;
@@ -36,10 +34,13 @@ struct ShootoutArguments {
   std::string out = "weft-shootout";
 };
 
-std::string machine_line() {
+std::string machine_line(int allowed) {
   utsname name{};
   ::uname(&name);
-  return fmt::format("Machine: {} cores, Linux {}", std::thread::hardware_concurrency(), name.release);
+  const unsigned cores = std::thread::hardware_concurrency();
+  return fmt::format("Machine: {} cores{}, Linux {}", cores,
+                     allowed > 0 && static_cast<unsigned>(allowed) != cores ? fmt::format(" ({} allowed here)", allowed) : "",
+                     name.release);
 }
 
 bool selected(const Contender& contender, const std::vector<std::string>& only) {
@@ -59,11 +60,21 @@ void run_shootout(ShootoutArguments& arguments) {
   if (arguments.connections.empty()) arguments.connections = {100, 1000};
   const auto protocol = parse_protocol(arguments.protocol);
   if (!protocol) throw CLI::ValidationError("--protocol", "echo or http");
-  if (std::thread::hardware_concurrency() < 2)
-    fmt::print(stderr, "weft shootout: one core only: server and client share it\n");
+  // The server and the client each get a core of their own: the first two
+  // this process may use (taskset or a cpuset may exclude core 0). With
+  // one, nothing is pinned and they share it.
+  const cpu_set_t allowed = allowed_cores();
+  const std::optional<CorePair> cores = first_two_cores(allowed);
 
   ShootoutReport report;
-  report.machine = machine_line();
+  report.machine = machine_line(CPU_COUNT(&allowed));
+  if (cores) {
+    report.pinning = fmt::format("the server runs pinned to core {} and the load generator to core {}", cores->server,
+                                 cores->client);
+  } else {
+    report.pinning = "only one core may be used here: nothing is pinned, and the server shares it with the load generator";
+    fmt::print(stderr, "weft shootout: {}\n", report.pinning);
+  }
   report.settings = fmt::format("Load: {} protocol, {} B messages, one request in flight per connection, {:.1f} s "
                                 "measured after {:.2f} s of warmup, one client thread.",
                                 arguments.protocol, arguments.size, arguments.duration, arguments.warmup);
@@ -92,8 +103,8 @@ void run_shootout(ShootoutArguments& arguments) {
                                               .warmup = arguments.warmup,
                                               .size = arguments.size,
                                               .protocol = *protocol,
-                                              .server_core = kServerCore,
-                                              .client_core = kClientCore});
+                                              .server_core = cores ? std::optional(cores->server) : std::nullopt,
+                                              .client_core = cores ? std::optional(cores->client) : std::nullopt});
         if (row.ok)
           fmt::print(stderr, "{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.requests_per_second,
                      row.server_cpu_us_per_request.value_or(0.0), row.notes.empty() ? "" : "  (" + row.notes + ")");

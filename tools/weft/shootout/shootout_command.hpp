@@ -9,7 +9,8 @@ class App;
 namespace weft::tool {
 
 // Adds the `shootout` subcommand. It runs each server in turn (pinned to
-// core 0, the load generator pinned to core 1), shows progress on stderr,
+// the first core this process may use, the load generator to the second;
+// with only one, neither is pinned), shows progress on stderr,
 // prints the table and the target ratios on stdout, and writes
 // shootout.md and shootout.svg into --out. Throws CLI::RuntimeError(1) if
 // no server could be measured.

@@ -32,6 +32,7 @@ struct ShootoutRow {
 struct ShootoutReport {
   std::string machine;   // cores, kernel
   std::string settings;  // message size, duration, pipeline
+  std::string pinning;   // which cores the server and the client run on
   std::vector<ShootoutRow> rows;
   std::vector<std::string> skipped;
 };
