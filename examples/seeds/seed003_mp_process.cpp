@@ -58,8 +58,11 @@ int main() {
   mp::Queue<std::pair<int, int>> ids;
   mp::Process p(f, "bob", ids);
   p.start();
-  p.join();
+  // Drain the Queue before join(): a child that has put an item does not
+  // end until the item is flushed into the pipe (Python's "joining processes
+  // that use queues" rule), so join() first could wait forever.
   const auto [child, parent] = ids.get();
+  p.join();
   seed::check(child == p.pid() && child != ::getpid() && parent == ::getpid(),
               "the child had a pid of its own and the main process as its parent");
   return seed::verdict();
