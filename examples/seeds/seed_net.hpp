@@ -1,7 +1,7 @@
 // seed_net.hpp — what the socket seed twins share: Python's way of printing
 // what their servers and clients print (a bytes object as b'hello', a socket
 // as <socket.socket fd=5, ...>), bytes.upper(), seed 002's client.py, and
-// the CPU time a server loop burned.
+// the CPU time a server loop burned (and how long it never slept).
 // Header-only, no state.
 #pragma once
 
@@ -63,6 +63,19 @@ inline double thread_cpu_seconds() {
   ::getrusage(RUSAGE_THREAD, &usage);
   const auto seconds = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The time the calling thread has spent running on a core or waiting in a
+// run queue for one (the first two fields of /proc/thread-self/schedstat):
+// all of its life except the time it slept in the kernel, however busy the
+// machine. A negative value if the kernel does not keep these statistics.
+inline double thread_runnable_seconds() {
+  std::FILE* file = std::fopen("/proc/thread-self/schedstat", "r");
+  if (file == nullptr) return -1;
+  unsigned long long on_cpu_ns = 0, queued_ns = 0;
+  const bool read = std::fscanf(file, "%llu %llu", &on_cpu_ns, &queued_ns) == 2;
+  std::fclose(file);
+  return read ? double(on_cpu_ns + queued_ns) / 1e9 : -1;
 }
 
 // Seed 002's client.py, `count` clients at once:
