@@ -23,10 +23,14 @@ using Item = std::tuple<int, std::string, int>;  // Python's [1, 'xixi', 2]
 
 void thre(mp::Queue<Item> qq) { qq.put({1, "xixi", 2}); }
 
+// The child's exit code says whether the answer was 'babababa' (an
+// exception escaping a Process's target makes its exitcode 1).
 void f(mp::Connection conn) {
   conn.send(std::string("balabala"));
-  std::printf("%s\n", conn.recv<std::string>().c_str());
+  const auto answer = conn.recv<std::string>();
+  std::printf("%s\n", answer.c_str());
   std::fflush(stdout);
+  if (answer != "babababa") throw weft::ValueError("the child got '" + answer + "', not 'babababa'");
 }
 
 void queue_program(const mp::Context& context) {
@@ -50,7 +54,7 @@ void pipe_program(const mp::Context& context) {
   parent_conn.send(std::string("babababa"));
   p.join();
   seed::check(got == "balabala" && p.exitcode() == 0,
-              "the Pipe carried 'balabala' up and 'babababa' down");
+              "the Pipe carried 'balabala' up and 'babababa' down (the child got it)");
 }
 
 int main() {

@@ -7,12 +7,16 @@
 // Shows weft::futures::ThreadPoolExecutor with submit() returning typed
 // Futures, result() blocking until each is ready, shutdown() waiting for
 // the pool, and that a pool of 5 runs 20 two-second tasks in 4 rounds, on
-// at most 5 threads.
+// at most 5 threads: the tasks count themselves in and out, at most 5 (and
+// at the fullest exactly 5) ran at once, and the whole run took at least 4
+// rounds of sleeps and fewer than 6 (20 tasks one after another would take
+// 20).
 //
 // Time: one seed second is 20 ms, so time.sleep(2) is 40 ms.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,6 +34,7 @@ constexpr auto kSeedSecond = 20ms;
 
 std::mutex names_mutex;
 std::set<std::string> worker_names;
+std::atomic<int> running{0}, most_running{0};
 
 std::string task(int n) {
   std::printf("%d\n", n);
@@ -37,7 +42,12 @@ std::string task(int n) {
     std::lock_guard held(names_mutex);
     worker_names.insert(weft::current_thread().name());
   }
+  const int now = running.fetch_add(1) + 1;
+  int most = most_running.load();
+  while (now > most && !most_running.compare_exchange_weak(most, now)) {
+  }
   std::this_thread::sleep_for(2 * kSeedSecond);
+  running.fetch_sub(1);
   return ">>>:" + std::to_string(n * n);
 }
 
@@ -61,8 +71,11 @@ int main() {
 
   seed::check(all_right, "every future returned '>>>:' + n**2, in submission order");
   seed::check(worker_names.size() <= 5 && pool.worker_count() <= 5, "the pool ran the tasks on at most 5 threads");
-  seed::check(elapsed >= 4 * 2 * kSeedSecond - 5ms,
-              "twenty 2-second tasks on 5 threads took at least 4 rounds (a pool bounds concurrency)");
+  std::printf("most tasks running at once: %d\n", most_running.load());
+  seed::check(most_running.load() == 5, "the pool ran 5 tasks at once, never more");
+  const auto round = 2 * kSeedSecond;
+  seed::check(elapsed >= 4 * round - 5ms && elapsed < 6 * round,
+              "twenty 2-second tasks on 5 threads took 4 rounds, not more (a pool bounds concurrency)");
   std::printf("20 tasks of %lld ms on a pool of 5: %lld ms\n",
               static_cast<long long>(std::chrono::milliseconds(2 * kSeedSecond).count()),
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));

@@ -5,7 +5,11 @@
 // Shows weft::BoundedSemaphore admitting at most 5 threads at once ("厕所有
 // 3个坑": the others queue until someone leaves). The twin counts the threads
 // inside with an atomic and records the largest count seen; it checks that
-// the largest count never exceeded 5 and that all 20 threads ran.
+// the largest count is exactly 5 — never more, and the semaphore really let
+// five in together — and that all 20 threads ran. So that "exactly" does
+// not depend on how fast the threads start, the first five to get in wait
+// (at most 10 s) until the room has been full once before their 1 s stay;
+// after that nobody waits at the gate.
 //
 // Time: one seed second is 20 ms, so the 20 threads take about 4 x 20 ms.
 #include <atomic>
@@ -24,6 +28,7 @@ constexpr auto kSeedSecond = 20ms;
 
 weft::BoundedSemaphore semaphore(5);  // 最多允许5个线程同时运行
 std::atomic<int> inside{0}, max_inside{0}, ran{0};
+weft::Event room_full;  // set once 5 threads are inside at the same time
 
 void run(int n) {
   semaphore.acquire();
@@ -31,6 +36,8 @@ void run(int n) {
   int seen = max_inside.load();
   while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
   }
+  if (now == 5) room_full.set();
+  room_full.wait(10s);  // the gate: returns at once once the room has been full
   std::this_thread::sleep_for(1 * kSeedSecond);
   std::printf("run the thread: %d\n\n", n);
   ran.fetch_add(1);
@@ -48,7 +55,8 @@ int main() {
   std::printf("%d\n", num);
 
   std::printf("most threads inside the semaphore at once: %d\n", max_inside.load());
-  seed::check(max_inside.load() <= 5, "never more than 5 threads inside BoundedSemaphore(5)");
+  seed::check(max_inside.load() == 5,
+              "never more than 5 threads inside BoundedSemaphore(5), and 5 at once at the fullest");
   seed::check(ran.load() == 20, "all 20 threads got their turn");
   return seed::verdict();
 }
