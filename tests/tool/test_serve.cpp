@@ -6,7 +6,10 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,6 +251,63 @@ TEST_P(ServeTest, RecoversFromRunningOutOfDescriptors) {
   const long before = cpu_ticks(server.pid());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the idle window measured
   EXPECT_LT(cpu_ticks(server.pid()) - before, ::sysconf(_SC_CLK_TCK) / 5) << "the idle server burned CPU";
+}
+
+// The live (not zombie) children of pid.
+std::vector<pid_t> live_children(pid_t pid) {
+  std::vector<pid_t> live;
+  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (pid_t child; children >> child;) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z') live.push_back(child);
+  }
+  return live;
+}
+
+// Waits (up to 20 s) for the process to exit, without reaping it.
+bool exits_within_20s(pid_t pid) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return false;
+  pollfd gone{pidfd, POLLIN, 0};
+  const bool exited = ::poll(&gone, 1, 20'000) == 1;
+  ::close(pidfd);
+  return exited;
+}
+
+// A prefork server whose workers cannot start (too few descriptors: from some limit on, the
+// server itself starts but its workers cannot make their loops) must not announce that it serves.
+TEST(PreforkServe, NeverAnnouncesWithWorkersMissing) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "not under the sanitizers, whose runtime needs descriptors of its own";
+#endif
+  int refused = 0;
+  for (int limit = 4; limit <= 24; ++limit) {
+    std::vector<std::string> argv{"prlimit", "--nofile=" + std::to_string(limit), WEFT_TOOL_PATH, "serve",
+                                  "--port", "0", "--model", "prefork", "--workers", "2"};
+    try {
+      ServerProcess server(argv, std::nullopt, std::chrono::seconds(20));
+      EXPECT_EQ(live_children(server.pid()).size(), 2u) << "announced with workers missing, --nofile=" << limit;
+    } catch (const std::runtime_error&) {
+      ++refused;  // it exited: too few descriptors for the server or for its workers
+    }
+  }
+  EXPECT_GT(refused, 0) << "no limit was low enough to stop the server";
+}
+
+// A worker that dies while the server serves ends the server with a failure status.
+TEST(PreforkServe, AWorkerThatDiesStopsTheServer) {
+  ServerProcess server({WEFT_TOOL_PATH, "serve", "--port", "0", "--model", "prefork", "--workers", "2"}, std::nullopt,
+                       std::chrono::seconds(20));
+  const std::vector<pid_t> workers = live_children(server.pid());
+  ASSERT_EQ(workers.size(), 2u);
+  ASSERT_EQ(::kill(workers.front(), SIGKILL), 0);
+  ASSERT_TRUE(exits_within_20s(server.pid())) << "the server went on with one worker";
+  const int status = server.stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "wait status " << status;
+  EXPECT_TRUE(eventually([&] { return ::kill(workers.back(), 0) != 0; })) << "the other worker outlived the server";
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -8,17 +8,42 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <fmt/core.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "weft/serve/loop_server.hpp"
 #include "weft/serve/models.hpp"
 
 namespace weft::tool {
+namespace {
+
+std::string describe(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
+  return "exited";
+}
+
+// SIGTERM to every worker still running, and reaps them all.
+void stop_workers(std::vector<pid_t>& workers) noexcept {
+  for (pid_t pid : workers)
+    if (pid > 0) ::kill(pid, SIGTERM);
+  for (pid_t& pid : workers)
+    if (pid > 0) ::waitpid(std::exchange(pid, -1), nullptr, 0);
+}
+
+}  // namespace
 
 void serve_prefork(const ServeOptions& options, net::Socket& listener, const StopSignal& stop,
                    const std::function<void()>& on_ready) {
@@ -31,34 +56,76 @@ void serve_prefork(const ServeOptions& options, net::Socket& listener, const Sto
   std::vector<pid_t> workers;
   for (int i = 0; i < options.workers; ++i) {
     const pid_t pid = ::fork();
-    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid < 0) {
+      const int error = errno;
+      ::close(ready[0]);
+      ::close(ready[1]);
+      stop_workers(workers);
+      throw std::system_error(error, std::generic_category(), "fork");
+    }
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != server) ::_exit(0);
       ::close(ready[0]);
-      serve_loops(worker_options, io::Backend::epoll, listener, stop.fd(), [&](io::Backend) {
-        const char byte = 1;
-        [[maybe_unused]] ssize_t n = ::write(ready[1], &byte, 1);
-        ::close(ready[1]);
-      });
+      try {
+        serve_loops(worker_options, io::Backend::epoll, listener, stop.fd(), [&](io::Backend) {
+          const char byte = 1;
+          [[maybe_unused]] ssize_t n = ::write(ready[1], &byte, 1);
+          ::close(ready[1]);
+        });
+      } catch (const std::exception& error) {  // never back into the parent's frames
+        fmt::print(stderr, "weft serve: prefork worker {}: {}\n", ::getpid(), error.what());
+        ::_exit(1);
+      }
       ::_exit(0);
     }
     workers.push_back(pid);
   }
   ::close(ready[1]);
-  for (int set_up = 0; set_up < options.workers;) {
+  int set_up = 0;
+  while (set_up < options.workers) {
     char byte;
     const ssize_t n = ::read(ready[0], &byte, 1);
-    if (n == 0) break;  // a worker died before it was ready
     if (n > 0) ++set_up;
+    else if (n == 0 || errno != EINTR) break;  // 0: every worker still missing has died
   }
   ::close(ready[0]);
-  on_ready();
-  pollfd stopped{stop.fd(), POLLIN, 0};
-  while (::poll(&stopped, 1, -1) <= 0) {
+  if (set_up < options.workers) {
+    stop_workers(workers);
+    throw std::runtime_error(fmt::format("only {} of {} prefork workers started; the others exited first", set_up,
+                                         options.workers));
   }
-  for (pid_t pid : workers) ::kill(pid, SIGTERM);
-  for (pid_t pid : workers) ::waitpid(pid, nullptr, 0);
+
+  // A pidfd per worker becomes readable when it exits: a worker that dies
+  // while serving ends the server, rather than leaving fewer workers than
+  // announced.
+  std::vector<pollfd> watched{{stop.fd(), POLLIN, 0}};
+  for (pid_t pid : workers) {
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {
+      const int error = errno;
+      for (std::size_t i = 1; i < watched.size(); ++i) ::close(watched[i].fd);
+      stop_workers(workers);
+      throw std::system_error(error, std::generic_category(), "pidfd_open");
+    }
+    watched.push_back({pidfd, POLLIN, 0});
+  }
+  on_ready();
+  std::string died;
+  while (died.empty()) {
+    if (::poll(watched.data(), watched.size(), -1) <= 0) continue;  // EINTR
+    if (watched[0].revents != 0 || stop.requested()) break;
+    for (std::size_t i = 1; i < watched.size() && died.empty(); ++i) {
+      if (watched[i].revents == 0) continue;
+      const pid_t pid = workers[i - 1];
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) workers[i - 1] = -1;
+      died = fmt::format("prefork worker {} {}", pid, describe(status));
+    }
+  }
+  for (std::size_t i = 1; i < watched.size(); ++i) ::close(watched[i].fd);
+  stop_workers(workers);
+  if (!died.empty()) throw std::runtime_error(died + "; the server stops");
 }
 
 }  // namespace weft::tool

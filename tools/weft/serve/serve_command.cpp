@@ -89,9 +89,14 @@ void run_serve(ServeArguments& arguments) {
       return;
     }
     case Model::prefork:
-      serve_prefork(options, listener, stop, [&] {
-        announce(listener, fmt::format(" (model prefork, {} workers)", options.workers));
-      });
+      try {
+        serve_prefork(options, listener, stop, [&] {
+          announce(listener, fmt::format(" (model prefork, {} workers)", options.workers));
+        });
+      } catch (const std::exception& error) {
+        fmt::print(stderr, "weft serve: {}\n", error.what());
+        throw CLI::RuntimeError(1);
+      }
       return;
     case Model::green:
       serve_green(options, listener, stop, [&] { announce(listener, " (model green)"); });
