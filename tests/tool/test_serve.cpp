@@ -310,6 +310,28 @@ TEST(PreforkServe, AWorkerThatDiesStopsTheServer) {
   EXPECT_TRUE(eventually([&] { return ::kill(workers.back(), 0) != 0; })) << "the other worker outlived the server";
 }
 
+// The soft and hard "Max open files" limits of a process, from /proc/PID/limits.
+std::pair<std::string, std::string> descriptor_limits(pid_t pid) {
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(limits, line);) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream fields(line.substr(sizeof("Max open files") - 1));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    return {soft, hard};
+  }
+  return {};
+}
+
+// Like the peers it is compared with, `weft serve` gives itself every descriptor it may have.
+TEST(Serve, RaisesItsDescriptorLimitToTheHardLimit) {
+  ServerProcess server({"prlimit", "--nofile=256:1024", WEFT_TOOL_PATH, "serve", "--port", "0"}, std::nullopt,
+                       std::chrono::seconds(20));
+  const auto [soft, hard] = descriptor_limits(server.pid());
+  EXPECT_EQ(hard, "1024");
+  EXPECT_EQ(soft, "1024");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Models, ServeTest,
     ::testing::Values(ServeCase{"threads", {"--model", "threads"}}, ServeCase{"processes", {"--model", "processes"}},

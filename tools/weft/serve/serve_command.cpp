@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "weft/descriptor_limit.hpp"
 #include "weft/net.hpp"
 #include "weft/pin_to_core.hpp"
 #include "weft/serve/listening_line.hpp"
@@ -43,6 +44,7 @@ std::optional<io::Backend> parse_backend(std::string_view name) {
 }
 
 void run_serve(ServeArguments& arguments) {
+  raise_descriptor_limit();  // as much room for connections as the peers give themselves
   ServeOptions& options = arguments.options;
   const auto model = parse_model(arguments.model);
   const auto protocol = parse_protocol(arguments.protocol);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "weft/descriptor_limit.hpp"
 #include "weft/pin_to_core.hpp"
 #include "weft/shootout/contenders.hpp"
 #include "weft/shootout/measure.hpp"
@@ -51,6 +52,9 @@ bool selected(const Contender& contender, const std::vector<std::string>& only) 
 }
 
 void run_shootout(ShootoutArguments& arguments) {
+  // Before any server is forked: each inherits this limit (weft serve and
+  // the peers raise theirs again), and the load generator needs it too.
+  raise_descriptor_limit();
   if (arguments.quick) {
     if (arguments.connections.empty()) arguments.connections = {100};
     arguments.repeat = 1;
