@@ -24,6 +24,7 @@
 
 #include "io/io_support.hpp"
 #include "weft/io.hpp"
+#include "weft/load/server_cpu.hpp"
 #include "weft/protocol.hpp"
 #include "weft/shootout/server_process.hpp"
 
@@ -330,6 +331,37 @@ TEST(Serve, RaisesItsDescriptorLimitToTheHardLimit) {
   const auto [soft, hard] = descriptor_limits(server.pid());
   EXPECT_EQ(hard, "1024");
   EXPECT_EQ(soft, "1024");
+}
+
+// The processes model forks a child per connection; a child that exits takes its CPU time to
+// the server's cutime/cstime, where the tree's total still counts it — the total never drops.
+TEST(Serve, TheCpuTimeOfExitedConnectionProcessesIsKept) {
+  ServerProcess server({WEFT_TOOL_PATH, "serve", "--port", "0", "--model", "processes"}, std::nullopt,
+                       std::chrono::seconds(20));
+  const double before = tool::read_process_tree_cpu(server.pid()).value().total_seconds();
+  const std::string chunk = pattern(64 * 1024);
+  {
+    std::vector<std::unique_ptr<BlockingClient>> clients;
+    for (int i = 0; i < 8; ++i) {
+      clients.push_back(std::make_unique<BlockingClient>(server.port()));
+      for (int round = 0; round < 256; ++round) {  // 16 MiB echoed by each connection's process
+        ASSERT_TRUE(clients.back()->send_all(chunk));
+        ASSERT_EQ(clients.back()->receive(chunk.size()).size(), chunk.size());
+      }
+    }
+    ASSERT_EQ(live_children(server.pid()).size(), 8u);
+    const double busy = tool::read_process_tree_cpu(server.pid()).value().total_seconds();
+    ASSERT_GT(busy - before, 0.05) << "the connections' processes did too little to tell";
+    clients.clear();  // each process sees EOF and exits
+    EXPECT_TRUE(eventually([&] {
+      std::ifstream children("/proc/" + std::to_string(server.pid()) + "/task/" + std::to_string(server.pid()) +
+                             "/children");
+      pid_t child = 0;
+      return !(children >> child);  // none left, not even a zombie
+    }));
+    const double after = tool::read_process_tree_cpu(server.pid()).value().total_seconds();
+    EXPECT_GE(after, busy - 0.021) << "the CPU time of the exited processes was lost (slack: a tick for each of cutime and cstime)";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,32 +42,38 @@ std::optional<ProcessCpu> read_process_cpu(pid_t pid) noexcept {
   const auto close_paren = text.rfind(')');
   if (close_paren == std::string::npos) return std::nullopt;
 
-  // After ")": state is field 3, so utime (field 14) is the 12th token and
-  // stime (field 15) the 13th.
+  // After ")": state is field 3, so utime, stime, cutime and cstime
+  // (fields 14-17) are tokens 12-15.
   std::string_view rest(text);
   rest.remove_prefix(close_paren + 1);
-  std::uint64_t utime = 0;
-  std::uint64_t stime = 0;
+  std::array<std::uint64_t, 4> ticks{};  // utime, stime, cutime, cstime
   int token = 0;
-  while (!rest.empty() && token < 13) {
+  while (!rest.empty() && token < 15) {
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     const auto end = std::min(rest.find(' '), rest.size());
     const std::string_view field = rest.substr(0, end);
     ++token;
-    if (token == 12 || token == 13) {
-      std::uint64_t value = 0;
+    if (token >= 12) {
+      // cutime and cstime are signed in the kernel's format; they are never negative.
+      std::int64_t value = 0;
       const auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-      if (ec != std::errc{} || ptr != field.data() + field.size()) return std::nullopt;
-      (token == 12 ? utime : stime) = value;
+      if (ec != std::errc{} || ptr != field.data() + field.size() || value < 0) return std::nullopt;
+      ticks[static_cast<std::size_t>(token - 12)] = static_cast<std::uint64_t>(value);
     }
     rest.remove_prefix(end);
   }
-  if (token < 13) return std::nullopt;
+  if (token < 15) return std::nullopt;
 
   const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   if (ticks_per_second <= 0) return std::nullopt;
   const auto hz = static_cast<double>(ticks_per_second);
-  return ProcessCpu{static_cast<double>(utime) / hz, static_cast<double>(stime) / hz};
+  ProcessCpu cpu{static_cast<double>(ticks[0]) / hz, static_cast<double>(ticks[1]) / hz, std::nullopt,
+                 static_cast<double>(ticks[2] + ticks[3]) / hz};
+  clockid_t clock{};
+  timespec now{};
+  if (::clock_getcpuclockid(pid, &clock) == 0 && ::clock_gettime(clock, &now) == 0)
+    cpu.exact_seconds = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+  return cpu;
 }
 
 std::optional<ProcessCpu> read_process_tree_cpu(pid_t pid) noexcept {
@@ -85,8 +92,12 @@ std::optional<ProcessCpu> read_process_tree_cpu(pid_t pid) noexcept {
       const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + end, child);
       if (ec == std::errc{} && child > 0) {
         if (const auto below = read_process_tree_cpu(child)) {
+          // Summed as totals: exact where every process's clock was readable.
+          const bool exact = total->exact_seconds && below->exact_seconds;
+          total->exact_seconds = exact ? std::optional(*total->exact_seconds + below->own_seconds()) : std::nullopt;
           total->user_seconds += below->user_seconds;
           total->system_seconds += below->system_seconds;
+          total->children_seconds += below->children_seconds;
         }
       }
       rest.remove_prefix(std::min(end + 1, rest.size()));

@@ -16,7 +16,8 @@ namespace weft::tool {
 // Blocking sockets, a weft::Thread (daemon) per connection.
 void serve_threads(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
 // Blocking sockets, a forked process per connection; children die with the
-// server (PR_SET_PDEATHSIG) and are reaped by the kernel (SIGCHLD ignored).
+// server (PR_SET_PDEATHSIG) and are reaped by a SIGCHLD handler, so their
+// CPU time stays in the server's cutime/cstime once they are gone.
 void serve_processes(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
 // options.workers processes forked up front, each an epoll loop accepting on
 // the shared listener; on_ready runs once every worker is set up. The parent

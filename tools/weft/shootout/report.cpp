@@ -111,7 +111,8 @@ std::string render_markdown(const ShootoutReport& report) {
   const auto cells = table_cells(report);
   std::string out = "# weft shootout\n\n";
   out += fmt::format("{}  \n{}\n\n", report.machine, report.settings);
-  out += "Server CPU per request is the server's utime+stime (its whole process tree) over the measured window, "
+  out += "Server CPU per request is the CPU time of the server's whole process tree (to the nanosecond from each "
+         "process's CPU clock, plus the children it reaped) over the measured window, "
          "divided by the requests completed; " + (report.pinning.empty() ? std::string("the server and the load generator are not pinned") : report.pinning) +
          " (the ×2 loops rows are never pinned). Syscalls per request come from perf's raw_syscalls:sys_enter "
          "count on the server process, where it is a single process.\n\n";
