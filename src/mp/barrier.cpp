@@ -12,11 +12,9 @@ namespace {
 
 constexpr auto kShared = weft::detail::FutexScope::process_shared;
 
-std::int64_t checked_timeout(std::optional<std::chrono::nanoseconds> timeout) {
+std::int64_t stored_timeout(std::optional<std::chrono::nanoseconds> timeout) {
   if (!timeout) return -1;
-  if (*timeout < std::chrono::nanoseconds::zero())
-    throw ValueError("timeout must be a non-negative duration");
-  return timeout->count();
+  return std::max(timeout->count(), std::int64_t{0});
 }
 
 std::uint32_t checked_parties(std::size_t parties) {
@@ -57,7 +55,7 @@ class Barrier::Held {
 Barrier::Barrier(std::size_t parties, Action action,
                  std::optional<std::chrono::nanoseconds> timeout)
     : state_(State::make(detail::StateKind::barrier, "Barrier", 1, checked_parties(parties),
-                         checked_timeout(timeout))),
+                         stored_timeout(timeout))),
       action_(std::move(action)) {}
 
 std::size_t Barrier::wait() {

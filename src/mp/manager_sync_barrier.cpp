@@ -21,13 +21,13 @@ class ManagedBarrier final : public Dispatching<ManagedBarrier> {
   ManagedBarrier(std::size_t parties, std::optional<double> timeout)
       : Dispatching("Barrier"), parties_(parties), timeout_(timeout), changed_(lock_) {
     if (parties == 0) throw ValueError("parties must be >= 1");
-    if (timeout) deadline_for(timeout);
+    if (timeout) deadline_for(timeout, NegativeTimeout::counts_as_zero);
   }
 
   // Blocks until `parties` waiters arrived; returns this one's arrival
   // index. Throws BrokenBarrierError as described above.
   std::size_t wait(Caller& caller, std::optional<double> timeout) {
-    const auto deadline = deadline_for(timeout ? timeout : timeout_);
+    const auto deadline = deadline_for(timeout ? timeout : timeout_, NegativeTimeout::counts_as_zero);
     std::unique_lock guard(lock_);
     enter(caller);
     const std::size_t index = count_++;

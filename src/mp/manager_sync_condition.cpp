@@ -25,7 +25,7 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
   // Releases the lock, waits for a notify, re-takes the lock. A wait whose
   // client hangs up lets go of the lock.
   bool wait(Caller& caller, std::optional<double> timeout) {
-    const auto deadline = deadline_for(timeout);
+    const auto deadline = deadline_for(timeout, NegativeTimeout::counts_as_zero);
     const std::uint32_t levels = lock_.disown(caller, "cannot wait on un-acquired lock");
     bool notified = false;
     try {

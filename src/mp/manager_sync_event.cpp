@@ -18,7 +18,7 @@ class ManagedEvent final : public Dispatching<ManagedEvent> {
   void set(Caller&) { event_.set(); }
   void clear(Caller&) { event_.clear(); }
   bool wait(Caller& caller, std::optional<double> timeout) {
-    return wait_in_slices(caller, deadline_for(timeout),
+    return wait_in_slices(caller, deadline_for(timeout, NegativeTimeout::counts_as_zero),
                           [&](std::chrono::nanoseconds slice) { return event_.wait(slice); });
   }
 

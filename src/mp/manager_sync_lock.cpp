@@ -14,7 +14,7 @@ bool ConnectionLock::acquire(Caller& caller, bool block, std::optional<double> t
       return true;
     }
   }
-  const bool got = wait_for(caller, block, timeout, [&](std::chrono::nanoseconds slice) {
+  const bool got = wait_for(caller, block, timeout, NegativeTimeout::refused, [&](std::chrono::nanoseconds slice) {
     return slice == slice.zero() ? lock_.acquire(false) : lock_.acquire(slice);
   });
   if (!got) return false;

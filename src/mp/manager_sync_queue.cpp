@@ -23,7 +23,7 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   }
   void put_nowait(Caller& caller, std::string item) { put(caller, std::move(item), false, std::nullopt); }
   bool try_put(Caller& caller, std::string item, bool block, std::optional<double> timeout) {
-    return wait_for(caller, block, timeout, [&](std::chrono::nanoseconds slice) {
+    return wait_for(caller, block, timeout, NegativeTimeout::refused, [&](std::chrono::nanoseconds slice) {
       return slice == slice.zero() ? queue_.try_put(std::move(item)) : queue_.try_put(std::move(item), slice);
     });
   }
@@ -37,7 +37,7 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   }
   std::string get_nowait(Caller& caller) { return get(caller, false, std::nullopt); }
   std::optional<std::string> try_get(Caller& caller, bool block, std::optional<double> timeout) {
-    return wait_for(caller, block, timeout, [&](std::chrono::nanoseconds slice) {
+    return wait_for(caller, block, timeout, NegativeTimeout::refused, [&](std::chrono::nanoseconds slice) {
       auto item = slice == slice.zero() ? queue_.try_get() : queue_.try_get(slice);
       if (item && !caller.connected()) {
         give_back(std::move(*item));
@@ -55,7 +55,7 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   void task_done(Caller&) { queue_.task_done(); }
   // Blocks until every item put was retired; false if `timeout` passed.
   bool join(Caller& caller, std::optional<double> timeout) {
-    return wait_in_slices(caller, deadline_for(timeout),
+    return wait_in_slices(caller, deadline_for(timeout, NegativeTimeout::refused),
                           [&](std::chrono::nanoseconds slice) { return queue_.join(slice); });
   }
   void shutdown(Caller&, bool immediate) { queue_.shutdown(immediate); }

@@ -30,9 +30,10 @@ class ManagedSemaphore final : public Dispatching<ManagedSemaphore> {
 
   bool acquire(Caller& caller, bool block, std::optional<double> timeout) {
     if (!block && timeout) throw ValueError("can't specify a timeout for a non-blocking call");
-    const bool got = wait_for(caller, block, timeout, [&](std::chrono::nanoseconds slice) {
-      return slice == slice.zero() ? semaphore_->acquire(false) : semaphore_->acquire(slice);
-    });
+    const bool got =
+        wait_for(caller, block, timeout, NegativeTimeout::counts_as_zero, [&](std::chrono::nanoseconds slice) {
+          return slice == slice.zero() ? semaphore_->acquire(false) : semaphore_->acquire(slice);
+        });
     if (got && bounded_) {
       std::lock_guard guard(book_);
       ++held_[caller.connection()];

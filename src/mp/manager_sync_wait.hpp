@@ -22,11 +22,20 @@ namespace weft::mp::manager::detail {
 // How long a wait blocks before it looks at its client again.
 inline constexpr std::chrono::milliseconds kWaitSlice{50};
 
+// What a negative timeout means, object by object as in Python: its Lock,
+// RLock and Queue refuse one; its Event, Condition, Semaphore and Barrier
+// count it as 0.
+enum class NegativeTimeout { refused, counts_as_zero };
+
 // The deadline of a wire timeout: none waits for ever. Throws ValueError
-// for a negative or NaN timeout.
-inline weft::detail::Deadline deadline_for(std::optional<double> seconds) {
+// for a NaN timeout, and for a negative one that `negative` refuses.
+inline weft::detail::Deadline deadline_for(std::optional<double> seconds, NegativeTimeout negative) {
   if (!seconds) return std::nullopt;
-  if (std::isnan(*seconds) || *seconds < 0) throw ValueError("timeout must be a non-negative number");
+  if (std::isnan(*seconds)) throw ValueError("timeout must be a number");
+  if (*seconds < 0) {
+    if (negative == NegativeTimeout::refused) throw ValueError("timeout must be a non-negative number");
+    return weft::detail::Clock::now();
+  }
   return weft::detail::deadline_after(std::chrono::duration<double>(*seconds));
 }
 
@@ -59,10 +68,10 @@ auto wait_in_slices(Caller& caller, const weft::detail::Deadline& deadline, Atte
 // not wait (the timeout is ignored, as Queue.get does); with it, a sliced
 // wait bounded by `timeout`.
 template <class Attempt>
-auto wait_for(Caller& caller, bool block, std::optional<double> timeout, Attempt&& attempt)
-    -> decltype(attempt(std::chrono::nanoseconds{})) {
+auto wait_for(Caller& caller, bool block, std::optional<double> timeout, NegativeTimeout negative,
+              Attempt&& attempt) -> decltype(attempt(std::chrono::nanoseconds{})) {
   if (!block) return attempt(std::chrono::nanoseconds::zero());
-  return wait_in_slices(caller, deadline_for(timeout), attempt);
+  return wait_in_slices(caller, deadline_for(timeout, negative), attempt);
 }
 
 }  // namespace weft::mp::manager::detail

@@ -12,7 +12,7 @@ Barrier::Barrier(std::size_t parties, Action action, std::optional<std::chrono::
 }
 
 std::size_t Barrier::wait() {
-  return wait_until(timeout_ ? detail::deadline_after(*timeout_) : std::nullopt);
+  return wait_until(timeout_ ? detail::deadline_after_clamped(*timeout_) : std::nullopt);
 }
 
 std::size_t Barrier::wait_until(const detail::Deadline& deadline) {

@@ -202,6 +202,17 @@ TEST(Future, ResultTimesOutWhilePending) {
   EXPECT_FALSE(f.done());
 }
 
+TEST(Future, ANegativeTimeoutCountsAsZero) {
+  Future<int> f;
+  EXPECT_THROW(f.result(-1ms), futures::TimeoutError);
+  EXPECT_THROW(f.exception(-1ms), futures::TimeoutError);
+  EXPECT_FALSE(f.wait(-1ms));
+  f.set_result(7);
+  EXPECT_EQ(f.result(-1ms), 7);
+  EXPECT_EQ(f.exception(-1ms), nullptr);
+  EXPECT_TRUE(f.wait(-1ms));
+}
+
 TEST(Future, ExceptionTimesOutWhilePending) {
   Future<int> f;
   Stopwatch sw;

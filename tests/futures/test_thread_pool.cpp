@@ -584,6 +584,17 @@ TEST(ThreadPoolMap, TheResultThatTimedOutIsCancelledIfNotStarted) {
   EXPECT_EQ(ran, 0) << "a timed-out task that had not started still ran";
 }
 
+TEST(ThreadPoolMap, ANegativeTimeoutCountsAsZero) {
+  weft::Event gate;
+  ThreadPoolExecutor pool(1);
+  auto busy = pool.submit([&] { gate.wait(kPatience); });
+  {
+    auto results = pool.map(futures::MapOptions{.timeout = -1ms}, [](int x) { return x; }, std::vector<int>{0});
+    EXPECT_THROW(results.next(), futures::TimeoutError);
+  }
+  gate.set();
+}
+
 TEST(ThreadPoolMap, ResultsReadyBeforeTheDeadlineAreYieldedAfterIt) {
   Countdown all_ran(2);
   ThreadPoolExecutor pool(1);

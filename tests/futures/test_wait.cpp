@@ -192,6 +192,19 @@ TEST(Wait, AZeroTimeoutPolls) {
   EXPECT_TRUE(same_set(not_done, {fs[1]}));
 }
 
+TEST(Wait, ANegativeTimeoutPolls) {
+  std::vector<Future<int>> fs(2);
+  fs[0].set_result(0);
+  auto [done, not_done] = futures::wait(fs, -1ms);
+  EXPECT_TRUE(same_set(done, {fs[0]}));
+  EXPECT_TRUE(same_set(not_done, {fs[1]}));
+  auto range = futures::as_completed(fs, -1ms);
+  auto first = range.next();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->result(), 0);
+  EXPECT_THROW(range.next(), futures::TimeoutError);
+}
+
 TEST(Wait, OfNothingReturnsAtOnce) {
   for (auto when : {FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED}) {
     auto [done, not_done] = futures::wait(std::vector<Future<int>>{}, when);

@@ -81,6 +81,7 @@ TEST_P(GreenIo, WaitFromTheMainGreenletRunsTheHub) {
 TEST_P(GreenIo, WaitTimesOutWithSocketTimeoutError) {
   run([] {
     auto [a, b] = net::socketpair();
+    EXPECT_THROW(green::wait_readable(a.fileno(), -1ms), net::TimeoutError) << "a negative timeout counts as 0";
     Stopwatch watch;
     EXPECT_THROW(green::wait_readable(a.fileno(), 50ms), net::TimeoutError);
     EXPECT_GE(watch.seconds(), 0.045);

@@ -178,6 +178,14 @@ TEST(ManagerSyncSemaphore, DefaultsToOneAndRejectsANegativeValue) {
   EXPECT_THROW(manager::detail::make_sync_object("Semaphore", args(-1)), ValueError);
 }
 
+TEST(ManagerSyncSemaphore, ANegativeTimeoutCountsAsZero) {
+  auto semaphore = make("Semaphore", args(0));
+  FakeCaller a(1);
+  EXPECT_FALSE(call<bool>(*semaphore, a, "acquire", true, std::optional(-1.0)));
+  call(*semaphore, a, "release");
+  EXPECT_TRUE(call<bool>(*semaphore, a, "acquire", true, std::optional(-1.0)));
+}
+
 TEST(ManagerSyncSemaphore, AReleaseWakesABlockedAcquire) {
   auto semaphore = make("Semaphore", args(0));
   FakeCaller a(1), b(2);

@@ -78,7 +78,7 @@ TEST_F(ManagerSyncProxies, EventWaitTimesOutAndWakes) {
   EXPECT_TRUE(event.is_set());
   event.clear();
   EXPECT_FALSE(event.is_set());
-  EXPECT_THROW(event.wait(-1s), weft::ValueError);
+  EXPECT_FALSE(event.wait(-1s)) << "a negative timeout counts as 0, as in Python";
 }
 
 TEST_F(ManagerSyncProxies, ConditionWaitForReturnsThePredicatesLastValue) {

@@ -2,6 +2,7 @@
 // objects.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <thread>
 #include <vector>
@@ -25,14 +26,17 @@ TEST(ManagerSyncEvent, SetClearAndIsSet) {
   EXPECT_FALSE(call<bool>(*event, a, "is_set"));
 }
 
-TEST(ManagerSyncEvent, WaitTimesOutAndRejectsANegativeTimeout) {
+TEST(ManagerSyncEvent, WaitTimesOutAndCountsANegativeTimeoutAsZero) {
   auto event = make("Event");
   FakeCaller a(1);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(call<bool>(*event, a, "wait", std::optional(0.12)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, 110ms);
   EXPECT_FALSE(call<bool>(*event, a, "wait", std::optional(0.0)));
-  EXPECT_THROW(call<bool>(*event, a, "wait", std::optional(-0.5)), ValueError);
+  EXPECT_FALSE(call<bool>(*event, a, "wait", std::optional(-0.5)));
+  call(*event, a, "set");
+  EXPECT_TRUE(call<bool>(*event, a, "wait", std::optional(-0.5)));
+  EXPECT_THROW(call<bool>(*event, a, "wait", std::optional(std::nan(""))), ValueError);
 }
 
 TEST(ManagerSyncEvent, SetWakesEveryWaiter) {
@@ -81,7 +85,8 @@ TEST(ManagerSyncCondition, ATimedOutWaitKeepsTheLockAtEveryLevel) {
   call(*condition, a, "release");
   call(*condition, a, "release");
   EXPECT_TRUE(call<bool>(*condition, b, "acquire", false, kForever));
-  EXPECT_THROW(call<bool>(*condition, b, "wait", std::optional(-1.0)), ValueError);
+  EXPECT_FALSE(call<bool>(*condition, b, "wait", std::optional(-1.0))) << "a negative timeout counts as 0";
+  EXPECT_FALSE(call<bool>(*condition, a, "acquire", false, kForever)) << "the lock is held again";
   call(*condition, b, "release");
 }
 
@@ -167,6 +172,14 @@ TEST(ManagerSyncBarrier, TheDefaultTimeoutApplies) {
   EXPECT_THROW(call<std::size_t>(*barrier, a, "wait", kForever), BrokenBarrierError);
 }
 
+TEST(ManagerSyncBarrier, ANegativeTimeoutCountsAsZero) {
+  FakeCaller a(1);
+  auto filled = make("Barrier", args(std::size_t{1}, std::optional(-1.0)));
+  EXPECT_EQ(call<std::size_t>(*filled, a, "wait", kForever), 0u);
+  auto barrier = make("Barrier", args(std::size_t{2}, kForever));
+  EXPECT_THROW(call<std::size_t>(*barrier, a, "wait", std::optional(-1.0)), BrokenBarrierError);
+}
+
 TEST(ManagerSyncBarrier, AbortBreaksAndResetRepairs) {
   auto barrier = make("Barrier", args(std::size_t{2}, kForever));
   FakeCaller a(1), b(2);
@@ -211,11 +224,11 @@ TEST(ManagerSyncBarrier, AWaiterWhoseClientHangsUpBreaksIt) {
 
 TEST(ManagerSyncBarrier, BadArgumentsAreValueErrors) {
   EXPECT_THROW(manager::detail::make_sync_object("Barrier", args(std::size_t{0}, kForever)), ValueError);
-  EXPECT_THROW(manager::detail::make_sync_object("Barrier", args(std::size_t{2}, std::optional(-1.0))),
+  EXPECT_THROW(manager::detail::make_sync_object("Barrier", args(std::size_t{2}, std::optional(std::nan("")))),
                ValueError);
   auto barrier = make("Barrier", args(std::size_t{2}, kForever));
   FakeCaller a(1);
-  EXPECT_THROW(call<std::size_t>(*barrier, a, "wait", std::optional(-1.0)), ValueError);
+  EXPECT_THROW(call<std::size_t>(*barrier, a, "wait", std::optional(std::nan(""))), ValueError);
   EXPECT_EQ(call<std::size_t>(*barrier, a, "n_waiting"), 0u);
 }
 

@@ -114,12 +114,14 @@ TEST(MpQueue, GetOnEmptyThrowsEmpty) {
   EXPECT_THROW(q.get(0ms), weft::Empty);
 }
 
-TEST(MpQueue, NegativeTimeoutsAreValueErrors) {
+TEST(MpQueue, NegativeTimeoutsCountAsZero) {
   Queue<int> q(1);
-  EXPECT_THROW(q.put(1, -1ms), weft::ValueError);
-  EXPECT_THROW(q.try_put(1, -1ms), weft::ValueError);
-  EXPECT_THROW(q.get(-1ms), weft::ValueError);
-  EXPECT_THROW(q.try_get(-1ms), weft::ValueError);
+  EXPECT_THROW(q.get(-1ms), weft::Empty);
+  EXPECT_EQ(q.try_get(-1ms), std::nullopt);
+  q.put(1, -1ms);
+  EXPECT_THROW(q.put(2, -1ms), weft::Full);
+  EXPECT_FALSE(q.try_put(2, -1ms));
+  EXPECT_EQ(q.get(-1ms), 1);
 }
 
 TEST(MpQueue, BlockedGetWakesOnPut) {
@@ -386,7 +388,9 @@ TEST(MpJoinableQueue, JoinWaitsForTheLastTaskDone) {
   q.get();
   q.task_done();
   ASSERT_EQ(joined.wait_for(kPatience), std::future_status::ready);
-  EXPECT_THROW(q.join(-1ms), weft::ValueError);
+  EXPECT_TRUE(q.join(-1ms));
+  q.put(3);
+  EXPECT_FALSE(q.join(-1ms)) << "a negative timeout counts as 0";
 }
 
 TEST(MpJoinableQueue, IsAQueue) {

@@ -167,12 +167,19 @@ TEST(Condition, TimedWaitReturnsFalseAndKeepsTheLock) {
   EXPECT_TRUE(lock.is_owned());
 }
 
-TEST(Condition, NegativeTimeoutThrowsValueErrorAndKeepsTheLock) {
+TEST(Condition, NegativeTimeoutCountsAsZeroAndKeepsTheLock) {
   weft::RLock lock;
   weft::Condition cond(lock);
   std::lock_guard held(lock);
-  EXPECT_THROW(cond.wait(-1ms), weft::ValueError);
+  std::lock_guard twice(lock);
+  EXPECT_FALSE(cond.wait(-1ms));
   EXPECT_TRUE(lock.is_owned());
+  int calls = 0;
+  EXPECT_EQ(cond.wait_for([&] { return ++calls, 0; }, -1ms), 0);
+  EXPECT_EQ(calls, 2) << "checked before and after one wait, as Python does";
+  lock.release();
+  EXPECT_TRUE(lock.is_owned()) << "both recursion levels are restored";
+  lock.acquire();
 }
 
 TEST(Condition, WaitForReturnsThePredicatesLastValue) {

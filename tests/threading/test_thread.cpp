@@ -261,6 +261,7 @@ TEST(Thread, TimedJoinReturnsFalseWhileTheThreadIsBlocked) {
   weft::Thread t([&] { release.wait(kPatience); });
   t.start();
   EXPECT_FALSE(t.join(0ms));
+  EXPECT_FALSE(t.join(-1ms)) << "a negative timeout counts as 0, as in Python";
   Stopwatch sw;
   EXPECT_FALSE(t.join(kTick));
   EXPECT_TRUE(expired_after(sw.elapsed(), kTick));

@@ -3,6 +3,10 @@
 // (briefly, with a few connections), and reports built from rows.
 #include <gtest/gtest.h>
 
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -10,6 +14,7 @@
 #include "weft/pin_to_core.hpp"
 #include "weft/shootout/measure.hpp"
 #include "weft/shootout/server_process.hpp"
+#include "weft/shootout/syscall_counter.hpp"
 #include "weft/shootout/shootout_result.hpp"
 
 namespace weft::tool {
@@ -122,6 +127,49 @@ TEST(ShootoutServerProcess, AProgramThatCannotRunSaysWhy) {
         }
       },
       std::runtime_error);
+}
+
+// A child that makes N getppid() calls each time it is sent N, and answers when done.
+struct BusyChild {
+  BusyChild() {
+    if (::pipe(to) != 0 || ::pipe(from) != 0) throw std::runtime_error("pipe");
+    pid = ::fork();
+    if (pid == 0) {
+      for (int n; ::read(to[0], &n, sizeof n) == sizeof n;) {
+        for (int i = 0; i < n; ++i) ::syscall(SYS_getppid);
+        if (::write(from[1], &n, sizeof n) != sizeof n) break;
+      }
+      ::_exit(0);
+    }
+  }
+  ~BusyChild() {
+    ::close(to[1]);
+    ::waitpid(pid, nullptr, 0);
+    for (int fd : {to[0], from[0], from[1]}) ::close(fd);
+  }
+  void calls(int n) const {
+    ASSERT_EQ(::write(to[1], &n, sizeof n), static_cast<ssize_t>(sizeof n));
+    int done = 0;
+    ASSERT_EQ(::read(from[0], &done, sizeof done), static_cast<ssize_t>(sizeof done));
+  }
+  int to[2], from[2];
+  pid_t pid;
+};
+
+// perf counts between enable() and disable() only: not the calls before, nor those after.
+TEST(ShootoutSyscalls, CountsExactlyTheWindow) {
+  if (!SyscallCounter::available()) GTEST_SKIP() << "perf cannot count system calls here";
+  BusyChild child;
+  SyscallCounter counter(child.pid);
+  child.calls(1);  // the child is running before perf is asked for anything
+  ASSERT_TRUE(counter.enable());
+  child.calls(5000);
+  ASSERT_TRUE(counter.disable());
+  child.calls(20000);
+  const auto counted = counter.stop();
+  ASSERT_TRUE(counted.has_value());
+  EXPECT_GE(*counted, 5000u);
+  EXPECT_LT(*counted, 5100u);  // the window's own read and write, and little else
 }
 
 }  // namespace

@@ -15,8 +15,14 @@ using Clock = std::chrono::steady_clock;
 // No value means "wait forever".
 using Deadline = std::optional<Clock::time_point>;
 
+// Python treats a negative timeout two ways, and weft follows it call by
+// call. queue.Queue, threading.Lock/RLock and socket.settimeout refuse one
+// (deadline_after). Condition, Event, Semaphore and Barrier waits, joins,
+// futures, and multiprocessing's locks and queues count it as 0
+// (deadline_after_clamped).
+
 // The deadline `timeout` from now. Durations too large to represent saturate
-// to "forever". Negative timeouts are a ValueError, as in Python.
+// to "forever". Throws ValueError for a negative timeout.
 template <class Rep, class Period>
 Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
   if (timeout < timeout.zero()) throw ValueError("timeout must be a non-negative duration");
@@ -28,8 +34,8 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
   return now + std::chrono::ceil<Clock::duration>(timeout);
 }
 
-// Like deadline_after, but with the standard library's convention that a
-// negative timeout means "do not wait" rather than an error.
+// Like deadline_after, but a negative timeout means "do not wait" (also the
+// C++ standard library's convention) rather than an error.
 template <class Rep, class Period>
 Deadline deadline_after_clamped(std::chrono::duration<Rep, Period> timeout) {
   if (timeout < timeout.zero()) return Clock::now();

@@ -97,7 +97,7 @@ class Executor {
   auto map(MapOptions options, F&& f, Ranges&&... ranges) {
     static_assert(sizeof...(Ranges) > 0, "map() needs at least one range");
     const weft::detail::Deadline deadline =
-        options.timeout ? weft::detail::deadline_after(*options.timeout) : std::nullopt;
+        options.timeout ? weft::detail::deadline_after_clamped(*options.timeout) : std::nullopt;
     using R = std::invoke_result_t<std::decay_t<F>&, std::ranges::range_value_t<Ranges>...>;
     std::vector<Future<R>> futures;
     auto its = std::make_tuple(std::ranges::begin(ranges)...);

@@ -102,7 +102,7 @@ class Future {
   // The same, throwing TimeoutError if not done within `timeout`.
   template <class Rep, class Period>
   result_type result(std::chrono::duration<Rep, Period> timeout) const {
-    if (!state_->wait_done(weft::detail::deadline_after(timeout))) throw TimeoutError("future not done in time");
+    if (!wait(timeout)) throw TimeoutError("future not done in time");
     return outcome();
   }
 
@@ -114,7 +114,7 @@ class Future {
   }
   template <class Rep, class Period>
   std::exception_ptr exception(std::chrono::duration<Rep, Period> timeout) const {
-    if (!state_->wait_done(weft::detail::deadline_after(timeout))) throw TimeoutError("future not done in time");
+    if (!wait(timeout)) throw TimeoutError("future not done in time");
     return state_->error_when_done();
   }
 
@@ -123,7 +123,7 @@ class Future {
   void wait() const { state_->wait_done(std::nullopt); }
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) const {
-    return state_->wait_done(weft::detail::deadline_after(timeout));
+    return state_->wait_done(weft::detail::deadline_after_clamped(timeout));
   }
 
   // Calls fn(future) when the future is done (at once if it already is).

@@ -182,7 +182,7 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
     using R = typename mp::detail::Signature<Fn>::result;
     using Args = typename mp::detail::Signature<Fn>::args;
     const weft::detail::Deadline deadline =
-        options.timeout ? weft::detail::deadline_after(*options.timeout) : std::nullopt;
+        options.timeout ? weft::detail::deadline_after_clamped(*options.timeout) : std::nullopt;
     std::vector<Args> all;
     zip_into(all, std::forward<Ranges>(ranges)...);
     check_open();

@@ -138,7 +138,7 @@ DoneAndNotDone<T> wait(const std::vector<Future<T>>& futures, ReturnWhen return_
 template <class T, class Rep, class Period>
 DoneAndNotDone<T> wait(const std::vector<Future<T>>& futures, std::chrono::duration<Rep, Period> timeout,
                        ReturnWhen return_when = ALL_COMPLETED) {
-  return detail::wait_until(futures, weft::detail::deadline_after(timeout), return_when);
+  return detail::wait_until(futures, weft::detail::deadline_after_clamped(timeout), return_when);
 }
 
 // The range as_completed() returns.
@@ -181,7 +181,7 @@ AsCompleted<T> as_completed(const std::vector<Future<T>>& futures) {
 }
 template <class T, class Rep, class Period>
 AsCompleted<T> as_completed(const std::vector<Future<T>>& futures, std::chrono::duration<Rep, Period> timeout) {
-  return AsCompleted<T>(futures, weft::detail::deadline_after(timeout));
+  return AsCompleted<T>(futures, weft::detail::deadline_after_clamped(timeout));
 }
 
 }  // namespace weft::futures

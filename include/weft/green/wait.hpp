@@ -48,14 +48,14 @@ using WaitDeadline = weft::detail::Deadline;
 void wait_readable(int fd, WaitDeadline deadline = std::nullopt);
 void wait_writable(int fd, WaitDeadline deadline = std::nullopt);
 
-// The same with a timeout from now. Throws ValueError for a negative one.
+// The same with a timeout from now; a negative one counts as 0.
 template <class Rep, class Period>
 void wait_readable(int fd, std::chrono::duration<Rep, Period> timeout) {
-  wait_readable(fd, weft::detail::deadline_after(timeout));
+  wait_readable(fd, weft::detail::deadline_after_clamped(timeout));
 }
 template <class Rep, class Period>
 void wait_writable(int fd, std::chrono::duration<Rep, Period> timeout) {
-  wait_writable(fd, weft::detail::deadline_after(timeout));
+  wait_writable(fd, weft::detail::deadline_after_clamped(timeout));
 }
 
 // Closes fd (as close(2), ignoring its error) after waking every greenlet

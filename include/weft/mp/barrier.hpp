@@ -65,8 +65,10 @@ class Barrier {
  public:
   using Action = std::function<void()>;
 
-  // Throws ValueError if parties is zero or above 2^32 - 1, or if the
-  // timeout is negative; std::system_error if shared memory cannot be had.
+  // Throws ValueError if parties is zero or above 2^32 - 1;
+  // std::system_error if shared memory cannot be had. A negative timeout,
+  // here or in wait(), counts as 0 (the barrier breaks unless full), as in
+  // Python.
   explicit Barrier(std::size_t parties, Action action = {},
                    std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
 
@@ -76,7 +78,7 @@ class Barrier {
   // The same with an explicit timeout for this call.
   template <class Rep, class Period>
   std::size_t wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(weft::detail::deadline_after(timeout));
+    return wait_until(weft::detail::deadline_after_clamped(timeout));
   }
 
   // Breaks the barrier: waiters and later callers get BrokenBarrierError.

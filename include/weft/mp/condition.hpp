@@ -21,7 +21,7 @@
 // notifications are unaffected.
 //
 // Errors: wait and notify throw RuntimeError when the calling thread does
-// not hold the lock; a negative timeout throws ValueError.
+// not hold the lock. A negative timeout counts as 0, as in Python.
 //
 // Thread- and process-safety: every member may be called from any thread of
 // any process that has the condition, wait and notify with the lock held.
@@ -70,7 +70,7 @@ class Condition {
   }
   template <class Rep, class Period>
   Acquired acquire_status(std::chrono::duration<Rep, Period> timeout) {
-    return detail::lock_acquire(*lock_, recursive_, true, weft::detail::deadline_after(timeout));
+    return detail::lock_acquire(*lock_, recursive_, true, weft::detail::deadline_after_clamped(timeout));
   }
   void release() { detail::lock_release(*lock_, recursive_); }
   void lock() { acquire(); }
@@ -85,7 +85,7 @@ class Condition {
   // Blocks until notified or `timeout` passes; returns false on timeout.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(weft::detail::deadline_after(timeout));
+    return wait_until(weft::detail::deadline_after_clamped(timeout));
   }
 
   // Waits until pred() is truthy and returns its value. With a timeout,
@@ -97,7 +97,7 @@ class Condition {
   }
   template <class Predicate, class Rep, class Period>
   auto wait_for(Predicate pred, std::chrono::duration<Rep, Period> timeout) -> decltype(pred()) {
-    return weft::detail::wait_for_predicate(pred, weft::detail::deadline_after(timeout),
+    return weft::detail::wait_for_predicate(pred, weft::detail::deadline_after_clamped(timeout),
                                 [this](const auto& d) { wait_until(d); });
   }
 

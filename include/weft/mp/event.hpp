@@ -10,7 +10,7 @@
 // system call, nor does set until somebody has waited on the event (a
 // process killed inside set() must not leave the next set() unaware of
 // sleepers: weft/detail/event_word.hpp); timed waits use the monotonic
-// clock and a negative timeout is a ValueError.
+// clock and a negative timeout counts as 0, as in Python.
 //
 // Thread- and process-safety: every member may be called concurrently from
 // any thread of any process that has the event.
@@ -46,7 +46,7 @@ class Event {
   // Blocks at most `timeout`; returns true unless it timed out.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
-    return is_set() || wait_until(weft::detail::deadline_after(timeout));
+    return is_set() || wait_until(weft::detail::deadline_after_clamped(timeout));
   }
 
   // For weft::codec: the token under which a child being started finds this

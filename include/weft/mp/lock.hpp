@@ -11,7 +11,7 @@
 // child, or in a spawned child that received it as an argument — is the
 // same lock. An uncontended acquire/release makes no system call; a
 // waiter sleeps on a futex. Timed waits use the monotonic clock; a negative
-// timeout is a ValueError.
+// timeout counts as 0 (Python's SemLock rule).
 //
 // Robustness. The locks are robust: if the thread holding one dies (its
 // process is SIGKILLed or crashes, or the thread exits), the next acquirer
@@ -76,7 +76,9 @@ class BasicLock {
   // true if it was acquired. Throws RuntimeError if an RLock's recursion
   // level would overflow.
   bool acquire(bool blocking = true) { return acquire_status(blocking) != Acquired::no; }
-  // Waits at most `timeout`; returns false if the lock stayed taken.
+  // Waits at most `timeout`; returns false if the lock stayed taken. A
+  // negative timeout counts as 0, as multiprocessing's does (a
+  // threading.Lock refuses one).
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout) {
     return acquire_status(timeout) != Acquired::no;
@@ -88,7 +90,7 @@ class BasicLock {
   }
   template <class Rep, class Period>
   Acquired acquire_status(std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(weft::detail::deadline_after(timeout));
+    return acquire_until(weft::detail::deadline_after_clamped(timeout));
   }
 
   // Releases the lock (one level of an RLock). Throws as described above.
@@ -107,7 +109,7 @@ class BasicLock {
   void unlock() { release(); }
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(weft::detail::deadline_after_clamped(timeout)) != Acquired::no;
+    return acquire(timeout);
   }
   template <class C, class D>
   bool try_lock_until(std::chrono::time_point<C, D> when) {

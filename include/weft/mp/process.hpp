@@ -152,7 +152,7 @@ class ProcessHandle {
   // Blocks at most `timeout`; returns true if the process has ended.
   template <class Rep, class Period>
   bool join(std::chrono::duration<Rep, Period> timeout) const {
-    return join_until(weft::detail::deadline_after(timeout));
+    return join_until(weft::detail::deadline_after_clamped(timeout));
   }
   // SIGTERM / SIGKILL to a started child; nothing once it has ended. Throws
   // RuntimeError for a process that is not a started child of the caller,

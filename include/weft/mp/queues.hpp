@@ -35,7 +35,8 @@
 //   try_put(x[, timeout]) returns false instead of throwing
 //   get() / get(false) / get(timeout) / get_nowait()  throw Empty likewise
 //   try_get([timeout])    returns std::nullopt instead of throwing
-// A negative timeout throws ValueError. maxsize counts items, as in Python
+// A negative timeout counts as 0 (Python's, whose queue waits are timed
+// acquisitions of a semaphore). maxsize counts items, as in Python
 // (0: unbounded). qsize(), empty() and full() are snapshots that another
 // process may change at once ("approximate", Python says).
 //
@@ -177,7 +178,7 @@ class Queue {
   void put(const T& item, bool block) { put_or_full(item, block, std::nullopt); }
   template <class Rep, class Period>
   void put(const T& item, std::chrono::duration<Rep, Period> timeout) {
-    put_or_full(item, true, weft::detail::deadline_after(timeout));
+    put_or_full(item, true, weft::detail::deadline_after_clamped(timeout));
   }
   void put_nowait(const T& item) { put(item, false); }
 
@@ -185,7 +186,7 @@ class Queue {
   bool try_put(const T& item) { return detail::put_item(*ring_, item, false, std::nullopt); }
   template <class Rep, class Period>
   bool try_put(const T& item, std::chrono::duration<Rep, Period> timeout) {
-    return detail::put_item(*ring_, item, true, weft::detail::deadline_after(timeout));
+    return detail::put_item(*ring_, item, true, weft::detail::deadline_after_clamped(timeout));
   }
 
   // Blocking forms wait for an item; the bool and timeout forms throw
@@ -195,14 +196,14 @@ class Queue {
   T get(bool block) { return value_or_empty(detail::get_item<T>(*ring_, block, std::nullopt)); }
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) {
-    return value_or_empty(detail::get_item<T>(*ring_, true, weft::detail::deadline_after(timeout)));
+    return value_or_empty(detail::get_item<T>(*ring_, true, weft::detail::deadline_after_clamped(timeout)));
   }
   T get_nowait() { return get(false); }
 
   std::optional<T> try_get() { return detail::get_item<T>(*ring_, false, std::nullopt); }
   template <class Rep, class Period>
   std::optional<T> try_get(std::chrono::duration<Rep, Period> timeout) {
-    return detail::get_item<T>(*ring_, true, weft::detail::deadline_after(timeout));
+    return detail::get_item<T>(*ring_, true, weft::detail::deadline_after_clamped(timeout));
   }
 
   // Snapshots. Never block.
@@ -265,7 +266,7 @@ class JoinableQueue : public Queue<T> {
   // Beyond Python: waits at most `timeout`; returns false if tasks remain.
   template <class Rep, class Period>
   bool join(std::chrono::duration<Rep, Period> timeout) {
-    return this->ring_->join(weft::detail::deadline_after(timeout));
+    return this->ring_->join(weft::detail::deadline_after_clamped(timeout));
   }
   // A snapshot of the count join() waits for.
   std::size_t unfinished_tasks() const noexcept { return this->ring_->unfinished_tasks(); }

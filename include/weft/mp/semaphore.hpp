@@ -9,7 +9,7 @@
 // forked child, or in a spawned child that received it as an argument — is
 // the same semaphore. An uncontended acquire or release makes no system
 // call; a waiter sleeps on a futex. Timed waits use the monotonic clock; a
-// negative timeout is a ValueError.
+// negative timeout counts as 0 (Python's SemLock rule).
 //
 // Not robust, as in Python: a semaphore has no owner, so a process that
 // dies after acquiring never gives its unit back. (Use a Lock when a dead
@@ -61,10 +61,11 @@ class Semaphore {
   bool acquire(bool blocking = true) {
     return try_acquire() || (blocking && detail::semaphore_acquire(*state_, std::nullopt));
   }
-  // Waits at most `timeout`; returns false if the counter stayed zero.
+  // Waits at most `timeout`; returns false if the counter stayed zero. A
+  // negative timeout counts as 0.
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = weft::detail::deadline_after(timeout);
+    const auto deadline = weft::detail::deadline_after_clamped(timeout);
     return try_acquire() || detail::semaphore_acquire(*state_, deadline);
   }
 
@@ -76,8 +77,7 @@ class Semaphore {
   bool try_acquire() noexcept { return detail::semaphore_try_acquire(*state_); }
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = weft::detail::deadline_after_clamped(timeout);
-    return try_acquire() || detail::semaphore_acquire(*state_, deadline);
+    return acquire(timeout);
   }
 
   // The counter's current value (a snapshot). get_value() is Python's name.

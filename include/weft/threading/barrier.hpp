@@ -45,10 +45,12 @@ class Barrier {
   // Blocks until `parties` threads have called wait(), or until the default
   // timeout given at construction. Returns this thread's arrival index.
   std::size_t wait();
-  // The same with an explicit timeout for this call.
+  // The same with an explicit timeout for this call. A negative timeout,
+  // here or at construction, counts as 0: the barrier breaks unless this
+  // call fills it, as in Python.
   template <class Rep, class Period>
   std::size_t wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(detail::deadline_after(timeout));
+    return wait_until(detail::deadline_after_clamped(timeout));
   }
 
   // Breaks the barrier: waiters and later callers get BrokenBarrierError.

@@ -11,7 +11,8 @@
 //
 // Errors: wait and notify throw RuntimeError when the calling thread does
 // not hold the lock (for a plain Lock, when nobody holds it — the same test
-// Python makes); a negative timeout throws ValueError.
+// Python makes). A negative timeout counts as 0, as in Python: wait
+// releases the lock, takes it again and returns whether it was notified.
 //
 // Thread-safety: all members may be called from any thread, wait and notify
 // with the lock held. Not copyable or movable.
@@ -55,7 +56,7 @@ class Condition {
   // Blocks until notified or `timeout` passes; returns false on timeout.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(detail::deadline_after(timeout));
+    return wait_until(detail::deadline_after_clamped(timeout));
   }
 
   // Waits until pred() is truthy and returns its value. With a timeout,
@@ -66,7 +67,7 @@ class Condition {
   }
   template <class Predicate, class Rep, class Period>
   auto wait_for(Predicate pred, std::chrono::duration<Rep, Period> timeout) -> decltype(pred()) {
-    return detail::wait_for_predicate(pred, detail::deadline_after(timeout),
+    return detail::wait_for_predicate(pred, detail::deadline_after_clamped(timeout),
                                 [this](const auto& d) { wait_until(d); });
   }
 

@@ -33,11 +33,11 @@ class Event {
 
   // Blocks until the flag is raised; returns true.
   bool wait() { return is_set() || wait_until(std::nullopt); }
-  // Blocks at most `timeout`; returns true unless it timed out. Throws
-  // ValueError for a negative timeout.
+  // Blocks at most `timeout`; returns true unless it timed out. A
+  // negative timeout counts as 0 (Python's rule).
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
-    return is_set() || wait_until(detail::deadline_after(timeout));
+    return is_set() || wait_until(detail::deadline_after_clamped(timeout));
   }
 
  private:

@@ -35,10 +35,10 @@ class Semaphore {
     return counter_.try_take() || (blocking && acquire_until(std::nullopt));
   }
   // Waits at most `timeout`; returns false if the counter stayed zero.
-  // Throws ValueError for a negative timeout.
+  // A negative timeout counts as 0 (Python's rule).
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout) {
-    return counter_.try_take() || acquire_until(detail::deadline_after(timeout));
+    return counter_.try_take() || acquire_until(detail::deadline_after_clamped(timeout));
   }
 
   // Increments the counter by n, waking up to n waiters. Throws ValueError
@@ -50,7 +50,7 @@ class Semaphore {
   bool try_acquire() noexcept { return counter_.try_take(); }
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> timeout) {
-    return counter_.try_take() || acquire_until(detail::deadline_after_clamped(timeout));
+    return acquire(timeout);
   }
 
   // The counter's current value (a snapshot, for diagnostics).

@@ -73,7 +73,7 @@ class ThreadHandle {
   // Blocks at most `timeout`; returns true if the thread has ended.
   template <class Rep, class Period>
   bool join(std::chrono::duration<Rep, Period> timeout) const {
-    return join_until(detail::deadline_after(timeout));
+    return join_until(detail::deadline_after_clamped(timeout));
   }
 
   friend bool operator==(const ThreadHandle& a, const ThreadHandle& b) noexcept {

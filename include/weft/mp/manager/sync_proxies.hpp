@@ -11,8 +11,10 @@
 //
 // Blocking: the methods that wait (acquire, wait) block the calling thread
 // for the server's answer; each takes an optional timeout (any
-// std::chrono duration; none waits for ever; a negative one throws
-// ValueError). Every other method is one round trip to the server.
+// std::chrono duration; none waits for ever). A negative timeout is a
+// ValueError for acquiring a Lock, an RLock or a Condition's lock, and
+// counts as 0 for every other wait, as in Python. Every other method is one
+// round trip to the server.
 //
 // Ownership follows the calling thread's connection, which is the owner
 // identity of Python's manager too. An RLock and a Condition may only be
@@ -101,7 +103,7 @@ class ConditionProxy : public AcquirerProxy {
   template <class Predicate>
   auto wait_for(Predicate pred, detail::ProxyTimeout timeout = std::nullopt) const -> decltype(pred()) {
     const weft::detail::Deadline deadline =
-        timeout ? weft::detail::deadline_after(*timeout) : weft::detail::Deadline{};
+        timeout ? weft::detail::deadline_after_clamped(*timeout) : weft::detail::Deadline{};
     return weft::detail::wait_for_predicate(pred, deadline, [this](const weft::detail::Deadline& until) {
       if (!until) return wait();
       const auto left = *until - weft::detail::Clock::now();

@@ -135,7 +135,7 @@ class IMapIterator {
   // The same, throwing weft::TimeoutError after `timeout`.
   template <class Rep, class Period>
   std::optional<value_type> next(std::chrono::duration<Rep, Period> timeout) {
-    return next_until(weft::detail::deadline_after(timeout));
+    return next_until(weft::detail::deadline_after_clamped(timeout));
   }
 
   iterator begin() { return iterator(this); }
