@@ -255,6 +255,7 @@ LoadResult run_load(const LoadOptions& options) {
                              wait_phase(control, workers, options, Progress::Phase::warmup,
                                         warmup_begin, warmup_begin + to_clock(options.warmup));
     if (!all_stopped) {
+      if (options.on_measure_begin) options.on_measure_begin();
       if (options.server_pid) server_begin = read_process_tree_cpu(*options.server_pid);
       const auto measure_begin = Clock::now();
       measure_begin_ns = monotonic_ns();
@@ -266,6 +267,7 @@ LoadResult run_load(const LoadOptions& options) {
   }
   std::optional<ProcessCpu> server_end;
   if (measured && options.server_pid) server_end = read_process_tree_cpu(*options.server_pid);
+  if (measured && options.on_measure_end) options.on_measure_end();
   const std::uint64_t stop_ns = monotonic_ns();
   workers.stop_and_join();
 

@@ -61,6 +61,12 @@ struct LoadOptions {
   // Called on the calling thread roughly every 250 ms during warmup and
   // measurement. Must not throw.
   std::function<void(const Progress&)> on_progress;
+  // Called on the calling thread at the edges of the measured window, where
+  // the server's CPU is sampled: just before counting starts, and just after
+  // it ends. For counters of one's own (e.g. perf) that should cover the
+  // same window. Must not throw; the run waits while they block.
+  std::function<void()> on_measure_begin;
+  std::function<void()> on_measure_end;
 };
 
 struct LoadResult {

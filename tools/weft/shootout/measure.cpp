@@ -54,13 +54,18 @@ ShootoutRow measure(const Contender& contender, const MeasureSettings& settings)
     load.warmup = std::chrono::duration<double>(settings.warmup);
     load.cpu = settings.client_core;
     load.server_pid = server.pid();
+    // perf attaches now, counting off, and counts exactly the measured window.
     std::unique_ptr<SyscallCounter> syscalls;
-    load.on_progress = [&](const Progress& progress) {
-      if (progress.phase == Progress::Phase::measure && !syscalls && contender.single_process)
-        syscalls = std::make_unique<SyscallCounter>(server.pid());
+    if (contender.single_process && SyscallCounter::available())
+      syscalls = std::make_unique<SyscallCounter>(server.pid());
+    load.on_measure_begin = [&] {
+      if (syscalls) syscalls->enable();
+    };
+    load.on_measure_end = [&] {
+      if (syscalls) syscalls->disable();
     };
     const LoadResult result = run_load(load);
-    const auto counted = syscalls ? syscalls->stop() : std::nullopt;
+    const auto calls = syscalls ? syscalls->stop() : std::nullopt;
     server.stop();
 
     row.ok = result.requests > 0;
@@ -70,8 +75,8 @@ ShootoutRow measure(const Contender& contender, const MeasureSettings& settings)
     row.server_cpu_us_per_request = result.server_cpu_us_per_request;
     if (result.server_cpu_seconds && result.seconds > 0)
       row.server_cpu_percent = *result.server_cpu_seconds / result.seconds * 100.0;
-    if (counted && result.requests_per_second > 0)
-      row.syscalls_per_request = static_cast<double>(counted->calls) / (result.requests_per_second * counted->seconds);
+    if (calls && result.requests > 0)
+      row.syscalls_per_request = static_cast<double>(*calls) / static_cast<double>(result.requests);
     if (result.errors > 0) add_note(row, fmt::format("{} errors", result.errors));
     if (result.connections < settings.connections)
       add_note(row, fmt::format("{} of {} connected", result.connections, settings.connections));
