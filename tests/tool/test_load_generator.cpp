@@ -119,6 +119,33 @@ TEST(LoadGenerator, EndsEarlyWhenEveryConnectionDies) {
   EXPECT_TRUE(mentions(r, "server closed the connection"));
 }
 
+// Connections that get no answer are reported, not averaged away.
+TEST(LoadGenerator, ReportsConnectionsThatCompletedNothingAndStalledRequests) {
+  TestServer server(TestServer::Mode::mute_odd);
+  LoadOptions o = options_for(server);  // 8 connections, 4 requests in flight on each
+  o.duration = std::chrono::duration<double>(0.4);
+  o.stalled_after = std::chrono::duration<double>(0.2);
+  const LoadResult r = run_load(o);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_GT(r.requests, 0u);
+  EXPECT_EQ(r.connections_idle, 4);
+  EXPECT_EQ(r.requests_stalled, 16u);
+  EXPECT_GE(r.oldest_stalled_seconds, 0.4);
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_NE(r.warnings[0].find("4 of 8 connections completed no request"), std::string::npos) << r.warnings[0];
+  EXPECT_NE(r.warnings[1].find("16 requests unanswered"), std::string::npos) << r.warnings[1];
+}
+
+TEST(LoadGenerator, AHealthyRunHasNoStalledRequests) {
+  TestServer server(TestServer::Mode::echo);
+  LoadOptions o = options_for(server);
+  o.duration = std::chrono::duration<double>(0.3);
+  const LoadResult r = run_load(o);
+  EXPECT_EQ(r.connections_idle, 0);
+  EXPECT_EQ(r.requests_stalled, 0u);
+  EXPECT_TRUE(r.warnings.empty());
+}
+
 TEST(LoadGenerator, SamplesTheServersCpu) {
   TestServer server(TestServer::Mode::echo);
   LoadOptions o = options_for(server);

@@ -24,7 +24,9 @@ namespace weft::tool::testing {
 
 class TestServer {
  public:
-  enum class Mode { echo, http, corrupt, close_after };
+  // mute_odd: echoes on the 1st, 3rd, 5th... connection accepted, never
+  // answers the others (it reads and drops what they send).
+  enum class Mode { echo, http, corrupt, close_after, mute_odd };
 
   explicit TestServer(Mode mode, std::size_t close_after_bytes = 0)
       : mode_(mode), close_after_(close_after_bytes) {
@@ -63,6 +65,7 @@ class TestServer {
     std::string pending;
     std::size_t received = 0;
     HttpRequestCounter requests;
+    bool muted = false;
   };
 
   void add(int fd, std::uint32_t events) {
@@ -89,7 +92,7 @@ class TestServer {
           for (int accepted = 0; accepted < 64; ++accepted) {
             const int c = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (c < 0) break;
-            connections_[c];
+            connections_[c].muted = mode_ == Mode::mute_odd && accepted_++ % 2 == 1;
             add(c, EPOLLIN | EPOLLOUT | EPOLLET);
           }
           continue;
@@ -112,6 +115,7 @@ class TestServer {
       }
       if (n < 0) break;
       state.received += static_cast<std::size_t>(n);
+      if (state.muted) continue;
       if (mode_ == Mode::close_after && state.received >= close_after_) {
         drop(fd);
         return;
@@ -143,6 +147,7 @@ class TestServer {
   int epoll_ = -1;
   std::uint16_t port_ = 0;
   std::map<int, State> connections_;
+  int accepted_ = 0;
   std::thread thread_;
 };
 

@@ -134,6 +134,20 @@ TEST(ShootoutServerProcess, AProgramThatCannotRunSaysWhy) {
       std::runtime_error);
 }
 
+// A flagged run flags its median row, and the table says so beside the numbers.
+TEST(ShootoutReport, AFlaggedRunFlagsItsRow) {
+  ShootoutRow good = row_of("weft epoll", 10.0);
+  ShootoutRow doubtful = good;
+  doubtful.flagged = true;
+  doubtful.notes = "4 of 8 connections completed no request in the measured window";
+  const ShootoutRow median = median_row({good, doubtful, good});
+  EXPECT_TRUE(median.flagged);
+  EXPECT_TRUE(median.ok);
+  ShootoutReport report;
+  report.rows = {median};
+  EXPECT_TRUE(contains(render_markdown(report), "FLAGGED: 4 of 8 connections")) << render_markdown(report);
+}
+
 // A child that makes N getppid() calls each time it is sent N, and answers when done.
 struct BusyChild {
   BusyChild() {

@@ -26,6 +26,7 @@ struct LoadConnection {
 
   std::size_t in_offset = 0;   // bytes of the current response already read
   int queued = 0;              // requests not yet completely written
+  std::uint64_t measured = 0;  // responses completed in the measured window
   std::size_t out_offset = 0;  // bytes of the first queued request already written
 
   bool alive() const noexcept { return fd >= 0; }
@@ -45,6 +46,8 @@ struct LoadConnection {
     sent_[slot] = now_ns;
     ++in_flight_;
   }
+  // The send time of the oldest request in flight (in_flight() > 0).
+  std::uint64_t oldest_sent() const noexcept { return sent_[head_]; }
   // The send time of the oldest request in flight, which is now answered.
   std::uint64_t pop_sent() noexcept {
     const std::uint64_t at = sent_[head_];

@@ -227,6 +227,7 @@ LoadResult run_load(const LoadOptions& options) {
   setup.message_size = options.message_size;
   setup.pipeline = options.pipeline;
   setup.verify = options.verify;
+  setup.stalled_after_ns = static_cast<std::uint64_t>(std::max(0.0, options.stalled_after.count()) * 1e9);
   setup.retry_refused_until = started + kRetryRefusedFor;
   setup.connect_deadline = started + kConnectTimeout;
   setup.hard_deadline = setup.connect_deadline + to_clock(options.warmup) +
@@ -283,6 +284,9 @@ LoadResult run_load(const LoadOptions& options) {
     result.client_cpu_seconds += w->cpu_seconds();
     result.connections += w->connected();
     result.connections_lost += w->lost();
+    result.connections_idle += w->idle();
+    result.requests_stalled += w->stalled();
+    result.oldest_stalled_seconds = std::max(result.oldest_stalled_seconds, w->oldest_stalled_seconds());
     if (w->measured()) measure_end_ns = std::max(measure_end_ns, w->measure_end_ns());
     for (const auto& [message, count] : w->errors()) {
       errors[message] += count;
@@ -305,6 +309,16 @@ LoadResult run_load(const LoadOptions& options) {
   result.max_us = to_us(histogram.max());
   result.error_messages = error_lines(errors);
 
+  if (result.connections_idle > 0) {
+    result.warnings.push_back(fmt::format("{} of {} connections completed no request in the measured window",
+                                          result.connections_idle, result.connections));
+  }
+  if (result.requests_stalled > 0) {
+    result.warnings.push_back(fmt::format("{} requests unanswered for over {:.2f} s at the end of the window "
+                                          "(the oldest for {:.2f} s)",
+                                          result.requests_stalled, options.stalled_after.count(),
+                                          result.oldest_stalled_seconds));
+  }
   if (options.server_pid && measured) {
     if (server_begin && server_end) {
       result.server_cpu_seconds = server_end->total_seconds() - server_begin->total_seconds();

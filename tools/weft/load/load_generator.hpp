@@ -58,6 +58,9 @@ struct LoadOptions {
   std::optional<int> cpu;  // pin client thread i to core cpu + i
   std::optional<pid_t> server_pid;  // sample this process tree's CPU over the measured window
   bool verify = true;               // compare every response byte with what was expected
+  // A request still unanswered this long after it was sent, at the end of
+  // the measured window, is reported as stalled.
+  std::chrono::duration<double> stalled_after{1.0};
   // Called on the calling thread roughly every 250 ms during warmup and
   // measurement. Must not throw.
   std::function<void(const Progress&)> on_progress;
@@ -82,6 +85,13 @@ struct LoadResult {
   int threads = 0;               // client threads used (at most one per connection)
   int connections = 0;           // how many connected
   int connections_lost = 0;      // how many died before the stop
+  // At the end of the measured window (each is also a warning): connections
+  // open that completed no request in the window (not counted when a
+  // request budget ended the run), requests in flight longer than
+  // stalled_after, and the age of the oldest of those.
+  int connections_idle = 0;
+  std::uint64_t requests_stalled = 0;
+  double oldest_stalled_seconds = 0.0;
   double client_cpu_seconds = 0.0;  // summed over client threads, measured window only
   bool client_saturated = false;    // client CPU > 90% of wall time × threads
   std::optional<double> server_cpu_seconds;  // with server_pid: utime+stime of it and its descendants over the window

@@ -303,6 +303,7 @@ void LoadWorker::complete(LoadConnection& c, std::uint64_t now) {
       if (control_.limited()) --allowance_;
       histogram_.record(now - sent);
       ++requests_;
+      ++c.measured;
     }
   }
   if (!finished_) {
@@ -406,6 +407,17 @@ void LoadWorker::finish() {
   if (measuring_) {
     cpu_seconds_ = thread_cpu_seconds() - cpu_begin_;
     measure_end_ns_ = monotonic_ns();
+    // What never came back. A run cut short by its request budget may leave
+    // connections idle by design: only stalled requests count then.
+    for (const LoadConnection& c : connections_) {
+      if (!c.alive()) continue;
+      if (c.measured == 0 && !control_.limited()) ++idle_;
+      if (c.in_flight() > 0 && measure_end_ns_ - c.oldest_sent() > setup_.stalled_after_ns) {
+        stalled_ += c.in_flight();  // the oldest is late, so are those behind it
+        oldest_stalled_seconds_ =
+            std::max(oldest_stalled_seconds_, static_cast<double>(measure_end_ns_ - c.oldest_sent()) / 1e9);
+      }
+    }
   }
   measuring_ = false;
   finished_ = true;

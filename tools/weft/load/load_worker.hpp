@@ -38,6 +38,7 @@ struct WorkerSetup {
   std::chrono::steady_clock::time_point retry_refused_until;  // keep retrying ECONNREFUSED
   std::chrono::steady_clock::time_point connect_deadline;     // give up connecting
   std::chrono::steady_clock::time_point hard_deadline;        // stop whatever the driver says
+  std::uint64_t stalled_after_ns = 1'000'000'000;  // a request in flight this long at the end is stalled
 };
 
 class LoadWorker {
@@ -67,6 +68,12 @@ class LoadWorker {
   std::uint64_t measure_end_ns() const noexcept { return measure_end_ns_; }
   int connected() const noexcept { return connected_; }
   int lost() const noexcept { return lost_; }
+  // At the end of the measured window: connections still open that completed
+  // nothing in it, requests in flight for longer than stalled_after_ns, and
+  // the age of the oldest of those.
+  int idle() const noexcept { return idle_; }
+  std::uint64_t stalled() const noexcept { return stalled_; }
+  double oldest_stalled_seconds() const noexcept { return oldest_stalled_seconds_; }
   const std::map<std::string, std::uint64_t>& errors() const noexcept { return errors_; }
 
  private:
@@ -113,6 +120,9 @@ class LoadWorker {
   std::uint64_t measure_end_ns_ = 0;
   int connected_ = 0;
   int lost_ = 0;
+  int idle_ = 0;
+  std::uint64_t stalled_ = 0;
+  double oldest_stalled_seconds_ = 0.0;
   std::map<std::string, std::uint64_t> errors_;
   std::uint64_t error_count_ = 0;
 

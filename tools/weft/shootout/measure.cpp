@@ -2,6 +2,7 @@
 #include "weft/shootout/measure.hpp"
 
 #include <fmt/core.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +21,12 @@ namespace {
 void add_note(ShootoutRow& row, const std::string& note) {
   if (note.empty()) return;
   row.notes += (row.notes.empty() ? "" : "; ") + note;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+  return "exited";
 }
 
 std::optional<double> median(std::vector<double> values) {
@@ -66,6 +73,10 @@ ShootoutRow measure(const Contender& contender, const MeasureSettings& settings)
     };
     const LoadResult result = run_load(load);
     const auto calls = syscalls ? syscalls->stop() : std::nullopt;
+    if (!server.running()) {
+      row.flagged = true;
+      add_note(row, "the server exited during the run (" + describe_status(server.stop()) + ")");
+    }
     server.stop();
 
     row.ok = result.requests > 0;
@@ -82,6 +93,13 @@ ShootoutRow measure(const Contender& contender, const MeasureSettings& settings)
       add_note(row, fmt::format("{} of {} connected", result.connections, settings.connections));
     if (result.client_saturated) add_note(row, "client saturated");
     if (!contender.pinned) add_note(row, "server on all cores");
+    if (result.connections_idle > 0 || result.requests_stalled > 0) row.flagged = true;
+    for (const std::string& warning : result.warnings) add_note(row, warning);
+    constexpr std::size_t kMessagesShown = 3;
+    for (std::size_t i = 0; i < result.error_messages.size() && i < kMessagesShown; ++i)
+      add_note(row, result.error_messages[i]);
+    if (result.error_messages.size() > kMessagesShown)
+      add_note(row, fmt::format("{} other error messages", result.error_messages.size() - kMessagesShown));
     if (!row.ok && row.notes.empty()) row.notes = "no request completed";
   } catch (const std::exception& error) {
     row.ok = false;
@@ -102,6 +120,7 @@ ShootoutRow median_row(const std::vector<ShootoutRow>& samples) {
       at = end + 2;
     }
     row.fell_back_to_epoll = row.fell_back_to_epoll || sample.fell_back_to_epoll;
+    row.flagged = row.flagged || sample.flagged;
     if (!sample.ok) continue;
     rps.push_back(sample.requests_per_second);
     p50.push_back(sample.p50_us);

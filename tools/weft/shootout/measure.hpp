@@ -28,7 +28,10 @@ struct MeasureSettings {
 // Blocks for the run (about warmup + duration, plus start and stop).
 // Never throws: a server that cannot start or be measured gives a row with
 // ok false and the reason in its notes; what makes the numbers doubtful
-// (errors, a server that fell back from io_uring to epoll) is in the notes.
+// (errors, the load generator's warnings, a server that fell back from
+// io_uring to epoll) is in the notes, and a row where connections
+// completed nothing, requests went unanswered or the server exited is
+// flagged.
 ShootoutRow measure(const Contender& contender, const MeasureSettings& settings);
 
 // One row from several runs of the same server: each number is the median

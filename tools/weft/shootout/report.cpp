@@ -31,14 +31,15 @@ std::vector<std::vector<std::string>> table_cells(const ShootoutReport& report) 
         raw != nullptr && row.ok && row.server_cpu_us_per_request && raw->server_cpu_us_per_request)
       versus = fmt::format("{:.2f}x{}", *row.server_cpu_us_per_request / *raw->server_cpu_us_per_request,
                            row.fell_back_to_epoll ? " (ran epoll)" : "");
+    const std::string notes = row.flagged ? "FLAGGED: " + row.notes : row.notes;
     if (!row.ok) {
-      cells.push_back({row.server, std::to_string(row.connections), "—", "—", "—", "—", "—", "—", "—", row.notes});
+      cells.push_back({row.server, std::to_string(row.connections), "—", "—", "—", "—", "—", "—", "—", notes});
       continue;
     }
     cells.push_back({row.server, std::to_string(row.connections), fmt::format("{:.0f}", row.requests_per_second),
                      fmt::format("{:.0f}", row.p50_us), fmt::format("{:.0f}", row.p99_us),
                      number(row.server_cpu_us_per_request, "{:.2f}"), number(row.server_cpu_percent, "{:.0f}"),
-                     number(row.syscalls_per_request, "{:.2f}"), versus, row.notes});
+                     number(row.syscalls_per_request, "{:.2f}"), versus, notes});
   }
   return cells;
 }

@@ -136,8 +136,17 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional
 
 ServerProcess::~ServerProcess() { stop(); }
 
+bool ServerProcess::running() noexcept {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  exit_status_ = status;
+  pid_ = -1;
+  return false;
+}
+
 int ServerProcess::stop(std::chrono::milliseconds grace) noexcept {
-  int status = -1;
+  int status = std::exchange(exit_status_, -1);
   if (pid_ > 0) {
     // A pidfd becomes readable when the process exits.
     const int exited = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));

@@ -34,6 +34,10 @@ class ServerProcess {
   // The rest of the listening line, e.g. " (model epoll, backend epoll, 1 loop)".
   const std::string& details() const noexcept { return details_; }
 
+  // Whether it still runs (if not, reaps it and keeps its wait status for
+  // stop()). Never blocks; never throws.
+  bool running() noexcept;
+
   // SIGTERM, then SIGKILL after `grace`; reaps the process. Returns its
   // wait status (as waitpid gives it), or -1 if it was stopped already.
   int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000)) noexcept;
@@ -41,6 +45,7 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int exit_status_ = -1;  // once running() has seen it exit
   std::uint16_t port_ = 0;
   std::string details_;
 };

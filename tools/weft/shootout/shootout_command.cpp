@@ -110,7 +110,8 @@ void run_shootout(ShootoutArguments& arguments) {
                                               .server_core = cores ? std::optional(cores->server) : std::nullopt,
                                               .client_core = cores ? std::optional(cores->client) : std::nullopt});
         if (row.ok)
-          fmt::print(stderr, "{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.requests_per_second,
+          fmt::print(stderr, "{}{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.flagged ? "FLAGGED " : "",
+                     row.requests_per_second,
                      row.server_cpu_us_per_request.value_or(0.0), row.notes.empty() ? "" : "  (" + row.notes + ")");
         else
           fmt::print(stderr, "failed: {}\n", row.notes);

@@ -26,6 +26,10 @@ struct ShootoutRow {
   // Asked for io_uring, the server ran epoll (io_uring could not start
   // here): the numbers are epoll's, and no io_uring ratio may use them.
   bool fell_back_to_epoll = false;
+  // Numbers that cannot be trusted as they stand: some connections
+  // completed nothing, requests went unanswered, or the server exited during
+  // the run. The notes say which.
+  bool flagged = false;
   bool ok = false;
 };
 
