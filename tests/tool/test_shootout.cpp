@@ -148,6 +148,25 @@ TEST(ShootoutReport, AFlaggedRunFlagsItsRow) {
   EXPECT_TRUE(contains(render_markdown(report), "FLAGGED: 4 of 8 connections")) << render_markdown(report);
 }
 
+TEST(ShootoutReport, MarkdownCellsEscapeTheirBars) {
+  ShootoutRow row = row_of("weft epoll", 10.0);
+  row.notes = "connect: a | b";
+  ShootoutReport report;
+  report.rows = {row};
+  EXPECT_TRUE(contains(render_markdown(report), "connect: a \\| b |")) << render_markdown(report);
+}
+
+// A server that never announces itself: the error shows the last lines it did say.
+TEST(ShootoutServerProcess, ASilentServerShowsItsLastLines) {
+  try {
+    ServerProcess server({"sh", "-c", "echo one; echo two; echo three; printf four"}, std::nullopt,
+                         std::chrono::seconds(20));
+    ADD_FAILURE() << "no port was announced, yet the server counted as started";
+  } catch (const std::runtime_error& error) {
+    for (const char* line : {"one\ntwo\nthree\nfour"}) EXPECT_TRUE(contains(error.what(), line)) << error.what();
+  }
+}
+
 // A child that makes N getppid() calls each time it is sent N, and answers when done.
 struct BusyChild {
   BusyChild() {

@@ -15,6 +15,17 @@ std::string number(std::optional<double> value, const char* format) {
   return value ? fmt::format(fmt::runtime(format), *value) : std::string("—");
 }
 
+// A cell's text with the characters that would end the cell or the row escaped.
+std::string markdown_cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
 const ShootoutRow* find_row(const ShootoutReport& report, std::string_view server, int connections) {
   for (const ShootoutRow& row : report.rows)
     if (row.ok && row.server == server && row.connections == connections) return &row;
@@ -119,7 +130,7 @@ std::string render_markdown(const ShootoutReport& report) {
          "count on the server process, where it is a single process.\n\n";
   for (std::size_t r = 0; r < cells.size(); ++r) {
     out += "|";
-    for (const std::string& cell : cells[r]) out += " " + cell + " |";
+    for (const std::string& cell : cells[r]) out += " " + markdown_cell(cell) + " |";
     out += "\n";
     if (r == 0) {
       out += "|";

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -105,6 +106,8 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional
   }
 
   std::string output;
+  std::deque<std::string> last_lines;  // what it said before, for the error
+  constexpr std::size_t kLinesKept = 5;
   const auto deadline = Clock::now() + ready_within;
   for (;;) {
     const auto newline = output.find('\n');
@@ -119,7 +122,9 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional
           return;
         }
       }
-      output.erase(0, newline + 1);  // some other line: keep reading
+      last_lines.push_back(line);  // some other line: keep reading
+      if (last_lines.size() > kLinesKept) last_lines.pop_front();
+      output.erase(0, newline + 1);
       continue;
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -131,7 +136,11 @@ ServerProcess::ServerProcess(const std::vector<std::string>& argv, std::optional
     output.append(buffer, static_cast<std::size_t>(n));
   }
   stop(std::chrono::milliseconds(500));
-  throw std::runtime_error("server " + argv.front() + " did not announce a port; its output: " + output);
+  std::string said;
+  for (const std::string& line : last_lines) said += line + "\n";
+  said += output;
+  throw std::runtime_error("server " + argv.front() + " did not announce a port; its last output: " +
+                           (said.empty() ? std::string("(none)") : said));
 }
 
 ServerProcess::~ServerProcess() { stop(); }
