@@ -74,18 +74,24 @@ inline constexpr std::size_t max_depth = 512;
 #include "weft/codec/adaptors.hpp"
 #include "weft/codec/detail/decode.hpp"
 #include "weft/codec/struct.hpp"
+#include "weft/codec/detail/borrows.hpp"
 
 namespace weft::codec {
 
 // Appends the encoding of `value` to `out` (no intermediate buffer).
-// Does not block. Throws EncodeError if the value refuses to be encoded
-// and std::bad_alloc if memory runs out; `out` may then hold a partial
-// encoding after its original contents.
+// Does not block. Throws EncodeError if the value refuses to be encoded or
+// holds a string, byte string or container longer than MessagePack's limit
+// of 2^32 - 1, and std::bad_alloc if memory runs out; `out` may then hold a
+// partial encoding after its original contents.
 template <typename T>
 void encode_into(std::string& out, const T& value) {
   detail::StringSink sink{&out};
   msgpack::packer<detail::StringSink> packer(sink);
-  packer.pack(value);
+  try {
+    packer.pack(value);
+  } catch (const msgpack::container_size_overflow&) {
+    throw EncodeError("codec: a string, byte string or container is longer than MessagePack's 2^32 - 1");
+  }
 }
 
 // The encoding of `value`. Does not block. Throws as encode_into().
@@ -107,7 +113,7 @@ T decode(std::string_view bytes) {
                 "decode std::string / codec::Bytes instead");
   detail::Parsed parsed(bytes);
   try {
-    return parsed.object().template as<T>();
+    return detail::value_of<T>(parsed.object());
   } catch (const msgpack::type_error&) {
     detail::throw_type_mismatch(typeid(T));
   } catch (const msgpack::unpack_error& e) {

@@ -1,6 +1,7 @@
 #include "weft/codec.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <array>
 #include <chrono>
@@ -219,6 +220,50 @@ TEST(CodecRoundTrip, EnumsAndDurations) {
   expect_round_trip(std::chrono::duration<double>(0.125));
 }
 
+// No initialisers: the decoder alone decides what every cell holds.
+struct Cells {
+  std::array<std::uint64_t, 8> cells;
+  WEFT_CODEC(cells)
+};
+
+struct HoldsAView {
+  std::string_view name;
+  WEFT_CODEC(name)
+};
+
+// decode<T> refuses a T that would point into the input or the scratch zone,
+// however deep inside it.
+static_assert(!codec::detail::owns_its_data<std::string_view>);
+static_assert(!codec::detail::owns_its_data<std::map<std::string, msgpack::object>>);
+static_assert(!codec::detail::owns_its_data<std::vector<std::string_view>>);
+static_assert(!codec::detail::owns_its_data<std::optional<std::span<const std::byte>>>);
+static_assert(!codec::detail::owns_its_data<std::variant<int, std::pair<int, std::string_view>>>);
+static_assert(!codec::detail::owns_its_data<std::tuple<int, HoldsAView>>);
+static_assert(codec::detail::owns_its_data<Tree>);
+static_assert(codec::detail::owns_its_data<std::map<std::string, std::vector<codec::Bytes>>>);
+
+// Fills the stack below the caller with a pattern, so that anything a
+// decoder leaves indeterminate shows as not zero.
+[[gnu::noinline]] void dirty_the_stack() {
+  volatile unsigned char junk[16384];
+  for (auto& byte : junk) byte = 0xa5;
+}
+
+TEST(CodecRoundTrip, AShortArrayLeavesTheRestOfAStdArrayZero) {
+  using Array = std::array<std::uint64_t, 8>;
+  const std::string seven = codec::encode(std::vector<std::uint64_t>{7});
+  const Array expected{7};
+  dirty_the_stack();
+  EXPECT_EQ(codec::decode<Array>(seven), expected);
+  dirty_the_stack();
+  EXPECT_EQ(codec::decode<std::optional<Array>>(seven), expected);
+  dirty_the_stack();
+  EXPECT_EQ(codec::decode<Cells>(codec::encode(std::tuple(std::vector<std::uint64_t>{7}))).cells, expected);
+  dirty_the_stack();
+  const auto variant = codec::decode<std::variant<int, Array>>(codec::encode(std::tuple(1, std::vector<int>{7})));
+  EXPECT_EQ(std::get<1>(variant), expected);
+}
+
 TEST(CodecRoundTrip, Structs) {
   expect_round_trip(Point{3, -4});
   expect_round_trip(Account{"ada", 1234});
@@ -230,6 +275,19 @@ TEST(CodecRoundTrip, Structs) {
 }
 
 // ---- the wire format ------------------------------------------------------
+
+TEST(CodecEncodeError, LongerThanMessagePackAllows) {
+  // Reserved, never readable: the length is refused before a byte is read.
+  const std::size_t size = (std::size_t{1} << 32) + 1;
+  void* memory = ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  std::string out;
+  EXPECT_THROW(codec::encode_into(out, std::string_view(static_cast<const char*>(memory), size)),
+               codec::EncodeError);
+  EXPECT_THROW(codec::encode(std::span<const std::byte>(static_cast<const std::byte*>(memory), size)),
+               codec::EncodeError);
+  ::munmap(memory, size);
+}
 
 TEST(CodecWire, MatchesWhatPythonMsgpackWrites) {
   EXPECT_EQ(codec::encode(1), bytes_of({0x01}));

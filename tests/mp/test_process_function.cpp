@@ -65,6 +65,18 @@ TEST(FunctionRef, InsideAValue) {
   EXPECT_EQ(fn(n), 14);
 }
 
+struct Job {
+  IntFn fn = nullptr;
+  int arg = 0;
+  WEFT_CODEC(fn, arg)
+};
+
+TEST(FunctionRef, AsAStructField) {
+  const Job job = weft::codec::decode<Job>(weft::codec::encode(Job{&twice, 21}));
+  EXPECT_EQ(job.fn, &twice);
+  EXPECT_EQ(job.fn(job.arg), 42);
+}
+
 TEST(FunctionRef, DifferentFunctionsHaveDifferentOffsets) {
   const FunctionRef a = weft::codec::function_ref(&twice);
   const FunctionRef b = weft::codec::function_ref(&thrice);

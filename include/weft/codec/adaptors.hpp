@@ -1,19 +1,24 @@
 // weft/codec/adaptors.hpp — msgpack-cxx adaptors for the standard types it
 // lacks: enums (as their underlying integer), std::chrono::duration (as its
 // count), std::monostate (nil) and std::variant (a two-element array
-// [index, value], index being the alternative's position).
+// [index, value], index being the alternative's position); and a decoder of
+// std::optional<std::array> that leaves no element indeterminate.
 //
 // Included by weft/codec.hpp; not meant to be included on its own.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 #include <msgpack.hpp>
+
+#include "weft/codec/detail/value_of.hpp"
 
 namespace weft::codec::detail {
 
@@ -26,7 +31,7 @@ Variant variant_from(const msgpack::object& value, std::size_t index,
                      std::index_sequence<I...>) {
   using Make = Variant (*)(const msgpack::object&);
   static constexpr Make make[] = {[](const msgpack::object& o) {
-    return Variant(std::in_place_index<I>, o.as<std::variant_alternative_t<I, Variant>>());
+    return Variant(std::in_place_index<I>, value_of<std::variant_alternative_t<I, Variant>>(o));
   }...};
   return make[index](value);
 }
@@ -119,6 +124,19 @@ template <typename... Ts>
 struct convert<std::variant<Ts...>> {
   const msgpack::object& operator()(const msgpack::object& o, std::variant<Ts...>& v) const {
     v = as<std::variant<Ts...>>()(o);
+    return o;
+  }
+};
+
+// msgpack-cxx's std::optional decoder fills a default-initialised value.
+template <typename T, std::size_t N>
+struct convert<std::optional<std::array<T, N>>> {
+  const msgpack::object& operator()(const msgpack::object& o, std::optional<std::array<T, N>>& v) const {
+    if (o.type == msgpack::type::NIL) {
+      v.reset();
+    } else {
+      v = weft::codec::detail::value_of<std::array<T, N>>(o);
+    }
     return o;
   }
 };

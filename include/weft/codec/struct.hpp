@@ -28,6 +28,8 @@
 
 #include <msgpack.hpp>
 
+#include "weft/codec/detail/value_of.hpp"
+
 namespace weft::codec::detail {
 
 // The macros' gateway to the member function WEFT_CODEC defines.
@@ -118,7 +120,11 @@ struct convert<T, std::enable_if_t<weft::codec::detail::HasFields<T>>> {
       throw msgpack::type_error();
     }
     const msgpack::object* element = o.via.array.ptr;
-    std::apply([&element](auto&... field) { (element++->convert(field), ...); }, fields);
+    std::apply(
+        [&element](auto&... field) {
+          ((field = weft::codec::detail::value_of<std::remove_reference_t<decltype(field)>>(*element++)), ...);
+        },
+        fields);
     return o;
   }
 };

@@ -19,13 +19,6 @@
 
 namespace weft::codec::detail {
 
-// Types whose decoded value would point into the input or the scratch
-// zone, which do not outlive decode().
-template <typename T>
-inline constexpr bool owns_its_data =
-    !std::is_same_v<T, std::string_view> && !std::is_same_v<T, msgpack::object> &&
-    !std::is_same_v<T, std::span<const std::byte>>;
-
 [[noreturn]] void throw_type_mismatch(const std::type_info& type);
 [[noreturn]] void throw_unpack_error(const std::exception& error, std::size_t size);
 [[noreturn]] void throw_scan_error(const ScanResult& result, std::size_t size);
