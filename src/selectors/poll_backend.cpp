@@ -1,7 +1,9 @@
 // weft::selectors::PollBackend: poll(2) over an unordered pollfd array.
 #include "weft/selectors/detail/poll_backend.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -18,11 +20,27 @@ short poll_events(int events) noexcept {
                             ((events & EVENT_WRITE) != 0 ? POLLOUT : 0));
 }
 
+// Whether `fd` is open, or below the hard limit on descriptors and so may
+// be opened later.
+bool could_be_open(int fd) noexcept {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      (limit.rlim_max == RLIM_INFINITY || static_cast<rlim_t>(fd) < limit.rlim_max))
+    return true;
+  return ::fcntl(fd, F_GETFD) != -1;
+}
+
 }  // namespace
 
 void PollBackend::add(int fd, int events) {
   const auto at = static_cast<std::size_t>(fd);
-  if (at >= slot_.size()) slot_.resize(at + 1, -1);
+  if (at >= slot_.size()) {
+    if (!could_be_open(fd)) {
+      errno = EBADF;
+      throw_os_error("poll");
+    }
+    slot_.resize(at + 1, -1);
+  }
   fds_.push_back({fd, poll_events(events), 0});
   slot_[at] = static_cast<int>(fds_.size() - 1);
 }

@@ -4,7 +4,13 @@
 #include <weft/errors.hpp>
 #include <weft/selectors.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <any>
+#include <cerrno>
+#include <climits>
 #include <concepts>
 #include <memory>
 #include <stdexcept>
@@ -75,6 +81,46 @@ TYPED_TEST(Register, NegativeDescriptorThrowsValueError) {
   EXPECT_EQ(s.try_get_key(-1), nullptr);
   EXPECT_EQ(s.get_map().get(-1), nullptr);
   EXPECT_THROW(s.get_map()[-1], weft::ValueError);
+}
+
+// Whether registering descriptor INT_MAX, which no file can have, is refused
+// with the selector's typed error: ValueError (select) or EBADF.
+template <class Selector>
+bool refuses_descriptor_int_max() {
+  Selector s;
+  try {
+    s.register_(INT_MAX, EVENT_READ);
+  } catch (const weft::ValueError&) {
+    return s.get_map().empty();
+  } catch (const std::system_error& e) {
+    return e.code().value() == EBADF && s.get_map().empty();
+  }
+  return false;
+}
+
+// Growing the tables to that descriptor's number would take 16 GiB: in a
+// child whose address space is capped, a selector that tried would fail
+// with bad_alloc instead of the typed error. (The sanitizers' runtimes need
+// more address space than any cap, so there it runs uncapped.)
+TYPED_TEST(Register, ADescriptorNoFileCouldHaveIsRefusedBeforeTheTablesGrow) {
+  const pid_t child = ::fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    const rlimit cap{std::size_t{2} << 30, std::size_t{2} << 30};
+    if (::setrlimit(RLIMIT_AS, &cap) != 0) ::_exit(2);
+#endif
+    bool refused = false;
+    try {
+      refused = refuses_descriptor_int_max<SelectorOf<TypeParam>>();
+    } catch (...) {
+    }
+    ::_exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TYPED_TEST(Register, TwiceThrowsKeyError) {

@@ -71,7 +71,8 @@ class BaseSelector {
   // for invalid events or a negative (or, for SelectSelector, too large)
   // descriptor, KeyError if the file is already registered, RuntimeError
   // if the selector is closed, std::system_error if the kernel refuses it
-  // (epoll: a regular file).
+  // (epoll: a regular file or a descriptor not open; poll: a descriptor not
+  // open at or above the hard RLIMIT_NOFILE, which no file could ever have).
   const Key& register_(FileRef fileobj, int events, Data data = Data{}) {
     if (closed_) detail::throw_closed();
     return do_register(fileobj.fd(), events, std::move(data));

@@ -17,7 +17,11 @@ namespace weft::selectors::detail {
 
 class PollBackend {
  public:
-  // Watches `fd` (not yet watched) for `events`. Throws std::bad_alloc.
+  // Watches `fd` (not yet watched) for `events`. A descriptor need not be
+  // open (poll(2) then reports it invalid), but one that is not open and
+  // at or above the hard limit on descriptors, so that this process could
+  // never open it, throws std::system_error(EBADF) rather than growing the
+  // tables to its number. Throws std::bad_alloc.
   void add(int fd, int events);
   // Never throws.
   void modify(int fd, int events) noexcept;

@@ -40,8 +40,15 @@ class SelectorCore : public BaseSelector<Data> {
     check_fd(fd);
     if (keys_.find(fd) != nullptr) throw_already_registered(fd);
     auto key = std::make_unique<Key>(Key{fd, fd, events, std::move(data)});
-    keys_.reserve(fd);
+    // The backend first: it refuses a descriptor it cannot watch before the
+    // table grows to that descriptor's number.
     backend_.add(fd, events);
+    try {
+      keys_.reserve(fd);
+    } catch (...) {
+      backend_.remove(fd);
+      throw;
+    }
     return keys_.insert(std::move(key));
   }
 
@@ -71,8 +78,8 @@ class SelectorCore : public BaseSelector<Data> {
   }
 
   void do_select(ReadyList& ready, const weft::detail::Deadline& deadline) final {
-    backend_.wait(deadline, ready_fds_);
     ready.clear();
+    backend_.wait(deadline, ready_fds_);
     ready.reserve(ready_fds_.size());
     for (const ReadyFd& fd : ready_fds_)
       if (const Key* key = keys_.find(fd.fd)) ready.emplace_back(*key, fd.events & key->events);
