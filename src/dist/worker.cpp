@@ -4,6 +4,8 @@
 // unwatched, it would also outlive the visibility timeout and be run
 // twice); the read of the next task rides in the round trip that answers
 // the last. Claims the tasks of lost workers every visibility_timeout / 2.
+// After the connection breaks, first runs the tasks still pending for this
+// consumer: a reply lost with the connection may have delivered one.
 #include <unistd.h>
 
 #include <algorithm>
@@ -65,6 +67,7 @@ class Server {
         serve_once();
       } catch (const RedisConnectionError&) {
         redis_.reconnect();  // throws when Redis stays away
+        own_pending_due_ = true;
       } catch (const RedisResponseError& error) {
         if (!is_nogroup(error)) throw;
         // The stream was deleted, or Redis restarted empty.
@@ -80,6 +83,7 @@ class Server {
     // An answer Redis did not take before the connection was lost: sent
     // again first, once reconnected.
     if (!unsent_answer_.empty()) return finish(std::exchange(unsent_answer_, {}));
+    if (own_pending_due_ && next_.empty()) return run_own_pending();
     // Lost tasks first, even while new ones keep coming (unless the worker
     // is about to stop) — but not while a task read ahead waits in next_:
     // unwatched there, it could itself be claimed as lost and run twice.
@@ -105,6 +109,23 @@ class Server {
     if (block) read.insert(read.end(), {"BLOCK", std::to_string(block->count())});
     read.insert(read.end(), {"STREAMS", tasks_, ">"});
     return read;
+  }
+
+  // Runs the oldest task still pending for this consumer, if any: one
+  // whose delivery reached Redis but whose reply was lost with the
+  // connection (a read, a read riding on an answer, a claim), which nobody
+  // would run before the visibility timeout (and, with no retries left,
+  // would then be dead-lettered unrun). This worker's answers are sent
+  // before, and each task it runs is acknowledged with its answer, so every
+  // task found here is such a task.
+  void run_own_pending() {
+    std::vector<detail::StreamEntry> entries = detail::parse_read_reply(redis_.command(
+        {"XREADGROUP", "GROUP", std::string(detail::workers_group), consumer_, "COUNT", "1", "STREAMS", tasks_, "0"}));
+    if (entries.empty()) {
+      own_pending_due_ = false;
+      return;
+    }
+    for (detail::StreamEntry& entry : entries) handle(std::move(entry), false);
   }
 
   // Claims one task idle longer than the visibility timeout. Goes on at
@@ -184,23 +205,32 @@ class Server {
   // pending and is claimed again, and the worker stops loudly rather than
   // serve on without answering.
   void finish(std::vector<Command> transaction) {
-    // No task is read ahead when a reclaim is due: that comes first.
-    const bool read_next = next_.empty() && !detail::stop_requested() && !quota_reached(ended_ + 1) &&
-                           Clock::now() < next_reclaim_;
+    // No task is read ahead when a reclaim is due, or this consumer's
+    // pending tasks are to be looked at: those come first.
+    const bool read_next = next_.empty() && !own_pending_due_ && !detail::stop_requested() &&
+                           !quota_reached(ended_ + 1) && Clock::now() < next_reclaim_;
     const std::size_t exec = transaction.size() - 1;
     if (read_next) transaction.push_back(read_command(std::nullopt));
     std::vector<Reply> replies;
+    int attempts = 0;
     try {
-      replies = detail::send_until_delivered(redis_, transaction);
+      replies = with_reconnect(redis_, [&](RedisConnection& connection) {
+        ++attempts;
+        return connection.pipeline(transaction);
+      });
     } catch (const RedisConnectionError&) {
       if (read_next) transaction.pop_back();
       unsent_answer_ = std::move(transaction);
       throw;
     }
+    // Sent again after a reconnect: what an earlier read delivered is found
+    // among this consumer's pending tasks, and so is what this one read.
+    if (attempts > 1) own_pending_due_ = true;
     if (replies[exec].is_error() || replies[exec].is_nil())
       throw RedisResponseError("Redis refused the answer of a task: " + replies[exec].str);
     ++ended_;
-    if (read_next && !replies.back().is_error()) next_ = detail::parse_read_reply(replies.back());
+    if (read_next && !own_pending_due_ && !replies.back().is_error())
+      next_ = detail::parse_read_reply(replies.back());
   }
 
   const WorkerOptions& options_;
@@ -215,6 +245,9 @@ class Server {
   std::vector<detail::StreamEntry> next_;
   // The transaction ending a task, while Redis has not taken it.
   std::vector<Command> unsent_answer_;
+  // The connection broke since this consumer's pending tasks were last
+  // looked at (run_own_pending).
+  bool own_pending_due_ = false;
   std::size_t ended_ = 0;
 };
 

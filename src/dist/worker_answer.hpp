@@ -4,8 +4,9 @@
 // DeadLetterError to the executor when the entry says where), and in both
 // cases acknowledged and deleted from the tasks stream.
 //
-// The transactions are sent with send_until_delivered(): a duplicate
-// result is ignored by the executor, and acknowledging twice is harmless.
+// The transactions are sent again after a reconnect (send_until_delivered
+// does so): a duplicate result is ignored by the executor, and
+// acknowledging twice is harmless.
 #pragma once
 
 #include <exception>

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -404,6 +405,43 @@ TEST_F(DistWorker, SurvivesARedisRestart) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->field("id"), "after");
   EXPECT_EQ(testing::value_of<int>(*after), 4);
+  EXPECT_EQ(worker.wait(), 0);
+}
+
+// A reply lost with the connection can deliver a task to the worker that nobody runs: the worker
+// looks at its own pending tasks after reconnecting, rather than leaving the task to be claimed
+// after the visibility timeout (and, allowed no retries, dead-lettered unrun).
+TEST_F(DistWorker, RunsATaskDeliveredToItWhoseReplyWasLost) {
+  testing::RedisServer own;
+  WorkerOptions o = options(1);
+  o.redis_url = own.url();
+  RedisConnection redis(RedisUrl::parse(own.url()));
+  testing::StreamReader results = testing::results_of(own.url(), queue());
+  add_task(redis, queue(), with(task_fields(queue(), "orphan", add_name, 1, 2), "retries", "0"));
+  // What a read whose reply was lost leaves: the task delivered to the worker's consumer.
+  const std::string tasks = detail::tasks_key(queue());
+  redis.command({"XGROUP", "CREATE", tasks, "workers", "0", "MKSTREAM"});
+  ASSERT_FALSE(redis.command({"XREADGROUP", "GROUP", "workers", o.consumer, "COUNT", "1", "STREAMS", tasks, ">"})
+                   .is_nil());
+  WorkerThread worker(o);
+  // Once the worker waits for new tasks, its connection breaks.
+  std::string blocked_id;
+  for (const auto give_up = std::chrono::steady_clock::now() + 10s;
+       blocked_id.empty() && std::chrono::steady_clock::now() < give_up;) {
+    const std::string clients = redis.command({"CLIENT", "LIST"}).str;
+    for (std::size_t at = 0, end; at < clients.size(); at = end + 1) {
+      end = std::min(clients.find('\n', at), clients.size());
+      const std::string line = clients.substr(at, end - at);
+      if (line.find("cmd=xreadgroup") != std::string::npos && line.find("flags=b") != std::string::npos)
+        blocked_id = line.substr(3, line.find(' ') - 3);
+    }
+  }
+  ASSERT_FALSE(blocked_id.empty()) << "the worker never waited for a task";
+  redis.command({"CLIENT", "KILL", "ID", blocked_id});
+  const std::optional<Entry> result = results.next();
+  ASSERT_TRUE(result) << "the orphaned task was not run";
+  EXPECT_EQ(result->field("id"), "orphan");
+  EXPECT_EQ(testing::value_of<int>(*result), 3);
   EXPECT_EQ(worker.wait(), 0);
 }
 

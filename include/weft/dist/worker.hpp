@@ -53,7 +53,10 @@ namespace weft::dist {
 struct WorkerOptions {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string queue;
-  // The consumer name in the group; default "<hostname>:<pid>".
+  // The consumer name in the group; default "<hostname>:<pid>". Unique
+  // among live workers: after losing its connection a worker runs the
+  // tasks still pending under its name (a reply lost with the connection
+  // may have delivered one to it).
   std::string consumer = {};
   // A task taken by a worker and idle this long is considered lost and
   // claimed by another. Keep it above the longest pause of a live worker.
