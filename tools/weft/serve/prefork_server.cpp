@@ -15,7 +15,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -25,15 +24,10 @@
 
 #include "weft/serve/loop_server.hpp"
 #include "weft/serve/models.hpp"
+#include "weft/wait_status.hpp"
 
 namespace weft::tool {
 namespace {
-
-std::string describe(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
-  return "exited";
-}
 
 // SIGTERM to every worker still running, and reaps them all.
 void stop_workers(std::vector<pid_t>& workers) noexcept {
@@ -120,7 +114,7 @@ void serve_prefork(const ServeOptions& options, net::Socket& listener, const Sto
       const pid_t pid = workers[i - 1];
       int status = 0;
       if (::waitpid(pid, &status, WNOHANG) == pid) workers[i - 1] = -1;
-      died = fmt::format("prefork worker {} {}", pid, describe(status));
+      died = fmt::format("prefork worker {} {}", pid, describe_wait_status(status));
     }
   }
   for (std::size_t i = 1; i < watched.size(); ++i) ::close(watched[i].fd);

@@ -2,7 +2,6 @@
 #include "weft/shootout/measure.hpp"
 
 #include <fmt/core.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +13,7 @@
 #include "weft/serve/listening_line.hpp"
 #include "weft/shootout/server_process.hpp"
 #include "weft/shootout/syscall_counter.hpp"
+#include "weft/wait_status.hpp"
 
 namespace weft::tool {
 namespace {
@@ -21,12 +21,6 @@ namespace {
 void add_note(ShootoutRow& row, const std::string& note) {
   if (note.empty()) return;
   row.notes += (row.notes.empty() ? "" : "; ") + note;
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
-  return "exited";
 }
 
 std::optional<double> median(std::vector<double> values) {
@@ -75,7 +69,7 @@ ShootoutRow measure(const Contender& contender, const MeasureSettings& settings)
     const auto calls = syscalls ? syscalls->stop() : std::nullopt;
     if (!server.running()) {
       row.flagged = true;
-      add_note(row, "the server exited during the run (" + describe_status(server.stop()) + ")");
+      add_note(row, "the server exited during the run (" + describe_wait_status(server.stop()) + ")");
     }
     server.stop();
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "weft/dist/redis.hpp"
+#include "weft/wait_status.hpp"
 
 namespace weft::tool {
 namespace {
@@ -42,13 +43,9 @@ void say(fmt::format_string<Args...> format, Args&&... args) {
 }
 
 std::string describe_end(int status) {
-  if (WIFSIGNALED(status)) {
-    const char* name = sigabbrev_np(WTERMSIG(status));
-    return name != nullptr ? fmt::format("killed by SIG{}", name) : fmt::format("killed by signal {}", WTERMSIG(status));
-  }
-  const int code = WEXITSTATUS(status);
-  if (code == task_timeout_status) return fmt::format("exited with status {} (a task ran past its time limit)", code);
-  return fmt::format("exited with status {}", code);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == task_timeout_status)
+    return describe_wait_status(status) + " (a task ran past its time limit)";
+  return describe_wait_status(status);
 }
 
 // SIGCHLD, SIGTERM and SIGINT, blocked and read from a signalfd.
