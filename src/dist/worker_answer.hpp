@@ -4,9 +4,9 @@
 // DeadLetterError to the executor when the entry says where), and in both
 // cases acknowledged and deleted from the tasks stream.
 //
-// The transactions are sent again after a reconnect (send_until_delivered
-// does so): a duplicate result is ignored by the executor, and
-// acknowledging twice is harmless.
+// A transaction whose reply was lost is sent again after a reconnect
+// (send_until_delivered, or the worker's own retry): a duplicate result is
+// ignored by the executor, and acknowledging twice is harmless.
 #pragma once
 
 #include <exception>
