@@ -9,6 +9,7 @@
 //   Listener, Client                              (weft/mp/listener.hpp)
 //   deliver_challenge, answer_challenge           (weft/mp/authentication.hpp)
 //   Queue, SimpleQueue, JoinableQueue             (weft/mp/queues.hpp)
+//   net::Socket as an argument or item            (weft/mp/reduction.hpp)
 //   Value, Array, RawValue, RawArray              (weft/mp/sharedctypes.hpp)
 //   SharedMemory                                  (weft/mp/shared_memory.hpp)
 //   Lock, RLock, Semaphore, BoundedSemaphore,
@@ -38,6 +39,7 @@
 #include "weft/mp/pool.hpp"
 #include "weft/mp/process.hpp"
 #include "weft/mp/queues.hpp"
+#include "weft/mp/reduction.hpp"
 #include "weft/mp/remote_error.hpp"
 #include "weft/mp/shared_memory.hpp"
 #include "weft/mp/sharedctypes.hpp"

@@ -133,14 +133,12 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   const msgpack::object& convert<weft::mp::Connection>::operator()(
       const msgpack::object& in, weft::mp::Connection& conn) const {
     if (in.type != msgpack::type::ARRAY || in.via.array.size != 3) throw msgpack::type_error();
-    const auto token = in.via.array.ptr[0].as<std::uint32_t>();
+    const auto descriptor = in.via.array.ptr[0].as<weft::mp::detail::DupFd>();
     const bool readable = in.via.array.ptr[1].as<bool>();
     const bool writable = in.via.array.ptr[2].as<bool>();
     if (!readable && !writable)
       throw weft::codec::DecodeError("a Connection must be readable or writable");
-    const int fd = ::fcntl(weft::mp::detail::inherited_fd(token), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) weft::net::raise_os_error(errno, "dup");
-    conn = weft::mp::Connection(fd, readable, writable);
+    conn = weft::mp::Connection(descriptor.detach(), readable, writable);
     return in;
   }
 

@@ -19,6 +19,8 @@ FdSharingScope::FdSharingScope() : previous_(current_scope) { current_scope = th
 
 FdSharingScope::~FdSharingScope() { current_scope = previous_; }
 
+bool starting_a_child() noexcept { return current_scope != nullptr; }
+
 std::uint32_t share_fd_with_child(int fd, const char* what) {
   if (current_scope == nullptr) {
     throw codec::EncodeError(std::string(what) +

@@ -1,6 +1,6 @@
 // Helpers of the Connection and Listener tests: child processes that are always reaped (Child, a
 // forked function or a program with its standard output piped back), raw frames written past the
-// Connection's own framing, and a fixture that catches descriptor leaks.
+// Connection's own framing, and fixtures that catch descriptor leaks.
 #pragma once
 
 #include <unistd.h>
@@ -10,11 +10,25 @@
 #include <string>
 #include <string_view>
 
+#include <weft/mp/detail/resource_sharer.hpp>
+#include <weft/net.hpp>
+
 #include "mp/child_process.hpp"
 #include "net/net_support.hpp"
 #include "threading/test_support.hpp"
 
 namespace weft::test {
+
+// The fixture of tests that lend descriptors (weft/mp/detail/resource_sharer.hpp): the first loan
+// of the process opens the sharer's listening socket for good, so it lends one before the
+// descriptor count of each test.
+class LendingTest : public NetTest {
+ protected:
+  static void SetUpTestSuite() {
+    auto [a, b] = net::socketpair();
+    ::close(mp::detail::take_lent_fd(mp::detail::lend_fd(a.fileno())));
+  }
+};
 
 // Writes all of `bytes` to `fd`, past any framing.
 inline void write_raw(int fd, std::string_view bytes) {

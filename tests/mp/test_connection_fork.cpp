@@ -1,6 +1,7 @@
 // Connections across processes: a forked child talking over a Pipe, end of file only once every
 // copy of the other end is closed in every process, and a Connection encoded for a child started
-// with spawn (its descriptor shared under a token) and decoded there on a duplicate.
+// with spawn (its descriptor shared under a token) and decoded there on a duplicate, or encoded
+// anywhere else (its descriptor lent).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -118,16 +119,16 @@ TEST_F(ConnectionAcrossProcesses, EncodedConnectionDecodesOnADuplicate) {
   EXPECT_EQ(d.recv_bytes(), "duplex");
 }
 
-TEST_F(ConnectionAcrossProcesses, EncodingOutsideAChildStartIsAnEncodeError) {
+// Outside a child's start the descriptor is lent (resource_sharer.hpp), here to this very process.
+using ConnectionLent = LendingTest;
+
+TEST_F(ConnectionLent, EncodingOutsideAChildStartLendsTheDescriptor) {
   auto [a, b] = Pipe();
-  try {
-    codec::encode(a);
-    ADD_FAILURE() << "no EncodeError";
-  } catch (const codec::EncodeError& error) {
-    EXPECT_EQ(std::string(error.what()),
-              "Connection objects should only be shared between processes through inheritance");
-  }
-  EXPECT_THROW(a.send(b), codec::EncodeError);
+  Connection copy = codec::decode<Connection>(codec::encode(a));
+  EXPECT_NE(copy.fileno(), a.fileno());
+  a.close();
+  copy.send_bytes("through the copy");
+  EXPECT_EQ(b.recv_bytes(), "through the copy");
 }
 
 TEST_F(ConnectionAcrossProcesses, EncodingAClosedConnectionIsHandleIsClosed) {

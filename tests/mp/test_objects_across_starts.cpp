@@ -2,7 +2,7 @@
 // every start method: the child must get the very same object (the same
 // queue, lock, shared memory and pipe), not a copy. Under spawn and
 // forkserver each object crosses as a descriptor token (fd_sharing.hpp);
-// under fork the child keeps the parent's.
+// under fork the child keeps the parent's. A net::Socket crosses the same way.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "weft/multiprocessing.hpp"
+#include "weft/net.hpp"
 
 namespace {
 
@@ -92,6 +93,20 @@ TEST_P(ObjectsAcrossStarts, ChildUsesTheSameObjects) {
     event.set();
     condition.notify_all();
   }
+  ASSERT_TRUE(child.join(20s));
+  EXPECT_EQ(child.exitcode(), 0);
+}
+
+// A socket connected in the parent (weft/mp/reduction.hpp): the child answers on it.
+void answer_on(weft::net::Socket sock) { sock.sendall("pong to " + sock.recv(64)); }
+
+TEST_P(ObjectsAcrossStarts, ChildAnswersOnTheParentsSocket) {
+  auto [mine, theirs] = weft::net::socketpair();
+  mine.settimeout(20s);
+  auto child = mp::get_context(GetParam()).Process(answer_on, std::move(theirs));
+  child.start();
+  mine.sendall("ping");
+  EXPECT_EQ(mine.recv(64), "pong to ping");
   ASSERT_TRUE(child.join(20s));
   EXPECT_EQ(child.exitcode(), 0);
 }

@@ -60,7 +60,7 @@
 
 #include "weft/codec.hpp"
 #include "weft/detail/deadline.hpp"
-#include "weft/mp/detail/fd_sharing.hpp"
+#include "weft/mp/detail/dup_fd.hpp"
 
 namespace weft::mp {
 
@@ -188,12 +188,13 @@ std::pair<Connection, Connection> Pipe(bool duplex = true);
 
 }  // namespace weft::mp
 
-// A Connection crosses to a child started with spawn or forkserver as its
-// descriptor (see weft/mp/detail/fd_sharing.hpp): encoding it outside such
-// a start throws codec::EncodeError ("Connection objects should only be
-// shared between processes through inheritance"); encoding a closed one
-// throws OSError("handle is closed"). The child decodes a Connection on a
-// duplicate of the inherited descriptor, with the same readable/writable
+// A Connection crosses to another process as its descriptor does (see
+// weft/mp/detail/dup_fd.hpp): to a child started with spawn or forkserver
+// by inheritance; anywhere else (a Pool task's argument, a Queue item, a
+// message on another Connection) this process lends a duplicate that the
+// decoding process takes, as Python's resource_sharer does. Encoding a
+// closed Connection throws OSError("handle is closed"). The decoder gets a
+// Connection on a descriptor of its own, with the same readable/writable
 // flags; it then holds a copy of that end, with what this means for EOF.
 namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
@@ -203,9 +204,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
   struct pack<weft::mp::Connection> {
     template <class Stream>
     packer<Stream>& operator()(packer<Stream>& out, const weft::mp::Connection& conn) const {
-      const auto token = weft::mp::detail::share_fd_with_child(conn.fileno(), "Connection");
       out.pack_array(3);
-      out.pack(token);
+      out.pack(weft::mp::detail::DupFd::of(conn.fileno()));
       out.pack(conn.readable());
       out.pack(conn.writable());
       return out;

@@ -44,6 +44,9 @@ class FdSharingScope {
   FdSharingScope* previous_;
 };
 
+// Whether this thread is starting a child (an FdSharingScope is open).
+bool starting_a_child() noexcept;
+
 // Returns the token under which the child being started will find `fd`.
 // Sharing the same descriptor twice returns the same token. Throws
 // codec::EncodeError when no child is being started by this thread:
