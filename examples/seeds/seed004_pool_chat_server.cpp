@@ -7,20 +7,18 @@
 // talk() printing '进程pid: %s' and answering each message upper-cased until
 // the client leaves; its client sends what is typed at input('>>: ').
 //
-// Python pickles the accepted socket to a worker (multiprocessing's
-// resource sharer duplicates the descriptor). weft's pool tasks are
-// functions by reference with encodable arguments, so the descriptor
-// travels the other way: the workers are forked after the listening socket
-// exists and inherit it, and each task, talk(), accepts one connection
-// itself and serves it until the client leaves. Submitting one task per
-// client is the seed's accept loop; as there, a worker serves one client at
-// a time and the others wait for a free worker. Each reply also names the
-// process that made it: the message upper-cased plus " from pid N".
+// As in Python, the accepted socket is the pool task's argument: encoding
+// it lends its descriptor (weft/mp/reduction.hpp; Python's resource_sharer
+// does the same when it pickles a socket), and the worker that runs talk()
+// takes it. As there, a worker serves one client at a time and the others
+// wait for a free worker. Each reply also names the process that made it:
+// the message upper-cased plus " from pid N".
 //
 // The five clients are threads of the main program, on 127.0.0.1 with a
 // port the kernel picks. Each connects and sends a greeting; instead of
 // input() each then waits until the main program lets it say goodbye and
-// leave. The main program waits until four clients have their answer,
+// leave. The main program accepts the five connections, handing each to
+// the pool as it comes, then waits until four clients have their answer,
 // checks that the fifth gets none while those four stay (it waits 300 ms
 // for an answer that must not come), then lets the four leave, and checks
 // that the fifth is answered only after one of them has left, by one of the
@@ -37,7 +35,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -60,15 +57,11 @@ constexpr int kClients = 5;
 
 // ---- the server: the pool's workers ----
 
-// The listening socket, made before the pool forks its workers, which
-// inherit it.
-std::optional<net::Socket> server;
-
-// Accepts one connection and answers it until the client leaves; returns
-// how many messages it answered.
-int talk() {
-  auto [conn, client_addr] = server->accept();
-  std::printf("进程pid: %d (%s)\n", static_cast<int>(::getpid()), seed::py_address(client_addr).c_str());
+// Answers one connection until the client leaves; returns how many
+// messages it answered.
+int talk(net::Socket conn) {
+  std::printf("进程pid: %d (%s)\n", static_cast<int>(::getpid()),
+              seed::py_address(conn.getpeername()).c_str());
   int answered = 0;
   while (true) {
     try {
@@ -144,20 +137,24 @@ std::size_t served_count(std::chrono::milliseconds timeout, std::size_t wanted) 
 int main() {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // whole lines, before the workers fork
 
-  server.emplace(AF_INET, SOCK_STREAM);
-  server->setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-  server->bind(net::Address::ipv4("127.0.0.1", 0));
-  server->listen(5);
-  const net::Address address = server->getsockname();
+  net::Socket server(AF_INET, SOCK_STREAM);
+  server.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+  server.bind(net::Address::ipv4("127.0.0.1", 0));
+  server.listen(5);
+  server.settimeout(30s);  // a client that never connects fails the twin instead of hanging it
+  const net::Address address = server.getsockname();
 
   mp::Pool p(kWorkers);
-  std::vector<mp::AsyncResult<int>> talks;
-  for (int i = 0; i < kClients; ++i) talks.push_back(p.apply_async(talk));  // one per client
-
   std::vector<std::unique_ptr<weft::Thread>> threads;
   for (int n = 0; n < kClients; ++n) {
     threads.push_back(std::make_unique<weft::Thread>(client, n, address));
     threads.back()->start();
+  }
+
+  std::vector<mp::AsyncResult<int>> talks;
+  for (int i = 0; i < kClients; ++i) {  // the seed's accept loop, for the five clients
+    auto [conn, client_addr] = server.accept();
+    talks.push_back(p.apply_async(talk, std::tuple{std::move(conn)}));
   }
 
   const std::size_t at_once = served_count(10s, kWorkers);
@@ -182,7 +179,7 @@ int main() {
 
   p.close();
   p.join();
-  server->close();
+  server.close();
 
   int all_answered = 0;
   bool talks_ok = true;
