@@ -4,13 +4,25 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "weft/mp/detail/fd_sharing.hpp"
 #include "weft/net/errors.hpp"
 
 namespace weft::mp::detail {
 
+namespace {
+thread_local bool off_machine = false;
+}  // namespace
+
+OffMachineEncoding::OffMachineEncoding() noexcept : previous_(std::exchange(off_machine, true)) {}
+
+OffMachineEncoding::~OffMachineEncoding() { off_machine = previous_; }
+
 DupFd DupFd::of(int fd) {
+  if (off_machine)
+    throw codec::EncodeError(
+        "a descriptor (a Connection, a net::Socket) cannot be sent to another machine");
   if (starting_a_child()) return DupFd(share_fd_with_child(fd, "descriptor"));
   return DupFd(lend_fd(fd));
 }

@@ -13,6 +13,8 @@
 #include "dist/worker_processes.hpp"
 #include "weft/dist.hpp"
 #include "weft/dist/detail/wire.hpp"
+#include "weft/mp/reduction.hpp"
+#include "weft/net.hpp"
 
 namespace dist_executor_test {
 
@@ -26,6 +28,7 @@ std::vector<int> range(int n) {
   for (int i = 0; i < n; ++i) all.push_back(i);
   return all;
 }
+int peer_port(weft::net::Socket sock) { return sock.getpeername().port(); }
 // A lambda is registered, and submitted, through its variable.
 constexpr auto triple = [](int x) { return 3 * x; };
 
@@ -36,6 +39,7 @@ WEFT_DIST_TASK(dist_executor_test::square);
 WEFT_DIST_TASK(dist_executor_test::nothing);
 WEFT_DIST_TASK(dist_executor_test::greet);
 WEFT_DIST_TASK(dist_executor_test::refuse);
+WEFT_DIST_TASK(dist_executor_test::peer_port);
 WEFT_DIST_TASK_NAMED("range", dist_executor_test::range);
 WEFT_DIST_TASK_NAMED("triple", dist_executor_test::triple);
 
@@ -100,6 +104,13 @@ TEST_F(DistExecutor, TasksSubmittedBeforeAnyWorkerRunWhenOneStarts) {
 TEST_F(DistExecutor, AnUnregisteredFunctionIsRefusedAtSubmit) {
   Executor executor(url(), queue());
   EXPECT_THROW(executor.submit(+[](int x) { return x - 1; }, 1), weft::ValueError);
+}
+
+// A descriptor lent by this process could not be taken on another machine.
+TEST_F(DistExecutor, ASocketArgumentIsRefusedAtSubmit) {
+  Executor executor(url(), queue());
+  auto [a, b] = net::socketpair();
+  EXPECT_THROW(executor.submit(peer_port, std::move(a)), codec::EncodeError);
 }
 
 TEST_F(DistExecutor, BadUrlsAndQueueNamesAreValueErrors) {

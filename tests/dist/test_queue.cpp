@@ -15,6 +15,8 @@
 #include "threading/test_support.hpp"
 #include "weft/dist.hpp"
 #include "weft/dist/detail/wire.hpp"
+#include "weft/mp/reduction.hpp"
+#include "weft/net.hpp"
 
 namespace dist_queue_test {
 
@@ -107,6 +109,14 @@ TEST_F(DistQueue, NegativeTimeoutsAreValueErrors) {
   EXPECT_THROW(q.get(-1ms), ValueError);
   EXPECT_THROW(q.put(1, -1ms), ValueError);
   EXPECT_THROW(q.join(-1ms), ValueError);
+}
+
+// A descriptor lent by this process could not be taken on another machine.
+TEST_F(DistQueue, ASocketIsRefusedAndNothingIsPut) {
+  Queue<net::Socket> q(url(), queue());
+  auto [a, b] = net::socketpair();
+  EXPECT_THROW(q.put(a), codec::EncodeError);
+  EXPECT_EQ(q.qsize(), 0u);
 }
 
 TEST_F(DistQueue, TryFormsReturnInsteadOfThrowing) {

@@ -10,8 +10,10 @@
 //   for (long r : executor.map(fib, std::vector{10, 20, 30})) ...
 //
 // Tasks are registered functions (weft/dist/registry.hpp) with
-// codec-encodable arguments and results. submit() encodes the arguments at
-// once (codec::EncodeError if it cannot), never blocks, and returns a
+// codec-encodable arguments and results; a descriptor (an mp::Connection,
+// a net::Socket) cannot be an argument, since no other machine could use
+// it. submit() encodes the arguments at once (codec::EncodeError if it
+// cannot), never blocks, and returns a
 // futures::Future<R>; a background thread sends tasks to Redis in batches
 // (XADD, pipelined) and another receives results on this executor's own
 // stream and completes the futures, in this process. Done-callbacks run
@@ -55,6 +57,7 @@
 #include <utility>
 
 #include "weft/codec/function.hpp"
+#include "weft/dist/detail/encode.hpp"
 #include "weft/dist/errors.hpp"
 #include "weft/dist/redis.hpp"
 #include "weft/dist/registry.hpp"
@@ -110,7 +113,7 @@ class Executor : public futures::Executor<Executor> {
     static_assert(mp::detail::Signature<Fn>::arity == sizeof...(Args), "wrong number of arguments for the task");
     detail::OutgoingTask task;
     task.function = registered(reinterpret_cast<const void*>(fn), codec::detail::signature_hash(typeid(Fn)));
-    task.args = codec::encode(typename mp::detail::Signature<Fn>::args(std::forward<Args>(args)...));
+    task.args = detail::encode_off_machine(typename mp::detail::Signature<Fn>::args(std::forward<Args>(args)...));
     futures::Future<R> future;
     task.sink = std::make_shared<mp::detail::CallSink<R>>(future, mp::detail::NoCallback{},
                                                           mp::detail::NoCallback{}, true);

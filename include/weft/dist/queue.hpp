@@ -8,7 +8,8 @@
 //   jobs.task_done();  jobs.join();
 //
 // Items are codec-encoded (weft/codec.hpp), so T is anything the codec
-// takes. FIFO across all processes. Blocking calls wait in Redis (BLPOP,
+// takes, except that a descriptor (an mp::Connection, a net::Socket) is
+// refused with codec::EncodeError: no other machine could use it. FIFO across all processes. Blocking calls wait in Redis (BLPOP,
 // a subscription), never by polling: a get() wakes when a put() anywhere
 // lands, a put() blocked on a full queue when a get() anywhere frees room,
 // join() when the last task_done() anywhere is called.
@@ -53,6 +54,7 @@
 #include <utility>
 
 #include "weft/codec.hpp"
+#include "weft/dist/detail/encode.hpp"
 #include "weft/dist/redis.hpp"
 #include "weft/queue/errors.hpp"
 
@@ -99,7 +101,7 @@ class Queue {
   // Blocks while the queue is full (for at most `timeout`); throws Full
   // when still full, at once if !block.
   void put(const T& item, bool block = true, std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
-    if (!core_.put(codec::encode(item), block, timeout)) throw Full();
+    if (!core_.put(detail::encode_off_machine(item), block, timeout)) throw Full();
   }
   template <class Rep, class Period>
   void put(const T& item, std::chrono::duration<Rep, Period> timeout) {
@@ -108,7 +110,7 @@ class Queue {
   void put_nowait(const T& item) { put(item, false); }
   // put without the exception: false when full.
   bool try_put(const T& item, std::optional<std::chrono::nanoseconds> timeout = std::chrono::nanoseconds(0)) {
-    return core_.put(codec::encode(item), true, timeout);
+    return core_.put(detail::encode_off_machine(item), true, timeout);
   }
 
   // Blocks until an item is there (for at most `timeout`); throws Empty

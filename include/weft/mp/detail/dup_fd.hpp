@@ -9,7 +9,9 @@
 //   - anywhere else (a Pool task's argument, a Queue item, a message on a
 //     Connection), this process lends a duplicate (resource_sharer.hpp)
 //     that the decoding process takes from it.
-// Decoding gives the decoder a descriptor of its own.
+// Decoding gives the decoder a descriptor of its own. A value bound for
+// another machine (weft::dist) may hold no descriptor: encoding one there
+// throws codec::EncodeError (see OffMachineEncoding).
 //
 // On the wire: a non-negative integer (the token), or an array of the lender's
 // address (str) and the key (bin, 16 bytes).
@@ -26,10 +28,24 @@
 
 namespace weft::mp::detail {
 
+// While one lives, what its thread encodes is bound for another machine,
+// where nothing lent here could be taken: DupFd::of refuses. Scopes nest.
+class OffMachineEncoding {
+ public:
+  OffMachineEncoding() noexcept;
+  ~OffMachineEncoding();
+  OffMachineEncoding(const OffMachineEncoding&) = delete;
+  OffMachineEncoding& operator=(const OffMachineEncoding&) = delete;
+
+ private:
+  bool previous_;
+};
+
 class DupFd {
  public:
-  // How `fd` travels from here (see above). Throws what share_fd_with_child
-  // and lend_fd throw (net::OSError for a bad descriptor).
+  // How `fd` travels from here (see above). Throws codec::EncodeError
+  // inside an OffMachineEncoding, and what share_fd_with_child and lend_fd
+  // throw (net::OSError for a bad descriptor).
   static DupFd of(int fd);
 
   // A new close-on-exec descriptor owned by the caller: a duplicate of the
