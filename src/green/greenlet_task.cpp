@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "hub_impl.hpp"
+#include "kill_caller_last.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/exception_text.hpp"
 #include "weft/green/timeout.hpp"
@@ -282,18 +283,7 @@ std::vector<AnyGreenlet> joinall(std::span<const AnyGreenlet> greenlets, Optiona
 void killall(std::span<const AnyGreenlet> greenlets, std::exception_ptr exception, bool block,
              OptionalSeconds timeout) {
   if (!exception) exception = std::make_exception_ptr(GreenletExit());
-  // The calling greenlet, if listed, goes last: killing it raises at once.
-  const AnyGreenlet self = getcurrent_task();
-  bool self_listed = false;
-  for (const AnyGreenlet& g : greenlets) {
-    if (g.empty()) continue;
-    if (g == self) {
-      self_listed = true;
-    } else {
-      AnyGreenlet(g).kill(exception, false);
-    }
-  }
-  if (self_listed) AnyGreenlet(self).kill(exception, false);
+  detail::kill_caller_last(greenlets, exception, [](const AnyGreenlet&) { return true; });
   if (block) joinall(greenlets, timeout);
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kill_caller_last.hpp"
 #include "weft/green/pool.hpp"
 
 namespace weft::green {
@@ -81,24 +82,13 @@ bool Group::join(std::optional<std::chrono::duration<double>> timeout, bool rais
 void Group::kill(std::exception_ptr exception, bool block, std::optional<std::chrono::duration<double>> timeout) {
   const detail::Deadline deadline = detail::deadline_for(timeout);
   const std::shared_ptr<detail::GroupMembers> members = members_;
-  // The calling greenlet, if a member, goes last: killing it raises at once.
-  const AnyGreenlet self = getcurrent_task();
   while (!members->members.empty()) {
-    bool self_member = false;
-    for (AnyGreenlet& g : greenlets()) {
+    detail::kill_caller_last(greenlets(), exception, [&members](const AnyGreenlet& g) {
       auto member = members->members.find(key_of(g));
-      if (member == members->members.end() || member->second.dying) continue;
-      if (g == self) {
-        self_member = true;
-        continue;
-      }
+      if (member == members->members.end() || member->second.dying) return false;
       member->second.dying = true;
-      g.kill(exception, false);
-    }
-    if (self_member) {
-      members->members.find(key_of(self))->second.dying = true;
-      AnyGreenlet(self).kill(exception, false);
-    }
+      return true;
+    });
     if (!block) return;
     std::optional<std::chrono::duration<double>> remaining;
     if (deadline) remaining = *deadline - detail::Deadline::value_type::clock::now();
