@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "weft/mp/detail/fd_sharing.hpp"
@@ -12,17 +13,19 @@
 namespace weft::mp::detail {
 
 namespace {
-thread_local bool off_machine = false;
+thread_local const char* refused_because = nullptr;
 }  // namespace
 
-OffMachineEncoding::OffMachineEncoding() noexcept : previous_(std::exchange(off_machine, true)) {}
+DescriptorsRefused::DescriptorsRefused(const char* why) noexcept
+    : outer_(std::exchange(refused_because, why)) {}
 
-OffMachineEncoding::~OffMachineEncoding() { off_machine = previous_; }
+DescriptorsRefused::~DescriptorsRefused() { refused_because = outer_; }
 
 DupFd DupFd::of(int fd) {
-  if (off_machine)
+  if (refused_because != nullptr)
     throw codec::EncodeError(
-        "a descriptor (a Connection, a net::Socket) cannot be sent to another machine");
+        std::string("a descriptor (a Connection, a net::Socket) cannot be encoded here: ") +
+        refused_because);
   if (starting_a_child()) return DupFd(share_fd_with_child(fd, "descriptor"));
   return DupFd(lend_fd(fd));
 }
@@ -44,7 +47,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     using weft::mp::detail::DupFd;
     using weft::mp::detail::LentFd;
     if (in.type == msgpack::type::POSITIVE_INTEGER) return DupFd(in.as<std::uint32_t>());
-    if (in.type != msgpack::type::ARRAY || in.via.array.size != 2) throw msgpack::type_error();
+    if (in.type != msgpack::type::ARRAY || in.via.array.size != 3) throw msgpack::type_error();
     const msgpack::object& address = in.via.array.ptr[0];
     const msgpack::object& key = in.via.array.ptr[1];
     LentFd lent;
@@ -52,6 +55,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
         key.via.bin.size != lent.key.size())
       throw msgpack::type_error();
     lent.address.assign(address.via.str.ptr, address.via.str.size);
+    lent.pid = in.via.array.ptr[2].as<std::int32_t>();
     std::copy_n(reinterpret_cast<const std::uint8_t*>(key.via.bin.ptr), lent.key.size(),
                 lent.key.begin());
     return DupFd(std::move(lent));

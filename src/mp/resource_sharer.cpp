@@ -3,6 +3,7 @@
 #include "weft/mp/detail/resource_sharer.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
@@ -35,14 +36,25 @@ using namespace std::chrono_literals;
 constexpr char kHandedOver = '\x01';
 constexpr char kNothingLent = '\x00';
 constexpr char kNotYourUser = '\x02';
+// How long the sharer waits for a peer's whole key, and a taker for the
+// whole exchange.
 constexpr auto kKeyPatience = 5s;
+constexpr auto kTakePatience = 30s;
+
+using Clock = std::chrono::steady_clock;
 
 struct Sharer {
   std::mutex mutex;
   std::map<Key, int> lent;
-  std::optional<net::Socket> listener;
+  std::optional<net::Socket> listener;  // non-blocking
   std::string address;
+  // The connection being answered, and the descriptor being handed over on
+  // it: a child forked meanwhile closes its copies of both.
+  std::optional<net::Socket> peer;
+  int in_flight = -1;
 };
+
+thread_local LoanScope* current_loans = nullptr;
 
 void forget_in_child();
 
@@ -56,18 +68,21 @@ Sharer& sharer() {
   return *instance;
 }
 
-// Closes the listener and every lent duplicate, which nobody can take any
-// more; the next lend_fd() starts afresh. Called with the mutex held.
+// Closes the listener, the connection being answered and every lent
+// duplicate, which nobody can take any more; the next lend_fd() starts
+// afresh. Called with the mutex held.
 void forget_everything(Sharer& state) {
   for (const auto& [key, fd] : state.lent) ::close(fd);
   state.lent.clear();
+  if (state.in_flight >= 0) ::close(std::exchange(state.in_flight, -1));
+  state.peer.reset();
   state.listener.reset();
   state.address.clear();
 }
 
-// In a child of fork(): the parent's duplicates and listener are copies
-// that only the parent serves. The mutex was taken by the prepare handler
-// on this very thread.
+// In a child of fork(): the parent's duplicates, listener and connection
+// are copies that only the parent serves. The mutex was taken by the
+// prepare handler on this very thread.
 void forget_in_child() {
   forget_everything(sharer());
   sharer().mutex.unlock();
@@ -93,17 +108,26 @@ Key random_key() {
   return key;
 }
 
-bool same_user(const net::Socket& peer) {
-  ucred credentials{};
+ucred credentials_of(const net::Socket& peer) {
+  ucred credentials{-1, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
   socklen_t size = sizeof(credentials);
-  if (::getsockopt(peer.fileno(), SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0) return false;
-  return credentials.uid == ::geteuid();
+  ::getsockopt(peer.fileno(), SOL_SOCKET, SO_PEERCRED, &credentials, &size);
+  return credentials;
 }
 
-std::optional<Key> read_key(net::Socket& peer) {
+// Gives `sock` the time left until `deadline` for its next call; throws
+// net::TimeoutError when none is left.
+void time_left(net::Socket& sock, Clock::time_point deadline) {
+  const auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) net::raise_os_error(ETIMEDOUT, "timed out");
+  sock.settimeout(left);
+}
+
+std::optional<Key> read_key(net::Socket& peer, Clock::time_point deadline) {
   Key key;
   std::size_t filled = 0;
   while (filled < key.size()) {
+    time_left(peer, deadline);
     const auto got =
         peer.recv_into(std::as_writable_bytes(std::span(key.data() + filled, key.size() - filled)));
     if (got == 0) return std::nullopt;
@@ -112,62 +136,77 @@ std::optional<Key> read_key(net::Socket& peer) {
   return key;
 }
 
-// Answers one peer: the descriptor lent under its key, or a refusal.
+// Answers the peer being served: the descriptor lent under its key, or a
+// refusal. The descriptor handed over stays in_flight; finish() closes it.
 void answer(net::Socket& peer) {
-  peer.settimeout(kKeyPatience);
-  const std::optional<Key> key = read_key(peer);
-  if (!key) return;
-  if (!same_user(peer)) {
+  const auto deadline = Clock::now() + kKeyPatience;
+  if (credentials_of(peer).uid != ::geteuid()) {
+    time_left(peer, deadline);
     peer.sendall(std::string_view(&kNotYourUser, 1));
     return;
   }
+  const std::optional<Key> key = read_key(peer, deadline);
+  if (!key) return;
   int fd = -1;
   {
     std::lock_guard lock(sharer().mutex);
     if (const auto found = sharer().lent.find(*key); found != sharer().lent.end()) {
-      fd = found->second;
+      fd = sharer().in_flight = found->second;
       sharer().lent.erase(found);
     }
   }
+  time_left(peer, deadline);
   if (fd < 0) {
     peer.sendall(std::string_view(&kNothingLent, 1));
     return;
   }
-  try {
-    net::send_fds(peer, std::string_view(&kHandedOver, 1), std::span(&fd, 1));
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
+  net::send_fds(peer, std::string_view(&kHandedOver, 1), std::span(&fd, 1));
 }
 
-void serve(net::Socket* listener) {
-  for (;;) {
-    std::optional<net::Socket> peer;
-    try {
-      peer.emplace(listener->accept().first);
-    } catch (const net::OSError& error) {
-      const int err = error.code().value();
-      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-        std::this_thread::sleep_for(100ms);  // out of descriptors or memory: let some go
-        continue;
-      }
-      if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
-      stop_serving();
-      return;
+// Closes the descriptor handed over, then the connection.
+void finish() {
+  std::lock_guard lock(sharer().mutex);
+  if (sharer().in_flight >= 0) ::close(std::exchange(sharer().in_flight, -1));
+  sharer().peer.reset();
+}
+
+// Takes the next connection into Sharer::peer, under the mutex so that a
+// fork never copies a connection the child would not know to close.
+// Returns false when the listener failed for good.
+bool accept_next(int listener) {
+  pollfd entry{listener, POLLIN, 0};
+  if (::poll(&entry, 1, -1) < 0) return errno == EINTR;
+  std::lock_guard lock(sharer().mutex);
+  if (!sharer().listener) return false;
+  try {
+    if (auto got = sharer().listener->try_accept()) sharer().peer.emplace(std::move(got->first));
+    return true;
+  } catch (const net::OSError& error) {
+    const int err = error.code().value();
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+      std::this_thread::sleep_for(100ms);  // out of descriptors or memory: let some go
+      return true;
     }
+    return err == ECONNABORTED || err == EPROTO || err == EPERM;
+  }
+}
+
+void serve(int listener) {
+  while (accept_next(listener)) {
+    if (!sharer().peer) continue;
     try {
-      answer(*peer);
+      answer(*sharer().peer);
     } catch (const std::exception&) {
       // One misbehaving peer; the next is served as usual.
     }
+    finish();
   }
+  stop_serving();
 }
 
 // Starts the sharer thread with every signal blocked, so that signals meant
 // for the program are not delivered to it.
-void start_thread(net::Socket* listener) {
+void start_thread(int listener) {
   sigset_t all;
   sigset_t saved;
   ::sigfillset(&all);
@@ -186,13 +225,13 @@ void start_thread(net::Socket* listener) {
 void start_serving(Sharer& state) {
   if (state.listener) return;
   net::Socket listener(AF_UNIX, SOCK_STREAM);
-  listener.setblocking(true);
+  listener.setblocking(false);
   listener.bind(net::Address::unix_path(""));
   listener.listen(SOMAXCONN);
   std::string address = listener.getsockname().path();
   state.listener.emplace(std::move(listener));
   try {
-    start_thread(&*state.listener);
+    start_thread(state.listener->fileno());
   } catch (...) {
     state.listener.reset();
     throw;
@@ -202,48 +241,72 @@ void start_serving(Sharer& state) {
 
 }  // namespace
 
+LoanScope::LoanScope() noexcept : outer_(std::exchange(current_loans, this)) {}
+
+LoanScope::~LoanScope() {
+  current_loans = outer_;
+  if (kept_) {
+    if (outer_ != nullptr) outer_->keys_.insert(outer_->keys_.end(), keys_.begin(), keys_.end());
+    return;
+  }
+  std::lock_guard lock(sharer().mutex);
+  for (const Key& key : keys_) {
+    if (const auto found = sharer().lent.find(key); found != sharer().lent.end()) {
+      ::close(found->second);
+      sharer().lent.erase(found);
+    }
+  }
+}
+
 LentFd lend_fd(int fd) {
   Sharer& state = sharer();
-  LentFd lent{.address = {}, .key = random_key()};
+  LentFd lent{.address = {}, .key = random_key(), .pid = ::getpid()};
+  if (current_loans != nullptr) current_loans->keys_.reserve(current_loans->keys_.size() + 1);
+  std::lock_guard lock(state.mutex);
   const int duplicate = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (duplicate < 0) net::raise_os_error(errno, "dup");
   try {
-    std::lock_guard lock(state.mutex);
     start_serving(state);
     state.lent.emplace(lent.key, duplicate);
-    lent.address = state.address;
   } catch (...) {
     ::close(duplicate);
     throw;
   }
+  lent.address = state.address;
+  if (current_loans != nullptr) current_loans->keys_.push_back(lent.key);
   return lent;
 }
 
 int take_lent_fd(const LentFd& lent) {
   if (lent.address.empty() || lent.address.front() != '\0')
     throw codec::DecodeError("a lent descriptor's address must be an abstract socket name");
+  const auto deadline = Clock::now() + kTakePatience;
   net::Socket sock(AF_UNIX, SOCK_STREAM);
-  sock.setblocking(true);
+  time_left(sock, deadline);
   sock.connect(net::Address::unix_path(lent.address));
+  const ucred lender = credentials_of(sock);
+  if (lender.uid != ::geteuid() || lender.pid != lent.pid)
+    throw AuthenticationError("the process at a lent descriptor's address is not its lender");
+  time_left(sock, deadline);
   sock.sendall(std::as_bytes(std::span(lent.key)));
+  time_left(sock, deadline);
   net::ReceivedFds answer = net::recv_fds(sock, 1, 1);
-  const bool handed_over = answer.data.size() == 1 && answer.data[0] == kHandedOver &&
-                           answer.fds.size() == 1 && (answer.msg_flags & MSG_CTRUNC) == 0;
-  if (handed_over) {
+  const bool handed_over = answer.data.size() == 1 && answer.data[0] == kHandedOver;
+  if (handed_over && answer.fds.size() == 1 && (answer.msg_flags & MSG_CTRUNC) == 0) {
     // The lender closes its duplicate, then the connection: once that end
-    // of file is read, this process holds the only copy.
+    // of file is read, this process holds the only copy. A lender too slow
+    // to get there still gave the descriptor.
     const int fd = answer.fds[0];
     try {
       char rest;
-      while (sock.recv_into(std::as_writable_bytes(std::span(&rest, 1))) != 0) {
-      }
-    } catch (...) {
-      ::close(fd);
-      throw;
+      do time_left(sock, deadline);
+      while (sock.recv_into(std::as_writable_bytes(std::span(&rest, 1))) != 0);
+    } catch (const net::OSError&) {
     }
     return fd;
   }
   for (const int fd : answer.fds) ::close(fd);
+  if (handed_over) net::raise_os_error(EMFILE, "a lent descriptor was handed over but not received");
   if (answer.data.empty())
     throw codec::DecodeError("the process that lent a descriptor hung up without handing it over");
   if (answer.data[0] == kNotYourUser)

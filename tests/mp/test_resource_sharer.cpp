@@ -167,10 +167,45 @@ TEST_F(ResourceSharer, MalformedLoansAreDecodeErrors) {
     return codec::decode<mp::detail::DupFd>(codec::encode(value));
   };
   EXPECT_THROW(decode_dup(std::string("token")), codec::DecodeError);
-  EXPECT_THROW(decode_dup(std::make_tuple(std::string("\0x", 2), std::string("key"))),
+  EXPECT_THROW(decode_dup(std::make_tuple(std::string("\0x", 2), std::string("key"), 1)),
                codec::DecodeError);
-  LentFd not_abstract{.address = "/tmp/x", .key = {}};
-  EXPECT_THROW(mp::detail::take_lent_fd(not_abstract), codec::DecodeError);
+  EXPECT_THROW(decode_dup(std::make_tuple(std::string("\0x", 2), std::vector<std::byte>(15), 1)),
+               codec::DecodeError);
+  const auto not_abstract =
+      decode_dup(std::make_tuple(std::string("/tmp/x"), std::vector<std::byte>(16), 1));
+  EXPECT_THROW(not_abstract.detach(), codec::DecodeError);
+}
+
+TEST_F(ResourceSharer, AListenerThatIsNotTheLenderIsNotTrusted) {
+  net::Socket impostor(AF_UNIX, SOCK_STREAM);
+  impostor.bind(net::Address::unix_path(""));
+  impostor.listen(1);
+  LentFd forged{.address = impostor.getsockname().path(), .key = {}, .pid = ::getpid() + 1};
+  EXPECT_THROW(mp::detail::take_lent_fd(forged), mp::AuthenticationError);
+}
+
+// Whether the peer of `sock` sees end of file once `sock` is closed: no other copy is left.
+bool last_copy(net::Socket sock, net::Socket& peer) {
+  sock.close();
+  peer.settimeout(kPatience);
+  try {
+    return peer.recv(1).empty();
+  } catch (const net::OSError&) {
+    return false;
+  }
+}
+
+TEST_F(ResourceSharer, APutThatFailsWithdrawsWhatItLent) {
+  mp::Queue<net::Socket> queue(1);
+  auto [first, first_peer] = net::socketpair();
+  auto [second, second_peer] = net::socketpair();
+  queue.put(first);
+  EXPECT_THROW(queue.put(second, false), weft::Full);
+  EXPECT_TRUE(last_copy(std::move(second), second_peer)) << "the loan of the failed put stayed";
+  net::Socket got = queue.get();  // the queued item's loan is still there to take
+  got.sendall("x");
+  first_peer.settimeout(kPatience);
+  EXPECT_EQ(first_peer.recv(1), "x");
 }
 
 TEST_F(ResourceSharer, AConnectionSentOverAConnectionReachesAForkedChild) {
@@ -186,7 +221,8 @@ TEST_F(ResourceSharer, AConnectionSentOverAConnectionReachesAForkedChild) {
   ASSERT_TRUE(mine.poll(kPatience));
   EXPECT_EQ(mine.recv<int>(), 42);
   EXPECT_EQ(child.wait(), 0);
-  EXPECT_THROW(mine.recv_bytes(), weft::EOFError) << "the child held the only other copy";
+  ASSERT_TRUE(mine.poll(kPatience)) << "the child held the only other copy";
+  EXPECT_THROW(mine.recv_bytes(), weft::EOFError);
 }
 
 TEST_F(ResourceSharer, ASocketPutOnAQueueIsUsedByTheProcessThatGetsIt) {
@@ -199,6 +235,24 @@ TEST_F(ResourceSharer, ASocketPutOnAQueueIsUsedByTheProcessThatGetsIt) {
   EXPECT_EQ(mine.recv(64), "via the queue");
   EXPECT_EQ(child.wait(), 0);
   EXPECT_EQ(mine.recv(64), "") << "the child held the only other copy";
+}
+
+int peer_port(net::Socket sock) { return sock.getpeername().port(); }
+void keep_socket(net::Socket) {}
+
+TEST_F(ResourceSharer, ATaskNotSubmittedWithdrawsWhatItLent) {
+  mp::Pool pool(1);
+  pool.close();
+  auto [mine, peer] = net::socketpair();
+  EXPECT_THROW(pool.apply_async(peer_port, std::tuple{std::move(mine)}), weft::ValueError);
+  EXPECT_TRUE(last_copy(std::move(mine), peer)) << "the loan of the refused task stayed";
+  pool.join();
+}
+
+TEST_F(ResourceSharer, APoolInitializerRefusesASocket) {
+  auto [mine, peer] = net::socketpair();
+  EXPECT_THROW(mp::Pool(mp::PoolOptions{.processes = 1}, keep_socket, std::move(mine)),
+               codec::EncodeError);
 }
 
 // A Pool task's side of the seed's chat server: answers one message upper-cased, from its pid.

@@ -124,7 +124,9 @@ class Connection {
   template <class T>
   void send(const T& value) {
     check_writable();
+    detail::LoanScope loans;  // a socket in `value` stays lent only if it is sent
     send_bytes(codec::encode(value));
+    loans.keep();
   }
   // Receives one message and decodes it as a T. Throws codec::DecodeError
   // (the message is consumed), and what recv_bytes() throws. Blocks as it

@@ -72,6 +72,7 @@
 #include "weft/codec.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/errors.hpp"
+#include "weft/mp/detail/resource_sharer.hpp"
 #include "weft/mp/detail/ring_queue.hpp"
 #include "weft/mp/detail/shared_block.hpp"
 #include "weft/queue/errors.hpp"
@@ -124,8 +125,11 @@ bool put_item(RingQueue& ring, const T& item, bool block, const weft::detail::De
                     deadline);
   } else {
     Scratch scratch;
+    LoanScope loans;  // a socket in `item` stays lent only if the item is put
     codec::encode_into(scratch.bytes(), item);
-    return ring.put(scratch.bytes(), block, deadline);
+    if (!ring.put(scratch.bytes(), block, deadline)) return false;
+    loans.keep();
+    return true;
   }
 }
 

@@ -20,7 +20,11 @@
 // Decoding throws codec::DecodeError for a descriptor already taken or
 // never shared, net::OSError when its lender no longer runs, and
 // AuthenticationError in a process of another user than the lender's. A lent
-// descriptor that nobody decodes stays open in the encoder until it exits.
+// descriptor that nobody decodes (a Queue item never got, a message whose
+// decoding failed before reaching the socket) stays open in the encoder
+// until it exits; a put, a Pool submission or a send that fails withdraws
+// what its encoding lent. A Pool initializer's arguments and weft::dist
+// values refuse sockets with codec::EncodeError.
 #pragma once
 
 #include <unistd.h>

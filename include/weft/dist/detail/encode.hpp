@@ -13,7 +13,7 @@ namespace weft::dist::detail {
 
 template <class T>
 std::string encode_off_machine(const T& value) {
-  const mp::detail::OffMachineEncoding scope;
+  const mp::detail::DescriptorsRefused scope("no other machine could take it");
   return codec::encode(value);
 }
 

@@ -9,12 +9,13 @@
 //   - anywhere else (a Pool task's argument, a Queue item, a message on a
 //     Connection), this process lends a duplicate (resource_sharer.hpp)
 //     that the decoding process takes from it.
-// Decoding gives the decoder a descriptor of its own. A value bound for
-// another machine (weft::dist) may hold no descriptor: encoding one there
-// throws codec::EncodeError (see OffMachineEncoding).
+// Decoding gives the decoder a descriptor of its own. Where a lent
+// descriptor could not serve (a value bound for another machine, or decoded
+// by several processes), a DescriptorsRefused scope makes encoding one
+// throw codec::EncodeError.
 //
-// On the wire: a non-negative integer (the token), or an array of the lender's
-// address (str) and the key (bin, 16 bytes).
+// On the wire: a non-negative integer (the token), or an array of the
+// lender's address (str), the key (bin, 16 bytes) and the lender's pid.
 //
 // Thread-safety: as its parts; an encoded DupFd may be decoded by any
 // thread, once.
@@ -28,23 +29,24 @@
 
 namespace weft::mp::detail {
 
-// While one lives, what its thread encodes is bound for another machine,
-// where nothing lent here could be taken: DupFd::of refuses. Scopes nest.
-class OffMachineEncoding {
+// While one lives, DupFd::of on its thread throws codec::EncodeError("a
+// descriptor (a Connection, a net::Socket) cannot be encoded here: " +
+// why). `why` must outlive the scope. Scopes nest.
+class DescriptorsRefused {
  public:
-  OffMachineEncoding() noexcept;
-  ~OffMachineEncoding();
-  OffMachineEncoding(const OffMachineEncoding&) = delete;
-  OffMachineEncoding& operator=(const OffMachineEncoding&) = delete;
+  explicit DescriptorsRefused(const char* why) noexcept;
+  ~DescriptorsRefused();
+  DescriptorsRefused(const DescriptorsRefused&) = delete;
+  DescriptorsRefused& operator=(const DescriptorsRefused&) = delete;
 
  private:
-  bool previous_;
+  const char* outer_;
 };
 
 class DupFd {
  public:
   // How `fd` travels from here (see above). Throws codec::EncodeError
-  // inside an OffMachineEncoding, and what share_fd_with_child and lend_fd
+  // inside a DescriptorsRefused scope, and what share_fd_with_child and lend_fd
   // throw (net::OSError for a bad descriptor).
   static DupFd of(int fd);
 
@@ -74,12 +76,13 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     packer<Stream>& operator()(packer<Stream>& out, const weft::mp::detail::DupFd& dup) const {
       if (const auto* token = std::get_if<std::uint32_t>(&dup.where())) return out.pack(*token);
       const auto& lent = std::get<weft::mp::detail::LentFd>(dup.where());
-      out.pack_array(2);
+      out.pack_array(3);
       out.pack_str(static_cast<std::uint32_t>(lent.address.size()));
       out.pack_str_body(lent.address.data(), static_cast<std::uint32_t>(lent.address.size()));
       out.pack_bin(static_cast<std::uint32_t>(lent.key.size()));
       out.pack_bin_body(reinterpret_cast<const char*>(lent.key.data()),
                         static_cast<std::uint32_t>(lent.key.size()));
+      out.pack(lent.pid);
       return out;
     }
   };

@@ -25,6 +25,7 @@
 
 #include "weft/codec.hpp"
 #include "weft/codec/function.hpp"
+#include "weft/mp/detail/dup_fd.hpp"
 #include "weft/mp/detail/worker_pool.hpp"
 #include "weft/mp/remote_error.hpp"
 
@@ -162,6 +163,8 @@ template <class Fn, class... Args>
 std::string encode_initializer(Fn fn, Args&&... args) {
   static_assert(Signature<Fn>::arity == sizeof...(Args), "wrong number of initargs for the initializer");
   constexpr MakeRunner maker = &make_runner<CallRunner<Fn>, Fn>;
+  const DescriptorsRefused refused(
+      "every worker decodes an initializer's arguments, and a lent descriptor is taken once");
   return codec::encode(std::make_tuple(
       maker, codec::encode(fn), codec::encode(typename Signature<Fn>::args(std::forward<Args>(args)...))));
 }
