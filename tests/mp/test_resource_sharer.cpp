@@ -4,14 +4,17 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <weft/codec.hpp>
 #include <weft/multiprocessing.hpp>
 #include <weft/net.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mp/connection_support.hpp"
@@ -34,6 +37,17 @@ bool reaches_eof(int fd) {
     return false;
   char byte;
   return ::read(fd, &byte, 1) == 0;
+}
+
+// Whether the peer of `sock` sees end of file once `sock` is closed: no other copy is left.
+bool last_copy(net::Socket sock, net::Socket& peer) {
+  sock.close();
+  peer.settimeout(kPatience);
+  try {
+    return peer.recv(1).empty();
+  } catch (const net::OSError&) {
+    return false;
+  }
 }
 
 struct PipeFds {
@@ -134,6 +148,39 @@ void lend_one_and_exit(mp::Connection to_parent) {
   to_parent.send(mp::detail::DupFd::of(x.fileno()));
 }
 
+// Children forked while descriptors are handed over close their copies of the sharer's connection
+// (and of the descriptor in flight): no take waits for such a child to exit.
+TEST_F(ResourceSharer, ForksDuringHandoversDoNotHoldTakersUp) {
+  PipeFds hold;  // the children live until this closes
+  std::atomic<bool> done{false};
+  std::vector<pid_t> children;
+  std::thread forker([&] {
+    while (!done.load() && children.size() < 200) {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        ::close(hold.write);
+        char byte;
+        [[maybe_unused]] const auto got = ::read(hold.read, &byte, 1);
+        ::_exit(0);
+      }
+      if (pid > 0) children.push_back(pid);
+    }
+  });
+  Clock::duration longest{};
+  for (int i = 0; i < 100; ++i) {
+    auto [mine, peer] = net::socketpair();
+    const LentFd lent = mp::detail::lend_fd(mine.fileno());
+    Stopwatch taking;
+    ::close(mp::detail::take_lent_fd(lent));
+    longest = std::max(longest, taking.elapsed());
+  }
+  done = true;
+  forker.join();
+  hold.close_write();
+  for (const pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  EXPECT_LT(longest, 2s) << "a take waited for a forked child";
+}
+
 TEST_F(ResourceSharer, TakingFromALenderThatExitedIsConnectionRefused) {
   auto [control, child_control] = mp::Pipe();
   auto child = mp::get_context("spawn").Process(lend_one_and_exit, std::move(child_control));
@@ -182,17 +229,6 @@ TEST_F(ResourceSharer, AListenerThatIsNotTheLenderIsNotTrusted) {
   impostor.listen(1);
   LentFd forged{.address = impostor.getsockname().path(), .key = {}, .pid = ::getpid() + 1};
   EXPECT_THROW(mp::detail::take_lent_fd(forged), mp::AuthenticationError);
-}
-
-// Whether the peer of `sock` sees end of file once `sock` is closed: no other copy is left.
-bool last_copy(net::Socket sock, net::Socket& peer) {
-  sock.close();
-  peer.settimeout(kPatience);
-  try {
-    return peer.recv(1).empty();
-  } catch (const net::OSError&) {
-    return false;
-  }
 }
 
 TEST_F(ResourceSharer, APutThatFailsWithdrawsWhatItLent) {
