@@ -21,6 +21,7 @@
 
 #include "stream_entries.hpp"
 #include "weft/detail/deadline.hpp"
+#include "weft/dist/detail/encode.hpp"
 #include "weft/dist/detail/wire.hpp"
 #include "weft/dist/errors.hpp"
 #include "weft/dist/registry.hpp"
@@ -182,6 +183,7 @@ class Server {
     mp::detail::Outcome outcome;
     watchdog_.watch(task);
     try {
+      const mp::detail::DescriptorsRefused refused(detail::kNoOtherMachine);  // in the result
       outcome = function.make_runner(function.function)->run(task.args, payload);
     } catch (...) {
       outcome = mp::detail::Outcome::error;

@@ -54,7 +54,8 @@ struct Sharer {
   int in_flight = -1;
 };
 
-thread_local LoanScope* current_loans = nullptr;
+// The Loans whose record() runs on this thread.
+thread_local Loans* recording_loans = nullptr;
 
 void forget_in_child();
 
@@ -147,6 +148,7 @@ void answer(net::Socket& peer) {
   }
   const std::optional<Key> key = read_key(peer, deadline);
   if (!key) return;
+  time_left(peer, Clock::now() + kKeyPatience);  // for the reply
   int fd = -1;
   {
     std::lock_guard lock(sharer().mutex);
@@ -155,7 +157,6 @@ void answer(net::Socket& peer) {
       sharer().lent.erase(found);
     }
   }
-  time_left(peer, deadline);
   if (fd < 0) {
     peer.sendall(std::string_view(&kNothingLent, 1));
     return;
@@ -170,25 +171,44 @@ void finish() {
   sharer().peer.reset();
 }
 
+// Connects `sock` to a Unix address, waiting until `deadline` while the
+// listener's queue is full (a non-blocking Unix connect would fail at once
+// with EAGAIN). Throws net::TimeoutError when the queue stays full.
+void connect_within(net::Socket& sock, const net::Address& address, Clock::time_point deadline) {
+  sock.setblocking(true);
+  const auto left = std::chrono::ceil<std::chrono::microseconds>(deadline - Clock::now());
+  const timeval limit{.tv_sec = static_cast<time_t>(left.count() / 1'000'000),
+                      .tv_usec = static_cast<suseconds_t>(left.count() % 1'000'000)};
+  if (::setsockopt(sock.fileno(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) != 0)
+    net::raise_os_error(errno, "setsockopt");
+  try {
+    sock.connect(address);
+  } catch (const net::BlockingIOError&) {
+    net::raise_os_error(ETIMEDOUT, "timed out");
+  }
+}
+
 // Takes the next connection into Sharer::peer, under the mutex so that a
 // fork never copies a connection the child would not know to close.
 // Returns false when the listener failed for good.
 bool accept_next(int listener) {
   pollfd entry{listener, POLLIN, 0};
   if (::poll(&entry, 1, -1) < 0) return errno == EINTR;
-  std::lock_guard lock(sharer().mutex);
-  if (!sharer().listener) return false;
-  try {
-    if (auto got = sharer().listener->try_accept()) sharer().peer.emplace(std::move(got->first));
-    return true;
-  } catch (const net::OSError& error) {
-    const int err = error.code().value();
-    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-      std::this_thread::sleep_for(100ms);  // out of descriptors or memory: let some go
-      return true;
+  int err = 0;
+  {
+    std::lock_guard lock(sharer().mutex);
+    if (!sharer().listener) return false;
+    try {
+      if (auto got = sharer().listener->try_accept()) sharer().peer.emplace(std::move(got->first));
+    } catch (const net::OSError& error) {
+      err = error.code().value();
     }
-    return err == ECONNABORTED || err == EPROTO || err == EPERM;
   }
+  if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+    std::this_thread::sleep_for(100ms);  // out of descriptors or memory: let some go
+    return true;
+  }
+  return err == 0 || err == ECONNABORTED || err == EPROTO || err == EPERM;
 }
 
 void serve(int listener) {
@@ -241,14 +261,12 @@ void start_serving(Sharer& state) {
 
 }  // namespace
 
-LoanScope::LoanScope() noexcept : outer_(std::exchange(current_loans, this)) {}
+Loans::Recording::Recording(Loans& loans) noexcept { recording_loans = &loans; }
 
-LoanScope::~LoanScope() {
-  current_loans = outer_;
-  if (kept_) {
-    if (outer_ != nullptr) outer_->keys_.insert(outer_->keys_.end(), keys_.begin(), keys_.end());
-    return;
-  }
+Loans::Recording::~Recording() { recording_loans = nullptr; }
+
+Loans::~Loans() {
+  if (kept_ || keys_.empty()) return;
   std::lock_guard lock(sharer().mutex);
   for (const Key& key : keys_) {
     if (const auto found = sharer().lent.find(key); found != sharer().lent.end()) {
@@ -261,7 +279,7 @@ LoanScope::~LoanScope() {
 LentFd lend_fd(int fd) {
   Sharer& state = sharer();
   LentFd lent{.address = {}, .key = random_key(), .pid = ::getpid()};
-  if (current_loans != nullptr) current_loans->keys_.reserve(current_loans->keys_.size() + 1);
+  if (recording_loans != nullptr) recording_loans->keys_.reserve(recording_loans->keys_.size() + 1);
   std::lock_guard lock(state.mutex);
   const int duplicate = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (duplicate < 0) net::raise_os_error(errno, "dup");
@@ -273,7 +291,7 @@ LentFd lend_fd(int fd) {
     throw;
   }
   lent.address = state.address;
-  if (current_loans != nullptr) current_loans->keys_.push_back(lent.key);
+  if (recording_loans != nullptr) recording_loans->keys_.push_back(lent.key);
   return lent;
 }
 
@@ -282,8 +300,7 @@ int take_lent_fd(const LentFd& lent) {
     throw codec::DecodeError("a lent descriptor's address must be an abstract socket name");
   const auto deadline = Clock::now() + kTakePatience;
   net::Socket sock(AF_UNIX, SOCK_STREAM);
-  time_left(sock, deadline);
-  sock.connect(net::Address::unix_path(lent.address));
+  connect_within(sock, net::Address::unix_path(lent.address), deadline);
   const ucred lender = credentials_of(sock);
   if (lender.uid != ::geteuid() || lender.pid != lent.pid)
     throw AuthenticationError("the process at a lent descriptor's address is not its lender");

@@ -29,6 +29,7 @@ std::vector<int> range(int n) {
   return all;
 }
 int peer_port(weft::net::Socket sock) { return sock.getpeername().port(); }
+weft::net::Socket make_socket() { return weft::net::Socket(AF_UNIX, SOCK_STREAM); }
 // A lambda is registered, and submitted, through its variable.
 constexpr auto triple = [](int x) { return 3 * x; };
 
@@ -40,6 +41,7 @@ WEFT_DIST_TASK(dist_executor_test::nothing);
 WEFT_DIST_TASK(dist_executor_test::greet);
 WEFT_DIST_TASK(dist_executor_test::refuse);
 WEFT_DIST_TASK(dist_executor_test::peer_port);
+WEFT_DIST_TASK(dist_executor_test::make_socket);
 WEFT_DIST_TASK_NAMED("range", dist_executor_test::range);
 WEFT_DIST_TASK_NAMED("triple", dist_executor_test::triple);
 
@@ -111,6 +113,15 @@ TEST_F(DistExecutor, ASocketArgumentIsRefusedAtSubmit) {
   Executor executor(url(), queue());
   auto [a, b] = net::socketpair();
   EXPECT_THROW(executor.submit(peer_port, std::move(a)), codec::EncodeError);
+}
+
+TEST_F(DistExecutor, ASocketResultFailsItsTask) {
+  auto workers = testing::start_workers(1, testing::worker_options(url(), queue()));
+  Executor executor(url(), queue());
+  auto made = executor.submit(make_socket);
+  ASSERT_TRUE(made.wait(10s));
+  EXPECT_THROW(made.result(), codec::EncodeError);
+  EXPECT_EQ(executor.submit(add, 1, 1).result(10s), 2);  // the worker serves on
 }
 
 TEST_F(DistExecutor, BadUrlsAndQueueNamesAreValueErrors) {

@@ -161,9 +161,10 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
     static_assert(mp::detail::Signature<Fn>::arity == sizeof...(Args),
                   "wrong number of arguments for the task");
     const Fn fn = codec::function_pointer(f);
-    mp::detail::LoanScope loans;  // a socket in `args` stays lent only if the task is submitted
-    std::string encoded =
-        codec::encode(typename mp::detail::Signature<Fn>::args(std::forward<Args>(args)...));
+    mp::detail::Loans loans;  // a socket in `args` stays lent only if the task is submitted
+    std::string encoded = loans.record([&] {
+      return codec::encode(typename mp::detail::Signature<Fn>::args(std::forward<Args>(args)...));
+    });
     check_open();
     const std::uint32_t id = mp::detail::intern_function<mp::detail::CallRunner<Fn>>(*pool_, fn);
     Future<R> future;
@@ -195,8 +196,9 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
       const std::size_t count = std::min(options.chunksize, all.size() - start);
       const auto first = all.begin() + static_cast<std::ptrdiff_t>(start);
       std::string encoded;
-      mp::detail::LoanScope loans;  // sockets in a chunk stay lent only if it is submitted
-      mp::detail::pack_items<Args>(encoded, first, first + static_cast<std::ptrdiff_t>(count));
+      mp::detail::Loans loans;  // sockets in a chunk stay lent only if it is submitted
+      loans.record(
+          [&] { mp::detail::pack_items<Args>(encoded, first, first + static_cast<std::ptrdiff_t>(count)); });
       std::vector<Future<R>> chunk(futures.begin() + static_cast<std::ptrdiff_t>(start),
                                    futures.begin() + static_cast<std::ptrdiff_t>(start + count));
       pool_->submit(id, std::move(encoded), std::make_shared<detail::FutureChunkSink<R>>(std::move(chunk)));

@@ -124,8 +124,8 @@ class Connection {
   template <class T>
   void send(const T& value) {
     check_writable();
-    detail::LoanScope loans;  // a socket in `value` stays lent only if it is sent
-    send_bytes(codec::encode(value));
+    detail::Loans loans;  // a socket in `value` stays lent only if it is sent
+    send_bytes(loans.record([&] { return codec::encode(value); }));
     loans.keep();
   }
   // Receives one message and decodes it as a T. Throws codec::DecodeError

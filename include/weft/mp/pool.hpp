@@ -155,8 +155,9 @@ class Pool {
     using R = detail::PoolResult<F>;
     static_assert(detail::Signature<Fn>::arity == sizeof...(Args), "wrong number of arguments for the task");
     const Fn fn = codec::function_pointer(f);
-    detail::LoanScope loans;  // a socket in `args` stays lent only if the task is submitted
-    std::string encoded = codec::encode(typename detail::Signature<Fn>::args(std::move(args)));
+    detail::Loans loans;  // a socket in `args` stays lent only if the task is submitted
+    std::string encoded = loans.record(
+        [&] { return codec::encode(typename detail::Signature<Fn>::args(std::move(args))); });
     const std::uint32_t id = detail::intern_function<detail::CallRunner<Fn>>(*pool_, fn);
     futures::Future<R> future;
     future.set_running_or_notify_cancel();
@@ -257,9 +258,11 @@ class Pool {
     for (std::size_t start = 0; start < all.size(); start += chunksize) {
       const std::size_t count = std::min(chunksize, all.size() - start);
       std::string encoded;
-      detail::LoanScope loans;  // sockets in a chunk stay lent only if it is submitted
-      detail::pack_items<Item>(encoded, all.begin() + static_cast<std::ptrdiff_t>(start),
-                               all.begin() + static_cast<std::ptrdiff_t>(start + count));
+      detail::Loans loans;  // sockets in a chunk stay lent only if it is submitted
+      loans.record([&] {
+        detail::pack_items<Item>(encoded, all.begin() + static_cast<std::ptrdiff_t>(start),
+                                 all.begin() + static_cast<std::ptrdiff_t>(start + count));
+      });
       pool_->submit(id, std::move(encoded),
                     std::make_shared<detail::ChunkSink<R, State>>(state, start, count));
       loans.keep();

@@ -125,8 +125,8 @@ bool put_item(RingQueue& ring, const T& item, bool block, const weft::detail::De
                     deadline);
   } else {
     Scratch scratch;
-    LoanScope loans;  // a socket in `item` stays lent only if the item is put
-    codec::encode_into(scratch.bytes(), item);
+    Loans loans;  // a socket in `item` stays lent only if the item is put
+    loans.record([&] { codec::encode_into(scratch.bytes(), item); });
     if (!ring.put(scratch.bytes(), block, deadline)) return false;
     loans.keep();
     return true;

@@ -21,10 +21,13 @@
 // never shared, net::OSError when its lender no longer runs, and
 // AuthenticationError in a process of another user than the lender's. A lent
 // descriptor that nobody decodes (a Queue item never got, a message whose
-// decoding failed before reaching the socket) stays open in the encoder
-// until it exits; a put, a Pool submission or a send that fails withdraws
-// what its encoding lent. A Pool initializer's arguments and weft::dist
-// values refuse sockets with codec::EncodeError.
+// decoding failed before reaching the socket, a Pool task cancelled or
+// terminated before it ran) stays open in the encoder until it exits; a
+// put, a Pool submission or a send that fails withdraws what its encoding
+// lent. A descriptor is taken once: a Pool task that a dying worker's
+// replacement runs again finds its socket taken (codec::DecodeError). A
+// Pool initializer's arguments, weft::dist arguments, items and results
+// refuse sockets with codec::EncodeError.
 #pragma once
 
 #include <unistd.h>

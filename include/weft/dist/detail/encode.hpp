@@ -11,9 +11,11 @@
 
 namespace weft::dist::detail {
 
+inline constexpr const char* kNoOtherMachine = "no other machine could take it";
+
 template <class T>
 std::string encode_off_machine(const T& value) {
-  const mp::detail::DescriptorsRefused scope("no other machine could take it");
+  const mp::detail::DescriptorsRefused scope(kNoOtherMachine);
   return codec::encode(value);
 }
 
