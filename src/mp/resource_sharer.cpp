@@ -308,20 +308,18 @@ int take_lent_fd(const LentFd& lent) {
   sock.sendall(std::as_bytes(std::span(lent.key)));
   time_left(sock, deadline);
   net::ReceivedFds answer = net::recv_fds(sock, 1, 1);
-  const bool handed_over = answer.data.size() == 1 && answer.data[0] == kHandedOver;
-  if (handed_over && answer.fds.size() == 1 && (answer.msg_flags & MSG_CTRUNC) == 0) {
-    // The lender closes its duplicate, then the connection: once that end
-    // of file is read, this process holds the only copy. A lender too slow
-    // to get there still gave the descriptor.
-    const int fd = answer.fds[0];
-    try {
-      char rest;
-      do time_left(sock, deadline);
-      while (sock.recv_into(std::as_writable_bytes(std::span(&rest, 1))) != 0);
-    } catch (const net::OSError&) {
-    }
-    return fd;
+  // The lender closes its duplicate, then the connection: once that end of
+  // file is read, this process holds the only copy, and the lender no
+  // connection. A lender too slow to get there still answered.
+  try {
+    char rest;
+    do time_left(sock, deadline);
+    while (sock.recv_into(std::as_writable_bytes(std::span(&rest, 1))) != 0);
+  } catch (const net::OSError&) {
   }
+  const bool handed_over = answer.data.size() == 1 && answer.data[0] == kHandedOver;
+  if (handed_over && answer.fds.size() == 1 && (answer.msg_flags & MSG_CTRUNC) == 0)
+    return answer.fds[0];
   for (const int fd : answer.fds) ::close(fd);
   if (handed_over) net::raise_os_error(EMFILE, "a lent descriptor was handed over but not received");
   if (answer.data.empty())
