@@ -308,7 +308,9 @@ ssize_t recvfrom(Hub& hub, int fd, void* buffer, size_t length, int flags, socka
       return c().recvfrom(fd, bytes + offset, length - offset, flags | extra, address, address_length);
     });
   };
-  if ((flags & MSG_WAITALL) == 0 || !is_stream(fd)) return receive(0);
+  // A peek reads from the queue's start each time, so it is never gathered
+  // at an offset: it takes what has arrived once something has.
+  if ((flags & MSG_WAITALL) == 0 || (flags & MSG_PEEK) != 0 || !is_stream(fd)) return receive(0);
   // MSG_WAITALL with MSG_DONTWAIT takes what has arrived: gather the rest.
   std::size_t got = 0;
   while (got < length) {

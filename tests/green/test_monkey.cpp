@@ -368,6 +368,31 @@ TEST_P(Patched, SocketTimeoutsBoundAcceptAndWholeCalls) {
   });
 }
 
+// A peek reads from the queue's start every time: MSG_PEEK | MSG_WAITALL waits for the first
+// bytes and returns them once, as a Unix socket's blocking call does, never the same bytes
+// gathered again behind themselves.
+TEST_P(Patched, PeekingWithWaitAllReturnsTheQueuedBytesOnce) {
+  run([] {
+    auto [a, b] = blocking_pair();
+    std::string peeked;
+    auto reader = green::spawn([&, fd = a] {
+      char buffer[10] = {};
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_PEEK | MSG_WAITALL);
+      if (n > 0) peeked.assign(buffer, static_cast<std::size_t>(n));
+    });
+    green::sleep();  // the reader parks: nothing has arrived
+    ASSERT_EQ(::send(b, "hello", 5, 0), 5);
+    reader.join();
+    EXPECT_EQ(peeked, "hello");
+    ASSERT_EQ(::send(b, "world", 5, 0), 5);
+    char buffer[11] = {};
+    EXPECT_EQ(::recv(a, buffer, 10, MSG_WAITALL), 10);
+    EXPECT_STREQ(buffer, "helloworld");
+    ::close(a);
+    ::close(b);
+  });
+}
+
 TEST_P(Patched, ClosingADescriptorWakesItsWaiterWithEBADF) {
   run([] {
     auto [a, b] = blocking_pair();

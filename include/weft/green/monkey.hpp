@@ -39,7 +39,9 @@
 //       always ready and go straight to libc.
 //   recv, recvfrom, recvmsg, send, sendto, sendmsg — a blocking send sends
 //       everything, as the kernel's does; MSG_WAITALL receives on stream
-//       sockets gather the whole length (recvmsg excepted: see below);
+//       sockets gather the whole length (recvmsg excepted: see below), but
+//       with MSG_PEEK they return what has arrived once something has, as
+//       a Unix socket's does (a TCP socket's would wait for the length);
 //       SO_RCVTIMEO / SO_SNDTIMEO bound the wait and end it with EAGAIN.
 //   accept, accept4 — wait until a connection is pending.
 //   connect — made non-blocking for the call, then waits for the outcome
