@@ -194,6 +194,8 @@ void TaskBase::link(Callback callback, LinkKind kind) {
 
 bool TaskBase::join(OptionalSeconds timeout) {
   if (ready()) return true;
+  // Another greenlet may drop the task's last handle while this one waits.
+  const std::shared_ptr<TaskBase> keep = shared_from_this();
   Hub::Impl& hub = Hub::Impl::current();
   GreenletImpl& self = Hub::Impl::running();
   std::size_t remaining = 1;

@@ -181,6 +181,30 @@ TEST(Spawn, ConstructedGreenletWaitsForStart) {
   EXPECT_TRUE(ran);
 }
 
+// A greenlet joining another holds it alive while it waits, though every handle to it goes
+// meanwhile: it is destroyed only once the join has returned (here at its timeout, the
+// other never having started).
+TEST(Spawn, AJoinKeepsTheGreenletAliveWhenItsLastHandleGoes) {
+  auto token = std::make_shared<int>(0);
+  const std::weak_ptr<int> watch = token;
+  std::optional<green::Greenlet<>> pending(std::in_place, [token] {});
+  token.reset();
+  bool joined = true;
+  bool alive_after_drop = false;
+  auto waiter = green::spawn([&] {
+    green::AnyGreenlet& unstarted = *pending;
+    joined = unstarted.join(0.05s);
+  });
+  auto dropper = green::spawn([&] {
+    pending.reset();
+    alive_after_drop = !watch.expired();
+  });
+  green::joinall({waiter, dropper});
+  EXPECT_FALSE(joined);
+  EXPECT_TRUE(alive_after_drop);
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST(Spawn, SpawnLaterStartsAfterTheDelay) {
   const auto start = std::chrono::steady_clock::now();
   auto g = green::spawn_later(0.1s, [&] { return std::chrono::steady_clock::now() - start; });

@@ -7,8 +7,8 @@
 //   std::string page = g.get();          // waits; rethrows fetch's exception
 //
 // A Greenlet is a handle: copies share one state, which lives while a handle
-// refers to it or the function runs (a spawned greenlet that nobody keeps is
-// never cut short). Its greenlet's parent is the hub, so a greenlet that
+// refers to it, the function runs or a join or kill waits for it (a spawned
+// greenlet that nobody keeps is never cut short). Its greenlet's parent is the hub, so a greenlet that
 // blocks lets every other one run. An exception escaping the function is
 // kept (exception(), get() rethrows it) and reported on stderr as
 // "<name> failed with <type>: <what>", as gevent prints it; it never reaches
