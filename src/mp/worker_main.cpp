@@ -27,11 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Results are held back while tasks are short, so that many go out in one
-// write, but never longer than this.
-constexpr auto max_hold = std::chrono::microseconds(50);
-constexpr std::size_t max_held_bytes = 256 * 1024;
-
 class Worker {
  public:
   Worker(int fd, RawArray<std::uint64_t> progress) : fd_(fd), progress_(std::move(progress)) {}
@@ -90,7 +85,11 @@ class Worker {
     }
   }
 
+  // A result is written before the next task starts (and before the worker
+  // waits for requests): a task may block for ever, even on something the
+  // parent does only once it has an earlier result.
   void run(std::uint32_t function, std::uint64_t task, std::string_view args) {
+    flush();
     std::atomic_ref(progress_[started_slot]).store(task, std::memory_order_release);
     const auto started = Clock::now();
     const std::size_t start = out_.size();
@@ -111,8 +110,6 @@ class Worker {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(finished - started).count();
     seal(start, outcome, task, static_cast<std::uint32_t>(std::min<std::int64_t>(micros, UINT32_MAX)));
     std::atomic_ref(progress_[finished_slot]).store(task, std::memory_order_release);
-    if (held_since_ == Clock::time_point{}) held_since_ = started;
-    if (finished - held_since_ >= max_hold || out_.size() >= max_held_bytes) flush();
   }
 
   void answer_error(Outcome outcome, std::uint64_t task, std::uint32_t micros, std::exception_ptr error) {
@@ -139,7 +136,6 @@ class Worker {
       sent += static_cast<std::size_t>(n);
     }
     out_.clear();
-    held_since_ = {};
   }
 
   // Reads more requests; false at the end of the stream.
@@ -163,7 +159,6 @@ class Worker {
   std::string in_;
   std::size_t consumed_ = 0;
   std::string out_;
-  Clock::time_point held_since_{};
   std::vector<std::unique_ptr<TaskRunner>> runners_;
   std::vector<std::exception_ptr> define_errors_;
 };

@@ -16,6 +16,7 @@
 #include "weft/futures/errors.hpp"
 #include "weft/futures/future.hpp"
 #include "weft/mp/connection.hpp"
+#include "weft/mp/event.hpp"
 #include "weft/mp/pool.hpp"
 
 namespace {
@@ -65,6 +66,24 @@ TEST(Pool, ApplyAsyncGetWaitReadySuccessful) {
   auto failed = pool.apply_async(fail_value, std::tuple{1});
   EXPECT_TRUE(failed.wait(generous));
   EXPECT_FALSE(failed.successful());
+}
+
+// Set by the parent once it has the first result; the workers inherit it.
+weft::mp::Event* first_result_seen = nullptr;
+bool wait_for_first_result(int) { return first_result_seen->wait(60s); }
+
+TEST(Pool, AnAnswerIsNotHeldBackWhileTheNextTaskRuns) {
+  weft::mp::Event seen;
+  first_result_seen = &seen;
+  Pool pool(1);
+  auto first = pool.apply_async(square, std::tuple{3});
+  auto second = pool.apply_async(wait_for_first_result, std::tuple{0});
+  ASSERT_TRUE(first.wait(generous));
+  EXPECT_EQ(first.get(), 9);
+  seen.set();
+  EXPECT_TRUE(second.get(generous));
+  pool.close();
+  pool.join();
 }
 
 TEST(Pool, ExceptionsKeepTheirTypeAndMessage) {

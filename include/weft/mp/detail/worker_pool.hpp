@@ -5,11 +5,13 @@
 // Tasks are functions by reference. The first task of a function sends the
 // worker a "define" frame (a typed runner factory and the function, both by
 // reference); later tasks name it by a small integer and carry only their
-// encoded arguments. Each worker answers its tasks in order, so the parent
-// always knows which tasks a worker holds. When one dies, the task it was
-// running (see ProgressSlot) fails with WorkerLostError and the others it
-// held go back to the head of the queue — including any it had finished
-// but not yet answered, which therefore run again.
+// encoded arguments. Each worker answers its tasks in order, and writes a
+// task's answer before it starts the next one, so the parent always knows
+// which tasks a worker holds and never waits for an answer behind a task
+// that blocks. When one dies, the task it was running (see ProgressSlot)
+// fails with WorkerLostError and the others it held go back to the head of
+// the queue — including one it had finished but not yet answered (it died
+// between the two), which therefore runs again.
 //
 // The pool thread (Python's task and result handler threads in one) waits
 // in epoll on the worker sockets, their sentinels and an eventfd, writes
