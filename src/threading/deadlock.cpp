@@ -2,6 +2,8 @@
 // (weft/threading/deadlock.hpp).
 #include "weft/threading/deadlock.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -121,9 +123,15 @@ class Detector {
   }
 };
 
-// Never destroyed: locks and threads may outlive static destruction.
+// Never destroyed: locks and threads may outlive static destruction. The
+// forking thread holds the mutex across fork(), so a child's graph is
+// consistent and its mutex free.
 Detector& detector() {
-  static Detector* instance = new Detector;
+  static Detector* instance = [] {
+    ::pthread_atfork([] { detector().mutex.lock(); }, [] { detector().mutex.unlock(); },
+                     [] { detector().mutex.unlock(); });
+    return new Detector;
+  }();
   return *instance;
 }
 

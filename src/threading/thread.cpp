@@ -47,8 +47,16 @@ struct Registry {
   std::atomic<unsigned> counter{0};
 };
 
+void adopt_forking_thread_in_child() noexcept;
+
 Registry& registry() {
-  static Registry* instance = new Registry;
+  static Registry* instance = [] {
+    // The forking thread holds the mutex across fork(), so the child gets
+    // the registry in a consistent state, its mutex held by its only thread.
+    ::pthread_atfork([] { registry().mutex.lock(); }, [] { registry().mutex.unlock(); },
+                     adopt_forking_thread_in_child);
+    return new Registry;
+  }();
   return *instance;
 }
 
@@ -109,6 +117,30 @@ std::shared_ptr<ThreadState>& main_state() {
 }
 
 [[gnu::constructor]] void adopt_main_thread() { t_current = main_state(); }
+
+// In a child of fork(), as Python's threading._after_fork does: the forking
+// thread is the only one left, and becomes the main thread; every other
+// thread the parent had is over (not alive, not counted, joined at once).
+// Runs with the registry's mutex held by the prepare handler.
+void adopt_forking_thread_in_child() noexcept {
+  Registry& r = registry();
+  std::shared_ptr<ThreadState> self = t_current;
+  if (!self) {
+    self = std::make_shared<ThreadState>();
+    self->name = "MainThread";
+    self->started.store(true, std::memory_order_relaxed);
+  }
+  publish_identity(*self);
+  for (const auto& state : r.alive) {
+    if (state == self) continue;
+    state->finished.store(1, std::memory_order_release);
+    futex_wake_all(state->finished);
+  }
+  r.alive.assign(1, self);
+  t_current = self;
+  main_state() = std::move(self);
+  r.mutex.unlock();
+}
 
 // Joins non-daemon threads still running when the program exits, as
 // Python's interpreter does at shutdown.

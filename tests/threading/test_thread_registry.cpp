@@ -1,10 +1,14 @@
 // current_thread (weft and Dummy-N), main_thread, active_count, enumerate, handle lifetime.
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <weft/threading.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -142,6 +146,70 @@ TEST(Registry, RenamingThroughAHandleIsSeenEverywhere) {
   release.set();
   t.join();
   EXPECT_EQ(name_inside, "new");
+}
+
+// Forks here and runs child() in the child, which then leaves through
+// std::exit and so through the exit-time join of non-daemon threads;
+// child() returns a bit set of failed checks. Returns the child's exit
+// status, or -1 if it did not end within kPatience (it is then killed).
+template <class F>
+int exit_status_of_forked(F child) {
+  const pid_t pid = ::fork();
+  if (pid == 0) std::exit(child());
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; })) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Python's threading._after_fork: in the child only the forking thread is
+// left, and it is the main thread.
+int checks_after_fork(const weft::Thread& other, const weft::ThreadHandle& forking) {
+  int failed = 0;
+  if (other.is_alive()) failed |= 1;
+  if (!other.join(kPatience)) failed |= 2;
+  if (weft::active_count() != 1) failed |= 4;
+  if (weft::main_thread() != weft::current_thread() || weft::current_thread() != forking) failed |= 8;
+  if (weft::current_thread().native_id() != ::getpid()) failed |= 16;
+  weft::Thread fresh([] {});
+  fresh.start();
+  if (!fresh.join(kPatience) || weft::active_count() != 1) failed |= 32;
+  return failed;
+}
+
+TEST(Registry, AForkChildKeepsOnlyTheForkingThreadAndExits) {
+  weft::Event stop;
+  weft::Thread other([&] { stop.wait(kPatience); });  // not a daemon: exit() would join it
+  other.start();
+  const int status =
+      exit_status_of_forked([&] { return checks_after_fork(other, weft::current_thread()); });
+  stop.set();
+  other.join();
+  EXPECT_EQ(status, 0);
+}
+
+TEST(Registry, AChildForkedByAnotherThreadMakesItTheMainThread) {
+  weft::Event stop;
+  weft::Thread other([&] { stop.wait(kPatience); });
+  other.start();
+  int status = -1;
+  std::string main_name;
+  weft::Thread forker({.name = "forker"}, [&] {
+    status = exit_status_of_forked([&] {
+      int failed = checks_after_fork(other, weft::current_thread());
+      if (weft::main_thread().name() != "forker") failed |= 64;
+      return failed;
+    });
+  });
+  forker.start();
+  forker.join();
+  stop.set();
+  other.join();
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(weft::main_thread(), weft::current_thread());
 }
 
 }  // namespace

@@ -26,6 +26,11 @@
 // current_thread() and enumerate() hand out — valid even after the thread or
 // its Thread object is gone.
 //
+// After fork(), as in Python, the child has only the thread that forked:
+// that thread is its main_thread() (keeping its name), active_count() is 1,
+// and every other thread of the parent is over there (is_alive() false,
+// join() returns at once, exit() does not wait for it).
+//
 // Thread-safety: every member may be called from any thread.
 #pragma once
 
