@@ -111,12 +111,21 @@ struct WorkerPool::Impl {
   int epoll = -1;
   int wake = -1;
   std::thread thread;
+  std::once_flag joined;
   std::deque<Task> queue;
   std::unordered_map<std::uint64_t, std::unique_ptr<Worker>> workers;
   std::uint64_t next_serial = 1;
   std::uint64_t next_name = 1;
   std::size_t initializer_deaths = 0;  // in a row
   static constexpr std::size_t max_initializer_deaths = 3;
+
+  // Joins the pool thread; of concurrent callers, one joins and the others
+  // wait until it has. Not from the pool thread itself.
+  void join_thread() {
+    std::call_once(joined, [this] {
+      if (thread.joinable()) thread.join();
+    });
+  }
 
   void notify() {
     const std::uint64_t one = 1;
@@ -591,7 +600,7 @@ void WorkerPool::terminate(std::exception_ptr reason, bool kill) {
     }
   }
   impl_->notify();
-  if (!pool_thread && impl_->thread.joinable()) impl_->thread.join();
+  if (!pool_thread) impl_->join_thread();
 }
 
 void WorkerPool::cancel_pending() {
@@ -608,7 +617,7 @@ void WorkerPool::join() {
     if (impl_->state == State::running) throw ValueError("Pool is still running");
   }
   if (pool_thread) throw RuntimeError("cannot join a pool from its own thread");
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->join_thread();
 }
 
 bool WorkerPool::closed() const noexcept {

@@ -366,6 +366,25 @@ TEST(Pool, DestructorTerminatesUnlessClosed) {
   EXPECT_EQ(result->get(), 50);
 }
 
+TEST(Pool, JoinAndTerminateFromSeveralThreadsAtOnce) {
+  for (int round = 0; round < 3; ++round) {
+    Pool pool(1);
+    auto running = pool.apply_async(sleep_ms, std::tuple{20000});
+    pool.close();
+    std::atomic<int> joined{0};
+    std::vector<std::thread> joiners;
+    for (int i = 0; i < 2; ++i)
+      joiners.emplace_back([&] {
+        pool.join();
+        ++joined;
+      });
+    pool.terminate();
+    for (auto& joiner : joiners) joiner.join();
+    EXPECT_EQ(joined.load(), 2);
+    EXPECT_THROW(running.get(generous), weft::CancelledError);
+  }
+}
+
 class PoolStartMethod : public testing::TestWithParam<const char*> {};
 
 TEST_P(PoolStartMethod, RunsTasksInitializersAndSurvivesDeath) {

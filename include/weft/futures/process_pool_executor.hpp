@@ -43,8 +43,9 @@
 // SIGKILL: every future not done fails with BrokenProcessPool, and the
 // executor is shut down. The destructor is shutdown(wait = true).
 //
-// Thread-safety: every member may be called from any thread; shutdown(wait
-// = true) not from a done-callback.
+// Thread-safety: every member may be called from any thread, shutdown and
+// terminate_workers from several at once; shutdown(wait = true) not from a
+// done-callback.
 #pragma once
 
 #include <algorithm>

@@ -55,9 +55,9 @@
 // The destructor calls terminate(), as Python's Pool.__exit__ does — unless
 // close() was called, then it joins.
 //
-// Thread-safety: every member may be called from any thread (join() and the
-// blocking calls not from a callback). A Pool is not usable in its workers
-// or in a forked child.
+// Thread-safety: every member may be called from any thread, join() and
+// terminate() from several at once (join() and the blocking calls not from
+// a callback). A Pool is not usable in its workers or in a forked child.
 #pragma once
 
 #include <chrono>

@@ -109,8 +109,9 @@ class WorkerPool {
   // not done fails with `reason`. Blocks until the workers are reaped.
   void terminate(std::exception_ptr reason, bool kill);
   // Blocks until the pool thread has ended (after close() or terminate()).
-  // Throws ValueError("Pool is still running") before either, RuntimeError
-  // from the pool thread itself.
+  // Any number of threads may join and terminate at once. Throws
+  // ValueError("Pool is still running") before either, RuntimeError from
+  // the pool thread itself.
   void join();
 
   bool closed() const noexcept;
