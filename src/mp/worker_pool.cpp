@@ -33,7 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-thread_local bool pool_thread = false;
 
 // Each worker holds at most this much queued work, measured in its own
 // recent task durations, and never fewer than min_window tasks.
@@ -88,8 +87,17 @@ std::string worker_prefix(StartMethod method, const std::string& prefix) {
 
 }  // namespace
 
+// The Impl of the pool whose thread this is, if it is one.
+thread_local const void* current_pool = nullptr;
+
 struct WorkerPool::Impl {
   explicit Impl(WorkerPoolConfig config) : config(std::move(config)) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    if (wake >= 0) ::close(wake);
+    if (epoll >= 0) ::close(epoll);
+  }
 
   WorkerPoolConfig config;
   std::size_t processes = 0;
@@ -110,7 +118,7 @@ struct WorkerPool::Impl {
   // The pool thread's.
   int epoll = -1;
   int wake = -1;
-  std::thread thread;
+  std::thread thread;  // holds the Impl alive while it runs
   std::once_flag joined;
   std::deque<Task> queue;
   std::unordered_map<std::uint64_t, std::unique_ptr<Worker>> workers;
@@ -118,6 +126,8 @@ struct WorkerPool::Impl {
   std::uint64_t next_name = 1;
   std::size_t initializer_deaths = 0;  // in a row
   static constexpr std::size_t max_initializer_deaths = 3;
+
+  bool on_own_thread() const noexcept { return current_pool == this; }
 
   // Joins the pool thread; of concurrent callers, one joins and the others
   // wait until it has. Not from the pool thread itself.
@@ -429,7 +439,7 @@ struct WorkerPool::Impl {
   }
 
   void run() {
-    pool_thread = true;
+    current_pool = this;
     epoll_event events[64];
     for (;;) {
       take_pending();
@@ -511,7 +521,7 @@ struct WorkerPool::Impl {
   }
 };
 
-WorkerPool::WorkerPool(WorkerPoolConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+WorkerPool::WorkerPool(WorkerPoolConfig config) : impl_(std::make_shared<Impl>(std::move(config))) {
   Impl& impl = *impl_;
   if (impl.config.max_tasks_per_child && *impl.config.max_tasks_per_child == 0)
     throw ValueError("maxtasksperchild must be a positive int or None");
@@ -520,38 +530,38 @@ WorkerPool::WorkerPool(WorkerPoolConfig config) : impl_(std::make_unique<Impl>(s
   impl.epoll = ::epoll_create1(EPOLL_CLOEXEC);
   if (impl.epoll < 0) throw_errno("epoll_create1");
   impl.wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (impl.wake < 0) {
-    ::close(impl.epoll);
-    throw_errno("eventfd");
-  }
+  if (impl.wake < 0) throw_errno("eventfd");
   try {
     impl.watch(impl.wake, 0, EPOLLIN);
     for (std::size_t i = 0; i < impl.processes; ++i) impl.start_worker();
-    impl.thread = std::thread([&impl] {
+    impl.thread = std::thread([keep = impl_] {
       try {
-        impl.run();
+        keep->run();
       } catch (...) {
-        impl.shut_down(std::current_exception(), true);
+        keep->shut_down(std::current_exception(), true);
       }
     });
   } catch (...) {
     impl.shut_down(std::make_exception_ptr(RuntimeError("the pool failed to start")), true);
-    ::close(impl.wake);
-    ::close(impl.epoll);
     throw;
   }
 }
 
 WorkerPool::~WorkerPool() {
-  if (impl_->thread.joinable()) {
-    if (closed()) {
-      join();
-    } else {
-      terminate(std::make_exception_ptr(CancelledError()), false);
-    }
+  if (impl_->on_own_thread()) {
+    // The last reference went in one of this pool's callbacks: the thread
+    // cannot join itself. It goes on once the callback returns (finishing
+    // the queued tasks if closed, stopping the workers otherwise) and
+    // releases the Impl when it ends.
+    if (!closed()) request_terminate(std::make_exception_ptr(CancelledError()), false);
+    impl_->thread.detach();
+    return;
   }
-  ::close(impl_->wake);
-  ::close(impl_->epoll);
+  if (closed()) {
+    join();
+  } else {
+    terminate(std::make_exception_ptr(CancelledError()), false);
+  }
 }
 
 std::optional<std::uint32_t> WorkerPool::find_function(MakeRunner maker, const void* function) {
@@ -590,7 +600,7 @@ void WorkerPool::close() {
   impl_->notify();
 }
 
-void WorkerPool::terminate(std::exception_ptr reason, bool kill) {
+void WorkerPool::request_terminate(std::exception_ptr reason, bool kill) {
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->state == State::running || impl_->state == State::closed) {
@@ -600,7 +610,11 @@ void WorkerPool::terminate(std::exception_ptr reason, bool kill) {
     }
   }
   impl_->notify();
-  if (!pool_thread) impl_->join_thread();
+}
+
+void WorkerPool::terminate(std::exception_ptr reason, bool kill) {
+  request_terminate(std::move(reason), kill);
+  if (!impl_->on_own_thread()) impl_->join_thread();
 }
 
 void WorkerPool::cancel_pending() {
@@ -616,7 +630,7 @@ void WorkerPool::join() {
     std::lock_guard lock(impl_->mutex);
     if (impl_->state == State::running) throw ValueError("Pool is still running");
   }
-  if (pool_thread) throw RuntimeError("cannot join a pool from its own thread");
+  if (impl_->on_own_thread()) throw RuntimeError("cannot join a pool from its own thread");
   impl_->join_thread();
 }
 
@@ -632,7 +646,7 @@ std::exception_ptr WorkerPool::broken() const {
 
 std::size_t WorkerPool::processes() const noexcept { return impl_->processes; }
 
-bool WorkerPool::on_pool_thread() noexcept { return pool_thread; }
+bool WorkerPool::on_pool_thread() noexcept { return current_pool != nullptr; }
 
 std::exception_ptr decode_error_payload(std::string_view payload) noexcept {
   try {

@@ -1,7 +1,10 @@
 // mp::Pool: every call, its results, errors, callbacks and lifetime.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -383,6 +386,34 @@ TEST(Pool, JoinAndTerminateFromSeveralThreadsAtOnce) {
     EXPECT_EQ(joined.load(), 2);
     EXPECT_THROW(running.get(generous), weft::CancelledError);
   }
+}
+
+bool reaped(int pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
+
+TEST(Pool, AnotherPoolTerminatedAndDestroyedInACallback) {
+  auto other = std::make_shared<Pool>(1);
+  const int worker = other->apply(pid_of, std::tuple{0});
+  Pool pool(1);
+  bool worker_reaped = false;
+  auto result = pool.apply_async(square, std::tuple{2}, [&](const int&) {
+    other->terminate();
+    worker_reaped = reaped(worker);
+    other.reset();
+  });
+  EXPECT_EQ(result.get(generous), 4);
+  EXPECT_TRUE(worker_reaped);
+  EXPECT_EQ(other, nullptr);
+}
+
+TEST(Pool, DestroyedInItsOwnCallback) {
+  auto pool = std::make_shared<Pool>(1);
+  const int worker = pool->apply(pid_of, std::tuple{0});
+  auto result = pool->apply_async(square, std::tuple{2}, [&pool](const int&) { pool.reset(); });
+  EXPECT_EQ(result.get(generous), 4);
+  EXPECT_EQ(pool, nullptr);
+  const auto deadline = Clock::now() + generous;
+  while (!reaped(worker) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(reaped(worker));
 }
 
 class PoolStartMethod : public testing::TestWithParam<const char*> {};

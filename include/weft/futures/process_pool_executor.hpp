@@ -41,11 +41,13 @@
 // are done and the workers have exited. terminate_workers() and
 // kill_workers() (Python 3.14) stop the workers at once with SIGTERM or
 // SIGKILL: every future not done fails with BrokenProcessPool, and the
-// executor is shut down. The destructor is shutdown(wait = true).
+// executor is shut down. The destructor is shutdown(wait = true); in one of
+// the executor's own done-callbacks it cannot wait, and the workers finish
+// the queued work once the callback has returned.
 //
 // Thread-safety: every member may be called from any thread, shutdown and
-// terminate_workers from several at once; shutdown(wait = true) not from a
-// done-callback.
+// terminate_workers from several at once; shutdown(wait = true) not from
+// one of this executor's done-callbacks.
 #pragma once
 
 #include <algorithm>

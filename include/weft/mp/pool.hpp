@@ -53,11 +53,15 @@
 // it throws ValueError "Pool is still running"). terminate() kills the
 // workers at once and fails every task not done with weft::CancelledError.
 // The destructor calls terminate(), as Python's Pool.__exit__ does — unless
-// close() was called, then it joins.
+// close() was called, then it joins. In one of the pool's own callbacks,
+// terminate() and the destructor cannot wait for the pool's thread: they
+// return at once and the workers are stopped (or, closed, finish the queued
+// tasks) once the callback has returned.
 //
 // Thread-safety: every member may be called from any thread, join() and
-// terminate() from several at once (join() and the blocking calls not from
-// a callback). A Pool is not usable in its workers or in a forked child.
+// terminate() from several at once (the blocking calls not from a
+// callback, join() not from one of this pool's). A Pool is not usable in
+// its workers or in a forked child.
 #pragma once
 
 #include <chrono>
@@ -211,7 +215,8 @@ class Pool {
   // blocks.
   void close();
   // Kills the workers now; tasks not done fail with weft::CancelledError.
-  // Blocks until the workers are reaped.
+  // Blocks until the workers are reaped (not in this pool's callbacks: see
+  // the top of this file).
   void terminate();
   // Blocks until the workers have exited, after close() or terminate().
   // Throws ValueError("Pool is still running") before either.

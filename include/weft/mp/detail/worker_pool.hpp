@@ -83,7 +83,10 @@ class WorkerPool {
   explicit WorkerPool(WorkerPoolConfig config);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  // terminate() unless closed and joined.
+  // terminate() unless closed, join() if closed. From the pool thread
+  // itself (a callback dropped the last reference), neither blocks: the
+  // thread goes on once the callback returns, stopping the workers (or, if
+  // closed, finishing the queued tasks first), and then ends on its own.
   ~WorkerPool();
 
   // The number of a function for this pool; the first call for a given
@@ -106,12 +109,14 @@ class WorkerPool {
   // No more submissions; the workers exit once every queued task is done.
   void close();
   // Stops the workers now (SIGTERM, or SIGKILL with `kill`); every task
-  // not done fails with `reason`. Blocks until the workers are reaped.
+  // not done fails with `reason`. Blocks until the workers are reaped —
+  // except on this pool's own thread (a callback), where it returns at
+  // once and the workers are reaped when the callback has returned.
   void terminate(std::exception_ptr reason, bool kill);
   // Blocks until the pool thread has ended (after close() or terminate()).
   // Any number of threads may join and terminate at once. Throws
   // ValueError("Pool is still running") before either, RuntimeError from
-  // the pool thread itself.
+  // this pool's own thread (another pool's thread may join it).
   void join();
 
   bool closed() const noexcept;
@@ -127,7 +132,9 @@ class WorkerPool {
   struct Impl;
   std::optional<std::uint32_t> find_function(MakeRunner maker, const void* function);
   std::uint32_t add_function(MakeRunner maker, const void* function, std::string define);
-  std::unique_ptr<Impl> impl_;
+  // terminate() without waiting.
+  void request_terminate(std::exception_ptr reason, bool kill);
+  std::shared_ptr<Impl> impl_;  // shared with the pool thread, which may outlive this object
 };
 
 // What a worker publishes in shared memory as it goes: the id of the task
