@@ -645,18 +645,39 @@ TEST(ThreadPoolMap, DestroyingTheResultsCancelsTheUnconsumed) {
   {
     auto results = pool.map(
         [&](int x) {
-          if (x == 0) {
+          if (x == 1) {
             started.set();
             gate.wait(kPatience);
           }
           return ++ran, x;
         },
         std::views::iota(0, 10));
+    EXPECT_EQ(results.next(), 0);
     ASSERT_TRUE(started.wait(kPatience));
   }
   gate.set();
   pool.shutdown();
-  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(ran, 2);
+}
+
+TEST(ThreadPoolMap, DroppingResultsNeverIteratedLetsEveryCallRun) {
+  weft::Event started;
+  weft::Event gate;
+  std::atomic<int> ran{0};
+  ThreadPoolExecutor pool(1);
+  pool.map(
+      [&](int x) {
+        if (x == 0) {
+          started.set();
+          gate.wait(kPatience);
+        }
+        ++ran;
+      },
+      std::views::iota(0, 10));
+  ASSERT_TRUE(started.wait(kPatience));
+  gate.set();
+  pool.shutdown();
+  EXPECT_EQ(ran, 10);
 }
 
 TEST(ThreadPoolMap, MovedResultsCancelOnlyOnce) {

@@ -5,9 +5,11 @@
 // (stopping at the shortest) at once, and returns a lazy range of results
 // in submission order: advancing blocks until the next result is ready and
 // re-throws its exception; with a timeout, throws TimeoutError once the
-// deadline (counted from the map() call) passes. Destroying the range
-// cancels the results not yet consumed, as Python does when its generator
-// is closed.
+// deadline (counted from the map() call) passes. Destroying the range once
+// iteration has begun (begin(), next() or to_vector() called) cancels the
+// results not yet consumed, as Python does when its generator is closed;
+// destroying a range never iterated lets every call run, as dropping
+// Python's unstarted generator does (`ex.map(f, xs);` alone runs them all).
 //
 // Thread-safety: map() may be called from any thread; a result range is
 // used by one thread.
@@ -44,12 +46,15 @@ class MapResults {
       : futures_(std::move(futures)), deadline_(deadline) {}
   MapResults(MapResults&&) noexcept = default;
   MapResults& operator=(MapResults&&) noexcept = default;
+  // Cancels the results not yet consumed if iteration has begun.
   ~MapResults() {
+    if (!started_) return;
     for (std::size_t i = next_; i < futures_.size(); ++i) futures_[i].cancel();
   }
 
   // Blocks for the next result and returns it (by value); nothing at the end.
   std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> next() {
+    started_ = true;
     if (next_ == futures_.size()) return std::nullopt;
     Future<R>& future = futures_[next_++];
     if (!future.state().wait_done(deadline_)) {
@@ -67,7 +72,10 @@ class MapResults {
   using value_type = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
   using iterator = detail::PullIterator<MapResults, value_type>;
 
-  iterator begin() { return iterator(this); }
+  iterator begin() {
+    started_ = true;
+    return iterator(this);
+  }
   iterator end() { return iterator(); }
 
   // All results at once (blocks for each).
@@ -81,6 +89,7 @@ class MapResults {
   std::vector<Future<R>> futures_;
   weft::detail::Deadline deadline_;
   std::size_t next_ = 0;
+  bool started_ = false;
 };
 
 // CRTP base: an executor supplies submit(f, args...) -> Future<R> and
