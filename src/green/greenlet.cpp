@@ -566,6 +566,13 @@ std::string GreenletImpl::name() const {
   return name_.empty() ? "greenlet-" + std::to_string(serial_) : name_;
 }
 
+void GreenletImpl::forsake() noexcept {
+  if (!on_this_thread() || main_ || here()->current == this) return;
+  Access::unlink_live(*here(), *this);
+  state_ = State::dead;
+  resumable_on_ = 0;
+}
+
 void GreenletImpl::set_parent(std::shared_ptr<GreenletImpl> parent) {
   if (!parent) throw error("a greenlet's parent cannot be empty");
   if (parent->thread_ != thread_) throw error("a greenlet's parent must belong to the same thread");

@@ -67,6 +67,12 @@ class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<Gre
   void set_parent(std::shared_ptr<GreenletImpl> parent);
   // Whether it belongs to the calling thread.
   bool on_this_thread() const noexcept;
+  // Makes a suspended greenlet of the calling thread dead without running
+  // it: a switch to it goes to its first live ancestor, it is not unwound
+  // when the thread ends, and its last reference frees it and its stack,
+  // whose objects are left undestroyed. For what a forked child inherits of
+  // the parent's hub. Never throws.
+  void forsake() noexcept;
 
   // How a switch's message and bookkeeping reach these (greenlet.cpp).
   struct Access;

@@ -2,6 +2,8 @@
 // event loop (weft/green/hub.hpp).
 #include "weft/green/hub.hpp"
 
+#include <pthread.h>
+
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "hub_impl.hpp"
+#include "wait_table.hpp"
 #include "weft/detail/exception_text.hpp"
 #include "weft/green/greenlet_task.hpp"
 
@@ -23,6 +26,8 @@ namespace {
 
 thread_local Hub* tls_hub = nullptr;
 thread_local bool tls_hub_ended = false;
+// What owns tls_hub (Hub::current's thread_local).
+thread_local std::unique_ptr<Hub>* tls_owner = nullptr;
 
 std::mutex options_mutex;
 io::LoopOptions default_options;
@@ -71,6 +76,42 @@ const char* state_name(const GreenletImpl& g, const GreenletImpl& running) {
 GreenletInfo describe(const GreenletImpl& g, const GreenletImpl& running) {
   const bool parked = g.hub.state == State::parked && g.hub.waiting != nullptr;
   return GreenletInfo{g.name(), state_name(g, running), parked ? g.hub.waiting : ""};
+}
+
+// Takes g off the hub's books without touching the hub's lists (left as
+// they are, with the hub).
+void drop_link(GreenletImpl& g) noexcept {
+  g.hub.state = State::idle;
+  g.hub.known = false;
+  g.hub.task = nullptr;
+  g.hub.waiting = nullptr;
+}
+
+// pthread_atfork's child handler, run on the thread that forked: the
+// child's only thread. The hub it inherited shares its loop's kernel objects
+// (an epoll instance, an io_uring's rings) with the parent's: closing a
+// watched descriptor would remove the parent's watch, and a ring cannot be
+// entered from here. So that hub is left behind with its loop and wait table,
+// leaked and never run, and every greenlet it knew is forsaken (dead here,
+// never resumed); the thread's next green call makes a hub of its own, as
+// gevent's hub.loop.reinit() gives a child a loop of its own.
+void leave_hub_after_fork() noexcept {
+  Hub* hub = std::exchange(tls_hub, nullptr);
+  if (hub == nullptr) return;
+  (void)tls_owner->release();
+  detail::forsake_table_after_fork();
+  Hub::Impl& impl = Hub::Impl::of(*hub);
+  GreenletImpl* self = nullptr;
+  try {
+    self = &Hub::Impl::running();
+  } catch (...) {
+  }
+  for (GreenletImpl* g = impl.known; g != nullptr; g = g->hub.known_next) {
+    g->forsake();  // not the main greenlet, nor the one that forked
+    drop_link(*g);
+  }
+  if (self != nullptr) drop_link(*self);
+  if (impl.hub_impl != nullptr) impl.hub_impl->forsake();
 }
 
 }  // namespace
@@ -442,7 +483,10 @@ void Hub::Impl::shut_down() noexcept {
 
 // ---- Hub --------------------------------------------------------------------
 
-Hub::Hub() : impl_(std::make_unique<Impl>(loop_options())) {}
+Hub::Hub() : impl_(std::make_unique<Impl>(loop_options())) {
+  static const int registered = ::pthread_atfork(nullptr, nullptr, &leave_hub_after_fork);
+  (void)registered;
+}
 
 Hub::~Hub() {
   impl_->shut_down();
@@ -459,6 +503,7 @@ Hub& Hub::current() {
   (void)greenlet::getcurrent();
   thread_local std::unique_ptr<Hub> owner;
   owner.reset(new Hub());
+  tls_owner = &owner;
   tls_hub = owner.get();
   return *tls_hub;
 }

@@ -446,4 +446,6 @@ bool forget_fd(Hub& hub, int fd) noexcept {
   return std::exchange(slot->seen, false);
 }
 
+void forsake_table_after_fork() noexcept { tls_table = nullptr; }
+
 }  // namespace weft::green::detail

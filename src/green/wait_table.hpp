@@ -51,4 +51,9 @@ bool wait_fd(int fd, std::uint32_t events, const weft::detail::Deadline& deadlin
 // was last forgotten (then it must be closed with Loop::close). Never throws.
 bool forget_fd(Hub& hub, int fd) noexcept;
 
+// In a forked child: leaves this thread's table behind (leaked) without
+// touching the inherited loop, whose watches are the parent's; the next
+// wait makes a table for the child's own hub. Never throws.
+void forsake_table_after_fork() noexcept;
+
 }  // namespace weft::green::detail

@@ -2,7 +2,9 @@
 // timeouts, several waiters, closing under a waiter, the three socket
 // modes, on both loop backends.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -10,6 +12,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io_support.hpp"
@@ -412,6 +415,71 @@ TEST_P(GreenIo, MovedAndDuplicatedSockets) {
     EXPECT_EQ(b.recv(100), "via dup");
     green::socket adopted(net::Socket(AF_INET, SOCK_STREAM));
     EXPECT_EQ(adopted.gettimeout(), net::getdefaulttimeout());
+  });
+}
+
+// Waits at most `limit` for a child to end: its wait status, or -1 if it had to be killed.
+int wait_child(pid_t pid, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return status;
+}
+
+// A forked child gets a hub and loop of its own on its first green call, as gevent's
+// hub.loop.reinit() gives it: the parent's greenlets are not resumed there, the child's sleeps
+// and socket waits work on either backend, and its closing an inherited socket leaves the
+// parent's wait on it in place.
+TEST_P(GreenIo, AForkedChildGetsAHubOfItsOwnAndLeavesTheParentsAlone) {
+  run([] {
+    auto [a, b] = green::socketpair();
+    auto reader = green::spawn([&a = a] { return a.recv(100); });
+    bool ticked = false;
+    auto ticker = green::spawn([&] {
+      green::sleep(20ms);
+      ticked = true;
+    });
+    green::sleep();  // both park: the hub watches a
+    green::Hub* parents = &green::Hub::current();
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = 0;
+      try {
+        Stopwatch watch;
+        green::sleep(100ms);
+        auto [c, d] = green::socketpair();
+        auto echo = green::spawn([&c = c] { return c.recv(10); });
+        d.sendall("hi");
+        if (&green::Hub::current() == parents) {
+          code = 2;
+        } else if (ticked) {
+          code = 3;
+        } else if (watch.seconds() < 0.09 || watch.seconds() > 5.0) {
+          code = 4;
+        } else if (echo.get(true, 5s) != "hi") {
+          code = 5;
+        }
+        a.close();
+      } catch (...) {
+        code = 6;
+      }
+      ::_exit(code);
+    }
+    const int status = wait_child(pid, 30s);
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    b.sendall("hello parent");
+    EXPECT_EQ(reader.get(true, 10s), "hello parent");
+    ticker.join();
+    EXPECT_TRUE(ticked);
   });
 }
 

@@ -27,6 +27,16 @@
 // One hub per thread, made on first use with the loop options of
 // set_default_loop_options(); hubs of different threads run side by side.
 //
+// fork(): the child's thread gets a hub and loop of its own on its first
+// green call, as gevent's hub.loop.reinit() gives it. The hub it inherited
+// is left behind untouched (leaked), since its loop's kernel objects — the
+// epoll instance, the io_uring rings — are the parent's too; the greenlets
+// that hub knew (parked, scheduled, spawned) are dead in the child and never
+// run there, and their stacks are not unwound. The greenlet that forked runs
+// on. If that is a spawned greenlet, let it end the child (_exit, as the
+// multiprocessing fork start method does): when it returns, the main
+// greenlet's wait on the parent's hub returns early.
+//
 // Thread-safety: a Hub belongs to its thread; only wake_threadsafe() may be
 // called from other threads.
 #pragma once
