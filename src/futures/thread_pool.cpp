@@ -3,6 +3,7 @@
 // start-up and Python's shutdown rules.
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,15 +23,16 @@ using weft::detail::FutexMutex;
 using weft::detail::TicketCounter;
 using WorkPtr = std::shared_ptr<Work>;
 
-class ThreadPool {
+// Shared by the executor and its running workers: a worker on which the
+// executor is destroyed (a task or done-callback held its last reference)
+// keeps the pool alive until it leaves its loop, and frees it then.
+class ThreadPool : public std::enable_shared_from_this<ThreadPool> {
  public:
   ThreadPool(std::size_t max_workers, std::string prefix, std::function<void()> initializer)
       : max_workers_(max_workers), prefix_(std::move(prefix)), initializer_(std::move(initializer)) {
     locals_.reserve(max_workers_);
     for (std::size_t i = 0; i < max_workers_; ++i) locals_.push_back(std::make_unique<LocalQueue>());
   }
-
-  ~ThreadPool() { shutdown(true, false); }
 
   void schedule(WorkPtr work) {
     InFlight in_flight(*this);
@@ -182,7 +184,7 @@ class ThreadPool {
     }
     const std::size_t n = started_.load(std::memory_order_relaxed);
     auto worker = std::make_unique<Thread>(ThreadOptions{prefix_ + "_" + std::to_string(n), true},
-                                           [this, n] { work(n); });
+                                           [pool = shared_from_this(), n] { pool->work(n); });
     worker->start();
     workers_.push_back(std::move(worker));
     started_.store(n + 1, std::memory_order_release);
@@ -279,12 +281,12 @@ std::string default_prefix() {
 
 ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers, std::string thread_name_prefix,
                                        std::function<void()> initializer)
-    : pool_(std::make_unique<detail::ThreadPool>(max_workers == 0 ? detail::default_max_workers() : max_workers,
+    : pool_(std::make_shared<detail::ThreadPool>(max_workers == 0 ? detail::default_max_workers() : max_workers,
                                                  thread_name_prefix.empty() ? detail::default_prefix()
                                                                             : std::move(thread_name_prefix),
                                                  std::move(initializer))) {}
 
-ThreadPoolExecutor::~ThreadPoolExecutor() = default;
+ThreadPoolExecutor::~ThreadPoolExecutor() { pool_->shutdown(true, false); }
 
 void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) { pool_->shutdown(wait, cancel_futures); }
 

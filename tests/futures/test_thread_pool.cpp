@@ -440,6 +440,25 @@ TEST(ThreadPool, FuturesOutliveTheirPool) {
   EXPECT_EQ(f.result(0ms), "kept");
 }
 
+// A task holding the executor's last reference runs its destructor on the worker, which then
+// returns to its loop: it must find the pool still there, and free it on leaving.
+TEST(ThreadPool, ATaskHoldingTheLastReferenceTearsThePoolDownOnItsWorker) {
+  weft::Event go;
+  weft::Event ran;
+  std::optional<weft::ThreadHandle> worker;
+  auto pool = std::make_shared<ThreadPoolExecutor>(2);
+  (void)pool->submit([pool, &go, &ran, &worker] {
+    go.wait(kPatience);
+    worker = weft::current_thread();
+    ran.set();
+  });
+  EXPECT_EQ(pool->submit([] { return 1; }).result(kPatience), 1);  // on a second worker
+  pool.reset();
+  go.set();
+  ASSERT_TRUE(ran.wait(kPatience));
+  EXPECT_TRUE(worker->join(kPatience)) << "the worker did not exit after freeing its pool";
+}
+
 // ---- submitting from inside a task ----
 
 TEST(ThreadPool, ATaskCanSubmitToItsOwnPool) {

@@ -17,7 +17,10 @@
 // shutdown(wait, cancel_futures): no new submissions (RuntimeError); with
 // cancel_futures, every task not yet started is cancelled; with wait, blocks
 // until the remaining tasks ran and the workers exited. The destructor is
-// shutdown(wait = true) and never returns while a worker still runs.
+// shutdown(wait = true) and never returns while a worker still runs, except
+// on one of the pool's own workers (a task or done-callback held the last
+// reference to the executor): it then waits for the other workers, and
+// that worker frees the pool once it has run what is left and exits.
 //
 // Thread-safety: every member may be called from any thread, including from
 // inside tasks (but a task that calls shutdown(wait = true) on its own pool
@@ -118,7 +121,7 @@ class ThreadPoolExecutor : public Executor<ThreadPoolExecutor> {
  private:
   void schedule(std::shared_ptr<detail::Work> work);
 
-  std::unique_ptr<detail::ThreadPool> pool_;
+  std::shared_ptr<detail::ThreadPool> pool_;
 };
 
 }  // namespace weft::futures
