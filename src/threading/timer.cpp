@@ -5,12 +5,16 @@ namespace weft {
 
 Timer::~Timer() {
   if (daemon()) cancel();
-  if (ident()) join();
+  if (ident() && handle() != current_thread()) join();
 }
 
+// The function is moved out before it is called, and the object is not
+// touched after: the function may destroy its own Timer.
 void Timer::run() {
-  if (!finished_.wait(interval_)) function_();
+  if (finished_.wait(interval_)) return;
   finished_.set();
+  auto function = std::move(function_);
+  function();
 }
 
 }  // namespace weft

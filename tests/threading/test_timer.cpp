@@ -101,4 +101,18 @@ TEST(Timer, DestructionWaitsForAnUncancelledTimerToFire) {
   EXPECT_TRUE(fired);
 }
 
+TEST(Timer, ItsFunctionMayDestroyIt) {
+  weft::Event fired;
+  std::unique_ptr<weft::Timer> timer;
+  timer = std::make_unique<weft::Timer>(0ms, [&] {
+    timer.reset();
+    fired.set();
+  });
+  const weft::ThreadHandle thread = timer->handle();
+  timer->start();
+  ASSERT_TRUE(fired.wait(kPatience));
+  EXPECT_TRUE(thread.join(kPatience));
+  EXPECT_EQ(timer, nullptr);
+}
+
 }  // namespace

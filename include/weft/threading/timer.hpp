@@ -3,6 +3,8 @@
 // A thread that calls function(args...) once `interval` has passed, unless
 // cancel() is called first. Like every non-daemon thread, a Timer is joined
 // when destroyed, which waits for it to fire; cancel() first to drop it.
+// The function may destroy its own Timer (a one-shot timer that drops
+// itself): that destructor does not join.
 //
 // Thread-safety: cancel() and the Thread members may be called from any
 // thread.
