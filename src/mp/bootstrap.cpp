@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -49,18 +50,6 @@ void close_stdin() noexcept {
   std::clearerr(stdin);
 }
 
-std::string read_all(int fd) {
-  std::string bytes;
-  char buffer[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    bytes.append(buffer, static_cast<std::size_t>(n));
-  }
-  return bytes;
-}
-
 using Payload = std::tuple<std::string, std::vector<std::uint32_t>, bool, std::int64_t,
                            std::string, int, Rebuild, std::string>;
 
@@ -68,6 +57,28 @@ using Payload = std::tuple<std::string, std::vector<std::uint32_t>, bool, std::i
   std::fprintf(stderr, "weft: this run of the program was started as a child process, but %s\n",
                why);
   ::_exit(1);
+}
+
+// False if the stream ends first.
+bool read_exact(int fd, char* out, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::read(fd, out, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The bytes send_payload() wrote.
+std::string read_payload(int fd) {
+  std::uint64_t length = 0;
+  if (!read_exact(fd, reinterpret_cast<char*>(&length), sizeof length))
+    refuse_payload("its start payload is missing");
+  std::string bytes(length, '\0');
+  if (!read_exact(fd, bytes.data(), bytes.size())) refuse_payload("its start payload is cut short");
+  return bytes;
 }
 
 // "FD:A,B,C" -> FD and {A, B, C}.
@@ -128,7 +139,7 @@ void run_child(const ChildSpec& spec, pid_t expected_parent,
 }
 
 void run_encoded_child(int payload_fd, std::vector<int> fds, pid_t expected_parent) {
-  const std::string bytes = read_all(payload_fd);
+  const std::string bytes = read_payload(payload_fd);
   ::close(payload_fd);
   Payload payload;
   try {

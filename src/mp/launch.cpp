@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -193,13 +194,26 @@ pid_t spawn_self(const std::string& variable, const std::vector<int>& inherited)
   return pid;
 }
 
-void send_payload(int fd, std::string_view payload) noexcept {
-  while (!payload.empty()) {
-    const ssize_t n = ::send(fd, payload.data(), payload.size(), MSG_NOSIGNAL);
+namespace {
+
+// False if the peer is gone.
+bool send_all(int fd, std::string_view bytes) noexcept {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the child died: its exit code tells
-    payload.remove_prefix(static_cast<std::size_t>(n));
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
   }
+  return true;
+}
+
+}  // namespace
+
+void send_payload(int fd, std::string_view payload) noexcept {
+  const std::uint64_t length = payload.size();
+  // A child that died early reports itself through its exit code.
+  if (send_all(fd, std::string_view(reinterpret_cast<const char*>(&length), sizeof length)))
+    send_all(fd, payload);
 }
 
 Launched launch_spawn(std::string_view payload, const std::vector<int>& fds) {

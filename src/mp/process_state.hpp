@@ -97,8 +97,11 @@ void forget_forkserver() noexcept;
 // (the rest is close-on-exec). Returns the pid.
 pid_t spawn_self(const std::string& variable, const std::vector<int>& inherited);
 
-// Writes a payload to a child's channel; a child that died early is left
-// to report itself through its exit code.
+// Writes a payload to a child's channel: its length (a u64 in host order)
+// and its bytes. The child reads exactly that much rather than up to the
+// end of the stream, which a process forked meanwhile by another thread
+// would hold open. A child that died early is left to report itself
+// through its exit code.
 void send_payload(int fd, std::string_view payload) noexcept;
 
 // The encoding of a spawn or forkserver child's payload.

@@ -3,9 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "test_process_support.hpp"
 #include "weft/errors.hpp"
@@ -316,6 +324,60 @@ TEST(ProcessCaptures, SpawnAndForkserverRefuseCaptures) {
       EXPECT_NE(std::string(e.what()).find("fork start method"), std::string::npos);
     }
     EXPECT_FALSE(p.pid());
+  }
+}
+
+// Plain fork()s, one every few hundred microseconds, from another thread:
+// a child that inherited a socket opened since this began (a start's
+// payload channel, say) stops itself, still holding it, until destroyed.
+class ForkingThread {
+ public:
+  ForkingThread() {
+    for (int fd = 0; fd < max_fd; ++fd) known_[fd] = socket_inode(fd);
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+          for (int fd = 0; fd < max_fd; ++fd)
+            if (const ino_t inode = socket_inode(fd); inode != 0 && inode != known_[fd]) ::raise(SIGSTOP);
+          ::_exit(0);
+        }
+        int status = 0;
+        if (pid > 0 && ::waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status)) stopped_.push_back(pid);
+        std::this_thread::sleep_for(std::chrono::microseconds(300));
+      }
+    });
+  }
+  ~ForkingThread() {
+    stop_.store(true);
+    thread_.join();
+    for (const pid_t pid : stopped_) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+
+ private:
+  static constexpr int max_fd = 256;
+  static ino_t socket_inode(int fd) {
+    struct stat st;
+    return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? st.st_ino : 0;
+  }
+  ino_t known_[max_fd];
+  std::atomic<bool> stop_{false};
+  std::vector<pid_t> stopped_;
+  std::thread thread_;
+};
+
+TEST(ProcessStart, ForksByAnotherThreadDoNotHoldASpawnedChildBack) {
+  for (const char* method : {"spawn", "forkserver"}) {
+    ForkingThread forks;
+    for (int i = 0; i < 15; ++i) {
+      auto p = weft::mp::get_context(method).Process(&noop);
+      p.start();
+      ASSERT_TRUE(p.join(std::chrono::seconds(10))) << method << " child " << i << " still reading its start";
+      EXPECT_EQ(p.exitcode(), 0);
+    }
   }
 }
 
