@@ -13,34 +13,45 @@
 //   bytes (codec::Bytes = std::vector<std::byte>, MessagePack bin);
 //   std::string_view and std::span<const std::byte> (encoding only);
 //   std::vector, array, deque, list, map, unordered_map, set, unordered_set;
-//   std::pair and std::tuple (arrays; msgpack-cxx lets a tuple, and a
-//   std::array, be decoded from a shorter array, leaving the missing
-//   elements value-initialised, and a tuple from a longer one, ignoring the
-//   extra elements); std::optional (nil when empty);
+//   std::pair and std::tuple (arrays; a tuple, and a std::array, may be
+//   decoded from a shorter array, leaving the missing elements
+//   value-initialised — one that cannot be, or is a pointer, is an error —
+//   and a tuple from a longer one, ignoring the extra elements: see
+//   weft/codec/detail/msgpack.hpp); std::array<char or unsigned char, N>
+//   (bin; a shorter bin or str leaves the rest zeroed); std::optional (nil
+//   when empty);
 //   std::variant (a two-element array [index, value]; std::monostate is nil);
 //   enums (their underlying integer); std::chrono::duration (its count);
 //   user structs opting in with WEFT_CODEC(fields...) (weft/codec/struct.hpp);
 //   any type with msgpack-cxx adaptors (specialise msgpack::adaptor::pack<T>
-//   and convert<T>, or as<T> for types without a default constructor).
+//   and convert<T>, or as<T> for types without a default constructor;
+//   include weft's headers before <msgpack.hpp>, which is otherwise a
+//   compile error).
 //
 // Decoding never trusts its input: malformed, truncated or hostile bytes,
 // a type mismatch, an integer out of the target's range, nesting deeper
 // than max_depth and trailing bytes after the value all raise DecodeError.
 // No declared size is believed beyond the bytes actually present, so a
-// five-byte header claiming four billion elements allocates nothing.
+// five-byte header claiming four billion elements allocates nothing. A
+// container is still allocated whole before its elements are decoded, so
+// each byte of input can cost one element's size: decoding containers of
+// large elements from untrusted peers needs a bound on the input's size.
+// Running out of memory while decoding is a DecodeError too.
 //
 // Every function here is thread-safe: the only state is one scratch zone
 // per thread, reused so that decoding small values does not allocate.
 #pragma once
 
 #include <cstddef>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 #include "weft/errors.hpp"
 
@@ -118,6 +129,8 @@ T decode(std::string_view bytes) {
     detail::throw_type_mismatch(typeid(T));
   } catch (const msgpack::unpack_error& e) {
     detail::throw_unpack_error(e, bytes.size());
+  } catch (const std::bad_alloc&) {
+    detail::throw_out_of_memory(typeid(T), bytes.size());
   }
 }
 

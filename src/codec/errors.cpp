@@ -38,6 +38,10 @@ void throw_unpack_error(const std::exception& error, std::size_t size) {
   throw DecodeError("codec: malformed MessagePack in " + bytes(size) + ": " + error.what());
 }
 
+void throw_out_of_memory(const std::type_info& type, std::size_t size) {
+  throw DecodeError("codec: out of memory decoding " + bytes(size) + " as a " + type_name(type));
+}
+
 void throw_scan_error(const ScanResult& result, std::size_t size) {
   switch (result.error) {
     case ScanError::truncated:

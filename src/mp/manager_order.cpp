@@ -5,7 +5,7 @@
 #include <cstring>
 #include <numeric>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 #include "weft/codec.hpp"
 

@@ -1,5 +1,6 @@
 #include "codec/decode_any.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -52,7 +53,9 @@ int decode_any(std::string_view bytes) {
          attempt<std::tuple<int, std::string, std::optional<bool>>>(bytes) +
          attempt<std::variant<std::monostate, std::int64_t, std::string, std::vector<float>>>(
              bytes) +
-         attempt<Node>(bytes) + attempt<Record>(bytes);
+         attempt<std::tuple<std::string, std::variant<std::monostate, std::int64_t>>>(bytes) +
+         attempt<std::array<std::variant<std::monostate, bool>, 3>>(bytes) +
+         attempt<std::array<char, 8>>(bytes) + attempt<Node>(bytes) + attempt<Record>(bytes);
 }
 
 }  // namespace weft::codec::testing

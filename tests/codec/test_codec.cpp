@@ -1,4 +1,5 @@
 #include "weft/codec.hpp"
+#include "weft/codec/function.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -563,6 +564,56 @@ TEST(CodecHostile, ExtensionsAloneAndInsideAnArrayAreRejectedAlike) {
   }
 }
 
+// msgpack-cxx's own std::array and std::tuple decoders indexed by the
+// target's length, not the array's; weft replaces them.
+TEST(CodecHostile, AShortStrIntoACharArrayCopiesOnlyItsOwnBytes) {
+  // The str "a" is followed in memory by bytes that are not part of it.
+  const std::string memory = bytes_of({0xa1, 'a'}) + "SECRET-KEY-MATERIAL-----";
+  const std::string_view input = std::string_view(memory).substr(0, 2);
+  std::array<char, 24> expected{};
+  expected[0] = 'a';
+  EXPECT_EQ((codec::decode<std::array<char, 24>>(input)), expected);
+  const auto bytes = codec::decode<std::array<unsigned char, 24>>(input);
+  EXPECT_EQ(bytes[0], 'a');
+  for (std::size_t i = 1; i < bytes.size(); ++i) EXPECT_EQ(bytes[i], 0) << i;
+  EXPECT_EQ((codec::decode<std::array<char, 24>>(codec::encode(raw("a")))), expected);
+  EXPECT_THROW((codec::decode<std::array<char, 2>>(codec::encode("abc"s))), codec::DecodeError);
+  expect_round_trip(std::array<char, 4>{'w', 'e', 'f', 't'});
+  EXPECT_EQ(codec::encode(std::array<unsigned char, 2>{1, 2}), bytes_of({0xc4, 0x02, 0x01, 0x02}));
+}
+
+TEST(CodecHostile, ATupleOfVariantsReadsOnlyTheArrayItIsGiven) {
+  using V = std::variant<std::monostate, int>;
+  using T = std::tuple<int, V>;
+  EXPECT_EQ(codec::decode<T>(bytes_of({0x90})), T(0, V{}));
+  EXPECT_EQ(codec::decode<T>(bytes_of({0x91, 0x07})), T(7, V{}));
+  // Extra elements are ignored: the first ones are kept, not the last.
+  EXPECT_EQ(codec::decode<T>(codec::encode(std::tuple(10, std::tuple(1, 30), 99))), T(10, V(30)));
+  EXPECT_THROW(codec::decode<T>(codec::encode(std::tuple(10, 20))), codec::DecodeError);
+  expect_round_trip(T(5, V(6)));
+}
+
+TEST(CodecHostile, AnArrayOfVariantsReadsOnlyTheArrayItIsGiven) {
+  using V = std::variant<std::monostate, int>;
+  using A = std::array<V, 4>;
+  EXPECT_EQ(codec::decode<A>(bytes_of({0x90})), A{});
+  EXPECT_EQ(codec::decode<A>(codec::encode(std::vector{std::tuple(1, 5)})), (A{V(5), V{}, V{}, V{}}));
+  EXPECT_THROW(codec::decode<A>(codec::encode(std::vector<int>(5, 0))), codec::DecodeError);
+  expect_round_trip(A{V(1), V{}, V(3), V{}});
+}
+
+int twice(int x) { return 2 * x; }
+
+TEST(CodecHostile, AMissingFunctionPointerIsAnErrorNotNull) {
+  using Fn = int (*)(int);
+  EXPECT_THROW((codec::decode<std::tuple<Fn, std::string>>(bytes_of({0x90}))), codec::DecodeError);
+  const auto [fn, name] = codec::decode<std::tuple<Fn, std::string>>(codec::encode(std::tuple(&twice, "x"s)));
+  EXPECT_EQ(fn(21), 42);
+  EXPECT_EQ(name, "x");
+}
+
+struct NeedsTooMuch {};
+
 // ---- reuse of the per-thread zone -----------------------------------------
 
 struct Nested {
@@ -588,6 +639,13 @@ struct pack<Nested> {
   }
 };
 template <>
+struct convert<NeedsTooMuch> {
+  const msgpack::object& operator()(const msgpack::object& o, NeedsTooMuch&) const {
+    throw std::bad_alloc();
+    return o;
+  }
+};
+template <>
 struct convert<Nested> {
   const msgpack::object& operator()(const msgpack::object& o, Nested& v) const {
     if (o.type != msgpack::type::BIN) throw msgpack::type_error();
@@ -600,6 +658,10 @@ struct convert<Nested> {
 }  // namespace msgpack
 
 namespace {
+
+TEST(CodecHostile, RunningOutOfMemoryIsADecodeError) {
+  EXPECT_THROW(codec::decode<NeedsTooMuch>(bytes_of({0xc0})), codec::DecodeError);
+}
 
 TEST(CodecZone, ANestedDecodeDoesNotDisturbTheOuterOne) {
   const std::vector<Nested> values = {{1}, {-2}, {300000}};

@@ -16,9 +16,7 @@
 #include <utility>
 #include <variant>
 
-#include <msgpack.hpp>
-
-#include "weft/codec/detail/value_of.hpp"
+#include "weft/codec/detail/msgpack.hpp"
 
 namespace weft::codec::detail {
 

@@ -26,9 +26,7 @@
 #include <tuple>
 #include <type_traits>
 
-#include <msgpack.hpp>
-
-#include "weft/codec/detail/value_of.hpp"
+#include "weft/codec/detail/msgpack.hpp"
 
 namespace weft::codec::detail {
 

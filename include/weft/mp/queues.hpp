@@ -67,7 +67,7 @@
 #include <string>
 #include <type_traits>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 #include "weft/codec.hpp"
 #include "weft/detail/deadline.hpp"

@@ -13,7 +13,7 @@
 #include <utility>
 #include <variant>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 #include "weft/codec/struct.hpp"
 

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <typeinfo>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 #include "weft/codec/detail/scalar.hpp"
 #include "weft/codec/detail/scan.hpp"
@@ -21,6 +21,7 @@ namespace weft::codec::detail {
 
 [[noreturn]] void throw_type_mismatch(const std::type_info& type);
 [[noreturn]] void throw_unpack_error(const std::exception& error, std::size_t size);
+[[noreturn]] void throw_out_of_memory(const std::type_info& type, std::size_t size);
 [[noreturn]] void throw_scan_error(const ScanResult& result, std::size_t size);
 
 // Each thread keeps one zone for the msgpack objects of the value being

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 #include "weft/codec/detail/scan.hpp"
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include <msgpack.hpp>
+#include "weft/codec/detail/msgpack.hpp"
 
 namespace weft::codec::detail {
 
