@@ -23,7 +23,7 @@ Socket create_connection(std::string_view host, std::uint16_t port,
                          std::optional<std::chrono::nanoseconds> timeout,
                          const std::optional<Address>& source_address) {
   if (timeout && *timeout < timeout->zero()) throw ValueError("Timeout value out of range");
-  std::exception_ptr first_error;
+  std::exception_ptr last_error;
   for (const AddrInfo& info : getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM)) {
     try {
       Socket sock(info.family, info.type, info.proto);
@@ -32,10 +32,10 @@ Socket create_connection(std::string_view host, std::uint16_t port,
       sock.connect(info.address);
       return sock;
     } catch (const OSError&) {
-      if (!first_error) first_error = std::current_exception();
+      last_error = std::current_exception();
     }
   }
-  if (first_error) std::rethrow_exception(first_error);
+  if (last_error) std::rethrow_exception(last_error);
   throw OSError(std::error_code(), "getaddrinfo returns an empty list");
 }
 

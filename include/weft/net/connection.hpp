@@ -26,8 +26,8 @@ Socket create_connection(const Address& address,
                          const std::optional<Address>& source_address = std::nullopt);
 // Resolves `host` (any family, SOCK_STREAM) and tries each address in turn,
 // returning the first connection made; if none is, rethrows the error of
-// the first attempt (Python 3.11's rule). Blocks on the resolver and the
-// connects; throws gaierror as well as the errors above.
+// the last attempt (Python's rule without all_errors). Blocks on the
+// resolver and the connects; throws gaierror as well as the errors above.
 Socket create_connection(std::string_view host, std::uint16_t port,
                          std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
                          const std::optional<Address>& source_address = std::nullopt);
