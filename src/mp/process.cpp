@@ -336,18 +336,21 @@ void Process::run() {
 
 void Process::close() {
   ProcessState& s = *state_;
-  std::lock_guard guard(s.mutex);
-  if (s.closed) return;
-  if (s.started) {
-    detail::poll_locked(s);
-    if (!s.exitcode)
-      throw ValueError(
-          "Cannot close a process while it is still running. You should first call join() "
-          "or terminate().");
+  {
+    std::lock_guard guard(s.mutex);
+    if (s.closed) return;
+    if (s.started) {
+      detail::poll_locked(s);
+      if (!s.exitcode)
+        throw ValueError(
+            "Cannot close a process while it is still running. You should first call join() "
+            "or terminate().");
+    }
+    if (s.sentinel >= 0) ::close(s.sentinel);
+    s.sentinel = -1;
+    s.closed = true;
   }
-  if (s.sentinel >= 0) ::close(s.sentinel);
-  s.sentinel = -1;
-  s.closed = true;
+  detail::forget_child(&s);  // ended but never joined: no longer one of active_children()
 }
 
 void Process::start() {
@@ -430,7 +433,11 @@ std::vector<ProcessHandle> active_children() {
   std::vector<ProcessHandle> alive;
   for (auto& child : children) {
     ProcessHandle handle(child);
-    if (handle.is_alive()) alive.push_back(std::move(handle));
+    try {
+      if (handle.is_alive()) alive.push_back(std::move(handle));
+    } catch (const ValueError&) {
+      // Closed by another thread meanwhile (close() forgets it).
+    }
   }
   return alive;
 }

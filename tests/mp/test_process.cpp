@@ -246,6 +246,19 @@ TEST_P(ProcessTest, CloseRules) {
   EXPECT_FALSE(p.name().empty());
 }
 
+TEST_P(ProcessTest, ClosingAnEndedChildNeverJoinedForgetsIt) {
+  auto p = context().Process(&noop);
+  p.start();
+  pollfd ended{p.sentinel(), POLLIN, 0};
+  ASSERT_EQ(::poll(&ended, 1, 20'000), 1);
+  p.close();
+  EXPECT_TRUE(weft::mp::active_children().empty());
+  auto next = context().Process(&noop);
+  next.start();
+  next.join();
+  EXPECT_EQ(next.exitcode(), 0);
+}
+
 TEST_P(ProcessTest, StateErrors) {
   auto p = context().Process(&noop);
   EXPECT_THROW(p.join(), weft::RuntimeError);

@@ -236,9 +236,10 @@ class Process {
   // (fork start method only).
   virtual void run();
 
-  // Releases the sentinel. Throws ValueError if the child is still running
-  // ("Cannot close a process while it is still running..."). Afterwards
-  // most calls throw ValueError "process object is closed".
+  // Releases the sentinel and forgets the child (it is no longer among
+  // active_children(), joined or not). Throws ValueError if the child is
+  // still running ("Cannot close a process while it is still running...").
+  // Afterwards most calls throw ValueError "process object is closed".
   void close();
 
   std::string name() const { return handle().name(); }
