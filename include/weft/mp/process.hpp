@@ -225,6 +225,8 @@ class Process {
   // waiting for it to run. Then, as Python does, the parent drops its copy
   // of the target and its arguments: a Connection handed to the child is
   // closed here, so the parent sees EOFError once the child closes its own.
+  // A manager proxy is released here too: keep a copy of it until the
+  // child has taken its own reference (see weft/mp/manager/proxy.hpp).
   // Throws RuntimeError if called twice, from a
   // daemonic process, or from another process than the creator; ValueError
   // if closed, or for a target the start method cannot carry;

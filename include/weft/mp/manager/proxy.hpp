@@ -28,9 +28,11 @@
 // them all. A child started with fork takes its reference when it first
 // uses an inherited proxy. As in Python, an encoded proxy holds no
 // reference itself: the sender must keep a proxy of the object until the
-// receiver has decoded its copy (a Process keeps its arguments, so passing
-// proxies to children is safe); decoding one whose object is gone throws
-// KeyError.
+// receiver has decoded its copy — or, for a child started with fork, used
+// it once. Process::start() drops the parent's copy of the arguments at
+// once (as Python's does), so keep a proxy you pass to a child until the
+// child has taken its reference (joining the child is always enough);
+// decoding one whose object is gone throws KeyError.
 //
 // Errors: a manager that is gone (its server killed or shut down) makes
 // every call throw ManagerGoneError (no call hangs); a wrong authkey
