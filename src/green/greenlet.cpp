@@ -152,6 +152,10 @@ struct GreenletImpl::Access {
   // suspended there, even those that only their own stacks refer to.
   static void unwind_live(ThreadGreenlets& thread) noexcept {
     while (thread.live != nullptr) {
+      if (thread.live == thread.current) {  // std::exit() called in a greenlet: it runs this
+        unlink_live(thread, *thread.current);
+        continue;
+      }
       std::shared_ptr<GreenletImpl> held = handle_of(thread.live);
       held->parent_ = handle_of(thread.current);
       try {

@@ -78,6 +78,19 @@ GreenletInfo describe(const GreenletImpl& g, const GreenletImpl& running) {
   return GreenletInfo{g.name(), state_name(g, running), parked ? g.hub.waiting : ""};
 }
 
+// Switches away from a greenlet that parked while its hub shuts down and
+// that may not be unwound (again) there: to its parent (the greenlet running
+// the shutdown, or unwinding the thread's greenlets), each time it is
+// resumed. It stays suspended, leaked.
+[[noreturn]] void leave_for_good(GreenletImpl& self) noexcept {
+  for (;;) {
+    try {
+      self.parent()->switch_in(nullptr, nullptr);
+    } catch (...) {
+    }
+  }
+}
+
 // Takes g off the hub's books without touching the hub's lists (left as
 // they are, with the hub).
 void drop_link(GreenletImpl& g) noexcept {
@@ -408,9 +421,11 @@ void Hub::Impl::KeepAlive::fire(io::Timer& timer) noexcept {
 
 // ---- Impl: thread exit ----------------------------------------------------------
 
-// Unwinds every greenlet the hub still holds: GreenletExit is raised in each
-// suspended one, which then returns here (parking is refused from now on);
-// ones never started are dropped unrun. Then ends the hub greenlet.
+// Unwinds every greenlet the hub still holds: GreenletExit is raised once
+// in each suspended one, which then returns here (parking is refused from
+// now on: see park); ones never started are dropped unrun. The thread's main
+// greenlet is left as it is (std::exit() called in a spawned greenlet runs
+// this there: main must not resume). Then ends the hub greenlet.
 void Hub::Impl::shut_down() noexcept {
   closing = true;
   if (keep_alive.scheduled()) loop.cancel_timer(keep_alive);
@@ -419,12 +434,13 @@ void Hub::Impl::shut_down() noexcept {
     self = &running();
   } catch (...) {
   }
+  shutting_down = self;
   constexpr int kRounds = 3;
   for (int round = 0; round < kRounds && self != nullptr && self != hub_impl; ++round) {
     std::vector<std::shared_ptr<GreenletImpl>> held;
     try {
       for (GreenletImpl* g = known; g != nullptr; g = g->hub.known_next) {
-        if (g != self) held.push_back(g->shared_from_this());
+        if (g != self && !g->is_main() && !g->hub.exit_raised) held.push_back(g->shared_from_this());
       }
     } catch (...) {
       break;
@@ -441,6 +457,7 @@ void Hub::Impl::shut_down() noexcept {
           }
           continue;
         }
+        g->hub.exit_raised = true;
         greenlet unwinding = g->handle();
         unwinding.set_parent(self->handle());
         unwinding.throw_(GreenletExit());
@@ -455,7 +472,7 @@ void Hub::Impl::shut_down() noexcept {
   }
   while (known != nullptr) {
     GreenletImpl& g = *known;
-    if (g.hub.task != nullptr) {
+    if (g.hub.task != nullptr && &g != self) {
       // Its task keeps it (and its stack) for good: nothing may run it now.
       std::fprintf(stderr, "weft: greenlet %s would not exit when its thread ended; leaked\n", g.name().c_str());
       g.hub.task = nullptr;
@@ -472,6 +489,7 @@ void Hub::Impl::shut_down() noexcept {
   // on this state) now rather than when the last of them goes.
   if (hub.started() && !hub.dead() && self != nullptr && self != hub_impl) {
     try {
+      hub.set_parent(self->handle());  // it ends back here, not in main
       hub.throw_(GreenletExit());
     } catch (...) {
     }
@@ -530,7 +548,15 @@ std::any Hub::Impl::park(GreenletImpl& self, const char* what) {
   detail::HubLink& link = self.hub;
   if (link.pending || closing) {
     unschedule(self);  // sleep(0) queued it
-    if (closing) throw GreenletExit("the hub is shutting down");
+    if (closing) {
+      // Raised once: a greenlet that parks again after catching it, or
+      // parks while an exception unwinds it (a destructor that waits), is
+      // left suspended rather than made to spin or terminate.
+      if ((link.exit_raised || std::uncaught_exceptions() > 0) && !self.is_main() && &self != shutting_down)
+        leave_for_good(self);
+      link.exit_raised = true;
+      throw GreenletExit("the hub is shutting down");
+    }
     const std::unique_ptr<detail::PendingInterrupt> oldest = std::move(link.pending);
     link.pending = std::move(oldest->next);
     std::rethrow_exception(oldest->exception);

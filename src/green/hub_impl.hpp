@@ -132,6 +132,8 @@ struct Hub::Impl {
   // The hub is inside its loop (a callback of its own may have switched).
   bool in_loop = false;
   bool closing = false;
+  // The greenlet running shut_down (the thread's, or the one in std::exit).
+  detail::GreenletImpl* shutting_down = nullptr;
 };
 
 }  // namespace weft::green

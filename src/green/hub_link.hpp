@@ -49,6 +49,9 @@ struct HubLink {
   TaskBase* task = nullptr;
   State state = State::idle;
   bool known = false;
+  // GreenletExit was raised in it while its hub shut down: it is not raised
+  // again there, and a park after it leaves the greenlet suspended for good.
+  bool exit_raised = false;
 };
 
 }  // namespace weft::green::detail

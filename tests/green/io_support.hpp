@@ -1,9 +1,11 @@
-// Helpers of the cooperative-IO tests: open descriptor counts, running a
-// scenario on a fresh thread whose hub uses a given loop backend, elapsed
-// time.
+// Helpers of the cooperative-IO and hub tests: open descriptor counts,
+// running a scenario on a fresh thread whose hub uses a given loop backend,
+// a bounded wait for a child process, elapsed time.
 #pragma once
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <chrono>
@@ -62,6 +64,22 @@ std::string receive_in_random_pieces(Socket& socket, std::mt19937& random) {
     if (n == 0) return received;
     received.append(buffer.data(), n);
   }
+}
+
+// Waits at most `limit` for child process `pid` to end: its wait status, or
+// -1 if it had to be killed.
+inline int wait_child(pid_t pid, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return status;
 }
 
 inline std::string backend_name(io::Backend backend) { return std::string(io::to_string(backend)); }

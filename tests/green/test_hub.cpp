@@ -1,8 +1,11 @@
 // The hub: parking and waking, run order, LoopExit, Hub::join, dump(), hubs
 // on several threads, wake_threadsafe.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <any>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -11,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "io_support.hpp"
 #include "weft/green/greenlet.hpp"
 #include "weft/green/greenlet_task.hpp"
 #include "weft/green/hub.hpp"
@@ -18,6 +22,7 @@
 
 namespace green = weft::green;
 using namespace std::chrono_literals;
+using green::test::wait_child;
 
 namespace {
 
@@ -295,6 +300,95 @@ TEST(Hub, ThreadExitDropsGreenletsThatNeverStarted) {
   });
   t.join();
   EXPECT_FALSE(ran);
+}
+
+// Runs `scenario` in a forked child, which exits with what it returns (8 if it throws); returns
+// the child's wait status (-1: killed after 30 s).
+template <class F>
+int in_child(F scenario) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int code = 8;
+    try {
+      code = scenario();
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  return pid < 0 ? -1 : wait_child(pid, 30s);
+}
+
+// gevent raises GreenletExit in a greenlet once; one that catches it and waits again is left
+// suspended (leaked, and reported) when its thread ends, not made to spin.
+TEST(Hub, ThreadExitRaisesGreenletExitOnceInAGreenletThatSwallowsIt) {
+  const int status = in_child([] {
+    std::atomic<int> caught{0};
+    std::thread t([&] {
+      green::spawn([&] {
+        for (;;) {
+          try {
+            green::sleep(10ms);
+          } catch (const std::exception&) {
+            ++caught;
+          }
+        }
+      });
+      green::sleep();
+    });
+    t.join();
+    return caught == 1 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// A destructor that waits (an RAII guard killing its child greenlet) while its greenlet is
+// unwound at thread exit leaves that greenlet suspended instead of raising during the unwinding
+// (std::terminate); the child is still unwound.
+TEST(Hub, ADestructorThatWaitsWhileUnwoundAtThreadExitLeavesItsGreenletSuspended) {
+  const int status = in_child([] {
+    std::atomic<bool> child_unwound{false};
+    bool child_started = false;
+    std::thread t([&] {
+      struct Scoped {
+        green::Greenlet<> g;
+        ~Scoped() { g.kill(); }
+      };
+      struct Flag {
+        std::atomic<bool>& set;
+        ~Flag() { set = true; }
+      };
+      green::spawn([&] {
+        Scoped child{green::spawn([&] {
+          Flag flag{child_unwound};
+          child_started = true;
+          green::sleep(100s);
+        })};
+        green::sleep(100s);
+      });
+      while (!child_started) green::sleep();
+    });
+    t.join();
+    return child_unwound ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// std::exit() in a spawned greenlet ends the process with its status; the main greenlet, parked
+// in join, is not resumed (it used to be unwound by GreenletExit, inside exit()).
+TEST(Hub, ExitInASpawnedGreenletEndsTheProcessWithItsStatus) {
+  const int status = in_child([] {
+    auto other = green::spawn([] { green::sleep(100s); });
+    auto quitter = green::spawn([] {
+      green::sleep(10ms);
+      std::exit(3);
+    });
+    quitter.join();
+    return 9;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 3);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // timeouts, several waiters, closing under a waiter, the three socket
 // modes, on both loop backends.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +11,6 @@
 #include <numeric>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "io_support.hpp"
@@ -32,6 +30,7 @@ namespace io = weft::io;
 using namespace std::chrono_literals;
 using green::test::on_backend;
 using green::test::Stopwatch;
+using green::test::wait_child;
 
 namespace {
 
@@ -416,21 +415,6 @@ TEST_P(GreenIo, MovedAndDuplicatedSockets) {
     green::socket adopted(net::Socket(AF_INET, SOCK_STREAM));
     EXPECT_EQ(adopted.gettimeout(), net::getdefaulttimeout());
   });
-}
-
-// Waits at most `limit` for a child to end: its wait status, or -1 if it had to be killed.
-int wait_child(pid_t pid, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return status;
 }
 
 // A forked child gets a hub and loop of its own on its first green call, as gevent's

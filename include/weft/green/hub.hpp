@@ -27,6 +27,15 @@
 // One hub per thread, made on first use with the loop options of
 // set_default_loop_options(); hubs of different threads run side by side.
 //
+// Thread exit (and std::exit, on the thread that calls it): the hub raises
+// GreenletExit once in each greenlet it still holds, so that their stacks
+// unwind, and drops those never started. A greenlet that parks again after
+// that (it caught GreenletExit and waits on), or that parks while an
+// exception unwinds it (a destructor that waits), is left suspended for
+// good: leaked, and named on stderr. The main greenlet is never unwound:
+// std::exit() called in a spawned greenlet ends the process with its
+// status while main stays where it was.
+//
 // fork(): the child's thread gets a hub and loop of its own on its first
 // green call, as gevent's hub.loop.reinit() gives it. The hub it inherited
 // is left behind untouched (leaked), since its loop's kernel objects — the
