@@ -130,6 +130,14 @@ TEST(Barrier, DefaultTimeoutFromTheConstructor) {
   EXPECT_TRUE(barrier.broken());
 }
 
+TEST(Barrier, ADefaultTimeoutTooLargeForNanosecondsIsNone) {
+  weft::Barrier barrier(2, {}, std::chrono::hours::max());
+  auto other = std::async(std::launch::async, [&] { return wait_on(barrier); });
+  EXPECT_EQ(wait_on(barrier), Outcome::passed);
+  ASSERT_EQ(other.wait_for(kPatience), std::future_status::ready);
+  EXPECT_EQ(other.get(), Outcome::passed);
+}
+
 TEST(Barrier, NegativeTimeoutCountsAsZero) {
   weft::Barrier filled(1);
   EXPECT_EQ(filled.wait(-1ms), 0u) << "the call that fills the barrier does not wait";

@@ -115,4 +115,13 @@ TEST(Timer, ItsFunctionMayDestroyIt) {
   EXPECT_EQ(timer, nullptr);
 }
 
+TEST(Timer, AnIntervalTooLargeForNanosecondsNeverFires) {
+  weft::Event fired;
+  weft::Timer timer(std::chrono::seconds::max(), [&] { fired.set(); });
+  timer.start();
+  EXPECT_FALSE(fired.wait(4 * kTick));
+  timer.cancel();
+  EXPECT_TRUE(timer.join(kPatience));
+}
+
 }  // namespace

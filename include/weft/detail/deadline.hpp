@@ -42,6 +42,20 @@ Deadline deadline_after_clamped(std::chrono::duration<Rep, Period> timeout) {
   return deadline_after(timeout);
 }
 
+// `d` in nanoseconds, rounded up. A duration beyond what nanoseconds hold
+// (about 292 years) saturates to nanoseconds::max() (or min()), which every
+// wait treats as forever (or as 0), rather than wrapping around as
+// std::chrono's conversions do.
+template <class Rep, class Period>
+constexpr std::chrono::nanoseconds ceil_nanoseconds_saturated(std::chrono::duration<Rep, Period> d) {
+  using std::chrono::nanoseconds;
+  using Seconds = std::chrono::duration<double>;
+  const auto seconds = std::chrono::duration_cast<Seconds>(d);
+  if (seconds >= std::chrono::duration_cast<Seconds>(nanoseconds::max())) return nanoseconds::max();
+  if (seconds <= std::chrono::duration_cast<Seconds>(nanoseconds::min())) return nanoseconds::min();
+  return std::chrono::ceil<nanoseconds>(d);
+}
+
 // Converts an absolute time on any clock to a deadline on the monotonic clock.
 template <class C, class D>
 Deadline deadline_at(std::chrono::time_point<C, D> when) {

@@ -32,6 +32,8 @@
 namespace weft::futures {
 
 struct MapOptions {
+  // Nanoseconds hold about 292 years: a longer duration of a coarser type
+  // (hours::max()) wraps around as it converts; leave it empty for none.
   std::optional<std::chrono::nanoseconds> timeout = {};
   // Items per task: used by process pools, accepted and ignored by thread
   // pools (as in Python).

@@ -20,7 +20,9 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <utility>
 
+#include "weft/detail/deadline.hpp"
 #include "weft/detail/futex_mutex.hpp"
 #include "weft/detail/wait_queue.hpp"
 #include "weft/errors.hpp"
@@ -39,6 +41,12 @@ class Barrier {
   // Throws ValueError if parties is zero.
   explicit Barrier(std::size_t parties, Action action = {},
                    std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+  // With a default timeout of any duration type; one too large for
+  // nanoseconds means no timeout.
+  template <class Rep, class Period>
+  Barrier(std::size_t parties, Action action, std::chrono::duration<Rep, Period> timeout)
+      : Barrier(parties, std::move(action),
+                std::optional<std::chrono::nanoseconds>(detail::ceil_nanoseconds_saturated(timeout))) {}
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
 

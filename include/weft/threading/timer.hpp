@@ -15,6 +15,7 @@
 #include <tuple>
 #include <utility>
 
+#include "weft/detail/deadline.hpp"
 #include "weft/threading/event.hpp"
 #include "weft/threading/thread.hpp"
 
@@ -26,8 +27,8 @@ class Timer : public Thread {
     requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
   Timer(std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
       // A negative interval fires at once, as Python's Event.wait(-x)
-      // does not wait.
-      : interval_(std::max(std::chrono::ceil<std::chrono::nanoseconds>(interval), std::chrono::nanoseconds::zero())),
+      // does not wait; one too large for nanoseconds never fires.
+      : interval_(std::max(detail::ceil_nanoseconds_saturated(interval), std::chrono::nanoseconds::zero())),
         function_([fn = std::forward<F>(function),
                    bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
           std::apply(fn, std::move(bound));
