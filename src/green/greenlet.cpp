@@ -149,9 +149,12 @@ struct GreenletImpl::Access {
   }
 
   // At the end of a thread: raises GreenletExit in every greenlet still
-  // suspended there, even those that only their own stacks refer to.
+  // suspended there, even those that only their own stacks refer to, and in
+  // those dropped on other threads meanwhile.
   static void unwind_live(ThreadGreenlets& thread) noexcept {
-    while (thread.live != nullptr) {
+    for (;;) {
+      if (thread.has_deferred()) run_deferred(thread);
+      if (thread.live == nullptr) break;
       if (thread.live == thread.current) {  // std::exit() called in a greenlet: it runs this
         unlink_live(thread, *thread.current);
         continue;
@@ -458,13 +461,16 @@ ThreadGreenlets::ThreadGreenlets() {
 }
 
 ThreadGreenlets::~ThreadGreenlets() {
+  // Listed until every live greenlet has been unwound: one whose last handle
+  // goes on another thread meanwhile is deferred here, not destroyed there
+  // while still in the live list.
+  GreenletImpl::Access::unwind_live(*this);
   {
     std::lock_guard lock(registry_mutex());
     registry().erase(serial);
   }
-  GreenletImpl::Access::run_deferred(*this);
-  GreenletImpl::Access::unwind_live(*this);
   ending = true;
+  GreenletImpl::Access::run_deferred(*this);  // dropped before the entry went
   while (spares > 0) StackPool::instance().release(spare[--spares]);
   main->state_ = GreenletImpl::State::dead;
   current = nullptr;

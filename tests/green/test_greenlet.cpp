@@ -4,6 +4,10 @@
 #include <unistd.h>
 
 #include <any>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -271,6 +275,65 @@ TEST(Greenlet, GreenletsStillSuspendedWhenTheirThreadEndsAreUnwound) {
     EXPECT_EQ(unwound, 0);
   }).join();
   EXPECT_EQ(unwound, 3);
+}
+
+// A greenlet whose last handle goes on another thread while its own thread is unwinding its
+// suspended greenlets (at the thread's end) is unwound there too, and its run function
+// destroyed there; it was destroyed at once on the other thread, unrun and still listed for
+// that unwinding.
+TEST(Greenlet, ALastHandleDroppedElsewhereWhileItsThreadEndsIsUnwoundThere) {
+  const std::thread::id main_id = std::this_thread::get_id();
+  std::atomic<bool> unwound_on_its_thread{false};
+  std::atomic<bool> unwound_elsewhere{false};
+  std::atomic<bool> run_destroyed_on_its_thread{false};
+  std::atomic<bool> run_destroyed_elsewhere{false};
+  std::promise<void> unwinding;
+  std::promise<void> dropped;
+  std::shared_future<void> dropped_done = dropped.get_future().share();
+  green::greenlet handed;
+  green::greenlet second;
+  struct Where {
+    std::thread::id main;
+    std::atomic<bool>& here;
+    std::atomic<bool>& elsewhere;
+    ~Where() { (std::this_thread::get_id() == main ? elsewhere : here) = true; }
+  };
+  struct Wait {
+    std::promise<void>& started;
+    std::shared_future<void> done;
+    ~Wait() {
+      started.set_value();
+      done.wait_for(std::chrono::seconds(10));
+    }
+  };
+  std::thread t([&] {
+    auto run_marker = std::make_shared<Where>(main_id, run_destroyed_on_its_thread, run_destroyed_elsewhere);
+    green::greenlet g([&, run_marker] {
+      Where where{main_id, unwound_on_its_thread, unwound_elsewhere};
+      green::greenlet up = green::greenlet::getcurrent().parent();  // holds no handle to itself
+      up.switch_();
+    });
+    g.switch_();
+    run_marker.reset();
+    handed = g;
+    g = green::greenlet();
+    // Started last, so unwound first at the thread's end: it holds that up until `handed` is
+    // dropped.
+    second = green::greenlet([&] {
+      Wait wait{unwinding, dropped_done};
+      green::greenlet::getcurrent().parent().switch_();
+    });
+    second.switch_();
+  });
+  ASSERT_EQ(unwinding.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  handed = green::greenlet();
+  dropped.set_value();
+  t.join();
+  second = green::greenlet();
+  EXPECT_TRUE(unwound_on_its_thread);
+  EXPECT_FALSE(unwound_elsewhere);
+  EXPECT_TRUE(run_destroyed_on_its_thread);
+  EXPECT_FALSE(run_destroyed_elsewhere);
 }
 
 TEST(Greenlet, AGreenletMayDropItsOwnLastHandleWhileRunning) {
