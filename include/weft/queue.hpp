@@ -4,7 +4,9 @@
 // A queue hands items from producer threads to consumer threads. Queue is
 // FIFO, LifoQueue LIFO, PriorityQueue lowest-first (as Python's heapq).
 // `maxsize` bounds the number of items (0: unbounded); put() on a full
-// queue blocks, get() on an empty one blocks.
+// queue blocks, get() on an empty one blocks. An unbounded Queue<T> (and a
+// SimpleQueue<T>) holds at most 2^31 - 1 items: a put beyond that throws
+// Full, even put(x), and try_put returns false.
 //
 // Each blocking call comes in Python's forms and a non-throwing one:
 //   put(x)                blocks until there is room
@@ -57,7 +59,9 @@ class BasicQueue {
  public:
   explicit BasicQueue(std::size_t maxsize = 0) : core_(maxsize) {}
 
-  void put(T item) { core_.put(item, true, std::nullopt); }
+  void put(T item) {
+    if (!core_.put(item, true, std::nullopt)) throw Full();
+  }
   void put(T item, bool block) {
     if (!core_.put(item, block, std::nullopt)) throw Full();
   }

@@ -36,6 +36,9 @@ class ThreadPool : public std::enable_shared_from_this<ThreadPool> {
 
   void schedule(WorkPtr work) {
     InFlight in_flight(*this);
+    // Refused before the task is queued, with room to spare for the
+    // submitters racing this one, so that its ticket below is always given.
+    if (pending_.count() >= kMaxPending) throw RuntimeError("cannot schedule more than 2^30 pending futures");
     if (t_worker.pool == this) {
       locals_[t_worker.index]->push(std::move(work));
     } else {
@@ -164,6 +167,9 @@ class ThreadPool : public std::enable_shared_from_this<ThreadPool> {
     std::size_t index = 0;
   };
   static thread_local WorkerIdentity t_worker;
+
+  // Queued tasks a pool holds at most: half of what pending_ can count.
+  static constexpr std::uint32_t kMaxPending = TicketCounter::kMax / 2 + 1;
 
   // Tasks a worker takes from the injection queue at once: enough to make
   // the shared lock rare, few enough to leave work for the others.

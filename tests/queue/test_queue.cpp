@@ -245,4 +245,17 @@ TEST(Queue, FailedTryPutLeavesMoveOnlyItemUntouched) {
   EXPECT_EQ(*q.get(), 5);
 }
 
+// Disabled by default: it fills 2 GiB and takes about a minute. Run it with
+// --gtest_also_run_disabled_tests.
+TEST(Queue, DISABLED_AnUnboundedQueueRefusesAnItemPastItsCountInsteadOfLosingIt) {
+  weft::Queue<char> q;
+  const std::size_t limit = 0x7fffffff;
+  for (std::size_t i = 0; i < limit; ++i) q.put('x');
+  EXPECT_THROW(q.put('y'), weft::Full);
+  EXPECT_FALSE(q.try_put('y'));
+  EXPECT_EQ(q.qsize(), limit);
+  EXPECT_EQ(q.get_nowait(), 'x');
+  EXPECT_TRUE(q.try_put('z'));
+}
+
 }  // namespace

@@ -98,8 +98,8 @@ class ThreadPoolExecutor : public Executor<ThreadPoolExecutor> {
   ~ThreadPoolExecutor();
 
   // Schedules fn(args...) (arguments copied or moved in) and returns its
-  // future. Never blocks. Throws RuntimeError after shutdown(),
-  // BrokenThreadPool once an initializer failed.
+  // future. Never blocks. Throws RuntimeError after shutdown() or while
+  // 2^30 futures are pending, BrokenThreadPool once an initializer failed.
   template <class F, class... Args>
   auto submit(F&& fn, Args&&... args) -> Future<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>> {
     using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;

@@ -37,7 +37,8 @@ class FifoCore {
   FifoCore& operator=(const FifoCore&) = delete;
 
   // Moves from `item` only if it was enqueued. Returns false when the queue
-  // stayed full. Throws ShutDown.
+  // stayed full, which an unbounded queue is when it holds as many items as
+  // `items_` can count (2^31 - 1). Throws ShutDown.
   bool put(T& item, bool block, const Deadline& deadline) {
     if (items_.closed()) throw ShutDown();
     if (maxsize_ != 0) {
@@ -56,6 +57,9 @@ class FifoCore {
     } slot_back{*this};
     std::lock_guard tail(tail_mutex_);
     if (items_.closed()) throw ShutDown();
+    // Only the tail lock's holder adds items, so the count cannot grow
+    // before the give() below, which therefore succeeds.
+    if (items_.count() == TicketCounter::kMax) return false;
     fifo_.push(std::move(item));
     slot_back.armed = false;
     tasks_.add();
