@@ -1,9 +1,11 @@
 // Queue<T> and what every bounded queue shares: sizes, Full/Empty, timeouts, try_ forms, tasks.
 #include <gtest/gtest.h>
 #include <weft/queue.hpp>
+#include <weft/threading.hpp>
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -243,6 +245,40 @@ TEST(Queue, FailedTryPutLeavesMoveOnlyItemUntouched) {
   EXPECT_TRUE(q.try_put(std::move(item)));
   EXPECT_EQ(item, nullptr);
   EXPECT_EQ(*q.get(), 5);
+}
+
+// An item whose move into the queue can be held up, as a producer preempted between claiming
+// its place and filling it would be.
+struct Stalling {
+  struct Hold {
+    weft::Event entered;
+    weft::Event release;
+  };
+  int value = 0;
+  Hold* hold = nullptr;
+
+  Stalling(int v, Hold* h) : value(v), hold(h) {}
+  Stalling(Stalling&& other) noexcept : value(other.value) {
+    if (other.hold != nullptr) {
+      other.hold->entered.set();
+      other.hold->release.wait(kPatience);
+    }
+  }
+};
+
+TEST(Queue, AGetFindsAnItemWhoseEarlierPutIsStillFillingItsPlace) {
+  weft::Queue<Stalling> q(8);
+  Stalling::Hold hold;
+  weft::Thread slow([&] { EXPECT_TRUE(q.try_put(Stalling(1, &hold))); });
+  slow.start();
+  ASSERT_TRUE(hold.entered.wait(kPatience));
+  EXPECT_TRUE(q.try_put(Stalling(2, nullptr)));
+  hold.release.set();
+  const std::optional<Stalling> first = q.try_get();
+  ASSERT_TRUE(first.has_value()) << "reported empty while two puts had claimed their places";
+  EXPECT_EQ(first->value, 1);
+  EXPECT_EQ(q.get_nowait().value, 2);
+  slow.join();
 }
 
 // Disabled by default: it fills 2 GiB and takes about a minute. Run it with

@@ -31,6 +31,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -170,7 +171,7 @@ class RingCore {
 
   std::optional<T> try_pop() noexcept {
     std::size_t position = dequeue_pos_.load(std::memory_order_relaxed);
-    for (;;) {
+    for (int waits = 0;;) {
       Cell& c = cell(position);
       const std::int32_t behind = lag(c.sequence.load(std::memory_order_acquire), position + 1);
       if (behind == 0) {
@@ -181,7 +182,18 @@ class RingCore {
           return item;
         }
       } else if (behind < 0) {
-        return std::nullopt;
+        // Empty, unless a producer has claimed this cell and is filling it:
+        // it is a move constructor away from done, and items put after it
+        // wait behind it, so wait for it rather than report an empty queue
+        // that a later put() has already returned from (Python's put holds
+        // the queue's mutex for as long).
+        if (enqueue_pos_.load(std::memory_order_relaxed) <= position) return std::nullopt;
+        if (++waits < kSpins) {
+          cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
+        position = dequeue_pos_.load(std::memory_order_relaxed);
       } else {
         position = dequeue_pos_.load(std::memory_order_relaxed);
       }
