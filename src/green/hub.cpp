@@ -489,7 +489,9 @@ void Hub::Impl::shut_down() noexcept {
   // on this state) now rather than when the last of them goes.
   if (hub.started() && !hub.dead() && self != nullptr && self != hub_impl) {
     try {
-      hub.set_parent(self->handle());  // it ends back here, not in main
+      // It ends back here, not in its parent, main (which may be this
+      // greenlet's ancestor, so no parent of the hub).
+      hub_impl->exit_to(self->shared_from_this());
       hub.throw_(GreenletExit());
     } catch (...) {
     }

@@ -375,6 +375,15 @@ TEST(Hub, ADestructorThatWaitsWhileUnwoundAtThreadExitLeavesItsGreenletSuspended
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// What std::exit() leaves on the stacks it does not unwind is no leak of the library's.
+bool leaks_unchecked = false;
+extern "C" int __lsan_is_turned_off() { return leaks_unchecked ? 1 : 0; }
+void uncheck_leaks() { leaks_unchecked = true; }
+#else
+void uncheck_leaks() {}
+#endif
+
 // std::exit() in a spawned greenlet ends the process with its status; the main greenlet, parked
 // in join, is not resumed (it used to be unwound by GreenletExit, inside exit()).
 TEST(Hub, ExitInASpawnedGreenletEndsTheProcessWithItsStatus) {
@@ -382,6 +391,7 @@ TEST(Hub, ExitInASpawnedGreenletEndsTheProcessWithItsStatus) {
     auto other = green::spawn([] { green::sleep(100s); });
     auto quitter = green::spawn([] {
       green::sleep(10ms);
+      uncheck_leaks();
       std::exit(3);
     });
     quitter.join();
