@@ -35,8 +35,8 @@ void ProcessPoolExecutor::check_open() const {
 }
 
 void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {
+  pool_->close();  // first, so that no submission slips in after the cancelling
   if (cancel_futures) pool_->cancel_pending();
-  pool_->close();
   if (wait) pool_->join();
 }
 
