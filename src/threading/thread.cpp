@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <system_error>
 #include <typeinfo>
+#include <utility>
 
 #include "thread_state.hpp"
 #include "weft/detail/exception_text.hpp"
@@ -47,14 +49,15 @@ struct Registry {
   std::atomic<unsigned> counter{0};
 };
 
+void prepare_to_fork() noexcept;
+void after_fork_in_parent() noexcept;
 void adopt_forking_thread_in_child() noexcept;
 
 Registry& registry() {
   static Registry* instance = [] {
     // The forking thread holds the mutex across fork(), so the child gets
     // the registry in a consistent state, its mutex held by its only thread.
-    ::pthread_atfork([] { registry().mutex.lock(); }, [] { registry().mutex.unlock(); },
-                     adopt_forking_thread_in_child);
+    ::pthread_atfork(prepare_to_fork, after_fork_in_parent, adopt_forking_thread_in_child);
     return new Registry;
   }();
   return *instance;
@@ -118,17 +121,44 @@ std::shared_ptr<ThreadState>& main_state() {
 
 [[gnu::constructor]] void adopt_main_thread() { t_current = main_state(); }
 
+// The state a forking thread that weft did not start (and that never asked
+// for current_thread()) takes in the child: made before fork(), where
+// allocating is safe, not in the child, where another thread of the
+// parent may have held the allocator's lock.
+std::shared_ptr<ThreadState>* g_forking_state = nullptr;
+
+void prepare_to_fork() noexcept {
+  registry().mutex.lock();
+  if (!t_current) {
+    try {
+      auto state = std::make_shared<ThreadState>();
+      state->name = "MainThread";
+      state->started.store(true, std::memory_order_relaxed);
+      g_forking_state = new std::shared_ptr<ThreadState>(std::move(state));
+    } catch (const std::bad_alloc&) {
+      g_forking_state = nullptr;
+    }
+  }
+}
+
+void after_fork_in_parent() noexcept {
+  delete std::exchange(g_forking_state, nullptr);
+  registry().mutex.unlock();
+}
+
 // In a child of fork(), as Python's threading._after_fork does: the forking
 // thread is the only one left, and becomes the main thread; every other
 // thread the parent had is over (not alive, not counted, joined at once).
-// Runs with the registry's mutex held by the prepare handler.
+// Runs with the registry's mutex held by the prepare handler, and
+// allocates nothing.
 void adopt_forking_thread_in_child() noexcept {
   Registry& r = registry();
   std::shared_ptr<ThreadState> self = t_current;
+  if (!self && g_forking_state != nullptr) self = std::move(*g_forking_state);
+  g_forking_state = nullptr;  // its holder is left behind: freeing it here could take the allocator's lock
   if (!self) {
-    self = std::make_shared<ThreadState>();
-    self->name = "MainThread";
-    self->started.store(true, std::memory_order_relaxed);
+    r.mutex.unlock();  // no memory for a state before the fork: the registry stays as it was
+    return;
   }
   publish_identity(*self);
   for (const auto& state : r.alive) {
@@ -289,6 +319,7 @@ void Thread::start() {
   }
 
   detail::register_alive(state_);
+  const std::shared_ptr<detail::ThreadState> state = state_;
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -302,7 +333,9 @@ void Thread::start() {
     throw std::system_error(rc, std::generic_category(), "cannot start thread");
   }
   launch.release();
-  state_->ident.store(static_cast<std::uint64_t>(handle), std::memory_order_relaxed);
+  // Through the launch's copy of the state, not this object: a Timer's
+  // function may already have destroyed it.
+  state->ident.store(static_cast<std::uint64_t>(handle), std::memory_order_relaxed);
 }
 
 // ---- module functions ----
