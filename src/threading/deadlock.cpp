@@ -123,17 +123,39 @@ class Detector {
   }
 };
 
+// True on the forking thread while it holds the detector's mutex across
+// fork(): what other fork handlers do with weft locks then (glibc runs
+// them before and after ours, in registration order) is not tracked, where
+// taking the mutex again would wait forever.
+thread_local bool t_forking = false;
+
 // Never destroyed: locks and threads may outlive static destruction. The
 // forking thread holds the mutex across fork(), so a child's graph is
 // consistent and its mutex free.
 Detector& detector() {
   static Detector* instance = [] {
-    ::pthread_atfork([] { detector().mutex.lock(); }, [] { detector().mutex.unlock(); },
-                     [] { detector().mutex.unlock(); });
+    ::pthread_atfork(
+        [] {
+          detector().mutex.lock();
+          t_forking = true;
+        },
+        [] {
+          t_forking = false;
+          detector().mutex.unlock();
+        },
+        [] {
+          t_forking = false;
+          detector().mutex.unlock();
+        });
     return new Detector;
   }();
   return *instance;
 }
+
+// Made (and its fork handlers registered) at load time, not on a first
+// tracked acquisition that might come inside another fork handler, while
+// glibc holds the lock pthread_atfork needs.
+[[gnu::constructor]] void make_detector_at_load() { detector(); }
 
 thread_local HeldLocks t_held;
 
@@ -180,6 +202,7 @@ void deliver(const DeadlockReport& report) {
 }  // namespace
 
 void track_before_acquire(LockSite& site, const void* lock, LockKind kind, bool timed) {
+  if (t_forking) return;
   const std::string me = current_thread().name();
   DeadlockReport report;
   bool found = false;
@@ -229,6 +252,7 @@ void track_before_acquire(LockSite& site, const void* lock, LockKind kind, bool 
 }
 
 void track_acquired(LockSite& site, const void* lock, LockKind kind) noexcept {
+  if (t_forking) return;
   Detector& d = detector();
   std::lock_guard guard(d.mutex);
   const NodeId id = d.node_for(site, lock, kind);
@@ -237,6 +261,7 @@ void track_acquired(LockSite& site, const void* lock, LockKind kind) noexcept {
 }
 
 void track_released(LockSite& site) noexcept {
+  if (t_forking) return;
   Detector& d = detector();
   std::lock_guard guard(d.mutex);
   auto it = d.nodes.find(site.node.load(std::memory_order_relaxed));
@@ -248,6 +273,7 @@ void track_released(LockSite& site) noexcept {
 }
 
 void track_destroyed(LockSite& site) noexcept {
+  if (t_forking) return;
   Detector& d = detector();
   std::lock_guard guard(d.mutex);
   const NodeId id = site.node.exchange(0, std::memory_order_relaxed);

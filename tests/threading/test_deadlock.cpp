@@ -1,7 +1,12 @@
 // The deadlock detector: seed 001 lock-order cycles, self-deadlock, the four modes, graph reset.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <weft/threading.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -351,5 +356,44 @@ TEST_F(DeadlockDeathTest, AbortModeReportsThenAborts) {
       },
       "doomed-a");
 }
+
+// A fork handler registered before weft's (by a constructor that runs
+// before weft's load-time ones) runs after the detector has taken its
+// mutex for the fork: the Lock it takes then is not tracked, instead of
+// waiting forever for that mutex.
+std::atomic<weft::Lock*> g_lock_taken_at_fork{nullptr};
+
+[[gnu::constructor(101)]] void register_fork_handlers_before_weft() {
+  const auto release = [] {
+    if (weft::Lock* lock = g_lock_taken_at_fork.load()) lock->release();
+  };
+  ::pthread_atfork(
+      [] {
+        if (weft::Lock* lock = g_lock_taken_at_fork.load()) lock->acquire();
+      },
+      release, release);
+}
+
+TEST_F(Deadlock, AForkHandlerRegisteredBeforeWeftMayTakeALock) {
+  weft::Lock lock;
+  const pid_t pid = ::fork();  // the handlers are not armed for this one
+  if (pid == 0) {
+    g_lock_taken_at_fork = &lock;
+    const pid_t inner = ::fork();
+    if (inner == 0) ::_exit(lock.acquire(false) ? 0 : 3);
+    int status = 0;
+    ::waitpid(inner, &status, 0);
+    ::_exit(WIFEXITED(status) && WEXITSTATUS(status) == 0 && lock.acquire(false) ? 0 : 4);
+  }
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; })) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "a fork whose handler takes a weft::Lock hung";
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 
 }  // namespace
