@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -130,6 +131,8 @@ class RingCore {
   static constexpr std::uint64_t kClosed = Gate::kReasonA;
   static constexpr std::uint64_t kImmediate = Gate::kReasonB;
   static constexpr int kSpins = 200;
+  // How long a get waits for a producer to finish filling a claimed cell.
+  static constexpr std::chrono::seconds kFillerPatience{1};
 
   // Sequence numbers are positions modulo 2^32: differences stay far
   // below 2^31 (the ring holds at most FifoEngine::kMaxRing cells), and a
@@ -171,7 +174,9 @@ class RingCore {
 
   std::optional<T> try_pop() noexcept {
     std::size_t position = dequeue_pos_.load(std::memory_order_relaxed);
-    for (int waits = 0;;) {
+    int waits = 0;
+    std::chrono::steady_clock::time_point gave_up_at{};
+    for (;;) {
       Cell& c = cell(position);
       const std::int32_t behind = lag(c.sequence.load(std::memory_order_acquire), position + 1);
       if (behind == 0) {
@@ -186,11 +191,15 @@ class RingCore {
         // it is a move constructor away from done, and items put after it
         // wait behind it, so wait for it rather than report an empty queue
         // that a later put() has already returned from (Python's put holds
-        // the queue's mutex for as long).
+        // the queue's mutex for as long). The wait is bounded: in a child
+        // of fork() that producer may not exist.
         if (enqueue_pos_.load(std::memory_order_relaxed) <= position) return std::nullopt;
         if (++waits < kSpins) {
           cpu_relax();
         } else {
+          const auto now = std::chrono::steady_clock::now();
+          if (waits == kSpins) gave_up_at = now + kFillerPatience;
+          if (now >= gave_up_at) return std::nullopt;
           std::this_thread::yield();
         }
         position = dequeue_pos_.load(std::memory_order_relaxed);
