@@ -43,8 +43,11 @@ Acquired take_ownership(LockState& state, RobustMutex::Locked locked, bool recur
 
 }  // namespace
 
+// The owner record alone could name a thread that died holding the lock
+// and whose id the kernel has since given to a new thread.
 bool lock_is_owned(const LockState& state) noexcept {
-  return state.owner_tid.load(std::memory_order_relaxed) == this_thread_id();
+  const std::int32_t me = this_thread_id();
+  return state.owner_tid.load(std::memory_order_relaxed) == me && state.mutex.held_by(me);
 }
 
 Acquired lock_acquire(LockState& state, bool recursive, bool blocking,

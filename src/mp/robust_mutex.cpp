@@ -1,6 +1,8 @@
 // RobustMutex over a process-shared, robust pthread mutex.
 #include "weft/mp/detail/robust_mutex.hpp"
 
+#include <linux/futex.h>
+
 #include <cerrno>
 #include <chrono>
 #include <ctime>
@@ -55,6 +57,12 @@ RobustMutex::RobustMutex() {
 }
 
 RobustMutex::~RobustMutex() { pthread_mutex_destroy(&mutex_); }
+
+bool RobustMutex::held_by(std::int32_t tid) const noexcept {
+  // glibc keeps a robust mutex's futex word in __data.__lock.
+  const int word = __atomic_load_n(&mutex_.__data.__lock, __ATOMIC_RELAXED);
+  return (word & FUTEX_TID_MASK) == tid;
+}
 
 RobustMutex::Locked RobustMutex::lock(const weft::detail::Deadline& deadline) {
   if (!deadline) return settle(pthread_mutex_lock(&mutex_));

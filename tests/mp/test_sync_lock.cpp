@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "threading/test_support.hpp"
+#include "weft/mp/detail/lock_state.hpp"
+#include "weft/mp/detail/thread_id.hpp"
 #include "weft/mp/lock.hpp"
 
 namespace weft::test {
@@ -213,4 +215,19 @@ TEST(MpRLock, ThreadExitingWithLevelsHeldIsReported) {
 }
 
 }  // namespace
+TEST(MpRLock, ADeadOwnersThreadIdGivenToANewThreadOwnsNothing) {
+  // The owner record names this thread while the mutex is free: what a
+  // holder that died leaves once the kernel gives its id to a new thread.
+  mp::detail::LockState state;
+  state.owner_tid.store(mp::detail::this_thread_id());
+  EXPECT_FALSE(mp::detail::lock_is_owned(state));
+  ASSERT_EQ(mp::detail::lock_acquire(state, true, false, weft::detail::Deadline{}), Acquired::yes);
+  EXPECT_TRUE(mp::detail::lock_is_owned(state));
+  EXPECT_FALSE(on_other_thread([&] {
+    return mp::detail::lock_acquire(state, true, false, weft::detail::Deadline{}) != Acquired::no;
+  }));
+  mp::detail::lock_release(state, true);
+  EXPECT_FALSE(mp::detail::lock_is_owned(state));
+}
+
 }  // namespace weft::test

@@ -14,6 +14,8 @@
 
 #include <pthread.h>
 
+#include <cstdint>
+
 #include "weft/detail/deadline.hpp"
 
 namespace weft::mp::detail {
@@ -44,6 +46,12 @@ class RobustMutex {
 
   // Returns false, changing nothing, if the calling thread does not own it.
   bool unlock() noexcept;
+
+  // Whether the thread with kernel id `tid` holds it, as the kernel sees
+  // it: the futex word holds the owner's id, which the kernel replaces when
+  // the owner dies, so an id recycled for a new thread owns nothing. Never
+  // blocks.
+  bool held_by(std::int32_t tid) const noexcept;
 
  private:
   Locked settle(int result);
