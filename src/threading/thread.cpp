@@ -53,6 +53,15 @@ void prepare_to_fork() noexcept;
 void after_fork_in_parent() noexcept;
 void adopt_forking_thread_in_child() noexcept;
 
+}  // namespace
+
+std::mutex& names_mutex() noexcept {
+  static constinit std::mutex instance;
+  return instance;
+}
+
+namespace {
+
 Registry& registry() {
   static Registry* instance = [] {
     // The forking thread holds the mutex across fork(), so the child gets
@@ -129,6 +138,7 @@ std::shared_ptr<ThreadState>* g_forking_state = nullptr;
 
 void prepare_to_fork() noexcept {
   registry().mutex.lock();
+  names_mutex().lock();
   if (!t_current) {
     try {
       auto state = std::make_shared<ThreadState>();
@@ -143,15 +153,17 @@ void prepare_to_fork() noexcept {
 
 void after_fork_in_parent() noexcept {
   delete std::exchange(g_forking_state, nullptr);
+  names_mutex().unlock();
   registry().mutex.unlock();
 }
 
 // In a child of fork(), as Python's threading._after_fork does: the forking
 // thread is the only one left, and becomes the main thread; every other
 // thread the parent had is over (not alive, not counted, joined at once).
-// Runs with the registry's mutex held by the prepare handler, and
-// allocates nothing.
+// Runs with the registry's and the names' mutexes held by the prepare
+// handler, and allocates nothing.
 void adopt_forking_thread_in_child() noexcept {
+  names_mutex().unlock();
   Registry& r = registry();
   std::shared_ptr<ThreadState> self = t_current;
   if (!self && g_forking_state != nullptr) self = std::move(*g_forking_state);
@@ -210,7 +222,7 @@ void* thread_main(void* arg) {
   t_current = state;
   publish_identity(*state);
   {
-    std::lock_guard guard(state->name_mutex);
+    std::lock_guard guard(names_mutex());
     set_os_thread_name(state->name);
   }
   try {
@@ -235,12 +247,12 @@ void* thread_main(void* arg) {
 // ---- ThreadHandle ----
 
 std::string ThreadHandle::name() const {
-  std::lock_guard guard(state_->name_mutex);
+  std::lock_guard guard(detail::names_mutex());
   return state_->name;
 }
 
 void ThreadHandle::set_name(std::string name) {
-  std::lock_guard guard(state_->name_mutex);
+  std::lock_guard guard(detail::names_mutex());
   state_->name = std::move(name);
   if (detail::t_current == state_) detail::set_os_thread_name(state_->name);
 }

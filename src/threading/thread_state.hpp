@@ -12,8 +12,7 @@
 namespace weft::detail {
 
 struct ThreadState {
-  mutable std::mutex name_mutex;
-  std::string name;
+  std::string name;  // under names_mutex()
   bool daemon = false;
   // Set when the thread runs a Thread subclass's run() on its object, which
   // must then stay alive until the thread ends.
@@ -24,6 +23,11 @@ struct ThreadState {
   std::atomic<std::uint32_t> native_id_ready{0};  // futex word
   std::atomic<std::uint32_t> finished{0};         // futex word
 };
+
+// Guards every thread's name. One for the process, held by the forking
+// thread across fork(), so that a child never inherits it locked by a
+// thread that did not follow it there (thread.cpp).
+std::mutex& names_mutex() noexcept;
 
 // Frees the calling thread's weft::local values (local.cpp).
 void release_thread_locals() noexcept;

@@ -228,4 +228,25 @@ TEST(Registry, AChildForkedByAnotherThreadMakesItTheMainThread) {
   EXPECT_EQ(weft::main_thread(), weft::current_thread());
 }
 
+// A thread renaming itself while another forks: the child must not inherit
+// the names' lock held by a thread it does not have.
+TEST(Registry, AChildReadsNamesWhileAnotherThreadWasRenamingAtTheFork) {
+  std::atomic<bool> stop{false};
+  std::atomic<long> renames{0};
+  weft::Thread renamer({.name = "renamer"}, [&] {
+    for (long i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+      weft::current_thread().set_name(i % 2 == 0 ? "renamer-even" : "renamer-odd");
+      renames.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  renamer.start();
+  ASSERT_TRUE(eventually([&] { return renames.load(std::memory_order_relaxed) > 0; }));
+  for (int fork_number = 0; fork_number < 20; ++fork_number) {
+    const int status = exit_status_of_forked([&] { return renamer.name().rfind("renamer-", 0) == 0 ? 0 : 1; });
+    ASSERT_EQ(status, 0) << "fork " << fork_number;
+  }
+  stop.store(true, std::memory_order_relaxed);
+  renamer.join();
+}
+
 }  // namespace
