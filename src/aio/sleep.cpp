@@ -5,20 +5,21 @@
 
 namespace weft::aio {
 
-SleepAwaiter::SleepAwaiter(std::chrono::nanoseconds delay) : detail::Suspension{&on_cancel}, io::Timer(&on_timer) {
-  if (delay.count() > 0) get_running_loop().io().start_timer(*this, io::Loop::Clock::now() + delay);
-}
+SleepAwaiter::SleepAwaiter(std::chrono::nanoseconds delay) noexcept
+    : detail::Suspension{&on_cancel}, io::Timer(&on_timer), delay_(delay) {}
 
 SleepAwaiter::~SleepAwaiter() {
-  if (!scheduled()) return;
-  EventLoop* loop = task_ != nullptr ? &task_->loop() : running_loop_or_null();
-  if (loop != nullptr) loop->io().cancel_timer(*this);
+  if (scheduled()) task_->loop().io().cancel_timer(*this);
 }
 
-void SleepAwaiter::await_suspend(std::coroutine_handle<> awaiting) noexcept {
+void SleepAwaiter::await_suspend(std::coroutine_handle<> awaiting) {
   task_ = &detail::current_task_state();
-  if (scheduled()) task_->suspend(awaiting, this);
-  else task_->yield(awaiting);
+  if (delay_.count() <= 0) {
+    task_->yield(awaiting);
+    return;
+  }
+  task_->loop().io().start_timer(*this, io::Loop::Clock::now() + delay_);
+  task_->suspend(awaiting, this);
 }
 
 void SleepAwaiter::on_timer(io::Timer& timer) noexcept { static_cast<SleepAwaiter&>(timer).task_->wake(); }

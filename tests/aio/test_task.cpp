@@ -112,6 +112,19 @@ TEST_P(AioTask, SleepWaitsAtLeastItsDuration) {
   }());
 }
 
+// Python's `pause = asyncio.sleep(d)` does nothing until awaited: the delay
+// counts from the await, and a sleep never awaited leaves nothing behind.
+TEST_P(AioTask, ASleepMadeBeforeItIsAwaitedCountsFromTheAwait) {
+  run([]() -> aio::Task<void> {
+    auto pause = aio::sleep(20ms);
+    auto never_awaited = aio::sleep(1ms);
+    co_await aio::sleep(30ms);
+    const auto start = std::chrono::steady_clock::now();
+    co_await pause;
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
+  }());
+}
+
 TEST_P(AioTask, CancelWhileSleepingRaisesCancelledErrorWithTheMessage) {
   run([]() -> aio::Task<void> {
     auto task = aio::create_task(sleep_for(10s));

@@ -1,10 +1,13 @@
 // weft/aio/sleep.hpp — asyncio.sleep: suspend the running task for a while.
 //
 // `co_await aio::sleep(d)` suspends the task for at least `d` on its loop's
-// clock; sleep(0) (or any non-positive duration) yields: the task resumes in
-// the next batch, after every other ready task and an IO poll. Allocates
-// nothing (the timer lives in the awaiting frame). Throws CancelledError if
-// the task is cancelled meanwhile; must be awaited inside a task.
+// clock, counted from the await: like Python's sleep coroutine, a sleep does
+// nothing until awaited (one made early and awaited later, or never, arms
+// nothing meanwhile). sleep(0) (or any non-positive duration) yields: the
+// task resumes in the next batch, after every other ready task and an IO
+// poll. Allocates nothing (the timer lives in the awaiting frame). Throws
+// CancelledError if the task is cancelled meanwhile, RuntimeError if awaited
+// outside a task.
 #pragma once
 
 #include <chrono>
@@ -17,20 +20,20 @@ namespace weft::aio {
 
 class SleepAwaiter : private detail::Suspension, private io::Timer {
  public:
-  // Arms the timer on the running loop (a non-positive delay arms none).
-  // Throws RuntimeError outside a running loop.
-  explicit SleepAwaiter(std::chrono::nanoseconds delay);
+  explicit SleepAwaiter(std::chrono::nanoseconds delay) noexcept;
   SleepAwaiter(const SleepAwaiter&) = delete;
   ~SleepAwaiter();
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> awaiting) noexcept;
+  // Arms the timer on the task's loop (a non-positive delay arms none).
+  void await_suspend(std::coroutine_handle<> awaiting);
   void await_resume() { task_->throw_if_cancelled(); }
 
  private:
   static void on_timer(io::Timer& timer) noexcept;
   static bool on_cancel(detail::Suspension& suspension, detail::TaskState& task) noexcept;
 
+  std::chrono::nanoseconds delay_;
   detail::TaskState* task_ = nullptr;
 };
 
