@@ -125,13 +125,18 @@ class EpollBackend final : public BackendBase {
     FdState& state = fds_[op.fd_];
     switch (op.kind_) {
       case OpKind::send: {
+        const bool no_wait = (op.events_ & MSG_DONTWAIT) != 0;
         if (state.writers.empty()) {
-          const ssize_t n = ::send(op.fd_, op.buffer_, op.length_, MSG_DONTWAIT | MSG_NOSIGNAL);
-          if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+          const ssize_t n = ::send(op.fd_, op.buffer_, op.length_, send_flags(op));
+          if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || no_wait) {
             started(op);
             finish_later(op, result_of(n));
             return;
           }
+        } else if (no_wait) {  // behind sends that wait for room
+          started(op);
+          finish_later(op, -EAGAIN);
+          return;
         }
         state.writers.push_back(op);
         break;
@@ -244,6 +249,10 @@ class EpollBackend final : public BackendBase {
   }
 
  private:
+  static int send_flags(const Operation& op) noexcept {
+    return static_cast<int>(op.events_) | MSG_DONTWAIT | MSG_NOSIGNAL;
+  }
+
   // Adds the interest fd's operations need; returns 0 or an errno.
   int want(int fd, FdState& state) noexcept {
     const std::uint32_t wanted = state.wanted();
@@ -334,8 +343,11 @@ class EpollBackend final : public BackendBase {
           EpollPool& pool = *pools_[op->pool_];
           const auto id = pool.acquire();
           if (!id) {
+            // Delivered after this poll phase: a handler that starts the
+            // receive again at once finds the pool as empty, and must not
+            // keep the loop here.
             state.readers.pop_front();
-            finish(*op, -ENOBUFS);
+            finish_later(*op, -ENOBUFS);
             break;
           }
           const auto buffer = pool.buffer(*id);
@@ -370,7 +382,7 @@ class EpollBackend final : public BackendBase {
         finish(*op, -error);
         continue;
       }
-      const ssize_t n = ::send(fd, op->buffer_, op->length_, MSG_DONTWAIT | MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd, op->buffer_, op->length_, send_flags(*op));
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       state.writers.pop_front();
       finish(*op, result_of(n));

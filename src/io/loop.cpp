@@ -335,11 +335,12 @@ void Loop::recv_multishot(Operation& op, int fd, BufferPool& pool) {
   start(op);
 }
 
-void Loop::send(Operation& op, int fd, std::span<const std::byte> bytes) {
+void Loop::send(Operation& op, int fd, std::span<const std::byte> bytes, int flags) {
   op.kind_ = OpKind::send;
   op.fd_ = fd;
   op.buffer_ = const_cast<std::byte*>(bytes.data());
   op.length_ = bytes.size();
+  op.events_ = static_cast<std::uint32_t>(flags);
   start(op);
 }
 

@@ -224,7 +224,7 @@ class UringBackend final : public BackendBase {
         sqe->buf_group = op.pool_;
         break;
       case OpKind::send:
-        io_uring_prep_send(sqe, op.fd_, op.buffer_, sqe_length(op.length_), MSG_NOSIGNAL);
+        io_uring_prep_send(sqe, op.fd_, op.buffer_, sqe_length(op.length_), static_cast<int>(op.events_) | MSG_NOSIGNAL);
         break;
       case OpKind::watch:
         io_uring_prep_poll_add(sqe, op.fd_, op.events_);

@@ -422,6 +422,57 @@ TEST_P(LoopTest, MultishotRecvReusesReleasedBuffersAndEndsAtEof) {
   EXPECT_EQ(data, sent);
 }
 
+// A send with MSG_DONTWAIT never waits for room: once the peer's buffers are full it ends
+// with EAGAIN, on either backend.
+TEST_P(LoopTest, ASendThatMustNotWaitEndsWithEagainOnAFullSocket) {
+  SocketPair pair;
+  const std::string chunk(64 * 1024, 'x');
+  Recorded sent;
+  for (int i = 0; i < 1024 && (sent.results.empty() || sent.results.back() > 0); ++i) {
+    loop().send(sent, pair.a, std::as_bytes(std::span(chunk)), MSG_DONTWAIT);
+    run_until(loop(), [&] { return !sent.pending(); });
+  }
+  ASSERT_FALSE(sent.results.empty());
+  EXPECT_EQ(sent.results.back(), -EAGAIN);
+}
+
+// A multishot receive whose pool is empty, restarted by its handler as soon as it ends with
+// ENOBUFS, must not keep the loop inside one poll phase: timers and other descriptors still get
+// their turn (the restart loop is the handler's to bound, not the loop's to spin in).
+TEST_P(LoopTest, ARecvRestartedOnAnEmptyPoolLeavesTheLoopResponsive) {
+  constexpr long kRestartCap = 5'000'000;  // bounds the test should the loop spin
+  SocketPair pair, other;
+  io::BufferPool& pool = loop().create_buffer_pool(1, 8);
+  bool timer_ran = false;
+  bool reader_ran = false;
+  long restarts = 0;
+  long restarts_when_timer_ran = -1;
+  Recorded received;
+  received.on_result = [&](int n, std::uint32_t flags) {
+    if ((flags & io::kMore) != 0 || n != -ENOBUFS) return;  // the buffer is kept: the pool runs dry
+    if ((timer_ran && reader_ran) || ++restarts >= kRestartCap) return;
+    loop().recv_multishot(received, pair.b, pool);
+  };
+  loop().recv_multishot(received, pair.b, pool);
+  write_all(pair.a, "0123456789abcdef");
+  loop().call_later(std::chrono::milliseconds(10), [&] {
+    timer_ran = true;
+    restarts_when_timer_ran = restarts;
+  });
+  loop().add_reader(other.b, [&] {
+    reader_ran = true;
+    loop().remove_reader(other.b);
+  });
+  write_all(other.a, "x");
+  run_until(loop(), [&] { return !received.pending(); });
+  EXPECT_TRUE(timer_ran);
+  EXPECT_TRUE(reader_ran);
+  EXPECT_GE(restarts_when_timer_ran, 0);
+  EXPECT_LT(restarts_when_timer_ran, kRestartCap) << "the timer ran only once the restarts stopped";
+  EXPECT_EQ(received.results.back(), -ENOBUFS);
+  loop().run();
+}
+
 // An echo server and its clients on one loop, single-shot operations only:
 // random payloads larger than the socket buffers, so reads and writes are
 // partial; every byte must come back in order.

@@ -133,9 +133,12 @@ TEST_P(ServeTest, AnswersPipelinedHttpRequestsSplitAnywhere) {
 
 // A connected blocking socket to the server, closed at the end.
 struct BlockingClient {
-  explicit BlockingClient(std::uint16_t port) : fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  explicit BlockingClient(std::uint16_t port) : BlockingClient(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     const sockaddr_in address = loopback(port);
     EXPECT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  }
+  // Takes over a socket (connected or not).
+  explicit BlockingClient(int socket) : fd(socket) {
     const timeval patience{20, 0};  // a server that stops answering fails the test, not hangs it
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
@@ -216,6 +219,55 @@ INSTANTIATE_TEST_SUITE_P(Models, BufferingServeTest,
                          ::testing::Values(ServeCase{"nonblocking", {"--model", "nonblocking"}},
                                            ServeCase{"select", {"--model", "select"}},
                                            ServeCase{"poll", {"--model", "poll"}}),
+                         [](const auto& info) { return info.param.name; });
+
+// The event-loop models with a pool of 8 receive buffers, and a dozen peers that send megabytes
+// and never read: every echo to them ends up waiting for room, and none may keep a pool buffer
+// while it waits. Otherwise the pool runs dry, and with it every receive: a new client is never
+// answered, and the server spins or ignores the signal to stop.
+using PoolServeTest = ServeTest;
+
+TEST_P(PoolServeTest, PeersThatStopReadingHoldNoReceiveBuffers) {
+  auto server = start("echo");
+  constexpr std::size_t kTarget = 8 << 20;
+  const std::string chunk = pattern(256 * 1024);
+  std::vector<std::unique_ptr<BlockingClient>> silent;
+  for (int i = 0; i < 12; ++i) {
+    const int small = 4096;  // a small window: the server's sends soon find no room
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    const sockaddr_in address = loopback(server->port());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+    silent.push_back(std::make_unique<BlockingClient>(fd));
+  }
+  // Each sends kTarget bytes, as far as the server takes them: sending stops once no socket has
+  // had room for a second.
+  std::vector<std::size_t> sent(silent.size(), 0);
+  for (;;) {
+    std::vector<pollfd> waiting;
+    for (std::size_t i = 0; i < silent.size(); ++i)
+      if (sent[i] < kTarget) waiting.push_back({silent[i]->fd, POLLOUT, 0});
+    if (waiting.empty() || ::poll(waiting.data(), waiting.size(), 1000) <= 0) break;
+    for (std::size_t i = 0; i < silent.size(); ++i) {
+      if (sent[i] >= kTarget) continue;
+      const ssize_t n = ::send(silent[i]->fd, chunk.data(), std::min(chunk.size(), kTarget - sent[i]),
+                               MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) sent[i] += static_cast<std::size_t>(n);
+    }
+  }
+  BlockingClient late(server->port());
+  ASSERT_TRUE(late.send_all("ping"));
+  EXPECT_EQ(late.receive(4), "ping") << "a new client was not answered";
+  const long before = cpu_ticks(server->pid());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the idle window measured
+  EXPECT_LT(cpu_ticks(server->pid()) - before, ::sysconf(_SC_CLK_TCK) / 5) << "the server burned CPU";
+  const int status = server->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, PoolServeTest,
+                         ::testing::Values(ServeCase{"epoll", {"--model", "epoll", "--pool-buffers", "8"}},
+                                           ServeCase{"io_uring", {"--model", "io_uring", "--pool-buffers", "8"}}),
                          [](const auto& info) { return info.param.name; });
 
 // Stopped while a client is connected, every model exits cleanly (the green one used to

@@ -6,7 +6,9 @@
 // Created by Loop::create_buffer_pool and owned by the loop. A result with
 // kBuffer hands buffer buffer_id(flags) to the handler; it stays the
 // handler's until release() gives it back. When every buffer is out, a
-// multishot receive ends with -ENOBUFS; release buffers and start it again.
+// multishot receive ends with -ENOBUFS; release buffers and start it again
+// (started again at once on an empty pool, it ends with -ENOBUFS at once,
+// iteration after iteration).
 // Not thread-safe: only the loop's thread uses it.
 #pragma once
 

@@ -180,7 +180,10 @@ class Loop {
   void connect(Operation& op, int fd, const sockaddr* address, socklen_t length);
   void recv(Operation& op, int fd, std::span<std::byte> into);
   void recv_multishot(Operation& op, int fd, BufferPool& pool);
-  void send(Operation& op, int fd, std::span<const std::byte> bytes);
+  // `flags` go to send(2) with MSG_NOSIGNAL. With MSG_DONTWAIT the send
+  // does not wait for room in the socket's buffer: it ends with -EAGAIN if
+  // none of the bytes fit (and, as any send, may move fewer than asked).
+  void send(Operation& op, int fd, std::span<const std::byte> bytes, int flags = 0);
   // Reports readiness of fd for `events` (EPOLLIN, EPOLLOUT) with kMore each
   // time it holds at the start of a poll phase, until cancelled.
   void watch(Operation& op, int fd, std::uint32_t events);

@@ -82,7 +82,7 @@ class Operation {
   const sockaddr* address_ = nullptr;
   socklen_t address_length_ = 0;
   int fd_ = -1;
-  std::uint32_t events_ = 0;
+  std::uint32_t events_ = 0;  // a watch's events; a send's flags
   int done_result_ = 0;  // the result the epoll backend delivers from its done queue
   std::uint64_t forget_epoch_ = 0;  // the io_uring backend's forget() count when it started
   std::uint16_t pool_ = 0;

@@ -3,10 +3,14 @@
 //
 // Per connection: one multishot receive drawing from the loop's buffer
 // pool, and one send at a time. An echo is sent straight from the pool
-// buffer the bytes arrived in (no copy); bytes that arrive while a send is
-// in flight, and http responses, collect in the connection's output string
-// and go out in one send when it finishes. End of stream closes once the
-// output has drained; an error or reset closes at once.
+// buffer the bytes arrived in (no copy), by a send that does not wait for
+// room: what does not go out at once is copied to the connection's own
+// buffer and the pool buffer given back, so a peer that stops reading
+// holds no pool buffer. Bytes that arrive while a send is in flight, and
+// http responses, collect in the connection's output string and go out in
+// one send when it finishes. A receive that found the pool empty starts
+// again once a buffer can be had. End of stream closes once the output has
+// drained; an error or reset closes at once.
 #include "weft/serve/loop_server.hpp"
 
 #include <netinet/in.h>
@@ -19,6 +23,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "weft/io.hpp"
@@ -30,7 +35,6 @@
 namespace weft::tool {
 namespace {
 
-constexpr std::uint16_t kPoolBuffers = 4096;
 constexpr std::uint32_t kBufferSize = 16 * 1024;
 
 class LoopServer;
@@ -41,6 +45,8 @@ class Connection {
   void start();
   // Closes the socket; *this is freed once its operations have ended.
   void close();
+  // Starts the receive again that ended on an empty pool.
+  void resume();
 
  private:
   struct Op : io::Operation {
@@ -54,6 +60,8 @@ class Connection {
 
   void received(std::span<const std::byte> bytes, std::uint16_t buffer);
   void flush();
+  // Copies the unsent rest of the pool buffer's send and gives the buffer back.
+  void unlend();
   void maybe_free();
 
   LoopServer& server_;
@@ -66,6 +74,7 @@ class Connection {
   int held_buffer_ = -1;    // pool buffer the send in flight comes from
   bool eof_ = false;
   bool closed_ = false;
+  bool starved_ = false;    // waits in the server's list for a free pool buffer
   Op receiving_{this, &on_received};
   Op sending_op_{this, &on_sent};
 };
@@ -82,7 +91,7 @@ class LoopServer {
  public:
   LoopServer(const ServeOptions& options, io::Backend backend, int listen_fd, int stop_fd)
       : options_(options), loop_(loop_options(options, backend)), listen_fd_(listen_fd),
-        stop_fd_(stop_fd), pool_(loop_.create_buffer_pool(kPoolBuffers, kBufferSize)) {
+        stop_fd_(stop_fd), pool_(loop_.create_buffer_pool(options.pool_buffers, kBufferSize)) {
     loop_.add_reader(stop_fd, [this] { stop(); });
   }
 
@@ -102,6 +111,22 @@ class LoopServer {
   }
 
   void forget(Connection* connection) { connections_.erase(connection); }
+
+  // Pool buffers lent to sends in flight: the only ones a connection keeps
+  // past its handler.
+  void lend() { ++lent_; }
+  void give_back(std::uint16_t buffer) {
+    pool_.release(buffer);
+    --lent_;
+    if (!starved_.empty()) schedule_resume();
+  }
+  // A receive ended on an empty pool. It starts again once a buffer is
+  // free: at the next iteration if some buffer is not lent (the rest come
+  // back as their results are handled), else when a lent one comes back.
+  void starve(Connection* connection) {
+    starved_.push_back(connection);
+    if (lent_ < pool_.count()) schedule_resume();
+  }
 
  private:
   struct Acceptor : io::Operation {
@@ -136,6 +161,16 @@ class LoopServer {
     raw->start();
   }
 
+  void schedule_resume() {
+    if (std::exchange(resume_scheduled_, true)) return;
+    loop_.call_soon([this] {
+      resume_scheduled_ = false;
+      std::vector<Connection*> starved;
+      starved.swap(starved_);
+      for (Connection* connection : starved) connection->resume();
+    });
+  }
+
   void stop() {
     stopping_ = true;
     loop_.remove_reader(stop_fd_);
@@ -150,6 +185,9 @@ class LoopServer {
   io::BufferPool& pool_;
   Acceptor accepting_{this};
   bool stopping_ = false;
+  std::size_t lent_ = 0;
+  std::vector<Connection*> starved_;
+  bool resume_scheduled_ = false;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
 };
 
@@ -165,9 +203,14 @@ void Connection::on_received(io::Operation& op, int result, std::uint32_t flags)
     c.received(c.server_.pool().buffer(id).first(static_cast<std::size_t>(result)), id);
   }
   if ((flags & io::kMore) != 0 || c.closed_) return c.maybe_free();
-  if (result > 0 || result == -ENOBUFS) {
-    // The multishot receive ended with data or on an empty pool: take up again.
+  if (result > 0) {
+    // The multishot receive ended with data: take up again.
     c.server_.loop().recv_multishot(c.receiving_, c.fd_, c.server_.pool());
+    return;
+  }
+  if (result == -ENOBUFS) {
+    c.starved_ = true;
+    c.server_.starve(&c);
     return;
   }
   if (result == 0) {
@@ -186,8 +229,9 @@ void Connection::received(std::span<const std::byte> bytes, std::uint16_t buffer
   }
   if (echo_ && !sending_op_.pending() && output_.empty()) {
     held_buffer_ = buffer;
+    server_.lend();
     unsent_ = bytes;
-    server_.loop().send(sending_op_, fd_, unsent_);
+    server_.loop().send(sending_op_, fd_, unsent_, MSG_DONTWAIT);
     return;
   }
   responder_.respond({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, output_);
@@ -205,19 +249,36 @@ void Connection::flush() {
 
 void Connection::on_sent(io::Operation& op, int result, std::uint32_t) noexcept {
   Connection& c = of(op);
-  if (result < 0 || c.closed_) {
+  const bool full = result == -EAGAIN && c.held_buffer_ >= 0;  // the pool buffer's send found no room
+  if ((result < 0 && !full) || c.closed_) {
     c.close();
     return c.maybe_free();
   }
-  c.unsent_ = c.unsent_.subspan(static_cast<std::size_t>(result));
+  if (!full) c.unsent_ = c.unsent_.subspan(static_cast<std::size_t>(result));
   if (!c.unsent_.empty()) {
+    c.unlend();
     c.server_.loop().send(c.sending_op_, c.fd_, c.unsent_);
     return;
   }
-  if (c.held_buffer_ >= 0) c.server_.pool().release(static_cast<std::uint16_t>(std::exchange(c.held_buffer_, -1)));
+  c.unlend();
   c.flush();
   if (c.eof_ && !c.sending_op_.pending()) c.close();
   c.maybe_free();
+}
+
+void Connection::unlend() {
+  if (held_buffer_ < 0) return;
+  if (!unsent_.empty()) {
+    sending_.assign(reinterpret_cast<const char*>(unsent_.data()), unsent_.size());
+    unsent_ = std::as_bytes(std::span(sending_));
+  }
+  server_.give_back(static_cast<std::uint16_t>(std::exchange(held_buffer_, -1)));
+}
+
+void Connection::resume() {
+  starved_ = false;
+  if (closed_) return maybe_free();
+  server_.loop().recv_multishot(receiving_, fd_, server_.pool());
 }
 
 void Connection::close() {
@@ -227,8 +288,8 @@ void Connection::close() {
 }
 
 void Connection::maybe_free() {
-  if (!closed_ || receiving_.pending() || sending_op_.pending()) return;
-  if (held_buffer_ >= 0) server_.pool().release(static_cast<std::uint16_t>(std::exchange(held_buffer_, -1)));
+  if (!closed_ || starved_ || receiving_.pending() || sending_op_.pending()) return;
+  if (held_buffer_ >= 0) server_.give_back(static_cast<std::uint16_t>(std::exchange(held_buffer_, -1)));
   server_.forget(this);  // destroys *this
 }
 

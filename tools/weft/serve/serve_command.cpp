@@ -147,6 +147,9 @@ void add_serve_command(CLI::App& app) {
   serve->add_option("--protocol", arguments->protocol, "echo or http")->capture_default_str();
   serve->add_option("--loops", arguments->options.loops, "epoll/io_uring: event loops, one thread each")
       ->check(CLI::Range(1, 256))->capture_default_str();
+  serve->add_option("--pool-buffers", arguments->options.pool_buffers,
+                    "epoll/io_uring: receive buffers of 16 KiB per loop, shared by its connections")
+      ->check(CLI::Range(1, 32768))->capture_default_str();
   serve->add_option("--backend", arguments->backend, "asyncio: the event loop's IO backend (automatic, epoll, io_uring)")
       ->capture_default_str();
   serve->add_option("--workers", arguments->options.workers, "prefork: worker processes")

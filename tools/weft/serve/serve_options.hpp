@@ -17,6 +17,7 @@ struct ServeOptions {
   std::uint16_t port = 0;  // 0: an ephemeral port, announced on stdout
   Protocol protocol = Protocol::echo;
   int loops = 1;    // epoll / io_uring: event loops, one thread each, SO_REUSEPORT listeners
+  std::uint16_t pool_buffers = 4096;  // epoll / io_uring: receive buffers (16 KiB each) per loop
   int workers = 4;  // prefork: worker processes
   io::Backend backend = io::Backend::automatic;  // asyncio: the event loop's IO backend
   std::optional<int> cpu;  // pin the server (its first loop) to this core
