@@ -18,7 +18,8 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> awaiting) {
     task_->yield(awaiting);
     return;
   }
-  task_->loop().io().start_timer(*this, io::Loop::Clock::now() + delay_);
+  if (const weft::detail::Deadline when = weft::detail::deadline_after(delay_))
+    task_->loop().io().start_timer(*this, *when);
   task_->suspend(awaiting, this);
 }
 

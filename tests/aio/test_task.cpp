@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -122,6 +123,35 @@ TEST_P(AioTask, ASleepMadeBeforeItIsAwaitedCountsFromTheAwait) {
     const auto start = std::chrono::steady_clock::now();
     co_await pause;
     EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
+  }());
+}
+
+// A delay longer than the clock can hold sleeps until cancelled.
+TEST_P(AioTask, ASleepTooLongForTheClockLastsUntilCancelled) {
+  run([]() -> aio::Task<void> {
+    std::vector<aio::TaskHandle<void>> sleepers;
+    sleepers.push_back(aio::create_task([]() -> aio::Task<void> {
+      co_await aio::sleep(std::numeric_limits<double>::infinity());
+    }()));
+    sleepers.push_back(aio::create_task([]() -> aio::Task<void> { co_await aio::sleep(std::chrono::hours::max()); }()));
+    sleepers.push_back(aio::create_task([]() -> aio::Task<void> { co_await aio::sleep(1e12); }()));
+    sleepers.push_back(aio::create_task([]() -> aio::Task<void> {
+      co_await aio::sleep(std::chrono::duration<double>(std::numeric_limits<double>::max()));
+    }()));
+    co_await aio::sleep(20ms);
+    for (auto& sleeper : sleepers) {
+      EXPECT_FALSE(sleeper.done());
+      sleeper.cancel();
+    }
+    for (auto& sleeper : sleepers) EXPECT_THROW(co_await sleeper, aio::CancelledError);
+    co_await aio::sleep(-std::numeric_limits<double>::infinity());  // a yield, as any negative delay
+  }());
+}
+
+// Python 3.13: asyncio.sleep(nan) raises ValueError.
+TEST_P(AioTask, ASleepOfNaNRaisesValueError) {
+  run([]() -> aio::Task<void> {
+    EXPECT_THROW(co_await aio::sleep(std::numeric_limits<double>::quiet_NaN()), weft::ValueError);
   }());
 }
 
