@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -198,6 +199,27 @@ TEST_P(AioCombinators, WaitForReturnsInTimeOrRaisesTimeoutError) {
     EXPECT_THROW(co_await aio::wait_for(value_after(4, 10s), 10ms), aio::TimeoutError);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
     EXPECT_EQ(aio::current_task().cancelling(), 0);
+  }());
+}
+
+// A delay longer than the clock can hold means no limit.
+TEST_P(AioCombinators, ATimeoutTooLongForTheClockNeverExpires) {
+  run([]() -> aio::Task<void> {
+    EXPECT_EQ(co_await aio::wait_for(value_after(1, 5ms), std::chrono::seconds::max()), 1);
+    EXPECT_EQ(co_await aio::wait_for(aio::create_task(value_after(2, 5ms)), std::chrono::hours::max()), 2);
+    aio::Timeout centuries = aio::timeout(std::chrono::hours(24 * 365 * 300));
+    EXPECT_EQ(co_await centuries.run(value_after(3, 5ms)), 3);
+    EXPECT_FALSE(centuries.when().has_value());
+    aio::Timeout endless = aio::timeout(std::chrono::duration<double>(std::numeric_limits<double>::infinity()));
+    EXPECT_EQ(co_await endless.run(value_after(4, 5ms)), 4);
+    EXPECT_FALSE(endless.expired());
+    std::vector<aio::TaskHandle<int>> tasks;
+    tasks.push_back(aio::create_task(value_after(5, 5ms)));
+    auto waited = co_await aio::wait(tasks, aio::ALL_COMPLETED, std::chrono::nanoseconds::max());
+    EXPECT_EQ(waited.done.size(), 1u);
+    tasks.assign(1, aio::create_task(value_after(6, 5ms)));
+    auto completed = aio::as_completed(tasks, std::chrono::nanoseconds::max());
+    EXPECT_EQ(co_await completed.next(), 6);
   }());
 }
 

@@ -32,6 +32,7 @@
 #include "weft/aio/detail/task_state.hpp"
 #include "weft/aio/event_loop.hpp"
 #include "weft/aio/task.hpp"
+#include "weft/detail/deadline.hpp"
 #include "weft/io/timer.hpp"
 
 namespace weft::aio {
@@ -98,10 +99,13 @@ class Timeout : private io::Timer {
   State state_ = State::created;
 };
 
-// A scope expiring after `delay` (nullopt: never).
+// A scope expiring after `delay` (nullopt: never); a delay too long for the
+// clock (seconds::max(), centuries) never expires either. Throws
+// RuntimeError outside a running loop.
 template <class Rep, class Period>
 Timeout timeout(std::chrono::duration<Rep, Period> delay) {
-  return Timeout(get_running_loop().time() + std::chrono::ceil<Timeout::Clock::duration>(delay));
+  get_running_loop();  // Python's timeout() needs one too
+  return Timeout(weft::detail::deadline_after_clamped(delay));
 }
 inline Timeout timeout(std::nullopt_t) noexcept { return Timeout(std::nullopt); }
 // A scope expiring at `when` on the loop's clock.

@@ -17,8 +17,8 @@
 // next() throws TimeoutError once the timeout (counted from the
 // as_completed call) passes with tasks still unfinished.
 //
-// Suspends; must be awaited inside a task; the tasks must belong to the
-// running loop.
+// A timeout too long for the clock (nanoseconds::max()) is none. Suspends;
+// must be awaited inside a task; the tasks must belong to the running loop.
 #pragma once
 
 #include <chrono>
@@ -30,6 +30,7 @@
 #include "weft/aio/detail/task_watch.hpp"
 #include "weft/aio/event_loop.hpp"
 #include "weft/aio/task.hpp"
+#include "weft/detail/deadline.hpp"
 #include "weft/futures/wait.hpp"
 
 namespace weft::aio {
@@ -69,7 +70,7 @@ Task<DoneAndPending<H>> wait(std::vector<H> tasks, ReturnWhen return_when = ALL_
   states.reserve(tasks.size());
   for (const H& task : tasks) states.push_back(&task.state());
   std::optional<std::chrono::steady_clock::time_point> deadline;
-  if (timeout) deadline = get_running_loop().time() + *timeout;
+  if (timeout) deadline = weft::detail::deadline_after_clamped(*timeout);
   co_await detail::wait_until(std::move(states), return_when, deadline);
   DoneAndPending<H> result;
   for (H& task : tasks) (task.done() ? result.done : result.pending).push_back(std::move(task));
@@ -82,7 +83,7 @@ class AsCompleted {
  public:
   AsCompleted(std::vector<TaskHandle<T>> tasks, std::optional<std::chrono::nanoseconds> timeout)
       : tasks_(std::move(tasks)), remaining_(tasks_.size()) {
-    if (timeout) deadline_ = get_running_loop().time() + *timeout;
+    if (timeout) deadline_ = weft::detail::deadline_after_clamped(*timeout);
   }
 
   // Whether next() has tasks left to yield.
