@@ -64,6 +64,10 @@ void EventLoop::unlink(detail::TaskState*& list, detail::TaskState& task) noexce
   task.prev_task_ = task.next_task_ = nullptr;
 }
 
+void EventLoop::check_open() const {
+  if (closed_) throw RuntimeError("Event loop is closed");
+}
+
 void EventLoop::adopt(detail::TaskState& task, std::coroutine_handle<> frame) {
   if (closed_) {
     frame.destroy();
@@ -252,10 +256,22 @@ void EventLoop::report_deadlock(detail::TaskState* until) {
                      ": every task waits and nothing can wake one (waiting: " + names + ")");
 }
 
+void EventLoop::call_soon_threadsafe(Callback callback) {
+  std::lock_guard held(threadsafe_mutex_);
+  // Under the lock: a callback close() did not refuse is queued before
+  // close() delivers the last ones.
+  if (refuses_threadsafe_) throw RuntimeError("Event loop is closed");
+  io_.call_soon_threadsafe(std::move(callback));
+}
+
 void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
   cancel_remaining();
+  {
+    std::lock_guard held(threadsafe_mutex_);
+    refuses_threadsafe_ = true;
+  }
   deliver_final_results();
   closed_ = true;
   if (default_executor_) default_executor_->shutdown(true);

@@ -492,6 +492,32 @@ TEST_P(AioThreads, ACoroutineHandedToALoopThatNeverRunsItCancelsTheFuture) {
   EXPECT_TRUE(future.cancelled());
 }
 
+// Python: a closed loop refuses callbacks with RuntimeError('Event loop is
+// closed'), and so run_coroutine_threadsafe() on it.
+TEST_P(AioThreads, AClosedLoopRefusesCallbacksAndCoroutines) {
+  aio::EventLoop loop(options());
+  loop.close();
+  EXPECT_THROW(loop.call_soon([] {}), weft::RuntimeError);
+  EXPECT_THROW(loop.call_later(1ms, [] {}), weft::RuntimeError);
+  EXPECT_THROW(loop.call_at(loop.time(), [] {}), weft::RuntimeError);
+  std::thread other([&loop] {
+    EXPECT_THROW(loop.call_soon_threadsafe([] {}), weft::RuntimeError);
+    EXPECT_THROW(aio::run_coroutine_threadsafe(slow_double(1), loop), weft::RuntimeError);
+  });
+  other.join();
+}
+
+// A coroutine handed over before close() and never run: its future is
+// cancelled by close(), not only when the loop is destroyed.
+TEST_P(AioThreads, ACoroutineHandedToALoopThatClosesCancelsTheFutureAtTheClose) {
+  aio::EventLoop loop(options());
+  futures::Future<int> future;
+  std::thread other([&] { future = aio::run_coroutine_threadsafe(slow_double(1), loop); });
+  other.join();
+  loop.close();
+  EXPECT_TRUE(future.cancelled());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AioThreads,
                          ::testing::Values(weft::io::Backend::epoll, weft::io::Backend::io_uring),
                          [](const auto& info) { return std::string(weft::io::to_string(info.param)); });

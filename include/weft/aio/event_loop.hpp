@@ -25,6 +25,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -83,23 +84,37 @@ class EventLoop {
   bool is_running() const noexcept { return running_; }
   bool is_closed() const noexcept { return closed_; }
   // Cancels the tasks still unfinished and runs until they are done (or
-  // cannot progress), then shuts the default executor down and releases
-  // everything. Throws RuntimeError if the loop is running. Idempotent.
+  // cannot progress), runs the callbacks other threads queued until then
+  // (a coroutine of run_coroutine_threadsafe() among them is dropped, which
+  // cancels its future), then shuts the default executor down and releases
+  // everything. From then on (for call_soon_threadsafe, from the moment the
+  // tasks are done) every call that schedules something throws
+  // RuntimeError("Event loop is closed"), as in Python. Throws RuntimeError
+  // if the loop is running. Idempotent.
   void close();
 
   // The loop's clock (steady), as of the current batch.
   Clock::time_point time() const noexcept { return io_.now(); }
 
   // ---- callbacks ---------------------------------------------------------
+  // Each throws RuntimeError if the loop is closed (see close()).
   // Runs `callback` in the loop's next iteration. Never blocks.
-  void call_soon(Callback callback) { io_.call_soon(std::move(callback)); }
-  // The same from any thread; wakes the loop. Thread-safe.
-  void call_soon_threadsafe(Callback callback) { io_.call_soon_threadsafe(std::move(callback)); }
+  void call_soon(Callback callback) {
+    check_open();
+    io_.call_soon(std::move(callback));
+  }
+  // The same from any thread; wakes the loop. Thread-safe; never blocks for
+  // long (a short mutex).
+  void call_soon_threadsafe(Callback callback);
   template <class Rep, class Period>
   io::TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback callback) {
+    check_open();
     return io_.call_later(delay, std::move(callback));
   }
-  io::TimerHandle call_at(Clock::time_point when, Callback callback) { return io_.call_at(when, std::move(callback)); }
+  io::TimerHandle call_at(Clock::time_point when, Callback callback) {
+    check_open();
+    return io_.call_at(when, std::move(callback));
+  }
 
   // ---- tasks -------------------------------------------------------------
   // Schedules `coro` to start in the next batch. The loop keeps the task
@@ -161,6 +176,7 @@ class EventLoop {
 
  private:
   friend class detail::TaskState;
+  void check_open() const;
   void adopt(detail::TaskState& task, std::coroutine_handle<> frame);
   void run_until(detail::TaskState& task);
   void run_loop(detail::TaskState* until);
@@ -187,6 +203,8 @@ class EventLoop {
   bool running_ = false;
   bool closed_ = false;
   bool io_may_wait_ = false;  // inside an io iteration whose poll may wait
+  std::mutex threadsafe_mutex_;
+  bool refuses_threadsafe_ = false;  // guarded by threadsafe_mutex_: close() ended the tasks
   io::Timer keep_alive_timer_;
   ExceptionHandler exception_handler_;
   std::unique_ptr<futures::ThreadPoolExecutor> default_executor_;

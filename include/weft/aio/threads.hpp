@@ -92,9 +92,10 @@ Task<std::invoke_result_t<F, Args...>> to_thread(F f, Args... args) {
 // which runs on another thread, and returns a future of its result. Call
 // it from any thread but the loop's own (blocking on the future there would
 // deadlock); never blocks. The task's value or exception completes the
-// future; a task that ends cancelled, or never runs because the loop is
-// closed first, cancels it. Cancelling the future (future.cancel()) cancels
-// the task. Throws ValueError for an empty Task.
+// future; a task that ends cancelled, or never runs because the loop closes
+// first, cancels it. Cancelling the future (future.cancel()) cancels the
+// task. Throws ValueError for an empty Task, RuntimeError if the loop is
+// closed (see EventLoop::call_soon_threadsafe).
 template <class T>
 futures::Future<T> run_coroutine_threadsafe(Task<T> coro, EventLoop& loop) {
   if (!coro) throw ValueError("run_coroutine_threadsafe() of an empty Task");
