@@ -15,11 +15,14 @@ namespace {
 
 using TransportRef = detail::CountedRef<detail::StreamTransport>;
 
-// The coroutine of every read; it holds the stream while it runs.
+// The coroutine of every read; it holds the stream while it runs. A read
+// woken for bytes that another read took before it ran waits again, as
+// Python's loop on _wait_for_data() does.
 Task<std::string> perform(TransportRef transport, detail::ReadRequest request) {
-  if (!transport->read_ready(request)) {
+  while (!transport->read_ready(request)) {
     detail::WaitList& readers = transport->begin_read_wait(request);
     co_await readers.wait();  // a cancellation leaves the bytes buffered
+    request.scanned = 0;      // bytes may have gone from the front meanwhile
   }
   co_return transport->complete_read(request);
 }

@@ -4,6 +4,8 @@
 // connecting.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -170,6 +172,49 @@ TEST_P(Streams, OnlyOneTaskMayWaitOnAReader) {
     EXPECT_THROW(co_await near.reader.readline(), RuntimeError);
     far.writer.write("1234");
     EXPECT_EQ(co_await first, "1234");
+  }());
+}
+
+// A read woken for bytes that another task's read takes before it runs
+// waits again, as Python's loop on _wait_for_data(): the stream has not
+// ended.
+TEST_P(Streams, AWokenReadWhoseBytesAnotherReadTookWaitsAgain) {
+  run([]() -> aio::Task<void> {
+    auto [near, far] = co_await stream_ends();
+    // Takes n bytes as they arrive while another read waits for them: that
+    // read is woken in the IO poll they come in, and this task, waiting for
+    // the same poll since before it, runs first in the batch after it.
+    auto take_first = [](aio::StreamReader reader, std::size_t n) -> aio::Task<std::string> {
+      for (;;) {
+        try {
+          co_return co_await reader.readexactly(n);
+        } catch (const RuntimeError&) {  // not there yet, and the other read waits
+        }
+        co_await aio::sleep(0);
+      }
+    };
+
+    auto exactly = aio::create_task(near.reader.readexactly(4));
+    co_await turns(1);
+    far.writer.write("abcd");
+    EXPECT_EQ(co_await take_first(near.reader, 4), "abcd");
+    co_await turns(3);
+    EXPECT_FALSE(exactly.done()) << "readexactly returned without its bytes";
+    far.writer.write("efgh");
+    EXPECT_EQ(co_await aio::wait_for(exactly, std::chrono::seconds(10)), "efgh");
+
+    // The woken readline had searched the bytes taken from under it; it
+    // searches what comes next from its start.
+    auto line = aio::create_task(near.reader.readline());
+    co_await turns(1);
+    far.writer.write("ab");
+    co_await turns(3);
+    far.writer.write("c\n");
+    EXPECT_EQ(co_await take_first(near.reader, 4), "abc\n");
+    co_await turns(3);
+    EXPECT_FALSE(line.done()) << "readline returned without a line";
+    far.writer.write("1\n");
+    EXPECT_EQ(co_await aio::wait_for(line, std::chrono::seconds(10)), "1\n");
   }());
 }
 

@@ -17,8 +17,9 @@
 // reader.readline();` — or create_task(reader.readline()),
 // wait_for(reader.read(100), 5s). Awaited, it suspends the task until the
 // read can complete (the connection wakes it only then, not at every
-// arrival) and throws CancelledError if the task is cancelled meanwhile
-// (the bytes stay in the buffer). A read holds its stream: the coroutine
+// arrival; if another task's read takes the bytes before the woken one
+// runs, it waits again) and throws CancelledError if the task is cancelled
+// meanwhile (the bytes stay in the buffer). A read holds its stream: the coroutine
 // may outlive the StreamReader it came from. After the connection failed —
 // the peer reset it — every read throws that connection's error (a
 // net::ConnectionResetError, say), as Python's do. Only one task may wait
