@@ -353,6 +353,24 @@ TEST_P(AioTask, ADeadlockIsReportedNotHung) {
   b = {};
 }
 
+// Python: "Task cannot await on itself", raised in the task at once.
+TEST_P(AioTask, ATaskAwaitingItselfRaisesRuntimeError) {
+  run([]() -> aio::Task<void> {
+    aio::TaskHandle<int> self;
+    self = aio::create_task([](aio::TaskHandle<int>& me) -> aio::Task<int> {
+      co_await aio::sleep(0ms);
+      try {
+        co_await me;
+      } catch (const weft::RuntimeError& error) {
+        EXPECT_STREQ(error.what(), "Task cannot await on itself");
+        co_return 1;
+      }
+      co_return 0;
+    }(self));
+    EXPECT_EQ(co_await self, 1);
+  }());
+}
+
 TEST_P(AioTask, CallbacksAndTimersRunOnTheLoop) {
   run([]() -> aio::Task<void> {
     aio::EventLoop& loop = aio::get_running_loop();

@@ -249,8 +249,10 @@ class TaskEndAwaiter : private detail::Suspension, private detail::DoneWaiter {
     task_.release();
   }
   bool await_ready() const noexcept { return task_.done(); }
-  void await_suspend(std::coroutine_handle<> awaiting) noexcept {
+  // Throws RuntimeError if the awaited task is the running one, as Python.
+  void await_suspend(std::coroutine_handle<> awaiting) {
     detail::TaskState& self = detail::current_task_state();
+    if (&self == &task_) throw RuntimeError("Task cannot await on itself");
     waiting_ = &self;
     task_.add_done_waiter(*this);
     self.suspend(awaiting, this);
