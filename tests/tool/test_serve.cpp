@@ -306,6 +306,32 @@ TEST_P(ServeTest, RecoversFromRunningOutOfDescriptors) {
   EXPECT_LT(cpu_ticks(server.pid()) - before, ::sysconf(_SC_CLK_TCK) / 5) << "the idle server burned CPU";
 }
 
+// The threads model in too little address space for a thread per client (prlimit --as): the
+// clients it has no thread for are dropped, and once the others leave it answers the next one.
+TEST(ThreadsServe, DropsTheConnectionsItHasNoThreadFor) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "not under the sanitizers, whose runtime reserves address space of its own";
+#endif
+  ServerProcess server({"prlimit", "--as=100000000", WEFT_TOOL_PATH, "serve", "--port", "0", "--model", "threads"},
+                       std::nullopt, std::chrono::seconds(20));
+  {
+    std::vector<std::unique_ptr<BlockingClient>> crowd;
+    int echoed = 0;
+    for (int i = 0; i < 60; ++i) {
+      crowd.push_back(std::make_unique<BlockingClient>(server.port()));
+      if (crowd.back()->send_all("hi") && crowd.back()->receive(2) == "hi") ++echoed;
+    }
+    ASSERT_LT(echoed, 60) << "the address space sufficed for every thread: nothing was tested";
+    ASSERT_TRUE(server.running()) << "the server died when it could not start a thread";
+  }
+  EXPECT_TRUE(eventually([&] {
+    BlockingClient late(server.port());
+    return late.send_all("ping") && late.receive(4) == "ping";
+  }));
+  const int status = server.stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
 // The live (not zombie) children of pid.
 std::vector<pid_t> live_children(pid_t pid) {
   std::vector<pid_t> live;

@@ -12,8 +12,10 @@
 
 #include <array>
 #include <string>
+#include <system_error>
 
 #include "weft/net.hpp"
+#include "weft/serve/accept_backoff.hpp"
 #include "weft/serve/models.hpp"
 #include "weft/serve/read_reply_loop.hpp"
 #include "weft/threading.hpp"
@@ -29,6 +31,14 @@ bool wait_for_connection(const net::Socket& listener, const StopSignal& stop) {
     if (fds[1].revents != 0) return false;
     if (fds[0].revents != 0) return true;
   }
+}
+
+// Waits kAcceptBackoff, or until a stop is requested: the resource a
+// connection needs (a descriptor, a thread, a process) ran out, and the
+// listener that stays readable would otherwise be spun on.
+void back_off(const StopSignal& stop) {
+  pollfd stopping{stop.fd(), POLLIN, 0};
+  ::poll(&stopping, 1, static_cast<int>(kAcceptBackoff.count()));
 }
 
 // Reaps every child that has exited, so that its CPU time reaches this
@@ -52,9 +62,14 @@ void serve_threads(const ServeOptions& options, net::Socket& listener, const Sto
       Thread worker({.daemon = true}, [c = std::move(connection), protocol = options.protocol]() mutable {
         read_reply_loop(c, protocol);
       });
-      worker.start();
+      try {
+        worker.start();
+      } catch (const std::system_error&) {
+        back_off(stop);  // no thread for it: the connection closes with `worker`
+      }
     } catch (const net::BlockingIOError&) {
-    } catch (const net::OSError&) {
+    } catch (const net::OSError& error) {
+      if (accept_must_back_off(error.code().value())) back_off(stop);
     }
   }
 }
@@ -81,8 +96,10 @@ void serve_processes(const ServeOptions& options, net::Socket& listener, const S
         connection.close();
         ::_exit(0);
       }
+      if (child < 0) back_off(stop);  // no process for it: the connection closes here
     } catch (const net::BlockingIOError&) {
-    } catch (const net::OSError&) {
+    } catch (const net::OSError& error) {
+      if (accept_must_back_off(error.code().value())) back_off(stop);
     }
   }
 }
