@@ -120,14 +120,28 @@ Loop::Loop(LoopOptions options)
 }
 
 Loop::~Loop() {
-  while (Timer* timer = timers_->pop()) {
-    if (timer->owned_) static_cast<detail::CallbackTimer*>(timer)->keep_alive.reset();
-  }
-  // The watch callbacks go while the backend still serves what their
-  // captures' destructors may ask (closing a descriptor, removing a watch);
-  // the operations themselves once it is gone.
-  for (detail::OwnedOperation* op = owned_; op != nullptr; op = op->next_owned) {
-    const Callback dropped = std::move(op->callback);
+  // Every callback — timers', pending ones, watches' — goes while the
+  // backend still serves what its captures' destructors may ask (closing a
+  // descriptor, removing a watch), and so do those that such destructors
+  // queue; the operations themselves once the backend is gone.
+  for (bool dropped = true; dropped;) {
+    dropped = false;
+    while (Timer* timer = timers_->pop()) {
+      if (!timer->owned_) continue;
+      auto* owned = static_cast<detail::CallbackTimer*>(timer);
+      const auto keep = std::move(owned->keep_alive);
+      owned->cancelled = true;  // a TimerHandle that outlives the loop finds nothing to cancel
+      const Callback callback = std::move(owned->callback);
+      dropped = true;
+    }
+    for (std::vector<Callback>* queue : {&ready_, &running_, &threadsafe_}) {
+      const std::vector<Callback> callbacks = std::exchange(*queue, {});
+      dropped = dropped || !callbacks.empty();
+    }
+    for (detail::OwnedOperation* op = owned_; op != nullptr; op = op->next_owned) {
+      const Callback callback = std::move(op->callback);
+      dropped = dropped || static_cast<bool>(callback);
+    }
   }
   pools_.clear();
   backend_.reset();

@@ -313,6 +313,25 @@ TEST_P(LoopTest, DestroyingTheLoopDestroysWatchCallbacksWhileItCanServeThem) {
   loop_.reset();
 }
 
+// The same for callbacks queued and never run — call_soon, call_soon_threadsafe, call_later —
+// including a timer whose handle outlives the loop and is cancelled afterwards.
+TEST_P(LoopTest, DestroyingTheLoopDestroysPendingCallbacksWhileItCanServeThem) {
+  struct Connection {
+    Loop* loop;
+    int fd;
+    ~Connection() { loop->close(fd); }
+  };
+  SocketPair soon, threadsafe, later;
+  auto adopt = [&](int& fd) {
+    return std::make_shared<Connection>(Connection{&loop(), std::exchange(fd, -1)});
+  };
+  loop().call_soon([connection = adopt(soon.a)] {});
+  loop().call_soon_threadsafe([connection = adopt(threadsafe.a)] {});
+  io::TimerHandle handle = loop().call_later(std::chrono::hours(1), [connection = adopt(later.a)] {});
+  loop_.reset();
+  handle.cancel();
+}
+
 // Timers armed for now by a timer's own callback (call_later(0) from call_later(0)) wait for
 // the next iteration, so that they cannot keep the loop from polling.
 TEST_P(LoopTest, ATimerArmedForNowByATimerWaitsForTheNextIteration) {

@@ -116,8 +116,10 @@ class Loop {
 
   // Throws std::system_error if neither backend can be set up.
   explicit Loop(LoopOptions options = {});
-  // Callback-owned operations and timers still pending are released; the
-  // handlers of caller-owned operations are not called. On io_uring, the
+  // Callback-owned operations and timers still pending are released, and
+  // every callback not run is destroyed (while the loop can still serve
+  // what its captures' destructors ask of it); the handlers of caller-owned
+  // operations are not called. A TimerHandle may outlive the loop. On io_uring, the
   // kernel's teardown of the ring sends the thread that ran the loop task
   // work, which ends that thread's blocking system call of the next few
   // milliseconds with EINTR if the call has a timeout (an accept under
