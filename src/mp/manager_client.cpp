@@ -20,14 +20,28 @@ namespace weft::mp::manager::detail {
 namespace {
 
 std::atomic<std::uint64_t> next_serial{1};
+// How many clients have released their threads' channels, so that a
+// thread looks for channels to drop only when there may be some.
+std::atomic<std::uint64_t> channels_released{0};
 
 // The calling thread's connections, by client serial; forgotten (closed:
 // only this process's copies) in a forked child.
 struct ThreadConnections {
   pid_t pid = 0;
+  std::uint64_t swept = 0;  // channels_released when last looked at
   std::unordered_map<std::uint64_t, std::shared_ptr<ThreadChannel>> by_client;
 };
 thread_local ThreadConnections thread_connections;
+
+// Drops the calling thread's channels whose clients are gone.
+void drop_released(ThreadConnections& mine) {
+  const std::uint64_t released = channels_released.load(std::memory_order_acquire);
+  if (released == mine.swept) [[likely]] return;
+  mine.swept = released;
+  std::erase_if(mine.by_client, [](const auto& entry) {
+    return !entry.second || entry.second->released.load(std::memory_order_acquire);
+  });
+}
 
 [[noreturn]] void gone(const std::string& address, const std::exception& cause) {
   throw ManagerGoneError("the manager at " + address + " is gone: " + cause.what());
@@ -45,6 +59,7 @@ std::shared_ptr<ManagerClient> ManagerClient::for_server(const net::Address& add
     clients->clear();  // the parent's clients: never used (nor destroyed) here
     owner = mp::detail::this_process_id();
   }
+  std::erase_if(*clients, [](const auto& entry) { return entry.second.expired(); });
   auto& slot = (*clients)[{address.to_string(), authkey}];
   auto client = slot.lock();
   if (!client) {
@@ -63,13 +78,19 @@ ManagerClient::ManagerClient(net::Address address, std::string authkey)
 
 ManagerClient::~ManagerClient() {
   if (pid_ != mp::detail::this_process_id()) return;  // a forked copy: the sockets are the parent's
-  // End the server threads of this client's thread connections; their
-  // threads close them (shut down, unusable) when they next call or exit.
+  // Shut down before closing: a forked child may hold a copy of the socket,
+  // and the server thread must see the end now.
+  bool released = false;
   for (const auto& weak : threads_) {
-    if (auto channel = weak.lock(); channel && !channel->conn.closed()) {
-      ::shutdown(channel->conn.fileno(), SHUT_RDWR);
+    if (auto channel = weak.lock()) {
+      if (!channel->conn.closed()) ::shutdown(channel->conn.fileno(), SHUT_RDWR);
+      channel->conn.close();
+      channel->shm.reset();
+      channel->released.store(true, std::memory_order_release);
+      released = true;
     }
   }
+  if (released) channels_released.fetch_add(1, std::memory_order_release);
 }
 
 Connection ManagerClient::connect() const {
@@ -109,7 +130,8 @@ std::string ManagerClient::exchange(Connection& conn, const Request& request, Sp
 }
 
 std::shared_ptr<ThreadChannel> ManagerClient::open_channel() const {
-  auto channel = std::make_shared<ThreadChannel>(ThreadChannel{connect(), {}, nullptr});
+  auto channel = std::make_shared<ThreadChannel>();
+  channel->conn = connect();
   if (address_.family() != AF_UNIX) return channel;
   std::unique_ptr<CallChannel> shm;
   try {
@@ -168,6 +190,7 @@ std::string ManagerClient::call(std::uint64_t id, std::string_view method, std::
     mine.by_client.clear();
     mine.pid = mp::detail::this_process_id();
   }
+  drop_released(mine);
   auto& channel = mine.by_client[serial_];
   if (!channel || channel->conn.closed()) {
     channel = open_channel();

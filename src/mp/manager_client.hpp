@@ -25,6 +25,8 @@ struct ThreadChannel {
   Connection conn;
   Spinner spinner;
   std::unique_ptr<CallChannel> shm;
+  // Set once its client, gone, has closed it: the thread drops it.
+  std::atomic<bool> released{false};
 };
 
 // This process's client of the server at one address: a control
@@ -38,6 +40,10 @@ class ManagerClient {
   static std::shared_ptr<ManagerClient> for_server(const net::Address& address, const std::string& authkey);
 
   ManagerClient(net::Address address, std::string authkey);
+  // Closes the control connection and every thread's call connection and
+  // channel. No thread is calling through it any more (callers hold it),
+  // so closing a channel that another thread keeps is safe; that thread
+  // drops what is left of it on its next call (of any client) or exit.
   ~ManagerClient();
   ManagerClient(const ManagerClient&) = delete;
   ManagerClient& operator=(const ManagerClient&) = delete;

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -49,6 +51,21 @@ int open_channels() {
     const auto target = std::filesystem::read_symlink(entry.path(), error);
     if (!error && target.string().find("weft:manager-channel") != std::string::npos) ++count;
   }
+  return count;
+}
+
+// How many descriptors this process has open.
+int open_fds() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
+  return count;
+}
+
+// How many call channels this process has mapped.
+int mapped_channels() {
+  std::ifstream maps("/proc/self/maps");
+  int count = 0;
+  for (std::string line; std::getline(maps, line);) count += line.find("weft:manager-channel") != std::string::npos;
   return count;
 }
 
@@ -280,6 +297,49 @@ TEST_F(ManagerChannel, AForkedChildMakesItsOwnChannel) {
   EXPECT_EQ(child.wait(), 0);
   EXPECT_EQ(d.getitem("child"), 99);
   EXPECT_EQ(d.getitem("parent"), 1);
+}
+
+// Makes and uses a manager: what the first one sets up for good is then
+// set up.
+void use_a_manager() {
+  mp::Manager manager;
+  manager.dict<int, int>().setitem(1, 2);
+}
+
+TEST(ManagerChannelLifetime, ADestroyedManagerLeavesNoChannelOfItsCallingThreadsBehind) {
+  use_a_manager();
+  const int fds = open_fds();
+  const int maps = mapped_channels();
+  for (int i = 0; i < 10; ++i) use_a_manager();
+  EXPECT_EQ(open_fds(), fds);
+  EXPECT_EQ(mapped_channels(), maps);
+}
+
+TEST(ManagerChannelLifetime, AThreadThatOutlivesAManagerKeepsNothingOfIt) {
+  use_a_manager();
+  const int fds = open_fds();
+  const int maps = mapped_channels();
+  const int channels = open_channels();
+  std::promise<void> called, finish;
+  std::optional<mp::Manager> manager(std::in_place);
+  std::optional<mp::DictProxy<int, int>> d(manager->dict<int, int>());
+  std::thread caller([&] {
+    d->setitem(1, 2);
+    called.set_value();
+    finish.get_future().wait();
+  });
+  const bool ready = called.get_future().wait_for(10s) == std::future_status::ready;
+  EXPECT_TRUE(ready);
+  if (ready) {
+    EXPECT_EQ(open_channels(), channels + 1);
+    d.reset();
+    manager.reset();
+    EXPECT_EQ(open_fds(), fds);
+    EXPECT_EQ(mapped_channels(), maps);
+    EXPECT_EQ(open_channels(), channels);
+  }
+  finish.set_value();
+  caller.join();
 }
 
 TEST(ManagerChannelRemote, ATcpConnectionStaysOnTheSocket) {
