@@ -118,6 +118,8 @@ void ExecutorCore::stop_threads() {
 
 Executor::Executor(std::string_view redis_url, std::string queue, ExecutorOptions options) {
   detail::check_queue_name(queue);
+  if (options.task_timeout < std::chrono::milliseconds::zero())
+    throw ValueError("a dist::Executor's task_timeout cannot be negative (zero is no time limit)");
   detail::register_dist_exceptions();
   core_ = std::make_unique<detail::ExecutorCore>(RedisUrl::parse(redis_url), std::move(queue), options);
 }

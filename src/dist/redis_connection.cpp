@@ -20,6 +20,7 @@
 
 #include "weft/detail/deadline.hpp"
 #include "weft/dist/redis.hpp"
+#include "weft/errors.hpp"
 
 namespace weft::dist {
 namespace {
@@ -228,6 +229,8 @@ struct RedisConnection::Context {
 
 RedisConnection::RedisConnection(RedisUrl url, ConnectOptions options)
     : url_(std::move(url)), options_(options), context_(std::make_unique<Context>()) {
+  if (options_.connect_timeout < milliseconds::zero()) throw ValueError("a Redis connect_timeout cannot be negative");
+  if (options_.io_timeout <= milliseconds::zero()) throw ValueError("a Redis io_timeout must be positive");
   reconnect();
 }
 

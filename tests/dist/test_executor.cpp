@@ -130,6 +130,21 @@ TEST_F(DistExecutor, BadUrlsAndQueueNamesAreValueErrors) {
   EXPECT_THROW(Executor(url(), "a{b}"), weft::ValueError);
 }
 
+TEST_F(DistExecutor, MeaninglessOptionsAreValueErrors) {
+  const auto refused = [&](auto change) {
+    ExecutorOptions options;
+    change(options);
+    EXPECT_THROW(Executor(url(), queue(), options), weft::ValueError);
+  };
+  refused([](ExecutorOptions& o) { o.task_timeout = -5ms; });
+  refused([](ExecutorOptions& o) { o.connection.connect_timeout = -1ms; });
+  refused([](ExecutorOptions& o) { o.connection.io_timeout = 0ms; });
+  refused([](ExecutorOptions& o) { o.connection.io_timeout = -1ms; });
+  auto workers = testing::start_workers(1, testing::worker_options(url(), queue()));
+  Executor executor(url(), queue(), ExecutorOptions{.max_retries = 0, .task_timeout = 0ms});  // no time limit
+  EXPECT_EQ(executor.submit(add, 2, 3).result(10s), 5);
+}
+
 TEST_F(DistExecutor, AnUnreachableRedisIsAClearErrorInBoundedTime) {
   ExecutorOptions options;
   options.connection.connect_timeout = 300ms;

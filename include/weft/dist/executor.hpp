@@ -72,7 +72,7 @@ struct ExecutorOptions {
   // A task whose worker is lost (dies, or stops answering Redis) is run
   // again up to this many times, then dead-lettered.
   unsigned max_retries = 3;
-  // The time limit of each task; zero for none.
+  // The time limit of each task; zero for none, never negative.
   std::chrono::milliseconds task_timeout{0};
   ConnectOptions connection = {};
 };
@@ -92,8 +92,9 @@ class ExecutorCore;
 
 class Executor : public futures::Executor<Executor> {
  public:
-  // Throws ValueError for a bad URL or queue name, RedisConnectionError if
-  // Redis cannot be reached.
+  // Throws ValueError for a bad URL or queue name, a negative
+  // options.task_timeout or bad options.connection (see ConnectOptions),
+  // RedisConnectionError if Redis cannot be reached.
   Executor(std::string_view redis_url, std::string queue, ExecutorOptions options = {});
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;

@@ -93,8 +93,8 @@ class QueueCore {
 template <class T>
 class Queue {
  public:
-  // Connects; throws ValueError for a bad URL or name, RedisConnectionError
-  // if Redis cannot be reached.
+  // Connects; throws ValueError for a bad URL, name or `options` (see
+  // ConnectOptions), RedisConnectionError if Redis cannot be reached.
   Queue(std::string_view redis_url, std::string name, std::size_t maxsize = 0, ConnectOptions options = {})
       : core_(redis_url, std::move(name), maxsize, options) {}
 

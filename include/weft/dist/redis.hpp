@@ -63,8 +63,11 @@ struct Reply {
   bool is_error() const noexcept { return type == Type::error; }
 };
 
+// A connection refuses (ValueError) a negative connect_timeout and an
+// io_timeout that is not positive.
 struct ConnectOptions {
-  // How long (re)connecting keeps trying before RedisConnectionError.
+  // How long (re)connecting keeps trying before RedisConnectionError; zero
+  // makes one attempt.
   std::chrono::milliseconds connect_timeout{5000};
   // The socket's read/write timeout beyond a blocking command's own
   // timeout: a server that stops answering breaks the connection after it.
@@ -78,9 +81,10 @@ class RedisConnection {
  public:
   // Connects (AUTH and SELECT as the URL says, then a PING), retrying as
   // described at the top; a server still loading its data is waited for
-  // like an unreachable one. Throws RedisConnectionError;
-  // RedisResponseError when the server refuses AUTH or SELECT, or wants a
-  // password the URL does not give (NOAUTH).
+  // like an unreachable one. Throws ValueError for bad `options` (see
+  // ConnectOptions); RedisConnectionError; RedisResponseError when the
+  // server refuses AUTH or SELECT, or wants a password the URL does not
+  // give (NOAUTH).
   explicit RedisConnection(RedisUrl url, ConnectOptions options = {});
   RedisConnection(RedisConnection&&) noexcept;
   RedisConnection& operator=(RedisConnection&&) noexcept;

@@ -75,7 +75,8 @@ struct WorkerOptions {
 
 // Serves until stopped (see the top). Returns 0 after a clean stop. Throws
 // ValueError for a bad queue name or URL, a visibility timeout that is
-// not positive, or no threads; RedisConnectionError if Redis cannot be reached when
+// not positive, no threads, or bad options.connection (see
+// ConnectOptions); RedisConnectionError if Redis cannot be reached when
 // starting, or stays unreachable longer than
 // options.connection.connect_timeout while serving.
 int run_worker(const WorkerOptions& options);
