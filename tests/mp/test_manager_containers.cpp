@@ -74,6 +74,22 @@ TEST_F(ManagerContainers, DictOfStructuredKeysAndValues) {
   EXPECT_FALSE(d.contains({1, "two"}));
 }
 
+// As the header says: keys and searched values match by encoding, so the
+// two zeros, equal as doubles, are two keys and two values.
+TEST_F(ManagerContainers, KeysAndValuesMatchByEncodingSoTheTwoZerosDiffer) {
+  auto d = manager.dict<double, int>();
+  d.setitem(0.0, 1);
+  d.setitem(-0.0, 2);
+  EXPECT_EQ(d.len(), 2u);
+  EXPECT_EQ(d.getitem(0.0), 1);
+  EXPECT_EQ(d.getitem(-0.0), 2);
+  auto l = manager.list<double>();
+  l.append(0.0);
+  EXPECT_TRUE(l.contains(0.0));
+  EXPECT_FALSE(l.contains(-0.0));
+  EXPECT_THROW(l.remove(-0.0), weft::ValueError);
+}
+
 TEST_F(ManagerContainers, ListBasics) {
   auto l = manager.list<int>({3, 1, 2});
   l.append(5);

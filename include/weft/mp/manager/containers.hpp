@@ -6,8 +6,13 @@
 // The server keeps every value as its MessagePack encoding (weft::codec),
 // so the element types are the proxy's business: a DictProxy<std::string,
 // int> and a DictProxy<std::string, std::string> of the same dict would
-// disagree (codec::DecodeError). Keys compare by encoding — equal values
-// of one type encode identically. Python's operators become named
+// disagree (codec::DecodeError). Dict keys, and the values a list's
+// remove, index, count and contains look for, compare by their encodings,
+// not by operator==: equal values of one type encode identically, with
+// three exceptions. 0.0 and -0.0 are different keys (one key in Python);
+// a NaN matches a NaN of the same bits (in Python, only the same object);
+// and two equal unordered_maps or unordered_sets whose elements iterate in
+// different orders do not match. Python's operators become named
 // methods: d[k] is getitem(k) / setitem(k, v) / delitem(k), `k in d` is
 // contains(k), len(d) is len().
 //
