@@ -19,6 +19,13 @@ bool ConnectionLock::acquire(Caller& caller, bool block, std::optional<double> t
   });
   if (!got) return false;
   std::lock_guard guard(book_);
+  if (released_unrecorded_) {
+    // Released by another connection since the take: the acquire succeeded
+    // and the lock is free again, owned by nobody.
+    released_unrecorded_ = false;
+    lock_.release();
+    return true;
+  }
   owner_ = caller.connection();
   levels_ = 1;
   // A caller gone before it was recorded as owner would never be released
@@ -36,9 +43,21 @@ void ConnectionLock::release(Caller& caller) {
     if (owner_ != caller.connection()) throw RuntimeError("cannot release un-acquired lock");
     if (--levels_ == 0) release_locked();
   } else {
-    if (!lock_.locked()) throw RuntimeError("release unlocked lock");
-    release_locked();
+    if (!lock_.locked() || released_unrecorded_) throw RuntimeError("release unlocked lock");
+    if (owner_) {
+      release_locked();
+    } else {
+      // Taken by an acquire that has not recorded its owner yet: that
+      // acquire lets go when it does, so that it never records itself as
+      // the owner of a lock that is no longer its own.
+      released_unrecorded_ = true;
+    }
   }
+}
+
+bool ConnectionLock::locked() const noexcept {
+  std::lock_guard guard(book_);
+  return lock_.locked() && !released_unrecorded_;
 }
 
 void ConnectionLock::disconnected(std::uint64_t connection) {

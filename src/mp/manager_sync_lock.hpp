@@ -26,7 +26,7 @@ class ConnectionLock {
   // Throws RuntimeError if the lock is not held (recursive: not held by
   // the caller).
   void release(Caller& caller);
-  bool locked() const noexcept { return lock_.locked(); }
+  bool locked() const noexcept;
   // Releases the lock, every level, if `connection` holds it.
   void disconnected(std::uint64_t connection);
 
@@ -46,9 +46,15 @@ class ConnectionLock {
 
   const bool recursive_;
   weft::Lock lock_;
-  mutable std::mutex book_;  // guards owner_ and levels_
+  // Guards owner_, levels_ and released_unrecorded_. An acquire takes
+  // lock_ first and records its owner under book_ after: in between, lock_
+  // is held with no owner recorded.
+  mutable std::mutex book_;
   std::optional<std::uint64_t> owner_;
   std::uint32_t levels_ = 0;
+  // A plain lock released in that gap: its acquirer lets go of lock_
+  // instead of recording itself as the owner.
+  bool released_unrecorded_ = false;
 };
 
 }  // namespace weft::mp::manager::detail

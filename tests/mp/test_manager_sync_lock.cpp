@@ -126,6 +126,35 @@ TEST(ManagerSyncLock, AnAcquireByAClientAlreadyGoneDoesNotKeepTheLock) {
   EXPECT_FALSE(call<bool>(*lock, gone, "locked"));
 }
 
+// Another connection releases a plain Lock the instant its acquirer takes
+// it. Whatever the interleaving, the acquirer ends up owning nothing: its
+// hang-up must touch neither the free lock nor a third connection's hold.
+// Bounded: a few thousand short rounds.
+TEST(ManagerSyncLock, AReleaseRacingAnAcquireLeavesTheAcquirerOwningNothing) {
+  constexpr int kRounds = 3000;
+  for (int round = 0; round < kRounds; ++round) {
+    auto lock = make("Lock");
+    FakeCaller acquirer(1), releaser(2), third(3);
+    auto taken = in_thread([&] { return call<bool>(*lock, acquirer, "acquire", true, kForever); });
+    const auto until = std::chrono::steady_clock::now() + kPatience;
+    for (;;) {  // releases the lock as soon as it is held
+      try {
+        call(*lock, releaser, "release");
+        break;
+      } catch (const RuntimeError&) {
+        ASSERT_LT(std::chrono::steady_clock::now(), until) << "the acquirer never took the lock";
+      }
+    }
+    ASSERT_TRUE(finishes(taken));
+    ASSERT_TRUE(taken.get());
+    ASSERT_NO_THROW(lock->disconnected(acquirer.connection())) << "round " << round;
+    ASSERT_TRUE(call<bool>(*lock, third, "acquire", true, std::optional(10.0))) << "round " << round;
+    lock->disconnected(acquirer.connection());
+    ASSERT_TRUE(call<bool>(*lock, third, "locked")) << "round " << round;
+    call(*lock, third, "release");
+  }
+}
+
 TEST(ManagerSyncRLock, TheOwnerReentersAndReleasesEveryLevel) {
   auto lock = make("RLock");
   FakeCaller a(1), b(2);
