@@ -303,8 +303,14 @@ class EpollBackend final : public BackendBase {
       if (state.write_watch != nullptr) state.write_watch->complete(static_cast<int>(events & kWriteEvents), kMore);
       run_writers(fd, state);
     }
-    // Lazy disarm: readiness that no operation wanted.
-    const std::uint32_t unwanted = state.registered & ~state.wanted() & (EPOLLIN | EPOLLOUT);
+    // Lazy disarm: readiness that no operation wanted. Hang-up and error
+    // are reported whatever the interest: only leaving the set ends them.
+    const std::uint32_t wanted = state.wanted();
+    if (wanted == 0 && (events & (EPOLLHUP | EPOLLERR)) != 0) {
+      set_interest(fd, state, 0);
+      return;
+    }
+    const std::uint32_t unwanted = state.registered & ~wanted & (EPOLLIN | EPOLLOUT);
     if ((events & unwanted) != 0) set_interest(fd, state, state.registered & ~unwanted);
   }
 

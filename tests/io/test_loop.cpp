@@ -441,6 +441,30 @@ TEST_P(LoopTest, MultishotRecvReusesReleasedBuffersAndEndsAtEof) {
   EXPECT_EQ(data, sent);
 }
 
+// A pipe whose writer is gone reports hang-up whatever the interest; once its reader is removed
+// (the descriptor still open) the loop sleeps until its timer instead of waking for it.
+TEST_P(LoopTest, AHungUpDescriptorNobodyWatchesDoesNotWakeTheLoop) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  ASSERT_EQ(::write(pipe_fds[1], "x", 1), 1);
+  ::close(pipe_fds[1]);
+  const int read_end = pipe_fds[0];
+  loop().add_reader(read_end, [&] {
+    char c;
+    if (::read(read_end, &c, 1) == 0) loop().remove_reader(read_end);
+  });
+  bool due = false;
+  loop().call_later(std::chrono::milliseconds(100), [&] { due = true; });
+  int iterations = 0;
+  while (!due && iterations < 100'000) {
+    loop().run(io::RunMode::once);
+    ++iterations;
+  }
+  EXPECT_TRUE(due);
+  EXPECT_LT(iterations, 20) << "the loop kept waking for the hang-up";
+  loop().close(read_end);
+}
+
 // A send with MSG_DONTWAIT never waits for room: once the peer's buffers are full it ends
 // with EAGAIN, on either backend.
 TEST_P(LoopTest, ASendThatMustNotWaitEndsWithEagainOnAFullSocket) {
