@@ -274,8 +274,16 @@ class UringBackend final : public BackendBase {
         ts.tv_sec = timeout->count() / 1'000'000'000;
         ts.tv_nsec = timeout->count() % 1'000'000'000;
       }
-      if (batch_wait_us_ > 0 && batch_ > 1) rc = submit_and_wait_batch(timeout ? &ts : nullptr);
-      else rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout ? &ts : nullptr, nullptr);
+      if (batch_wait_us_ > 0 && batch_ > 1) {
+        // The kernel ends a wait without a timeout of its own as soon as
+        // the minimum wait is over, completions or not: an unbounded wait
+        // would come back every batch_wait_us_. It gets a long timeout
+        // instead (the loop polls again when it expires).
+        if (!timeout) ts.tv_sec = kLongestBatchedWait.count();
+        rc = submit_and_wait_batch(&ts);
+      } else {
+        rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout ? &ts : nullptr, nullptr);
+      }
     }
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
       throw_error(-rc, "io_uring_enter");
@@ -296,6 +304,8 @@ class UringBackend final : public BackendBase {
   };
 
   static void on_wake(Operation&, int, std::uint32_t) noexcept {}
+
+  static constexpr std::chrono::seconds kLongestBatchedWait{3600};
 
   // io_uring_enter with the kernel's minimum-wait batching, which liburing
   // 2.3 cannot ask for: publish the prepared submissions (as liburing's

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -463,6 +464,32 @@ TEST_P(LoopTest, AHungUpDescriptorNobodyWatchesDoesNotWakeTheLoop) {
   EXPECT_TRUE(due);
   EXPECT_LT(iterations, 20) << "the loop kept waking for the hang-up";
   loop().close(read_end);
+}
+
+// A batching io_uring loop with no timer waits for IO without a limit: it must sleep until a
+// completion comes, not wake every batch_wait (kernels end a minimum wait that has no timeout of
+// its own when the minimum wait does). The descriptor becomes readable 100 ms later, and the
+// loop is never told when.
+TEST(UringLoop, ABatchingLoopWithoutTimersSleepsUntilACompletion) {
+  if (!Loop::io_uring_available()) GTEST_SKIP() << "io_uring is not available here";
+  Loop loop(io::LoopOptions{.backend = Backend::io_uring, .batch = 16, .batch_wait = std::chrono::microseconds(30)});
+  const int timer = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  ASSERT_GE(timer, 0);
+  const itimerspec in_100ms{{0, 0}, {0, 100'000'000}};
+  ASSERT_EQ(::timerfd_settime(timer, 0, &in_100ms, nullptr), 0);
+  bool fired = false;
+  loop.add_reader(timer, [&] {
+    fired = true;
+    loop.remove_reader(timer);
+  });
+  int iterations = 0;
+  while (!fired && iterations < 100'000) {
+    loop.run(io::RunMode::once);
+    ++iterations;
+  }
+  EXPECT_TRUE(fired);
+  EXPECT_LT(iterations, 20) << "the loop woke without a completion";
+  loop.close(timer);
 }
 
 // A send with MSG_DONTWAIT never waits for room: once the peer's buffers are full it ends
