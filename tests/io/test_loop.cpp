@@ -466,6 +466,19 @@ TEST_P(LoopTest, AHungUpDescriptorNobodyWatchesDoesNotWakeTheLoop) {
   loop().close(read_end);
 }
 
+// A delay too long for the clock never comes due (it used to wrap around and come due at once);
+// one far in the past comes due at the next timers phase.
+TEST_P(LoopTest, CallLaterWithADelayTooLongForTheClockNeverComesDue) {
+  std::vector<int> ran;
+  loop().call_later(std::chrono::hours::max(), [&] { ran.push_back(1); });
+  loop().call_later(std::chrono::duration<double>(1e12), [&] { ran.push_back(2); });
+  loop().call_later(std::chrono::hours::min(), [&] { ran.push_back(3); });
+  bool due = false;
+  loop().call_later(std::chrono::milliseconds(1), [&] { due = true; });
+  run_until(loop(), [&] { return due; });
+  EXPECT_EQ(ran, std::vector<int>{3});
+}
+
 // A batching io_uring loop with no timer waits for IO without a limit: it must sleep until a
 // completion comes, not wake every batch_wait (kernels end a minimum wait that has no timeout of
 // its own when the minimum wait does). The descriptor becomes readable 100 ms later, and the

@@ -45,6 +45,7 @@
 // left consistent and may be run again.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -56,6 +57,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "weft/detail/deadline.hpp"
 #include "weft/detail/unique_function.hpp"
 #include "weft/io/buffer_pool.hpp"
 #include "weft/io/operation.hpp"
@@ -162,10 +164,13 @@ class Loop {
   // The same from any thread: wakes the loop. Thread-safe; never blocks for
   // long (a short mutex).
   void call_soon_threadsafe(Callback callback);
-  // Runs `callback` once `delay` has passed / at `when`. Never blocks.
+  // Runs `callback` once `delay` has passed / at `when`. Never blocks. A
+  // delay too long for the clock (hours::max(), centuries) never comes due.
   template <class Rep, class Period>
   TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback callback) {
-    return call_at(now_ + std::chrono::ceil<Clock::duration>(delay), std::move(callback));
+    const Clock::duration wait = weft::detail::ceil_nanoseconds_saturated(delay);
+    return call_at(now_ + std::clamp(wait, Clock::time_point{} - now_, Clock::time_point::max() - now_),
+                   std::move(callback));
   }
   TimerHandle call_at(Clock::time_point when, Callback callback);
   // Arms a caller-owned timer (re-arms it if already scheduled).
