@@ -136,7 +136,11 @@ class LoopServer {
 
   static void on_accepted(io::Operation& op, int fd, std::uint32_t flags) noexcept {
     LoopServer& server = *static_cast<Acceptor&>(op).server;
-    if (fd >= 0) server.adopt(fd);
+    if (fd >= 0) {
+      // Accepted in the batch that saw the stop: run() no longer closes it.
+      if (server.stopping_) ::close(fd);
+      else server.adopt(fd);
+    }
     // A multishot accept ends on errors such as EMFILE: take up again,
     // unless the server is stopping — after a pause if it ran out of
     // descriptors (accept_backoff.hpp).
