@@ -405,6 +405,7 @@ bool Loop::remove_writer(int fd) noexcept { return remove_watch_callback(fd, wri
 
 BufferPool& Loop::create_buffer_pool(std::uint16_t count, std::uint32_t size) {
   if (count == 0 || size == 0) throw ValueError("a buffer pool needs buffers of some size");
+  if (count > kMaxPoolBuffers) throw ValueError("a buffer pool holds at most 32768 buffers");
   const auto group = static_cast<std::uint16_t>(pools_.size());
   pools_.push_back(backend_->create_pool(group, count, size));
   return *pools_.back();

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <csignal>
 #include <cerrno>
 #include <climits>
@@ -123,22 +124,22 @@ class UringPool final : public BufferPool {
  public:
   UringPool(io_uring& ring, std::uint16_t group, std::uint16_t count, std::uint32_t size)
       : BufferPool(group, count, size), ring_(ring) {
-    if (count == 0 || (count & (count - 1)) != 0 || count > 32768)
-      throw ValueError("an io_uring buffer pool holds a power of two buffers, at most 32768");
-    bytes_ = sizeof(io_uring_buf) * count;
+    // The ring's size is a power of two; it never holds more than `count`.
+    const unsigned entries = std::bit_ceil(unsigned{count});
+    bytes_ = sizeof(io_uring_buf) * entries;
     void* memory = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (memory == MAP_FAILED) throw_error(errno, "mmap of a buffer ring");
     ring_buffers_ = static_cast<io_uring_buf_ring*>(memory);
     io_uring_buf_ring_init(ring_buffers_);
     io_uring_buf_reg registration{};
     registration.ring_addr = reinterpret_cast<std::uint64_t>(ring_buffers_);
-    registration.ring_entries = count;
+    registration.ring_entries = entries;
     registration.bgid = group;
     if (const int rc = io_uring_register_buf_ring(&ring_, &registration, 0); rc < 0) {
       ::munmap(ring_buffers_, bytes_);
       throw_error(-rc, "io_uring_register_buf_ring");
     }
-    mask_ = io_uring_buf_ring_mask(count);
+    mask_ = io_uring_buf_ring_mask(entries);
     for (std::uint16_t id = 0; id < count; ++id)
       io_uring_buf_ring_add(ring_buffers_, buffer(id).data(), size, id, mask_, id);
     io_uring_buf_ring_advance(ring_buffers_, count);

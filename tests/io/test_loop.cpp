@@ -416,6 +416,29 @@ TEST_P(LoopTest, MultishotRecvFillsPoolBuffersUntilTheyRunOut) {
   EXPECT_EQ(data, "0123456789abcdef0123456789abcdef");
 }
 
+// Any count from 1 to kMaxPoolBuffers works on every backend (io_uring's ring is a power of two;
+// the pool is not), and a larger one is a ValueError on every backend.
+TEST_P(LoopTest, APoolHoldsExactlyTheBuffersAskedForOnEveryBackend) {
+  EXPECT_THROW(loop().create_buffer_pool(Loop::kMaxPoolBuffers + 1, 16), ValueError);
+  SocketPair pair;
+  io::BufferPool& pool = loop().create_buffer_pool(3, 16);
+  Recorded received;
+  std::string data;
+  received.on_result = [&](int n, std::uint32_t flags) {
+    if (n > 0 && (flags & io::kBuffer))
+      data.append(reinterpret_cast<const char*>(pool.buffer(io::buffer_id(flags)).data()),
+                  static_cast<std::size_t>(n));
+  };
+  loop().recv_multishot(received, pair.b, pool);
+  for (int i = 0; i < 4 && received.pending(); ++i) {
+    write_all(pair.a, "0123456789abcdef");
+    run_until(loop(), [&] { return data.size() >= std::min<std::size_t>(48, 16u * (i + 1)) || !received.pending(); });
+  }
+  run_until(loop(), [&] { return !received.pending(); });
+  EXPECT_EQ(received.results.back(), -ENOBUFS);
+  EXPECT_EQ(data.size(), 48u);
+}
+
 TEST_P(LoopTest, MultishotRecvReusesReleasedBuffersAndEndsAtEof) {
   SocketPair pair;
   io::BufferPool& pool = loop().create_buffer_pool(4, 8);

@@ -212,7 +212,9 @@ class Loop {
   bool remove_writer(int fd) noexcept;
 
   // A pool of `count` buffers of `size` bytes for recv_multishot, owned by
-  // the loop. Throws std::system_error if the kernel refuses it.
+  // the loop. Throws ValueError unless 1 <= count <= kMaxPoolBuffers and
+  // size > 0, std::system_error if the kernel refuses it.
+  static constexpr std::uint16_t kMaxPoolBuffers = 32768;  // io_uring's limit, on every backend
   BufferPool& create_buffer_pool(std::uint16_t count, std::uint32_t size);
 
  private:
