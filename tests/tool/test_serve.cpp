@@ -270,6 +270,38 @@ INSTANTIATE_TEST_SUITE_P(Models, PoolServeTest,
                                            ServeCase{"io_uring", {"--model", "io_uring", "--pool-buffers", "8"}}),
                          [](const auto& info) { return info.param.name; });
 
+// Peers that send and then reset, against a pool of one buffer: a connection whose receive found
+// the pool empty while its own echo held the buffer, and whose echo then failed, must give the
+// buffer back. Otherwise every later receive starves and no client is answered again.
+using OneBufferServeTest = ServeTest;
+
+TEST_P(OneBufferServeTest, PeersThatResetGiveTheirBufferBack) {
+  auto server = start("echo");
+  const std::string chunk = pattern(10000);
+  for (int i = 0; i < 200; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    const int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    const linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    const sockaddr_in address = loopback(server->port());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+    for (int part = 0; part < 3; ++part) ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  BlockingClient late(server->port());
+  ASSERT_TRUE(late.send_all("ping"));
+  EXPECT_EQ(late.receive(4), "ping") << "a new client was not answered";
+  const int status = server->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, OneBufferServeTest,
+                         ::testing::Values(ServeCase{"epoll", {"--model", "epoll", "--pool-buffers", "1"}},
+                                           ServeCase{"io_uring", {"--model", "io_uring", "--pool-buffers", "1"}}),
+                         [](const auto& info) { return info.param.name; });
+
 // Stopped while a client is connected, every model exits cleanly (the green one used to
 // abort: the greenlet unwound at shutdown met a noexcept function).
 TEST_P(ServeTest, StopsCleanlyWithAClientConnected) {

@@ -292,8 +292,11 @@ void Connection::close() {
 }
 
 void Connection::maybe_free() {
-  if (!closed_ || starved_ || receiving_.pending() || sending_op_.pending()) return;
+  if (!closed_ || sending_op_.pending()) return;
+  // The pool buffer goes back first: a starved receive (this one's among
+  // them) may be waiting for it.
   if (held_buffer_ >= 0) server_.give_back(static_cast<std::uint16_t>(std::exchange(held_buffer_, -1)));
+  if (starved_ || receiving_.pending()) return;
   server_.forget(this);  // destroys *this
 }
 
