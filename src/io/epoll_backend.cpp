@@ -261,6 +261,7 @@ class EpollBackend final : public BackendBase {
   }
 
   int set_interest(int fd, FdState& state, std::uint32_t events) noexcept {
+    if (events == 0 && state.registered == 0) return 0;  // not in the set, and nothing to add
     epoll_event event{};
     event.events = events;
     event.data.fd = fd;
