@@ -32,9 +32,12 @@ namespace {
 
 constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP;
 constexpr std::uint32_t kWriteEvents = EPOLLOUT | EPOLLHUP | EPOLLERR;
-// Results one multishot operation may deliver per poll phase before the
-// other fds get their turn (level-triggered epoll brings it back).
-constexpr int kMultishotBudget = 32;
+// Results one fd's readers (or writers) may deliver per poll phase before
+// the other fds and the timers get their turn (level-triggered epoll brings
+// it back): a multishot operation, or one its handler starts again at once
+// (an accept failing with EMFILE, a receive at end of stream), would
+// otherwise keep the loop here.
+constexpr int kDispatchBudget = 32;
 
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -316,8 +319,9 @@ class EpollBackend final : public BackendBase {
   }
 
   void run_readers(int fd, FdState& state) {
-    int budget = kMultishotBudget;
-    while (Operation* op = state.readers.front()) {
+    for (int budget = kDispatchBudget; budget > 0; --budget) {
+      Operation* op = state.readers.front();
+      if (op == nullptr) return;
       switch (op->kind_) {
         case OpKind::recv: {
           const ssize_t n = ::recv(fd, op->buffer_, op->length_, MSG_DONTWAIT);
@@ -338,12 +342,10 @@ class EpollBackend final : public BackendBase {
           if (client < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)) return;
           if (client < 0) {
             state.readers.pop_front();
-            finish(*op, -errno);  // its handler may start it again at once
-            if (--budget == 0) return;
+            finish(*op, -errno);
             break;
           }
           op->complete(client, kMore);
-          if (--budget == 0) return;
           break;
         }
         case OpKind::recv_multishot: {
@@ -369,7 +371,7 @@ class EpollBackend final : public BackendBase {
           op->complete(static_cast<int>(n), kBuffer | kMore | (std::uint32_t{*id} << 16));
           // A short read drained the socket: asking again would only say
           // EAGAIN, and level-triggered epoll reports it when more arrives.
-          if (static_cast<std::size_t>(n) < buffer.size() || --budget == 0) return;
+          if (static_cast<std::size_t>(n) < buffer.size()) return;
           break;
         }
         default:
@@ -379,7 +381,9 @@ class EpollBackend final : public BackendBase {
   }
 
   void run_writers(int fd, FdState& state) {
-    while (Operation* op = state.writers.front()) {
+    for (int budget = kDispatchBudget; budget > 0; --budget) {
+      Operation* op = state.writers.front();
+      if (op == nullptr) return;
       if (op->kind_ == OpKind::connect) {
         int error = 0;
         socklen_t length = sizeof error;

@@ -643,6 +643,41 @@ TEST_P(LoopTest, ForbiddingIoUringFallsBackToEpoll) {
   EXPECT_EQ(fallback.backend(), Backend::epoll);
 }
 
+// Single-shot operations their handlers restart after every result — a receive at end of stream,
+// an accept failing on a socket that does not listen (as one failing with EMFILE would) — must
+// not keep the loop inside one poll phase: timers still get their turn.
+TEST_P(LoopTest, OperationsRestartedByTheirHandlersLeaveTheLoopResponsive) {
+  constexpr long kRestartCap = 1'000'000;  // bounds the test should the loop spin
+  SocketPair pair;
+  ::shutdown(pair.a, SHUT_WR);
+  const int unlistened = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(unlistened, 0);
+  std::vector<std::byte> in(16);
+  bool timer_ran = false;
+  long restarts = 0;
+  long restarts_when_timer_ran = -1;
+  Recorded received, accepted;
+  received.on_result = [&](int, std::uint32_t) {
+    if (!timer_ran && ++restarts < kRestartCap) loop().recv(received, pair.b, in);
+  };
+  accepted.on_result = [&](int, std::uint32_t) {
+    if (!timer_ran && ++restarts < kRestartCap) loop().accept(accepted, unlistened);
+  };
+  loop().recv(received, pair.b, in);
+  loop().accept(accepted, unlistened);
+  loop().call_later(std::chrono::milliseconds(10), [&] {
+    timer_ran = true;
+    restarts_when_timer_ran = restarts;
+  });
+  run_until(loop(), [&] { return !received.pending() && !accepted.pending(); });
+  ::close(unlistened);
+  EXPECT_TRUE(timer_ran);
+  EXPECT_GE(restarts_when_timer_ran, 0);
+  EXPECT_LT(restarts_when_timer_ran, kRestartCap) << "the timer ran only once the restarts stopped";
+  EXPECT_EQ(received.results.back(), 0);
+  EXPECT_EQ(accepted.results.back(), -EINVAL);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
                          [](const auto& info) { return std::string(io::to_string(info.param)); });
 
