@@ -260,7 +260,10 @@ class UringBackend final : public BackendBase {
   std::unique_ptr<BufferPool> create_pool(std::uint16_t group, std::uint16_t count,
                                           std::uint32_t size) override {
     enable();
-    return std::make_unique<UringPool>(ring_, group, count, size);
+    auto pool = std::make_unique<UringPool>(ring_, group, count, size);
+    if (pools_.size() <= group) pools_.resize(group + 1u, nullptr);
+    pools_[group] = pool.get();
+    return pool;
   }
 
   void poll(Timeout timeout) override {
@@ -421,10 +424,19 @@ class UringBackend final : public BackendBase {
       return;
     }
     if (more) {
-      op->complete(completion.result, buffer_flags | kMore);
+      // Cancelled or its fd closed: the handler hears only the final result.
+      if (op->cancelling_ || forgotten(*op)) discard(*op, completion.result, buffer_flags);
+      else op->complete(completion.result, buffer_flags | kMore);
       return;
     }
     finish(*op, completion.result, buffer_flags);
+  }
+
+  // Gives back what a multishot result nobody hears holds: its pool buffer
+  // or the accepted descriptor.
+  void discard(const Operation& op, int result, std::uint32_t buffer_flags) noexcept {
+    if ((buffer_flags & kBuffer) != 0) pools_[op.pool_]->release(buffer_id(buffer_flags));
+    else if (op.kind_ == OpKind::accept_multishot && result >= 0) ::close(result);
   }
 
   // Whether Loop::close forgot op's descriptor after op started.
@@ -455,6 +467,7 @@ class UringBackend final : public BackendBase {
   // forget() calls counted, and the count at each descriptor's last one.
   std::uint64_t forget_epoch_ = 0;
   std::vector<std::uint64_t> forgotten_at_;
+  std::vector<UringPool*> pools_;  // by group; they last as long as the loop
 };
 
 std::unique_ptr<Backend> make_uring_backend(unsigned entries, unsigned batch,

@@ -678,6 +678,48 @@ TEST_P(LoopTest, OperationsRestartedByTheirHandlersLeaveTheLoopResponsive) {
   EXPECT_EQ(accepted.results.back(), -EINVAL);
 }
 
+// A multishot operation ended while results are on their way — cancelled by its handler, or its
+// descriptor closed — is called exactly once more, without kMore: the backend keeps the data and
+// connections that arrived after the end (giving back the buffers, closing the descriptors).
+TEST_P(LoopTest, AnEndedMultishotOperationIsCalledOnceMore) {
+  SocketPair pair;
+  io::BufferPool& pool = loop().create_buffer_pool(16, 64);
+  write_all(pair.a, std::string(320, 'x'));  // five buffers' worth, ready at once
+  Recorded received;
+  int calls_after_cancel = -1;
+  received.on_result = [&](int, std::uint32_t flags) {
+    if ((flags & io::kBuffer) != 0) pool.release(io::buffer_id(flags));
+    if (calls_after_cancel >= 0) ++calls_after_cancel;
+    if (calls_after_cancel < 0 && (flags & io::kMore) != 0) {
+      calls_after_cancel = 0;
+      loop().cancel(received);
+    }
+  };
+  loop().recv_multishot(received, pair.b, pool);
+
+  Listener listener;
+  std::vector<int> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(connect_to(listener.address()));
+  Recorded accepted;
+  int accepts_after_close = -1;
+  accepted.on_result = [&](int fd, std::uint32_t flags) {
+    if (fd >= 0) ::close(fd);
+    if (accepts_after_close >= 0) ++accepts_after_close;
+    if (accepts_after_close < 0 && (flags & io::kMore) != 0) {
+      accepts_after_close = 0;
+      loop().close(std::exchange(listener.fd, -1));
+    }
+  };
+  loop().accept_multishot(accepted, listener.fd);
+
+  run_until(loop(), [&] { return !received.pending() && !accepted.pending(); });
+  EXPECT_EQ(calls_after_cancel, 1);
+  EXPECT_EQ(received.flags.back() & io::kMore, 0u);
+  EXPECT_EQ(accepts_after_close, 1);
+  EXPECT_EQ(accepted.flags.back() & io::kMore, 0u);
+  for (int fd : clients) ::close(fd);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
                          [](const auto& info) { return std::string(io::to_string(info.param)); });
 
