@@ -3,6 +3,9 @@
 // the system calls) and uring_backend.cpp (completion, the kernel does).
 #pragma once
 
+#include <pthread.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include <optional>
 
 #include "op_queue.hpp"
+#include "weft/errors.hpp"
 #include "weft/io/buffer_pool.hpp"
 #include "weft/io/operation.hpp"
 
@@ -42,10 +46,27 @@ class Backend {
   virtual void wake() noexcept = 0;
 };
 
+// How many fork() calls made this process a child: counted from the first
+// backend's creation on.
+inline std::atomic<unsigned> forks_as_child{0};
+
 // What both backends share: counting pending operations, delivering final
-// results, and the queue of results that were ready without waiting.
+// results, the queue of results that were ready without waiting, and
+// noticing a child of fork().
 class BackendBase : public Backend {
  public:
+  BackendBase() {
+    static const int counting = ::pthread_atfork(nullptr, nullptr, [] {
+      forks_as_child.fetch_add(1, std::memory_order_relaxed);
+    });
+    (void)counting;
+    forks_ = forks_as_child.load(std::memory_order_relaxed);
+  }
+
+  // Whether this is a child of fork() of the process that made the backend:
+  // its epoll instance or ring is the parent's too, and must be left alone.
+  bool in_forked_child() const noexcept { return forks_as_child.load(std::memory_order_relaxed) != forks_; }
+
   void deliver_ready() final {
     // One round: results queued by the handlers run here wait for the next.
     OpQueue round = ready_.take();
@@ -59,6 +80,13 @@ class BackendBase : public Backend {
     op.pending_ = true;
     op.cancelling_ = false;
     ++pending_;
+  }
+  // Throws RuntimeError in a child of fork(): see in_forked_child.
+  void check_process() const {
+    if (in_forked_child())
+      throw RuntimeError(
+          "io::Loop used in a child of fork(): it shares its epoll instance or io_uring with the parent; "
+          "make a new Loop in the child");
   }
   // Delivers the final result of `op` now.
   void finish(Operation& op, int result, std::uint32_t flags = 0) noexcept {
@@ -75,6 +103,7 @@ class BackendBase : public Backend {
  private:
   OpQueue ready_;
   std::size_t pending_ = 0;
+  unsigned forks_ = 0;  // forks_as_child when the backend was made
 };
 
 std::unique_ptr<Backend> make_epoll_backend();

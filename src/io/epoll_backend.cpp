@@ -125,6 +125,7 @@ class EpollBackend final : public BackendBase {
   }
 
   void start(Operation& op) override {
+    check_process();
     FdState& state = fds_[op.fd_];
     switch (op.kind_) {
       case OpKind::send: {
@@ -202,12 +203,14 @@ class EpollBackend final : public BackendBase {
         finish_later(*op, -ECANCELED);
       }
     }
-    if (state.registered != 0) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    // A child of fork() shares the epoll instance: the parent's interest stays.
+    if (state.registered != 0 && !in_forked_child()) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     state.registered = 0;
   }
 
   std::unique_ptr<BufferPool> create_pool(std::uint16_t group, std::uint16_t count,
                                           std::uint32_t size) override {
+    check_process();
     auto pool = std::make_unique<EpollPool>(group, count, size);
     if (pools_.size() <= group) pools_.resize(group + 1u, nullptr);
     pools_[group] = pool.get();
@@ -215,6 +218,7 @@ class EpollBackend final : public BackendBase {
   }
 
   void poll(Timeout timeout) override {
+    check_process();
     timespec ts{};
     const timespec* wait = nullptr;
     if (timeout) {

@@ -122,8 +122,9 @@ bool probe() noexcept {
 
 class UringPool final : public BufferPool {
  public:
-  UringPool(io_uring& ring, std::uint16_t group, std::uint16_t count, std::uint32_t size)
-      : BufferPool(group, count, size), ring_(ring) {
+  UringPool(const BackendBase& owner, io_uring& ring, std::uint16_t group, std::uint16_t count,
+            std::uint32_t size)
+      : BufferPool(group, count, size), owner_(owner), ring_(ring) {
     // The ring's size is a power of two; it never holds more than `count`.
     const unsigned entries = std::bit_ceil(unsigned{count});
     bytes_ = sizeof(io_uring_buf) * entries;
@@ -146,7 +147,7 @@ class UringPool final : public BufferPool {
   }
 
   ~UringPool() override {
-    io_uring_unregister_buf_ring(&ring_, group());
+    if (!owner_.in_forked_child()) io_uring_unregister_buf_ring(&ring_, group());
     ::munmap(ring_buffers_, bytes_);
   }
 
@@ -156,6 +157,7 @@ class UringPool final : public BufferPool {
   }
 
  private:
+  const BackendBase& owner_;
   io_uring& ring_;
   io_uring_buf_ring* ring_buffers_ = nullptr;
   std::size_t bytes_ = 0;
@@ -205,6 +207,7 @@ class UringBackend final : public BackendBase {
   }
 
   void start(Operation& op) override {
+    check_process();
     io_uring_sqe* sqe = next_sqe();
     switch (op.kind_) {
       case OpKind::accept:
@@ -237,20 +240,23 @@ class UringBackend final : public BackendBase {
   }
 
   void cancel(Operation& op) noexcept override {
-    if (!op.pending_ || op.cancelling_) return;
+    if (!op.pending_ || op.cancelling_ || in_forked_child()) return;
     op.cancelling_ = true;
     if (&op == rearming_) return;  // cancelled by its own handler: not re-armed, finished there
-    io_uring_sqe* sqe = next_sqe();
+    io_uring_sqe* sqe = try_next_sqe();
+    if (sqe == nullptr) return;
     io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
     io_uring_sqe_set_data64(sqe, kIgnored);
   }
 
   void forget(int fd) noexcept override {
+    if (in_forked_child()) return;  // the ring is the parent's: its operations stay
     // Watches on it that already completed — their results reaped and not
     // yet handled, or a handler running — must not run or re-arm either.
     if (static_cast<std::size_t>(fd) >= forgotten_at_.size()) forgotten_at_.resize(static_cast<std::size_t>(fd) + 1, 0);
     forgotten_at_[static_cast<std::size_t>(fd)] = ++forget_epoch_;
-    io_uring_sqe* sqe = next_sqe();
+    io_uring_sqe* sqe = try_next_sqe();
+    if (sqe == nullptr) return;
     io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, kIgnored);
     // The file must not outlive close(): push the cancellation out now.
@@ -259,14 +265,16 @@ class UringBackend final : public BackendBase {
 
   std::unique_ptr<BufferPool> create_pool(std::uint16_t group, std::uint16_t count,
                                           std::uint32_t size) override {
+    check_process();
     enable();
-    auto pool = std::make_unique<UringPool>(ring_, group, count, size);
+    auto pool = std::make_unique<UringPool>(*this, ring_, group, count, size);
     if (pools_.size() <= group) pools_.resize(group + 1u, nullptr);
     pools_[group] = pool.get();
     return pool;
   }
 
   void poll(Timeout timeout) override {
+    check_process();
     enable();
     io_uring_cqe* cqe = nullptr;
     int rc;
@@ -352,29 +360,50 @@ class UringBackend final : public BackendBase {
     return 0;
   }
 
-  void arm_wake() {
-    io_uring_sqe* sqe = next_sqe();
+  // Without room for it (the kernel refusing submissions, which the next
+  // poll reports) wake() wakes nothing.
+  void arm_wake() noexcept {
+    io_uring_sqe* sqe = try_next_sqe();
+    if (sqe == nullptr) return;
     io_uring_prep_read(sqe, wake_fd_, &wake_count_, sizeof wake_count_, 0);
     io_uring_sqe_set_data(sqe, &wake_op_);
   }
 
-  io_uring_sqe* next_sqe() noexcept {
+  // A free submission queue entry, submitting the queued ones to make room.
+  // Throws std::system_error if the kernel refuses them.
+  io_uring_sqe* next_sqe() {
+    int error = 0;
+    io_uring_sqe* sqe = try_next_sqe(&error);
+    if (sqe == nullptr) throw_error(-error, "io_uring_enter");
+    return sqe;
+  }
+  // The same without throwing: null (and -errno in *error) if refused.
+  io_uring_sqe* try_next_sqe(int* error = nullptr) noexcept {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     while (sqe == nullptr) {
-      submit();
+      if (const int rc = submit(); rc < 0) {
+        if (error != nullptr) *error = rc;
+        return nullptr;
+      }
       sqe = io_uring_get_sqe(&ring_);
     }
     return sqe;
   }
 
-  void submit() noexcept {
+  // Submits the queued entries: 0, or -errno if the kernel refuses them for
+  // good (a full completion queue is reaped and counts as progress).
+  int submit() noexcept {
     // Before the loop's first poll nothing can be submitted yet; make room
     // by enabling the ring on this (the loop's) thread.
-    if (try_enable() < 0) return;
+    if (const int rc = try_enable(); rc < 0) return rc;
     int rc;
     do rc = io_uring_submit(&ring_);
     while (rc == -EINTR);
-    if (rc == -EBUSY) reap();
+    if (rc == -EBUSY) {
+      reap();
+      return 0;
+    }
+    return rc == -EAGAIN ? 0 : std::min(rc, 0);
   }
 
   void reap() {
@@ -418,7 +447,12 @@ class UringBackend final : public BackendBase {
         finish_later(*op, -ECANCELED);
         return;
       }
-      io_uring_sqe* sqe = next_sqe();
+      int error = 0;
+      io_uring_sqe* sqe = try_next_sqe(&error);
+      if (sqe == nullptr) {
+        finish_later(*op, error);
+        return;
+      }
       io_uring_prep_poll_add(sqe, op->fd_, op->events_);
       io_uring_sqe_set_data(sqe, op);
       return;

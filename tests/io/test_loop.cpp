@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -718,6 +719,55 @@ TEST_P(LoopTest, AnEndedMultishotOperationIsCalledOnceMore) {
   EXPECT_EQ(accepts_after_close, 1);
   EXPECT_EQ(accepted.flags.back() & io::kMore, 0u);
   for (int fd : clients) ::close(fd);
+}
+
+// A child of fork() shares its parent's epoll instance or ring: the Loop it inherited refuses to
+// start operations or run (RuntimeError), and closing a descriptor through it or destroying it
+// leaves the parent's operations and buffers alone.
+TEST_P(LoopTest, AForkedChildNeitherUsesNorDisturbsItsParentsLoop) {
+  SocketPair pair, other;
+  io::BufferPool& pool = loop().create_buffer_pool(4, 64);
+  Recorded received;
+  received.on_result = [&](int, std::uint32_t flags) {
+    if ((flags & io::kBuffer) != 0) pool.release(io::buffer_id(flags));
+  };
+  loop().recv_multishot(received, pair.b, pool);
+  loop().run(io::RunMode::nowait);  // registered, or submitted
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::alarm(10);  // bounds the child should it hang
+    int code = 0;
+    loop().close(pair.release_b());
+    std::vector<std::byte> in(8);
+    Recorded child_op;
+    try {
+      loop().recv(child_op, other.b, in);
+      code |= 1;
+    } catch (const RuntimeError&) {
+    } catch (...) {
+      code |= 2;
+    }
+    try {
+      loop().run(io::RunMode::nowait);
+      code |= 4;
+    } catch (const RuntimeError&) {
+    } catch (...) {
+      code |= 8;
+    }
+    loop_.reset();
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child did not end by itself";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1, 2: starting an operation; 4, 8: run() (not RuntimeError)";
+  write_all(pair.a, "hello");
+  run_until(loop(), [&] { return !received.results.empty(); });
+  loop().cancel(received);
+  loop().run();
+  ASSERT_FALSE(received.results.empty());
+  EXPECT_EQ(received.results.front(), 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
