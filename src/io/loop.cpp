@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 #include <utility>
 
 #include "backend.hpp"
@@ -16,10 +17,19 @@
 namespace weft::io {
 namespace {
 
-// The loop whose backend is polling on this thread: its wait has returned
-// by the time anything on this thread can run, so waking it is not needed
-// even while its sleeping_ flag is still up.
-thread_local const Loop* polling_here = nullptr;
+// The loop that run() or run_forever() is running on this thread: it is
+// not waiting for IO while anything else on this thread runs (its wait has
+// returned even while its sleeping_ flag is still up), so it needs no
+// waking, and nothing can destroy it meanwhile.
+thread_local const Loop* running_here = nullptr;
+
+struct RunningScope {
+  explicit RunningScope(const Loop& loop) noexcept : outer(std::exchange(running_here, &loop)) {}
+  ~RunningScope() { running_here = outer; }
+  RunningScope(const RunningScope&) = delete;
+  RunningScope& operator=(const RunningScope&) = delete;
+  const Loop* outer;
+};
 
 }  // namespace
 
@@ -120,6 +130,11 @@ Loop::Loop(LoopOptions options)
 }
 
 Loop::~Loop() {
+  // Wait for a thread still inside call_soon_threadsafe() or stop() (what it
+  // queued or stopped may be what let this loop be destroyed): it holds the
+  // mutex, then counts itself in waking_ while it wakes the backend.
+  { const std::lock_guard lock(threadsafe_mutex_); }
+  while (waking_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   // Every callback — timers', pending ones, watches' — goes while the
   // backend still serves what its captures' destructors may ask (closing a
   // descriptor, removing a watch), and so do those that such destructors
@@ -160,6 +175,7 @@ bool Loop::alive() const noexcept {
 }
 
 bool Loop::run(RunMode mode) {
+  const RunningScope running(*this);
   bool more;
   do more = iterate(mode != RunMode::nowait, false);
   while (mode == RunMode::until_idle && more && !stop_.load(std::memory_order_relaxed));
@@ -168,18 +184,31 @@ bool Loop::run(RunMode mode) {
 }
 
 void Loop::run_forever() {
+  const RunningScope running(*this);
   while (!stop_.load(std::memory_order_relaxed)) iterate(true, true);
   stop_.store(false, std::memory_order_relaxed);
 }
 
 void Loop::stop() noexcept {
+  if (running_here == this) {
+    stop_.store(true, std::memory_order_relaxed);
+    return;
+  }
+  // Under the mutex: once stop_ is seen the loop may be destroyed, and its
+  // destructor waits for the mutex.
+  std::unique_lock lock(threadsafe_mutex_);
   stop_.store(true, std::memory_order_seq_cst);
-  wake_if_sleeping();
+  wake_if_sleeping(lock);
 }
 
-void Loop::wake_if_sleeping() noexcept {
-  if (polling_here == this) return;
-  if (sleeping_.exchange(false, std::memory_order_seq_cst)) backend_->wake();
+void Loop::wake_if_sleeping(std::unique_lock<std::mutex>& lock) noexcept {
+  if (!sleeping_.exchange(false, std::memory_order_seq_cst)) return;
+  // The system call outside the mutex, which the woken loop is about to
+  // take; waking_ keeps the destructor waiting until it is made.
+  waking_.fetch_add(1, std::memory_order_relaxed);
+  lock.unlock();
+  backend_->wake();
+  waking_.fetch_sub(1, std::memory_order_release);
 }
 
 bool Loop::iterate(bool may_wait, bool wait_when_idle) {
@@ -264,15 +293,12 @@ void Loop::poll(bool may_wait) {
     if (has_threadsafe_.load(std::memory_order_seq_cst) || stop_.load(std::memory_order_seq_cst))
       timeout = std::chrono::nanoseconds::zero();
   }
-  const Loop* const outer = std::exchange(polling_here, this);
   try {
     backend_->poll(timeout);
   } catch (...) {
-    polling_here = outer;
     sleeping_.store(false, std::memory_order_relaxed);
     throw;
   }
-  polling_here = outer;
   sleeping_.store(false, std::memory_order_relaxed);
   rethrow_pending_exception();
 }
@@ -286,12 +312,12 @@ void Loop::rethrow_pending_exception() {
 void Loop::call_soon(Callback callback) { ready_.push_back(std::move(callback)); }
 
 void Loop::call_soon_threadsafe(Callback callback) {
-  {
-    std::lock_guard lock(threadsafe_mutex_);
-    threadsafe_.push_back(std::move(callback));
-    has_threadsafe_.store(true, std::memory_order_seq_cst);
-  }
-  wake_if_sleeping();
+  // Once the mutex is released the loop may run the callback and be
+  // destroyed: wake_if_sleeping() touches the loop no more after that.
+  std::unique_lock lock(threadsafe_mutex_);
+  threadsafe_.push_back(std::move(callback));
+  has_threadsafe_.store(true, std::memory_order_seq_cst);
+  if (running_here != this) wake_if_sleeping(lock);
 }
 
 TimerHandle Loop::call_at(Clock::time_point when, Callback callback) {

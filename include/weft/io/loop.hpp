@@ -40,7 +40,12 @@
 // silently), as asyncio unregisters a socket from its selector first.
 //
 // Thread-safety: a Loop belongs to the thread that runs it. Only
-// call_soon_threadsafe() and stop() may be called from other threads.
+// call_soon_threadsafe() and stop() may be called from other threads. Such
+// a call may still be returning when its effect shows on the loop's thread:
+// the loop may be destroyed as soon as the callback has run, or run() or
+// run_forever() has returned after the stop() (the destructor waits for the
+// call to let go of the loop). A call must not begin once the destructor
+// may have begun: the caller keeps the loop alive until then.
 // Exceptions: a callback that throws propagates out of run(); the loop is
 // left consistent and may be run again.
 #pragma once
@@ -144,7 +149,7 @@ class Loop {
   // run_forever). Blocks.
   void run_forever();
   // Makes run()/run_forever() return after the current iteration. Thread-
-  // safe; wakes the loop if it is waiting.
+  // safe (see the top of this file); wakes the loop if it is waiting.
   void stop() noexcept;
   // Whether the loop has work: pending operations, timers or callbacks.
   bool alive() const noexcept;
@@ -161,8 +166,9 @@ class Loop {
   // ---- callbacks and timers ---------------------------------------------
   // Runs `callback` in the next pending phase. Never blocks.
   void call_soon(Callback callback);
-  // The same from any thread: wakes the loop. Thread-safe; never blocks for
-  // long (a short mutex).
+  // The same from any thread: wakes the loop. Thread-safe (see the top of
+  // this file: `callback` may destroy the loop, or let its thread do it);
+  // never blocks for long (a short mutex).
   void call_soon_threadsafe(Callback callback);
   // Runs `callback` once `delay` has passed / at `when`. Never blocks. A
   // delay too long for the clock (hours::max(), centuries) never comes due.
@@ -229,7 +235,9 @@ class Loop {
   void poll(bool may_wait);
   void start(Operation& op);
   void rethrow_pending_exception();
-  void wake_if_sleeping() noexcept;  // wakes the backend unless this thread is polling it
+  // From a thread not running the loop, with `lock` on threadsafe_mutex_
+  // (it may release it).
+  void wake_if_sleeping(std::unique_lock<std::mutex>& lock) noexcept;
   void add_watch_callback(int fd, std::uint32_t events, Callback callback,
                           std::unordered_map<int, detail::OwnedOperation*>& table);
   bool remove_watch_callback(int fd, std::unordered_map<int, detail::OwnedOperation*>& table) noexcept;
@@ -246,10 +254,11 @@ class Loop {
   detail::OwnedOperation* owned_ = nullptr;  // callback operations, freed with the loop
   std::exception_ptr callback_exception_;    // thrown by a callback run inside the poll phase
 
-  std::mutex threadsafe_mutex_;
+  std::mutex threadsafe_mutex_;  // held by other threads while they touch the loop (but for waking_)
   std::vector<Callback> threadsafe_;
   std::atomic<bool> has_threadsafe_{false};
   std::atomic<bool> sleeping_{false};  // the backend may be waiting: wake it to stop or to run callbacks
+  std::atomic<int> waking_{0};          // threads waking the backend after releasing threadsafe_mutex_
   std::atomic<bool> stop_{false};
   bool dont_wait_ = false;  // set by dont_wait(), cleared as each iteration starts
 };
