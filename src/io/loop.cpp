@@ -185,7 +185,10 @@ bool Loop::run(RunMode mode) {
 
 void Loop::run_forever() {
   const RunningScope running(*this);
-  while (!stop_.load(std::memory_order_relaxed)) iterate(true, true);
+  // At least one iteration, as in asyncio: after stop() it polls without
+  // waiting and runs the callbacks already scheduled.
+  do iterate(true, true);
+  while (!stop_.load(std::memory_order_relaxed));
   stop_.store(false, std::memory_order_relaxed);
 }
 

@@ -818,6 +818,20 @@ TEST_P(LoopTest, ALoopMayBeDestroyedOnceAStopFromAnotherThreadEndedRunForever) {
   }
 }
 
+// asyncio: after stop(), run_forever() still runs one iteration (polling without waiting) and
+// the callbacks already scheduled.
+TEST_P(LoopTest, RunForeverAfterStopRunsOneIteration) {
+  bool ran = false;
+  loop().call_soon([&] { ran = true; });
+  io::TimerHandle bound = loop().call_later(kPatience, [&] { loop().stop(); });
+  loop().stop();
+  const Stopwatch watch;
+  loop().run_forever();
+  EXPECT_TRUE(ran);
+  EXPECT_LT(watch.elapsed(), kPatience) << "it waited";
+  bound.cancel();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
                          [](const auto& info) { return std::string(io::to_string(info.param)); });
 

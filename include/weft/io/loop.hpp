@@ -146,10 +146,13 @@ class Loop {
   // callback throws.
   bool run(RunMode mode = RunMode::until_idle);
   // Iterates until stop(), even while there is no work (asyncio's
-  // run_forever). Blocks.
+  // run_forever). Blocks. Runs one iteration at least: after a stop() that
+  // came before it, it polls without waiting, runs the callbacks already
+  // scheduled and returns, as asyncio does.
   void run_forever();
-  // Makes run()/run_forever() return after the current iteration. Thread-
-  // safe (see the top of this file); wakes the loop if it is waiting.
+  // Makes run()/run_forever() return after the current iteration (the next
+  // one, if none is running). Thread-safe (see the top of this file); wakes
+  // the loop if it is waiting.
   void stop() noexcept;
   // Whether the loop has work: pending operations, timers or callbacks.
   bool alive() const noexcept;
