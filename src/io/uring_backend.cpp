@@ -458,8 +458,10 @@ class UringBackend final : public BackendBase {
       return;
     }
     if (more) {
-      // Cancelled or its fd closed: the handler hears only the final result.
-      if (op->cancelling_ || forgotten(*op)) discard(*op, completion.result, buffer_flags);
+      // Its fd closed: the handler hears only the final result. A cancelled
+      // one still hears these: the kernel took the bytes or the connection
+      // from the socket, and dropping them would lose them.
+      if (forgotten(*op)) discard(*op, completion.result, buffer_flags);
       else op->complete(completion.result, buffer_flags | kMore);
       return;
     }

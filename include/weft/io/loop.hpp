@@ -204,8 +204,9 @@ class Loop {
   // time it holds at the start of a poll phase, until cancelled.
   void watch(Operation& op, int fd, std::uint32_t events);
   // Ends a pending operation: its handler is called once more without kMore,
-  // with -ECANCELED unless it completed first. Never blocks. Nothing happens
-  // if `op` is not pending.
+  // with -ECANCELED unless it completed first (a multishot operation first
+  // reports what the kernel had already received: see operation.hpp). Never
+  // blocks. Nothing happens if `op` is not pending.
   void cancel(Operation& op) noexcept;
   // Cancels every pending operation on fd (and its reader/writer
   // callbacks), then closes fd. Never blocks, never throws.

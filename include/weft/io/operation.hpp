@@ -14,6 +14,11 @@
 //           buffer_id(flags) — the handler owns that buffer until it calls
 //           BufferPool::release.
 //
+// A multishot operation cancelled while the kernel had results of it under
+// way (io_uring) still reports those, with kMore, before its final call:
+// they hold bytes or connections already taken from the socket. Once its
+// fd is closed with Loop::close, only the final call comes.
+//
 // An operation is pending from its start until the handler's call without
 // kMore; the storage must outlive that call and may be reused from inside
 // the handler. Not thread-safe: only the loop's thread touches it.
