@@ -46,6 +46,10 @@
 // run_forever() has returned after the stop() (the destructor waits for the
 // call to let go of the loop). A call must not begin once the destructor
 // may have begun: the caller keeps the loop alive until then.
+// Process-safety: a child of fork() makes a Loop of its own; in the child,
+// the inherited one (whose epoll instance or ring the parent shares) throws
+// RuntimeError on run() or a new operation, and its close(fd) and
+// destructor leave the parent's alone.
 // Exceptions: a callback that throws propagates out of run(); the loop is
 // left consistent and may be run again.
 #pragma once
