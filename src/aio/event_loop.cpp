@@ -40,6 +40,7 @@ TaskState* current_task_state_or_null() noexcept { return running_task; }
 EventLoop::EventLoop(io::LoopOptions options) : io_(options), keep_alive_timer_(&ignore_timer) {}
 
 EventLoop::~EventLoop() {
+  { const std::lock_guard held(threadsafe_mutex_); }  // a stop() from another thread has let go
   try {
     close();
   } catch (...) {
@@ -177,6 +178,10 @@ void EventLoop::run_until(detail::TaskState& task) { run_loop(&task); }
 void EventLoop::run_forever() { run_loop(nullptr); }
 
 void EventLoop::stop() noexcept {
+  // Under the mutex, which the destructor takes first: once stopping_ is
+  // seen the loop may return and be destroyed while another thread is
+  // still here.
+  const std::lock_guard held(threadsafe_mutex_);
   stopping_.store(true, std::memory_order_seq_cst);
   io_.stop();
 }

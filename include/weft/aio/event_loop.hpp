@@ -17,7 +17,9 @@
 //
 // Thread-safety: a loop belongs to the thread that runs it. From other
 // threads only call_soon_threadsafe(), stop() and run_coroutine_threadsafe()
-// may be used.
+// may be used. The loop may be destroyed as soon as such a call has had its
+// effect (the callback ran, run_forever() returned), even while the call is
+// still returning: the destructor waits for it to let go.
 #pragma once
 
 #include <atomic>
