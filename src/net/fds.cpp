@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace weft::net {
@@ -51,8 +52,9 @@ ReceivedFds recv_fds(Socket& sock, std::size_t bufsize, std::size_t maxfds, int 
     message.msg_control = control.data();
     message.msg_controllen = control.size();
   }
+  // With MSG_TRUNC, recvmsg() reports a longer datagram's whole length.
   const std::size_t received = sock.recvmsg(message, flags | MSG_CMSG_CLOEXEC);
-  result.data.resize(received);
+  result.data.resize(std::min(received, bufsize));
   result.msg_flags = message.msg_flags;
   result.address = Address(reinterpret_cast<const sockaddr*>(&sender), message.msg_namelen);
   if (message.msg_controllen == 0) return result;

@@ -247,4 +247,13 @@ TEST_F(Unix, DataWithoutDescriptors) {
   EXPECT_TRUE(got.fds.empty());
 }
 
+TEST_F(Unix, ReceiveDescriptorsWithMsgTruncKeepsOnlyTheBytesReceived) {
+  auto [a, b] = net::socketpair(AF_UNIX, SOCK_DGRAM);
+  b.settimeout(kPatience);
+  net::send_fds(a, "0123456789", {});
+  net::ReceivedFds got = net::recv_fds(b, 4, 1, MSG_TRUNC);
+  EXPECT_EQ(got.data, "0123");
+  EXPECT_NE(got.msg_flags & MSG_TRUNC, 0);
+}
+
 }  // namespace
