@@ -424,6 +424,30 @@ struct WorkerPool::Impl {
     return broken_error;
   }
 
+  // The pool thread failed (a worker that died could not be replaced, say):
+  // nothing will run tasks any more. Unless it was being terminated, the
+  // pool breaks, and every task not done fails.
+  void thread_failed(std::exception_ptr cause) noexcept {
+    std::string message = "the pool can no longer run tasks";
+    try {
+      std::rethrow_exception(cause);
+    } catch (const std::exception& error) {
+      message += ": ";
+      message += error.what();
+    } catch (...) {
+    }
+    std::exception_ptr error;
+    {
+      std::lock_guard lock(mutex);
+      if (state == State::running || state == State::closed) {
+        state = State::broken;
+        broken_error = std::make_exception_ptr(futures::BrokenProcessPool(message));
+      }
+      error = state == State::broken ? broken_error : terminate_reason;
+    }
+    shut_down(error, true);
+  }
+
   void cancel_queued() {
     take_pending();
     std::deque<Task> cancelled = std::move(queue);
@@ -538,7 +562,7 @@ WorkerPool::WorkerPool(WorkerPoolConfig config) : impl_(std::make_shared<Impl>(s
       try {
         keep->run();
       } catch (...) {
-        keep->shut_down(std::current_exception(), true);
+        keep->thread_failed(std::current_exception());
       }
     });
   } catch (...) {

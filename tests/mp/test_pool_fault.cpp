@@ -2,6 +2,7 @@
 // held, is replaced, and every other task completes.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "mp/pool_support.hpp"
+#include "weft/futures/errors.hpp"
 #include "weft/mp/pool.hpp"
 #include "weft/mp/remote_error.hpp"
 
@@ -22,6 +24,7 @@ using namespace pool_test;
 using weft::mp::AsyncResult;
 using weft::mp::Pool;
 using weft::mp::WorkerLostError;
+using weft::futures::BrokenProcessPool;
 
 struct Death {
   int how;
@@ -117,6 +120,45 @@ TEST(PoolFault, RandomKillsLoseOnlyTheTasksHeld) {
   EXPECT_LE(lost, kills);
   EXPECT_EQ(pool.apply(square, std::tuple{12}), 144);
   EXPECT_EQ(pool.map(square, std::vector<int>(100, 3)), std::vector<int>(100, 9));
+}
+
+// Lowers this process's soft limit on open descriptors while it lives.
+class DescriptorLimit {
+ public:
+  explicit DescriptorLimit(rlim_t limit) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = limit;
+    ::setrlimit(RLIMIT_NOFILE, &lowered);
+  }
+  ~DescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  DescriptorLimit(const DescriptorLimit&) = delete;
+  DescriptorLimit& operator=(const DescriptorLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+// A worker that dies and cannot be replaced (no descriptor for the new
+// worker's connection) breaks the pool instead of leaving it accepting
+// tasks that nothing runs.
+TEST(PoolFault, AWorkerThatCannotBeReplacedBreaksThePool) {
+  Pool pool(1);
+  ASSERT_EQ(pool.apply(square, std::tuple{3}), 9);
+  {
+    const DescriptorLimit no_new_descriptors(3);
+    auto dying = pool.apply_async(die_at, std::tuple{0, 0, 0});
+    auto queued = pool.apply_async(square, std::tuple{4});
+    EXPECT_THROW(dying.get(generous), WorkerLostError);
+    try {
+      queued.get(generous);
+      ADD_FAILURE() << "no exception";
+    } catch (const BrokenProcessPool& error) {
+      EXPECT_NE(std::string(error.what()).find("Too many open files"), std::string::npos) << error.what();
+    }
+  }
+  EXPECT_THROW(pool.apply_async(square, std::tuple{5}), BrokenProcessPool);
+  EXPECT_THROW(pool.apply(square, std::tuple{5}), BrokenProcessPool);
 }
 
 }  // namespace

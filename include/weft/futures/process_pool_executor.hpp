@@ -26,7 +26,9 @@
 // OOM killer) fails only the future it was running, with
 // mp::WorkerLostError naming its pid and signal; it is replaced and every
 // other future completes. Python would instead break the whole executor
-// and fail every pending future with BrokenProcessPool.
+// and fail every pending future with BrokenProcessPool, which weft does
+// only if the worker cannot be replaced (the OS refuses a process or
+// descriptors).
 //
 // Done-callbacks run on the pool's thread in this process (Python's
 // executor manager thread). A callback that throws is reported (see

@@ -121,7 +121,8 @@ class WorkerPool {
 
   bool closed() const noexcept;
   // The exception with which submissions fail once the pool broke (an
-  // initializer failed), or null.
+  // initializer failed, or the pool thread failed: a worker that died
+  // could not be replaced), or null.
   std::exception_ptr broken() const;
   std::size_t processes() const noexcept;
   // True on the pool thread of any WorkerPool (where blocking on a result
