@@ -1,6 +1,9 @@
 // weft::mp::Barrier: CPython's Barrier state machine (filling, draining,
-// resetting, broken) in shared memory, under a robust mutex, with every
-// change of state announced on one process-shared futex word.
+// broken) in shared memory, under a robust mutex, with every change of state
+// announced on one process-shared futex word. Where CPython's reset() waits
+// for the parties of the round to leave, this one abandons the round (a
+// party of another process may have died in it and never leave): its
+// parties no longer count, and a new round starts at once.
 #include "weft/mp/barrier.hpp"
 
 #include <limits>
@@ -66,19 +69,22 @@ std::size_t Barrier::wait() {
 
 std::size_t Barrier::wait_until(const weft::detail::Deadline& deadline) {
   Held held(*this);
-  enter(held);
+  enter(held, deadline);
+  const std::uint32_t round = state_->round;
   const std::size_t index = state_->count++;
   struct Leave {
     Barrier& barrier;
+    std::uint32_t round;
     ~Leave() {
+      if (barrier.state_->round != round) return;  // abandoned, with its count
       --barrier.state_->count;
       barrier.exit_one();
     }
-  } leave{*this};
+  } leave{*this, round};
   if (index + 1 == state_->parties) {
     release_all();
   } else {
-    wait_released(held, deadline);
+    wait_released(held, round, deadline);
   }
   return index;
 }
@@ -91,11 +97,11 @@ void Barrier::abort() {
 void Barrier::reset() {
   Held held(*this);
   if (state_->count > 0) {
-    if (phase() == Phase::filling || phase() == Phase::broken) set_phase(Phase::resetting);
+    abandon_round(Phase::filling);
   } else {
     set_phase(Phase::filling);
+    changed();
   }
-  changed();
 }
 
 std::size_t Barrier::n_waiting() const {
@@ -108,10 +114,16 @@ bool Barrier::broken() const {
   return phase() == Phase::broken;
 }
 
-// Waits out a previous round that is still draining or resetting.
-void Barrier::enter(Held& held) {
-  while (phase() == Phase::draining || phase() == Phase::resetting)
-    held.wait_changed(*this, std::nullopt);
+// Waits out a previous round that is still draining. If the deadline passes
+// first (a party that died in it never leaves), abandons the round and
+// breaks the barrier.
+void Barrier::enter(Held& held, const weft::detail::Deadline& deadline) {
+  while (phase() == Phase::draining) {
+    if (!held.wait_changed(*this, deadline) && phase() == Phase::draining) {
+      abandon_round(Phase::broken);
+      throw BrokenBarrierError();
+    }
+  }
   if (phase() == Phase::broken) throw BrokenBarrierError();
 }
 
@@ -127,22 +139,49 @@ void Barrier::release_all() {
   }
 }
 
-void Barrier::wait_released(Held& held, const weft::detail::Deadline& deadline) {
-  while (phase() == Phase::filling) {
-    if (!held.wait_changed(*this, deadline) && phase() == Phase::filling) {
+void Barrier::wait_released(Held& held, std::uint32_t round,
+                            const weft::detail::Deadline& deadline) {
+  const auto filling = [&] { return state_->round == round && phase() == Phase::filling; };
+  while (filling()) {
+    if (!held.wait_changed(*this, deadline) && filling()) {
       break_barrier();
       throw BrokenBarrierError();
     }
   }
-  if (phase() != Phase::draining) throw BrokenBarrierError();
+  const bool released =
+      state_->round == round ? phase() == Phase::draining : released_before_abandoned(round);
+  if (!released) throw BrokenBarrierError();
 }
 
-// The last thread to leave a draining or resetting round re-opens it.
+// The last thread to leave a draining round re-opens the barrier.
 void Barrier::exit_one() noexcept {
-  if (state_->count == 0 && (phase() == Phase::resetting || phase() == Phase::draining)) {
+  if (state_->count == 0 && phase() == Phase::draining) {
     set_phase(Phase::filling);
     changed();
   }
+}
+
+// Gives up the current round with whoever is still counted in it and starts
+// the next one, empty, in `next`. A party still in the old round learns
+// from released_rounds whether it had been released.
+void Barrier::abandon_round(Phase next) noexcept {
+  const std::uint64_t bit = std::uint64_t{1} << (state_->round % 64);
+  if (phase() == Phase::draining) {
+    state_->released_rounds |= bit;
+  } else {
+    state_->released_rounds &= ~bit;
+  }
+  ++state_->round;
+  state_->count = 0;
+  set_phase(next);
+  changed();
+}
+
+// Whether abandoned round `round` had been released. released_rounds keeps
+// the last 64 abandoned rounds; a party that slept through more abandonments
+// than that is told its round broke.
+bool Barrier::released_before_abandoned(std::uint32_t round) const noexcept {
+  return state_->round - round <= 64 && ((state_->released_rounds >> (round % 64)) & 1) != 0;
 }
 
 void Barrier::break_barrier() const noexcept {

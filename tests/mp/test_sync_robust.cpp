@@ -1,6 +1,6 @@
 // A process SIGKILLed while holding a weft::mp lock: the next acquirer gets the lock promptly and
 // is told the owner died, and the lock works normally afterwards. Semaphores have no owner and
-// are not robust.
+// are not robust. A Barrier party killed while waiting stays counted until reset().
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -145,6 +145,34 @@ TEST(MpSyncRobust, SemaphoreUnitsOfAKilledProcessAreLost) {
   kill_holder([&] { require(semaphore.acquire()); });
   EXPECT_EQ(semaphore.get_value(), 0u);
   EXPECT_FALSE(semaphore.acquire(kTick));
+}
+
+TEST(MpSyncRobust, BarrierWithAPartyKilledWhileWaiting) {
+  mp::Barrier barrier(2);
+  auto party = Child::fork([&] { barrier.wait(); });
+  ASSERT_TRUE(eventually([&] { return barrier.n_waiting() == 1; }));
+  EXPECT_EQ(party.kill(), 128 + SIGKILL);
+  // In a child, so that a wait that never returns fails the test instead of hanging it.
+  auto survivor = Child::fork([&] {
+    require(barrier.wait(kPatience) == 1);  // the round completes with the dead party counted
+    const Stopwatch watch;
+    try {
+      barrier.wait(kTick);  // the dead party never leaves its round
+      require(false);
+    } catch (const BrokenBarrierError&) {
+    }
+    require(expired_after(watch.elapsed(), kTick));
+    require(barrier.broken());
+    barrier.reset();
+    require(!barrier.broken());
+    require(barrier.n_waiting() == 0);
+    std::size_t other_index = 2;
+    std::thread other([&] { other_index = barrier.wait(kPatience); });
+    const std::size_t index = barrier.wait(kPatience);
+    other.join();
+    require(index + other_index == 1);
+  });
+  EXPECT_EQ(survivor.wait(), 0);
 }
 
 }  // namespace

@@ -18,11 +18,16 @@
 // sent to a spawned child (encoding it throws codec::EncodeError); there,
 // let the process whose wait() returns 0 do the action's work instead.
 //
-// Not robust to a dying party, as in Python: a process killed while
-// waiting is still counted, so the others wait until their timeout (which
-// then breaks the barrier), and a process killed inside the barrier's
-// short critical section breaks it. Give the barrier a timeout when
-// parties may die.
+// Not robust to a dying party, as in Python: a process killed in wait()
+// stays counted in its round. That round is released once the others have
+// arrived (one live party short of `parties`), and it never ends: a wait()
+// for the next round blocks until its timeout (for ever without one),
+// which breaks the barrier. reset() recovers it: every party still counted
+// is dropped, dead or alive (a live one returns its index if its round was
+// released, and throws BrokenBarrierError otherwise), and the next round
+// starts at once. A process killed inside the barrier's short critical
+// section breaks the barrier. Give the barrier a timeout when parties may
+// die, and reset() it after a BrokenBarrierError.
 //
 // Thread- and process-safety: every member may be called concurrently from
 // any thread of any process that has the barrier.
@@ -56,7 +61,11 @@ struct BarrierState {
   const std::uint32_t parties;
   const std::int64_t timeout_ns;  // the default timeout, or -1 for none
   std::uint32_t state = 0;        // a Barrier::Phase
-  std::uint32_t count = 0;
+  std::uint32_t count = 0;        // parties in the current round
+  // Changes only when a round is abandoned (see Barrier::reset): a round that ends normally
+  // is left by all its parties before the next one starts.
+  std::uint32_t round = 0;
+  std::uint64_t released_rounds = 0;  // bit round % 64: that abandoned round had been released
 };
 
 }  // namespace detail
@@ -74,6 +83,9 @@ class Barrier {
 
   // Blocks until `parties` threads have called wait(), or until the default
   // timeout given at construction. Returns this thread's arrival index.
+  // The timeout also bounds the wait for the previous round's parties to
+  // leave. Throws BrokenBarrierError if the barrier is or becomes broken;
+  // a timeout breaks it.
   std::size_t wait();
   // The same with an explicit timeout for this call.
   template <class Rep, class Period>
@@ -83,8 +95,9 @@ class Barrier {
 
   // Breaks the barrier: waiters and later callers get BrokenBarrierError.
   void abort();
-  // Returns the barrier to its initial state; current waiters get
-  // BrokenBarrierError.
+  // Returns the barrier to its initial state at once; current waiters get
+  // BrokenBarrierError (those already released return their index), and
+  // parties still counted, such as one that died waiting, no longer count.
   void reset();
 
   std::size_t parties() const noexcept { return state_->parties; }
@@ -100,7 +113,7 @@ class Barrier {
   static Barrier from_parent(std::uint32_t token);
 
  private:
-  enum class Phase : std::uint32_t { filling, draining, resetting, broken };
+  enum class Phase : std::uint32_t { filling, draining, broken };
   using State = detail::SharedState<detail::BarrierState>;
   class Held;
 
@@ -109,10 +122,12 @@ class Barrier {
   std::size_t wait_until(const weft::detail::Deadline& deadline);
   Phase phase() const noexcept { return static_cast<Phase>(state_->state); }
   void set_phase(Phase phase) const noexcept { state_->state = static_cast<std::uint32_t>(phase); }
-  void enter(Held& held);
+  void enter(Held& held, const weft::detail::Deadline& deadline);
   void release_all();
-  void wait_released(Held& held, const weft::detail::Deadline& deadline);
+  void wait_released(Held& held, std::uint32_t round, const weft::detail::Deadline& deadline);
   void exit_one() noexcept;
+  void abandon_round(Phase next) noexcept;
+  bool released_before_abandoned(std::uint32_t round) const noexcept;
   void break_barrier() const noexcept;
   void changed() const noexcept;
 
