@@ -361,11 +361,20 @@ void Process::start() {
   {
     std::lock_guard guard(s.mutex);
     if (s.closed) detail::throw_closed();
-    if (s.started) throw RuntimeError("cannot start a process twice");
+    if (s.started || s.starting) throw RuntimeError("cannot start a process twice");
+    s.starting = true;
     spec.name = s.name;
     spec.identity = s.identity;
     spec.daemon = s.daemon;
   }
+  // Another start() refuses while this one launches; if it throws, start() may be tried again.
+  struct Starting {
+    ProcessState& s;
+    ~Starting() {
+      std::lock_guard guard(s.mutex);
+      s.starting = false;
+    }
+  } starting{s};
   const auto current = detail::current_state();
   if (current->daemon) throw RuntimeError("daemonic processes are not allowed to have children");
   spec.parent_pid = ::getpid();

@@ -34,6 +34,7 @@ struct ProcessState {
   pid_t pid = 0;
   int sentinel = -1;
   bool status_pipe = false;  // forkserver child: the sentinel is its status pipe
+  bool starting = false;  // start() is launching the child
   bool started = false;
   bool closed = false;
   std::optional<int> exitcode;

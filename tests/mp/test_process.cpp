@@ -394,6 +394,35 @@ TEST(ProcessStart, ForksByAnotherThreadDoNotHoldASpawnedChildBack) {
   }
 }
 
+TEST(ProcessStart, ConcurrentStartsStartOneChild) {
+  for (int round = 0; round < 50; ++round) {
+    Process p(&noop);
+    std::atomic<bool> go{false};
+    std::atomic<int> started{0};
+    std::atomic<int> refused{0};
+    auto starter = [&] {
+      while (!go.load()) {
+      }
+      try {
+        p.start();
+        ++started;
+      } catch (const weft::RuntimeError& error) {
+        EXPECT_STREQ(error.what(), "cannot start a process twice");
+        ++refused;
+      }
+    };
+    std::thread a(starter);
+    std::thread b(starter);
+    go = true;
+    a.join();
+    b.join();
+    ASSERT_EQ(started.load(), 1) << "round " << round;
+    EXPECT_EQ(refused.load(), 1);
+    p.join();
+    EXPECT_EQ(p.exitcode(), 0);
+  }
+}
+
 class Subclass : public Process {
  public:
   explicit Subclass(Report report) : report_(report) {}
