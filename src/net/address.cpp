@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -51,23 +52,31 @@ Address resolve_one(std::string_view host, int family) {
   return Address(list->ai_addr, list->ai_addrlen);
 }
 
-// Digits only, at most 65535.
-bool parse_port(std::string_view text, std::uint16_t& port) {
-  if (text.empty() || text.size() > 5) return false;
-  unsigned value = 0;
+// At most `digits` digits, nothing else, for a number at most `max`.
+bool parse_decimal(std::string_view text, std::size_t digits, std::uint32_t max,
+                   std::uint32_t& number) {
+  if (text.empty() || text.size() > digits) return false;
+  std::uint64_t value = 0;
   for (const char c : text) {
     if (c < '0' || c > '9') return false;
     value = value * 10 + static_cast<unsigned>(c - '0');
   }
-  if (value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
+  if (value > max) return false;
+  number = static_cast<std::uint32_t>(value);
+  return true;
+}
+
+bool parse_port(std::string_view text, std::uint16_t& port) {
+  std::uint32_t number = 0;
+  if (!parse_decimal(text, 5, 65535, number)) return false;
+  port = static_cast<std::uint16_t>(number);
   return true;
 }
 
 // An interface name or a number after '%'; 0 if neither.
 std::uint32_t parse_scope(const std::string& scope) {
-  std::uint16_t number = 0;
-  if (parse_port(scope, number)) return number;
+  std::uint32_t number = 0;
+  if (parse_decimal(scope, 10, UINT32_MAX, number)) return number;
   return ::if_nametoindex(scope.c_str());
 }
 

@@ -71,6 +71,14 @@ TEST(Address, Ipv6Scope) {
   EXPECT_EQ(Address::parse(parsed.to_string()), parsed);
 }
 
+TEST(Address, NumericScopeRoundTripsBeyond16Bits) {
+  for (const std::uint32_t scope : {70000u, 4294967295u}) {
+    const Address address = Address::ipv6("fe80::1", 80, 0, scope);
+    EXPECT_EQ(Address::parse(address.to_string()), address) << address.to_string();
+  }
+  EXPECT_THROW(Address::parse("[fe80::1%4294967296]:80"), weft::ValueError);
+}
+
 TEST(Address, UnixPath) {
   const Address address = Address::unix_path("/tmp/weft.sock");
   EXPECT_EQ(address.family(), AF_UNIX);
