@@ -263,6 +263,18 @@ TEST(CodecRoundTrip, AShortArrayLeavesTheRestOfAStdArrayZero) {
   dirty_the_stack();
   const auto variant = codec::decode<std::variant<int, Array>>(codec::encode(std::tuple(1, std::vector<int>{7})));
   EXPECT_EQ(std::get<1>(variant), expected);
+  // msgpack-cxx default-initialises set elements, map keys and the members
+  // of a pair it decodes through as<>.
+  dirty_the_stack();
+  EXPECT_EQ(*codec::decode<std::set<Array>>(codec::encode(std::vector<std::vector<std::uint64_t>>{{7}})).begin(),
+            expected);
+  dirty_the_stack();
+  const auto map = codec::decode<std::map<Array, int>>(codec::encode(std::map<std::vector<std::uint64_t>, int>{{{7}, 1}}));
+  EXPECT_EQ(map.begin()->first, expected);
+  dirty_the_stack();
+  using Pair = std::pair<Array, std::variant<int>>;
+  EXPECT_EQ(codec::decode<Pair>(codec::encode(std::tuple(std::vector<std::uint64_t>{7}, std::tuple(0, 1)))).first,
+            expected);
 }
 
 TEST(CodecRoundTrip, Structs) {

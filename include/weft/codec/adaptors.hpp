@@ -1,17 +1,14 @@
 // weft/codec/adaptors.hpp — msgpack-cxx adaptors for the standard types it
 // lacks: enums (as their underlying integer), std::chrono::duration (as its
 // count), std::monostate (nil) and std::variant (a two-element array
-// [index, value], index being the alternative's position); and a decoder of
-// std::optional<std::array> that leaves no element indeterminate.
+// [index, value], index being the alternative's position).
 //
 // Included by weft/codec.hpp; not meant to be included on its own.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -122,19 +119,6 @@ template <typename... Ts>
 struct convert<std::variant<Ts...>> {
   const msgpack::object& operator()(const msgpack::object& o, std::variant<Ts...>& v) const {
     v = as<std::variant<Ts...>>()(o);
-    return o;
-  }
-};
-
-// msgpack-cxx's std::optional decoder fills a default-initialised value.
-template <typename T, std::size_t N>
-struct convert<std::optional<std::array<T, N>>> {
-  const msgpack::object& operator()(const msgpack::object& o, std::optional<std::array<T, N>>& v) const {
-    if (o.type == msgpack::type::NIL) {
-      v.reset();
-    } else {
-      v = weft::codec::detail::value_of<std::array<T, N>>(o);
-    }
     return o;
   }
 };

@@ -17,6 +17,9 @@
 // value-initialised (a missing element that cannot be — no default
 // constructor, or a pointer, which would be null — is a type_error), a
 // tuple ignores extra elements, and a longer std::array is a type_error.
+// A std::array's convert<> value-initialises the elements it does not
+// decode itself, because msgpack-cxx hands it default-initialised arrays
+// (set elements, map keys, the members of pairs and user structs).
 //
 // Every weft header includes msgpack-cxx through this one. A translation
 // unit that includes <msgpack.hpp> before any weft header would get the
@@ -49,9 +52,8 @@
 namespace weft::codec::detail {
 
 // A T decoded from `o`, value-initialised before convert<> fills it, so
-// that no part of it is left indeterminate (convert<> fills a std::array
-// only as far as a shorter array goes; object::as<T>() would
-// default-initialise the T).
+// that no part of it is left indeterminate even if a user type's convert<>
+// fills it only in part (object::as<T>() would default-initialise the T).
 template <typename T>
 T value_of(const msgpack::object& o) {
   if constexpr (msgpack::has_as<T>::value) {
@@ -63,15 +65,23 @@ T value_of(const msgpack::object& o) {
   }
 }
 
-// Element `i` of the array `o`, or a value-initialised T past its end.
+// An element that a shorter array lacks: a value-initialised T, or a
+// type_error for a T that cannot be one (no default constructor, or a
+// pointer, which would be null).
 template <typename T>
-T element_of(const msgpack::object& o, std::size_t i) {
-  if (i < o.via.array.size) return value_of<T>(o.via.array.ptr[i]);
+T missing_element() {
   if constexpr (std::is_default_constructible_v<T> && !std::is_pointer_v<T>) {
     return T{};
   } else {
     throw msgpack::type_error();
   }
+}
+
+// Element `i` of the array `o`, or a missing_element() past its end.
+template <typename T>
+T element_of(const msgpack::object& o, std::size_t i) {
+  if (i < o.via.array.size) return value_of<T>(o.via.array.ptr[i]);
+  return missing_element<T>();
 }
 
 template <typename T, std::size_t... I>
@@ -159,6 +169,7 @@ struct convert<std::array<T, N>> {
   const msgpack::object& operator()(const msgpack::object& o, std::array<T, N>& v) const {
     if (o.type != msgpack::type::ARRAY || o.via.array.size > N) throw msgpack::type_error();
     for (std::size_t i = 0; i < o.via.array.size; ++i) o.via.array.ptr[i].convert(v[i]);
+    for (std::size_t i = o.via.array.size; i < N; ++i) v[i] = weft::codec::detail::missing_element<T>();
     return o;
   }
 };
