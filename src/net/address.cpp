@@ -28,11 +28,19 @@ struct AddrInfoDeleter {
 };
 using AddrInfoList = std::unique_ptr<addrinfo, AddrInfoDeleter>;
 
+// `text` as a C string for libc; throws ValueError if it holds a '\0', where
+// libc would cut it short.
+std::string c_string(std::string_view text, std::string_view what) {
+  if (text.find('\0') != std::string_view::npos)
+    throw ValueError(std::string(what) + " must not contain null character");
+  return std::string(text);
+}
+
 // Calls ::getaddrinfo; empty strings stand for null pointers.
 AddrInfoList resolve(std::string_view host, std::string_view service, int family, int type,
                      int proto, int flags) {
-  const std::string node(host);
-  const std::string serv(service);
+  const std::string node = c_string(host, "host name");
+  const std::string serv = c_string(service, "service name");
   addrinfo hints{};
   hints.ai_family = family;
   hints.ai_socktype = type;
@@ -105,7 +113,7 @@ Address::Address(const sockaddr* address, socklen_t size) : storage_{} {
 Address Address::ipv4(std::string_view host, std::uint16_t port) {
   Address result;
   auto& in = reinterpret_cast<sockaddr_in&>(result.storage_);
-  const std::string name(host);
+  const std::string name = c_string(host, "host name");
   if (name.empty()) {
     in.sin_addr.s_addr = htonl(INADDR_ANY);
   } else if (name == "<broadcast>") {
@@ -123,7 +131,7 @@ Address Address::ipv6(std::string_view host, std::uint16_t port, std::uint32_t f
                       std::uint32_t scope_id) {
   Address result;
   auto& in6 = reinterpret_cast<sockaddr_in6&>(result.storage_);
-  const std::string name(host);
+  const std::string name = c_string(host, "host name");
   if (name.empty()) {
     in6.sin6_addr = in6addr_any;
   } else if (::inet_pton(AF_INET6, name.c_str(), &in6.sin6_addr) != 1) {

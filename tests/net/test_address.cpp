@@ -51,6 +51,17 @@ TEST(Address, Ipv4ResolvesLocalhost) {
   EXPECT_EQ(Address::ipv4("localhost", 1).host(), "127.0.0.1");
 }
 
+TEST(Address, HostWithANulIsValueError) {
+  using namespace std::string_view_literals;
+  EXPECT_THROW(Address::ipv4("127.0.0.1\0evil.example"sv, 80), weft::ValueError);
+  EXPECT_THROW(Address::ipv4("localhost\0.attacker.example"sv, 80), weft::ValueError);
+  EXPECT_THROW(Address::ipv6("::1\0evil"sv, 80), weft::ValueError);
+  EXPECT_THROW(Address::parse("10.0.0.1\0garbage:80"sv), weft::ValueError);
+  EXPECT_THROW(Address::parse("[::1\0x]:80"sv), weft::ValueError);
+  EXPECT_THROW(net::getaddrinfo("localhost\0.attacker.example"sv, 80), weft::ValueError);
+  EXPECT_THROW(net::getaddrinfo("localhost"sv, "80\0x"sv), weft::ValueError);
+}
+
 TEST(Address, Ipv6) {
   const Address address = Address::ipv6("::1", 80, 5, 0);
   EXPECT_EQ(address.family(), AF_INET6);

@@ -37,11 +37,11 @@ class Address {
   // An IPv4 address. `host` is a dotted quad, "" for INADDR_ANY,
   // "<broadcast>" for INADDR_BROADCAST, or a host name — which, as in Python,
   // is resolved (IPv4 only) and so may block on the resolver and throws
-  // gaierror if it fails.
+  // gaierror if it fails. Throws ValueError if `host` holds a '\0'.
   static Address ipv4(std::string_view host, std::uint16_t port);
   // An IPv6 address. `host` is numeric ("::1", "fe80::1%eth0"), "" for
-  // in6addr_any, or a host name, resolved as for ipv4(). A non-zero
-  // `scope_id` overrides any scope in `host`.
+  // in6addr_any, or a host name, resolved as for ipv4(); ValueError as
+  // there. A non-zero `scope_id` overrides any scope in `host`.
   static Address ipv6(std::string_view host, std::uint16_t port, std::uint32_t flowinfo = 0,
                       std::uint32_t scope_id = 0);
   // An AF_UNIX address: a filesystem path, an abstract name when `path`
@@ -104,7 +104,7 @@ struct AddrInfo {
 // any), proto and AI_* flags, in the resolver's order. An empty `host` means
 // Python's None: the wildcard address with AI_PASSIVE, loopback otherwise.
 // Blocks on the resolver (files, DNS) unless `flags` has AI_NUMERICHOST.
-// Throws gaierror (OSError for EAI_SYSTEM).
+// Throws gaierror (OSError for EAI_SYSTEM), ValueError if a name holds a '\0'.
 std::vector<AddrInfo> getaddrinfo(std::string_view host, std::uint16_t port, int family = AF_UNSPEC,
                                   int type = 0, int proto = 0, int flags = 0);
 // As above with a service name or numeric string ("http", "8080"); an empty
