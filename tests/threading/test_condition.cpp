@@ -1,5 +1,7 @@
 // weft::Condition: FIFO notify(n), notify_all, timed waits, wait_for, RuntimeErrors, RLock levels.
 #include <gtest/gtest.h>
+#include <weft/detail/deadline.hpp>
+#include <weft/detail/wait_queue.hpp>
 #include <weft/threading.hpp>
 
 #include <algorithm>
@@ -262,6 +264,16 @@ TEST(Condition, IsItselfALock) {
   EXPECT_TRUE(cond.acquire(kTick));
   EXPECT_FALSE(on_other_thread([&] { return cond.try_lock(); }));
   cond.release();
+}
+
+// A plain Lock may be released by another thread between wait()'s check that it is held and
+// wait()'s own release, which then throws: the waiter must not stay queued, or a later notify
+// would go to a dead frame instead of a real waiter.
+TEST(Condition, AWaiterWhoseReleaseThrowsLeavesTheQueue) {
+  weft::detail::WaitQueue queue;
+  EXPECT_THROW(queue.wait(std::nullopt, [] { throw weft::RuntimeError("release unlocked lock"); }, [] {}),
+               weft::RuntimeError);
+  EXPECT_FALSE(queue.has_waiters());
 }
 
 }  // namespace

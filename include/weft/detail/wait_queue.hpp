@@ -29,11 +29,18 @@ class WaitQueue {
   // Enqueues the caller, calls unlock(), waits for a notification or the
   // deadline, then calls relock(). Returns true if notified. A notification
   // that races with the deadline counts as received, so none is ever lost.
+  // If unlock() throws, the caller leaves the queue and the exception
+  // propagates.
   template <class Unlock, class Relock>
   bool wait(const Deadline& deadline, Unlock&& unlock, Relock&& relock) {
     Waiter self;
     link(self);
-    unlock();
+    try {
+      unlock();
+    } catch (...) {
+      if (self.state.load(std::memory_order_acquire) != kNotified) unlink(self);
+      throw;
+    }
     bool notified = park(self, deadline);
     relock();
     if (!notified) {
