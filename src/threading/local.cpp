@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "thread_state.hpp"
@@ -19,6 +20,9 @@ struct LocalStorage::Impl {
   std::mutex mutex;
   Factory factory;
   std::unordered_map<ThreadSlots*, std::shared_ptr<void>> values;
+  // Values made for threads whose slots were already gone: they live as
+  // long as the storage.
+  std::vector<std::shared_ptr<void>> orphans;
 };
 
 namespace {
@@ -32,32 +36,44 @@ struct ThreadSlots {
   std::mutex mutex;
   std::unordered_map<const LocalStorage::Impl*, Entry> entries;
 
-  ~ThreadSlots() { release(); }
+  ~ThreadSlots();
 
+  // Destroys this thread's values, and those their destructors make.
   void release() noexcept {
-    std::vector<std::shared_ptr<LocalStorage::Impl>> storages;
-    {
-      std::lock_guard guard(mutex);
-      for (auto& [key, entry] : entries) {
-        if (auto storage = entry.storage.lock()) storages.push_back(std::move(storage));
-      }
-      entries.clear();
-    }
-    for (const auto& storage : storages) {
-      std::shared_ptr<void> value;
+    for (;;) {
+      std::vector<std::shared_ptr<LocalStorage::Impl>> storages;
       {
-        std::lock_guard guard(storage->mutex);
-        auto it = storage->values.find(this);
-        if (it == storage->values.end()) continue;
-        value = std::move(it->second);
-        storage->values.erase(it);
+        std::lock_guard guard(mutex);
+        if (entries.empty()) return;
+        for (auto& [key, entry] : entries) {
+          if (auto storage = entry.storage.lock()) storages.push_back(std::move(storage));
+        }
+        entries.clear();
       }
-      // `value` is destroyed here, on its own thread, outside every lock.
+      for (const auto& storage : storages) {
+        std::shared_ptr<void> value;
+        {
+          std::lock_guard guard(storage->mutex);
+          auto it = storage->values.find(this);
+          if (it == storage->values.end()) continue;
+          value = std::move(it->second);
+          storage->values.erase(it);
+        }
+        // `value` is destroyed here, on its own thread, outside every lock.
+      }
     }
   }
 };
 
 thread_local ThreadSlots t_slots;
+// Set once t_slots is destroyed: another thread_local's destructor may still
+// touch a local<T> afterwards.
+thread_local bool t_slots_gone = false;
+
+ThreadSlots::~ThreadSlots() {
+  release();
+  t_slots_gone = true;
+}
 
 }  // namespace
 
@@ -80,6 +96,13 @@ LocalStorage::~LocalStorage() {
 }
 
 void* LocalStorage::get() {
+  if (t_slots_gone) {
+    std::shared_ptr<void> value = impl_->factory();
+    void* raw = value.get();
+    std::lock_guard guard(impl_->mutex);
+    impl_->orphans.push_back(std::move(value));
+    return raw;
+  }
   ThreadSlots& slots = t_slots;
   {
     std::lock_guard guard(slots.mutex);
@@ -88,9 +111,12 @@ void* LocalStorage::get() {
   }
   std::shared_ptr<void> value = impl_->factory();
   void* raw = value.get();
+  // A value left by an earlier thread whose slots had this address, if
+  // any; destroyed last, outside every lock.
+  std::shared_ptr<void> stale;
   {
     std::lock_guard guard(impl_->mutex);
-    impl_->values.emplace(&slots, std::move(value));
+    stale = std::exchange(impl_->values[&slots], std::move(value));
   }
   std::lock_guard guard(slots.mutex);
   slots.entries.emplace(impl_.get(), ThreadSlots::Entry{impl_, raw});

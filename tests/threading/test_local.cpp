@@ -139,4 +139,43 @@ TEST(Local, ManyThreadsManyValues) {
   EXPECT_EQ(mismatches, 0);
 }
 
+// Touches `late` from its destructor, which runs while its thread releases its values.
+struct TouchesAtExit {
+  weft::local<Counted>* late = nullptr;
+  ~TouchesAtExit() {
+    if (late != nullptr) late->get();
+  }
+};
+
+TEST(Local, AValueMadeWhileItsThreadReleasesItsValuesIsDestroyedToo) {
+  std::atomic<int> live{0};
+  weft::local<Counted> late([&] { return Counted(&live); });
+  weft::local<TouchesAtExit> early;
+  std::thread foreign([&] { early.get().late = &late; });
+  foreign.join();
+  EXPECT_EQ(live, 0);
+  weft::Thread t([&] { early.get().late = &late; });
+  t.start();
+  t.join();
+  EXPECT_EQ(live, 0);
+}
+
+// A thread_local made before the thread's first local<T> access is destroyed after that
+// thread's values are; a local<T> it touches then gets a value kept until the local<T> dies.
+thread_local TouchesAtExit t_touches_after_release;
+
+TEST(Local, AValueMadeAfterItsThreadReleasedItsValuesLivesUntilTheLocalDies) {
+  std::atomic<int> live{0};
+  {
+    weft::local<Counted> value([&] { return Counted(&live); });
+    std::thread foreign([&] {
+      t_touches_after_release.late = &value;
+      value.get();
+    });
+    foreign.join();
+    EXPECT_EQ(live, 1);
+  }
+  EXPECT_EQ(live, 0);
+}
+
 }  // namespace
