@@ -158,11 +158,15 @@ Detector& detector() {
 [[gnu::constructor]] void make_detector_at_load() { detector(); }
 
 thread_local HeldLocks t_held;
+// Set once t_held is destroyed: locks taken by the thread_local destructors
+// that run after it go untracked.
+thread_local bool t_held_gone = false;
 
 HeldLocks::~HeldLocks() {
   Detector& d = detector();
   std::lock_guard guard(d.mutex);
   d.forget(*this);
+  t_held_gone = true;
 }
 
 std::string render(const DeadlockReport& report) {
@@ -202,7 +206,7 @@ void deliver(const DeadlockReport& report) {
 }  // namespace
 
 void track_before_acquire(LockSite& site, const void* lock, LockKind kind, bool timed) {
-  if (t_forking) return;
+  if (t_forking || t_held_gone) return;
   const std::string me = current_thread().name();
   DeadlockReport report;
   bool found = false;
@@ -252,7 +256,7 @@ void track_before_acquire(LockSite& site, const void* lock, LockKind kind, bool 
 }
 
 void track_acquired(LockSite& site, const void* lock, LockKind kind) noexcept {
-  if (t_forking) return;
+  if (t_forking || t_held_gone) return;
   Detector& d = detector();
   std::lock_guard guard(d.mutex);
   const NodeId id = d.node_for(site, lock, kind);

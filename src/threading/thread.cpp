@@ -100,35 +100,46 @@ void mark_finished(ThreadState& state) noexcept {
   futex_wake_all(state.finished);
 }
 
-std::shared_ptr<ThreadState> make_running_state(std::string name, bool daemon) {
+// The state of the calling thread, started but not yet registered.
+std::shared_ptr<ThreadState> make_started_state(std::string name, bool daemon) {
   auto state = std::make_shared<ThreadState>();
   state->name = std::move(name);
   state->daemon = daemon;
   state->started.store(true, std::memory_order_relaxed);
   publish_identity(*state);
+  return state;
+}
+
+std::shared_ptr<ThreadState> make_running_state(std::string name, bool daemon) {
+  auto state = make_started_state(std::move(name), daemon);
   register_alive(state);
   return state;
 }
 
 // The calling thread's state: set by weft threads when they start, by the
-// main thread at load time, and lazily for foreign threads.
-thread_local std::shared_ptr<ThreadState> t_current;
-
-// A foreign thread's "Dummy-N" state ends when the thread does.
-struct DummyReaper {
+// main thread at load time, and lazily for foreign threads, whose "Dummy-N"
+// state ends with it.
+struct CurrentThread {
   std::shared_ptr<ThreadState> state;
-  ~DummyReaper() {
-    if (state) mark_finished(*state);
-  }
+  bool dummy = false;
+  ~CurrentThread();
 };
-thread_local DummyReaper t_dummy_reaper;
+thread_local CurrentThread t_current;
+// Set once t_current is destroyed, for the thread_local destructors that run
+// after it.
+thread_local bool t_current_gone = false;
+
+CurrentThread::~CurrentThread() {
+  t_current_gone = true;
+  if (dummy) mark_finished(*state);
+}
 
 std::shared_ptr<ThreadState>& main_state() {
   static auto* state = new std::shared_ptr<ThreadState>(make_running_state("MainThread", false));
   return *state;
 }
 
-[[gnu::constructor]] void adopt_main_thread() { t_current = main_state(); }
+[[gnu::constructor]] void adopt_main_thread() { t_current.state = main_state(); }
 
 // The state a forking thread that weft did not start (and that never asked
 // for current_thread()) takes in the child: made before fork(), where
@@ -139,7 +150,7 @@ std::shared_ptr<ThreadState>* g_forking_state = nullptr;
 void prepare_to_fork() noexcept {
   registry().mutex.lock();
   names_mutex().lock();
-  if (!t_current) {
+  if (!t_current.state) {
     try {
       auto state = std::make_shared<ThreadState>();
       state->name = "MainThread";
@@ -165,7 +176,7 @@ void after_fork_in_parent() noexcept {
 void adopt_forking_thread_in_child() noexcept {
   names_mutex().unlock();
   Registry& r = registry();
-  std::shared_ptr<ThreadState> self = t_current;
+  std::shared_ptr<ThreadState> self = t_current.state;
   if (!self && g_forking_state != nullptr) self = std::move(*g_forking_state);
   g_forking_state = nullptr;  // its holder is left behind: freeing it here could take the allocator's lock
   if (!self) {
@@ -179,7 +190,7 @@ void adopt_forking_thread_in_child() noexcept {
     futex_wake_all(state->finished);
   }
   r.alive.assign(1, self);
-  t_current = self;
+  t_current.state = self;
   main_state() = std::move(self);
   r.mutex.unlock();
 }
@@ -192,7 +203,7 @@ void join_non_daemon_threads_at_exit() {
     {
       std::lock_guard guard(registry().mutex);
       for (const auto& state : registry().alive) {
-        if (!state->daemon && state.get() != t_current.get() && state != main_state()) {
+        if (!state->daemon && state.get() != t_current.state.get() && state != main_state()) {
           pending = state;
           break;
         }
@@ -219,7 +230,7 @@ struct Launch {
 void* thread_main(void* arg) {
   std::unique_ptr<Launch> launch(static_cast<Launch*>(arg));
   const std::shared_ptr<ThreadState> state = launch->state;
-  t_current = state;
+  t_current.state = state;
   publish_identity(*state);
   {
     std::lock_guard guard(names_mutex());
@@ -254,7 +265,7 @@ std::string ThreadHandle::name() const {
 void ThreadHandle::set_name(std::string name) {
   std::lock_guard guard(detail::names_mutex());
   state_->name = std::move(name);
-  if (detail::t_current == state_) detail::set_os_thread_name(state_->name);
+  if (detail::t_current.state == state_) detail::set_os_thread_name(state_->name);
 }
 
 bool ThreadHandle::daemon() const noexcept { return state_->daemon; }
@@ -282,7 +293,7 @@ void ThreadHandle::join() const { join_until(std::nullopt); }
 bool ThreadHandle::join_until(const detail::Deadline& deadline) const {
   if (!state_->started.load(std::memory_order_acquire))
     throw RuntimeError("cannot join thread before it is started");
-  if (detail::t_current == state_) throw RuntimeError("cannot join current thread");
+  if (detail::t_current.state == state_) throw RuntimeError("cannot join current thread");
   while (state_->finished.load(std::memory_order_acquire) == 0) {
     if (!detail::futex_wait(state_->finished, 0, deadline))
       return state_->finished.load(std::memory_order_acquire) != 0;
@@ -298,7 +309,7 @@ Thread::Thread(ThreadOptions options) : state_(std::make_shared<detail::ThreadSt
 }
 
 Thread::~Thread() {
-  if (!state_->started.load(std::memory_order_acquire) || detail::t_current == state_) return;
+  if (!state_->started.load(std::memory_order_acquire) || detail::t_current.state == state_) return;
   if (!state_->daemon || state_->runs_object) join();
 }
 
@@ -353,14 +364,24 @@ void Thread::start() {
 // ---- module functions ----
 
 ThreadHandle current_thread() {
+  const auto on_main = [] { return detail::kernel_thread_id() == ::getpid(); };
+  if (detail::t_current_gone) {
+    // A thread_local destructor that runs after the thread's own: the main
+    // thread is still itself, a foreign thread a Dummy that is over.
+    if (on_main()) return ThreadHandle(detail::main_state());
+    auto over = detail::make_started_state(detail::next_name("Dummy-"), true);
+    over->finished.store(1, std::memory_order_release);
+    return ThreadHandle(std::move(over));
+  }
   // The main thread may get here before the load-time hook has run (from a
   // static initializer that precedes it).
-  if (!detail::t_current && detail::kernel_thread_id() == ::getpid()) detail::t_current = detail::main_state();
-  if (!detail::t_current) {
-    detail::t_current = detail::make_running_state(detail::next_name("Dummy-"), true);
-    detail::t_dummy_reaper.state = detail::t_current;
+  auto& current = detail::t_current;
+  if (!current.state && on_main()) current.state = detail::main_state();
+  if (!current.state) {
+    current.state = detail::make_running_state(detail::next_name("Dummy-"), true);
+    current.dummy = true;
   }
-  return ThreadHandle(detail::t_current);
+  return ThreadHandle(current.state);
 }
 
 ThreadHandle main_thread() { return ThreadHandle(detail::main_state()); }

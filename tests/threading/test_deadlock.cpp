@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "threading/test_support.hpp"
@@ -261,6 +262,32 @@ TEST_F(Deadlock, ALockReleasedByAnotherThreadIsNoLongerHeld) {
   EXPECT_TRUE(signal.acquire(kPatience));
   signal.release();
   other.release();
+  EXPECT_TRUE(reports().empty());
+}
+
+// Takes its locks, nested, from its destructor.
+struct NestsAtExit {
+  weft::Lock* first = nullptr;
+  weft::Lock* second = nullptr;
+  ~NestsAtExit() {
+    if (first != nullptr) nested(*first, *second);
+  }
+};
+
+// A local<T> value a foreign thread touched before its first tracked acquisition is destroyed
+// after that thread's record of held locks; the locks it takes then work, untracked.
+TEST_F(Deadlock, LocksTakenAfterAForeignThreadsRecordIsGoneStillWork) {
+  weft::Lock a("a");
+  weft::Lock b("b");
+  weft::local<NestsAtExit> nests;
+  std::thread foreign([&] {
+    nests.get().first = &a;
+    nests.get().second = &b;
+    nested(a, b);
+  });
+  foreign.join();
+  EXPECT_FALSE(a.locked());
+  EXPECT_FALSE(b.locked());
   EXPECT_TRUE(reports().empty());
 }
 

@@ -97,6 +97,36 @@ TEST(Registry, ForeignThreadIsADummyDaemon) {
   EXPECT_EQ(weft::active_count(), before);
 }
 
+// Asks for current_thread() from its destructor.
+struct AsksAtExit {
+  std::optional<weft::ThreadHandle>* seen = nullptr;
+  ~AsksAtExit() {
+    if (seen != nullptr) *seen = weft::current_thread();
+  }
+};
+
+// A local<T> value a foreign thread touched before its first current_thread() is destroyed
+// after that thread's own state: current_thread() from its destructor still answers, with a
+// Dummy thread that is no longer alive.
+TEST(Registry, CurrentThreadWorksAfterAForeignThreadsStateIsGone) {
+  weft::local<AsksAtExit> asks;
+  std::optional<weft::ThreadHandle> seen;
+  const std::size_t before = weft::active_count();
+  for (int i = 0; i < 100; ++i) {
+    std::thread foreign([&] {
+      asks.get().seen = &seen;
+      (void)weft::current_thread();
+    });
+    foreign.join();
+  }
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_TRUE(std::regex_match(seen->name(), std::regex("Dummy-[1-9][0-9]*"))) << seen->name();
+  EXPECT_TRUE(seen->daemon());
+  EXPECT_FALSE(seen->is_alive());
+  EXPECT_FALSE(listed(*seen));
+  EXPECT_EQ(weft::active_count(), before);
+}
+
 TEST(Registry, ActiveCountAndEnumerateFollowStartedThreads) {
   const std::size_t before = weft::active_count();
   EXPECT_EQ(weft::enumerate().size(), before);

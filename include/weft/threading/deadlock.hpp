@@ -26,8 +26,10 @@
 // build) and `off` otherwise; the environment variable WEFT_DEADLOCK
 // (off|report|raise|abort), read at start-up, overrides it. Only blocking
 // and timed acquisitions are checked (a non-blocking try cannot deadlock),
-// but every successful acquisition counts as held. Tracking takes a global
-// lock per acquisition: it is a debugging aid, not for hot production paths.
+// but every successful acquisition counts as held; a thread_local destructor
+// that runs after weft's own for its thread takes locks untracked. Tracking
+// takes a global lock per acquisition: it is a debugging aid, not for hot
+// production paths.
 //
 // Thread-safety: every function here may be called from any thread.
 #pragma once

@@ -159,7 +159,9 @@ class Thread {
 };
 
 // The handle of the calling thread. For a thread weft did not start (say, a
-// std::thread), a "Dummy-N" daemon handle alive until that thread exits.
+// std::thread), a "Dummy-N" daemon handle alive until that thread exits;
+// from a thread_local destructor that runs after that, a new "Dummy-N"
+// handle that is no longer alive.
 ThreadHandle current_thread();
 // The thread that started the program.
 ThreadHandle main_thread();
