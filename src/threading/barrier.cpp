@@ -49,15 +49,11 @@ void Barrier::reset() {
   changed_.notify_all();
 }
 
-std::size_t Barrier::n_waiting() const {
-  std::unique_lock held(mutex_);
-  return state_ == State::filling ? count_ : 0;
+std::size_t Barrier::n_waiting() const noexcept {
+  return state_ == State::filling ? count_.load() : 0;
 }
 
-bool Barrier::broken() const {
-  std::unique_lock held(mutex_);
-  return state_ == State::broken;
-}
+bool Barrier::broken() const noexcept { return state_ == State::broken; }
 
 // Waits out a previous round that is still draining or resetting.
 void Barrier::enter() {

@@ -108,6 +108,29 @@ TEST(Barrier, NWaitingCountsWaitersAndResetsAfterARound) {
   EXPECT_FALSE(barrier.broken());
 }
 
+// The action runs while the barrier is locked, yet may read n_waiting() and broken(), as in
+// Python. The round runs on a daemon thread that owns it, so that a hang fails the test only.
+TEST(Barrier, TheActionMayReadNWaitingAndBroken) {
+  struct Round {
+    std::size_t n_waiting = 0;
+    bool broken = true;
+    weft::Barrier barrier{1, [this] {
+                            n_waiting = barrier.n_waiting();
+                            broken = barrier.broken();
+                          }};
+    weft::Event done;
+  };
+  auto round = std::make_shared<Round>();
+  weft::Thread t({.daemon = true}, [round] {
+    round->barrier.wait();
+    round->done.set();
+  });
+  t.start();
+  ASSERT_TRUE(round->done.wait(kPatience));
+  EXPECT_EQ(round->n_waiting, 1u);
+  EXPECT_FALSE(round->broken);
+}
+
 TEST(Barrier, TimeoutBreaksTheBarrierForEveryone) {
   weft::Barrier barrier(3);
   auto patient = std::async(std::launch::async, [&] { return wait_on(barrier, kPatience * 3); });

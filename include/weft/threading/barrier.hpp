@@ -16,6 +16,7 @@
 // Not copyable or movable.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -67,10 +68,12 @@ class Barrier {
   // BrokenBarrierError.
   void reset();
 
+  // These do not block and may be called from the action, which runs with
+  // the barrier locked (Python's are lock-free properties too).
   std::size_t parties() const noexcept { return parties_; }
   // Threads currently waiting (0 while draining or broken).
-  std::size_t n_waiting() const;
-  bool broken() const;
+  std::size_t n_waiting() const noexcept;
+  bool broken() const noexcept;
 
  private:
   enum class State { filling, draining, resetting, broken };
@@ -88,8 +91,9 @@ class Barrier {
   const std::optional<std::chrono::nanoseconds> timeout_;
   mutable detail::FutexMutex mutex_;
   detail::WaitQueue changed_;
-  State state_ = State::filling;
-  std::size_t count_ = 0;
+  // Written under mutex_; read without it by n_waiting() and broken().
+  std::atomic<State> state_{State::filling};
+  std::atomic<std::size_t> count_{0};
 };
 
 }  // namespace weft
