@@ -104,6 +104,26 @@ auto retry(int fd, std::int64_t timeout, short events, const char* what, bool so
   return retry(Waiter(fd, timeout > 0 ? timeout : kBlocking), timeout, events, what, soft, op);
 }
 
+// Waits with `waiter` for the connection being made on `fd` and returns its
+// outcome: 0 once made, else the errno; nullopt if the deadline passed first.
+std::optional<int> connection_outcome(int fd, const Waiter& waiter) {
+  for (;;) {
+    if (!waiter.wait(POLLOUT)) return std::nullopt;
+    int outcome = 0;
+    socklen_t size = sizeof(outcome);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &outcome, &size) != 0) return errno;
+    if (outcome == EISCONN) return 0;
+    if (outcome != EINTR && !would_block(outcome)) return outcome;
+  }
+}
+
+// Whether `fd` is connected to a peer.
+bool has_peer(int fd) {
+  sockaddr_storage peer{};
+  socklen_t size = sizeof(peer);
+  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) == 0;
+}
+
 // A receive buffer cut down to the `received` bytes that arrived (fewer if
 // MSG_TRUNC reported a longer datagram), without keeping a large allocation
 // for a few bytes.
@@ -215,33 +235,31 @@ std::pair<Socket, Address> Socket::accept() { return *accept_impl(false); }
 std::optional<std::pair<Socket, Address>> Socket::try_accept() { return accept_impl(true); }
 
 int Socket::connect_impl(const Address& address, bool raise) {
-  if (::connect(fd_, address.data(), address.size()) == 0) return 0;
-  int err = errno;
-  // An interrupted connect() goes on asynchronously; so does a non-blocking
-  // one. Blocking and timeout modes wait for it and read its outcome.
-  const bool wait = err == EINTR ? timeout_ != 0 : timeout_ > 0 && err == EINPROGRESS;
-  if (wait) {
-    const Waiter waiter(fd_, timeout_);
-    for (;;) {
-      if (!waiter.wait(POLLOUT)) {
+  // An interrupted connect() goes on asynchronously on an IP stream socket;
+  // so does a non-blocking one. Blocking and timeout modes wait for it and
+  // read its outcome. Other sockets (AF_UNIX) may drop an interrupted attempt
+  // and yet look writable with no error pending: only a peer proves that it
+  // connected, else connect() starts again.
+  const bool resumes = (family_ == AF_INET || family_ == AF_INET6) && type_ == SOCK_STREAM;
+  std::optional<Waiter> waiter;
+  for (;;) {
+    if (::connect(fd_, address.data(), address.size()) == 0) return 0;
+    int err = errno;
+    const bool interrupted = err == EINTR;
+    if (interrupted ? timeout_ != 0 : timeout_ > 0 && err == EINPROGRESS) {
+      if (!waiter) waiter.emplace(fd_, timeout_);
+      const std::optional<int> outcome = connection_outcome(fd_, *waiter);
+      if (!outcome) {
         if (raise) throw TimeoutError();
         return EWOULDBLOCK;
       }
-      int outcome = 0;
-      socklen_t size = sizeof(outcome);
-      if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &outcome, &size) != 0) {
-        err = errno;
-        break;
-      }
-      if (outcome == 0 || outcome == EISCONN) return 0;
-      if (outcome != EINTR && !would_block(outcome)) {
-        err = outcome;
-        break;
-      }
+      err = *outcome;
+      if (err == 0 && interrupted && !resumes && !has_peer(fd_)) continue;
     }
+    if (err == 0) return 0;
+    if (raise) raise_os_error(err, "connect");
+    return err;
   }
-  if (raise) raise_os_error(err, "connect");
-  return err;
 }
 
 void Socket::connect(const Address& address) { connect_impl(address, true); }

@@ -2,6 +2,8 @@
 // datagrams), and passing descriptors with send_fds/recv_fds.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 #include <weft/net.hpp>
 
@@ -9,6 +11,8 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "net/net_support.hpp"
 
@@ -28,6 +32,43 @@ Socket udp_bound() {
   sock.settimeout(kPatience);
   return sock;
 }
+
+// A Unix stream listener whose backlog is full: a blocking connect() to it sleeps until accept()
+// makes room, a non-blocking one fails with EAGAIN.
+struct FullUnixListener {
+  Socket listener{AF_UNIX, SOCK_STREAM};
+  Address address = Address::unix_path(abstract_name());
+  std::vector<Socket> queued;
+
+  FullUnixListener() {
+    listener.bind(address);
+    listener.listen(0);
+    for (int i = 0; i < 64; ++i) {
+      Socket client(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK);
+      if (client.connect_ex(address) != 0) return;
+      queued.push_back(std::move(client));
+    }
+    throw std::runtime_error("the backlog never filled");
+  }
+};
+
+// Installs a do-nothing handler for `signo` without SA_RESTART (as Python installs its handlers),
+// so that the signal interrupts a blocking call; restores the previous one when it goes.
+class InterruptingHandler {
+ public:
+  explicit InterruptingHandler(int signo) : signo_(signo) {
+    struct sigaction action {};
+    action.sa_handler = [](int) {};
+    ::sigaction(signo_, &action, &saved_);
+  }
+  ~InterruptingHandler() { ::sigaction(signo_, &saved_, nullptr); }
+  InterruptingHandler(const InterruptingHandler&) = delete;
+  InterruptingHandler& operator=(const InterruptingHandler&) = delete;
+
+ private:
+  int signo_;
+  struct sigaction saved_ {};
+};
 
 TEST_F(Udp, SendtoAndRecvfrom) {
   Socket a = udp_bound();
@@ -143,6 +184,37 @@ TEST_F(Unix, BindErrorsAreTyped) {
   Socket nobody(AF_UNIX, SOCK_STREAM);
   EXPECT_THROW(nobody.connect(Address::unix_path(dir / "absent.sock")), net::FileNotFoundError);
   EXPECT_THROW(nobody.connect(Address::unix_path(path)), net::ConnectionRefusedError);
+}
+
+TEST_F(Unix, BlockingConnectInterruptedByASignalStillConnects) {
+  InterruptingHandler handler(SIGUSR1);
+  FullUnixListener full;
+  full.listener.settimeout(kPatience);
+  Socket client(AF_UNIX, SOCK_STREAM);
+  SleepProbe probe;
+  const pthread_t connecting = ::pthread_self();
+  std::thread interrupter([&] {
+    // The kernel drops the attempt that the signal interrupts; accepting a queued connection
+    // then makes room for the one connect() makes again.
+    if (probe.wait_asleep()) ::pthread_kill(connecting, SIGUSR1);
+    try {
+      full.listener.accept();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "accept: " << e.what();
+    }
+  });
+  probe.arm();
+  try {
+    client.connect(full.address);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "connect: " << e.what();
+  }
+  interrupter.join();
+  try {
+    EXPECT_EQ(client.getpeername(), full.address);
+  } catch (const net::OSError& e) {
+    ADD_FAILURE() << "connect() returned on an unconnected socket: " << e.what();
+  }
 }
 
 TEST_F(Unix, AbstractName) {
