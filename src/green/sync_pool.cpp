@@ -50,14 +50,18 @@ bool Group::admit(AnyGreenlet g, bool blocking, std::optional<std::chrono::durat
   return true;
 }
 
-void Group::discard(const AnyGreenlet& g) noexcept { members_->remove(key_of(g)); }
+void Group::discard(const AnyGreenlet& g) noexcept {
+  if (!g.empty()) members_->remove(key_of(g));
+}
 
 void Group::start(AnyGreenlet g) {
   add(g);
   g.start();
 }
 
-bool Group::contains(const AnyGreenlet& g) const noexcept { return members_->members.contains(key_of(g)); }
+bool Group::contains(const AnyGreenlet& g) const noexcept {
+  return !g.empty() && members_->members.contains(key_of(g));
+}
 
 bool Group::contains_current() const noexcept { return members_->members.contains(greenlet::getcurrent().get()); }
 

@@ -65,6 +65,18 @@ TEST(Group, AddStartAndDiscard) {
   g.kill();
 }
 
+// gevent: `None in group` is False and group.discard(None) does nothing.
+TEST(Group, AnEmptyHandleIsNoMemberAndDiscardingItDoesNothing) {
+  green::Group group;
+  auto member = group.spawn([] {});
+  const green::AnyGreenlet none;
+  EXPECT_FALSE(group.contains(none));
+  group.discard(none);
+  EXPECT_EQ(group.size(), 1u);
+  EXPECT_TRUE(group.join());
+  EXPECT_TRUE(member.successful());
+}
+
 TEST(Group, JoinRaiseErrorRethrowsAFailure) {
   green::Group group;
   group.spawn([] { throw std::domain_error("worker failed"); });

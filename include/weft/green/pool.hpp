@@ -142,7 +142,8 @@ class Group {
   // while the pool is full (see Pool::add). Adding a member again does
   // nothing.
   void add(AnyGreenlet g) { admit(std::move(g), true, std::nullopt); }
-  // Stops tracking `g` (nothing if it is not a member). Never blocks.
+  // Stops tracking `g` (nothing if it is not a member, or an empty
+  // handle). Never blocks.
   void discard(const AnyGreenlet& g) noexcept;
   // add(g), then g.start().
   void start(AnyGreenlet g);
@@ -157,6 +158,7 @@ class Group {
     return g;
   }
 
+  // Whether `g` is a member (an empty handle never is).
   bool contains(const AnyGreenlet& g) const noexcept;
   // How many greenlets it tracks (Python's len(group)).
   std::size_t size() const noexcept { return members_->members.size(); }
