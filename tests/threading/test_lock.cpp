@@ -88,6 +88,37 @@ TEST(Lock, BlockedAcquireSucceedsOnceReleased) {
   EXPECT_TRUE(waiter.get());
 }
 
+// time_point<C, hours>::max() is "never", though nanoseconds cannot hold it.
+TEST(Lock, TryLockUntilATimeTooFarToRepresentWaitsUntilReleased) {
+  const auto blocks_until_released = [](auto when) {
+    weft::Lock lock;
+    lock.acquire();
+    SleepProbe probe;
+    auto waiter = std::async(std::launch::async, [&] {
+      probe.arm();
+      const bool got = lock.try_lock_until(when);
+      if (got) lock.release();
+      return got;
+    });
+    EXPECT_TRUE(probe.wait_asleep());
+    lock.release();
+    ASSERT_EQ(waiter.wait_for(kPatience), std::future_status::ready);
+    EXPECT_TRUE(waiter.get());
+  };
+  blocks_until_released(std::chrono::time_point<std::chrono::steady_clock, std::chrono::hours>::max());
+  blocks_until_released(std::chrono::time_point<std::chrono::system_clock, std::chrono::hours>::max());
+
+  weft::Lock lock;
+  lock.acquire();
+  EXPECT_FALSE(on_other_thread([&] {
+    return lock.try_lock_until(std::chrono::time_point<std::chrono::steady_clock, std::chrono::hours>::min());
+  }));
+  EXPECT_FALSE(on_other_thread([&] {
+    return lock.try_lock_until(std::chrono::time_point<std::chrono::system_clock, std::chrono::hours>::min());
+  }));
+  lock.release();
+}
+
 TEST(Lock, NegativeTimeoutThrowsValueError) {
   weft::Lock lock;
   EXPECT_THROW(lock.acquire(-1ms), weft::ValueError);

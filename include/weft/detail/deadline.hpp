@@ -3,8 +3,10 @@
 // wall-clock jumps and a wait that wakes spuriously keeps its original limit.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
+#include <type_traits>
 
 #include "weft/errors.hpp"
 
@@ -57,12 +59,27 @@ constexpr std::chrono::nanoseconds ceil_nanoseconds_saturated(std::chrono::durat
 }
 
 // Converts an absolute time on any clock to a deadline on the monotonic clock.
+// A time too far ahead to represent (time_point<C, hours>::max()) means
+// "forever"; one already past, "do not wait".
 template <class C, class D>
 Deadline deadline_at(std::chrono::time_point<C, D> when) {
+  using Seconds = std::chrono::duration<double>;
   if constexpr (std::is_same_v<C, Clock>) {
-    return std::chrono::time_point_cast<Clock::duration>(when);
+    const auto since_epoch = ceil_nanoseconds_saturated(when.time_since_epoch());
+    if (since_epoch == std::chrono::nanoseconds::max()) return std::nullopt;
+    return std::max(Clock::time_point(since_epoch), Clock::now());
   } else {
-    return deadline_after_clamped(when - C::now());
+    const auto now = C::now();
+    // when - now is exact, but overflows if either is too far from C's
+    // epoch for the duration they share; then it is computed in double,
+    // whose rounding does not matter that far away.
+    using Common = std::common_type_t<D, typename C::duration>;
+    const Seconds half_range = std::chrono::duration_cast<Seconds>(Common::max()) / 2;
+    const Seconds when_s = std::chrono::duration_cast<Seconds>(when.time_since_epoch());
+    const Seconds now_s = std::chrono::duration_cast<Seconds>(now.time_since_epoch());
+    if (std::chrono::abs(when_s) < half_range && std::chrono::abs(now_s) < half_range)
+      return deadline_after_clamped(when - now);
+    return deadline_after_clamped(when_s - now_s);
   }
 }
 
