@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <type_traits>
 
 #include "monkey_cooperative.hpp"
 #include "monkey_got.hpp"
@@ -225,38 +226,67 @@ int hook_clock_nanosleep(clockid_t clock, int flags, const timespec* request, ti
 
 int hook_close(int fd) { return cooperative::close(fd); }
 
-template <class F>
-void* address(F* function) noexcept {
-  return reinterpret_cast<void*>(function);
+// A hook as the table installs it: `hook`, then, unless it failed, errno
+// as the caller left it. libc's calls leave errno alone when they succeed,
+// but the cooperative forms make attempts that fail on the way (EAGAIN from
+// MSG_DONTWAIT, ENOTSOCK from a socket call on a pipe) and let the other
+// greenlets run while they park; a caller that reads errno after a call
+// that returned 0 (OpenSSL's socket BIO, at the end of a stream) must find
+// what it would find with libc.
+template <auto hook>
+struct KeepsErrno;
+
+template <class R>
+bool failed(R result) noexcept {
+  if constexpr (std::is_signed_v<R>) {
+    return result < 0;
+  } else {
+    return false;  // sleep(): the seconds left
+  }
+}
+
+template <class R, class... Args, R (*hook)(Args...)>
+struct KeepsErrno<hook> {
+  static R call(Args... args) {
+    const int saved = errno;
+    const R result = hook(args...);
+    if (!failed(result)) errno = saved;
+    return result;
+  }
+};
+
+template <auto hook>
+void* address() noexcept {
+  return reinterpret_cast<void*>(&KeepsErrno<hook>::call);
 }
 
 const weft::green::monkey::got::Redirect kHooks[] = {
-    {"read", address(&hook_read)},
-    {"__read_chk", address(&hook_read_chk)},
-    {"readv", address(&hook_readv)},
-    {"write", address(&hook_write)},
-    {"writev", address(&hook_writev)},
-    {"recv", address(&hook_recv)},
-    {"__recv_chk", address(&hook_recv_chk)},
-    {"recvfrom", address(&hook_recvfrom)},
-    {"__recvfrom_chk", address(&hook_recvfrom_chk)},
-    {"recvmsg", address(&hook_recvmsg)},
-    {"send", address(&hook_send)},
-    {"sendto", address(&hook_sendto)},
-    {"sendmsg", address(&hook_sendmsg)},
-    {"accept", address(&hook_accept)},
-    {"accept4", address(&hook_accept4)},
-    {"connect", address(&hook_connect)},
-    {"poll", address(&hook_poll)},
-    {"__poll_chk", address(&hook_poll_chk)},
-    {"ppoll", address(&hook_ppoll)},
-    {"__ppoll_chk", address(&hook_ppoll_chk)},
-    {"select", address(&hook_select)},
-    {"sleep", address(&hook_sleep)},
-    {"usleep", address(&hook_usleep)},
-    {"nanosleep", address(&hook_nanosleep)},
-    {"clock_nanosleep", address(&hook_clock_nanosleep)},
-    {"close", address(&hook_close)},
+    {"read", address<&hook_read>()},
+    {"__read_chk", address<&hook_read_chk>()},
+    {"readv", address<&hook_readv>()},
+    {"write", address<&hook_write>()},
+    {"writev", address<&hook_writev>()},
+    {"recv", address<&hook_recv>()},
+    {"__recv_chk", address<&hook_recv_chk>()},
+    {"recvfrom", address<&hook_recvfrom>()},
+    {"__recvfrom_chk", address<&hook_recvfrom_chk>()},
+    {"recvmsg", address<&hook_recvmsg>()},
+    {"send", address<&hook_send>()},
+    {"sendto", address<&hook_sendto>()},
+    {"sendmsg", address<&hook_sendmsg>()},
+    {"accept", address<&hook_accept>()},
+    {"accept4", address<&hook_accept4>()},
+    {"connect", address<&hook_connect>()},
+    {"poll", address<&hook_poll>()},
+    {"__poll_chk", address<&hook_poll_chk>()},
+    {"ppoll", address<&hook_ppoll>()},
+    {"__ppoll_chk", address<&hook_ppoll_chk>()},
+    {"select", address<&hook_select>()},
+    {"sleep", address<&hook_sleep>()},
+    {"usleep", address<&hook_usleep>()},
+    {"nanosleep", address<&hook_nanosleep>()},
+    {"clock_nanosleep", address<&hook_clock_nanosleep>()},
+    {"close", address<&hook_close>()},
 };
 
 }  // namespace

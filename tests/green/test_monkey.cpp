@@ -310,6 +310,61 @@ TEST_P(Patched, NonBlockingDescriptorsAndTimeoutsKeepLibcSemantics) {
   });
 }
 
+// A call that succeeds (or reads the end of the stream) leaves errno as libc's does: as it was,
+// whatever attempts that would have blocked or did not fit the descriptor it made on the way
+// (OpenSSL's socket BIO reads errno after a read() returning 0 to tell the end from a retry).
+TEST_P(Patched, SuccessfulCallsLeaveErrnoAlone) {
+  run([] {
+    constexpr int kUntouched = EDOM;
+    char buffer[8];
+    int error = 0;
+    const auto call = [&](auto f) {
+      errno = kUntouched;
+      const ssize_t result = f();
+      error = errno;
+      return result;
+    };
+
+    const auto [a, b] = blocking_pair();
+    auto writer = green::spawn([b] {
+      std::this_thread::sleep_for(10ms);
+      EXPECT_EQ(::send(b, "hi", 2, 0), 2);
+      std::this_thread::sleep_for(10ms);
+      EXPECT_EQ(::write(b, "yo", 2), 2);
+      std::this_thread::sleep_for(10ms);
+      ::close(b);
+    });
+    const int fd = a;
+    EXPECT_EQ(call([&] { return ::recv(fd, buffer, sizeof buffer, 0); }), 2);  // after waiting
+    EXPECT_EQ(error, kUntouched);
+    iovec iov{buffer, sizeof buffer};
+    EXPECT_EQ(call([&] { return ::readv(fd, &iov, 1); }), 2);
+    EXPECT_EQ(error, kUntouched);
+    EXPECT_EQ(call([&] { return ::read(fd, buffer, sizeof buffer); }), 0);  // the end, after waiting
+    EXPECT_EQ(error, kUntouched);
+    writer.join();
+    ::close(a);
+
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+    EXPECT_EQ(call([&] { return ::write(pipe_fds[1], "x", 1); }), 1);
+    EXPECT_EQ(error, kUntouched);
+    const iovec out{const_cast<char*>("y"), 1};
+    EXPECT_EQ(call([&] { return ::writev(pipe_fds[1], &out, 1); }), 1);
+    EXPECT_EQ(error, kUntouched);
+    EXPECT_EQ(call([&] { return ::read(pipe_fds[0], buffer, sizeof buffer); }), 2);
+    EXPECT_EQ(error, kUntouched);
+    ::close(pipe_fds[1]);
+    EXPECT_EQ(call([&] { return ::read(pipe_fds[0], buffer, sizeof buffer); }), 0);
+    EXPECT_EQ(error, kUntouched);
+    ::close(pipe_fds[0]);
+
+    // A failure still reports its own errno.
+    EXPECT_EQ(call([&] { return ::read(-1, buffer, sizeof buffer); }), -1);
+    EXPECT_EQ(error, EBADF);
+  });
+}
+
 // SO_RCVTIMEO bounds accept() and recvmsg(MSG_WAITALL) as it does in the kernel, and bounds a
 // whole blocking call once, however many pieces it gathers. (A watchdog closes the descriptors
 // if a call outstays its timeout, so that a failure cannot hang the test.)
