@@ -60,6 +60,9 @@ void StreamServer::State::listen() {
   }
   // listen() again on a listening socket only sets the backlog.
   listener->listen(backlog);
+  // The acceptor waits as long as the server is idle, whatever timeout the
+  // socket was made with (net::setdefaulttimeout) or given.
+  listener->setblocking(true);
   address = listener->getsockname();
 }
 

@@ -19,6 +19,7 @@
 #include "weft/green/sleep.hpp"
 #include "weft/green/socket.hpp"
 #include "weft/net/errors.hpp"
+#include "weft/net/socket.hpp"
 
 namespace green = weft::green;
 namespace net = weft::net;
@@ -227,6 +228,42 @@ TEST_P(Server, ServesOnAGivenListeningSocket) {
     EXPECT_EQ(client.recv(10), "given");
     server.close();
     server.close();
+  });
+}
+
+// Sets net::setdefaulttimeout() for its scope.
+struct DefaultTimeout {
+  explicit DefaultTimeout(std::chrono::nanoseconds timeout) { net::setdefaulttimeout(timeout); }
+  ~DefaultTimeout() { net::setdefaulttimeout(std::nullopt); }
+  DefaultTimeout(const DefaultTimeout&) = delete;
+  DefaultTimeout& operator=(const DefaultTimeout&) = delete;
+};
+
+// The server waits for connections as long as it stays idle: neither net::setdefaulttimeout()
+// nor the timeout of a listener it is given bounds its accept, so it never reports a timeout
+// as a failed accept, nor backs off and accepts late.
+TEST_P(Server, AnIdleServerWaitsForConnectionsWhateverTheTimeouts) {
+  run([] {
+    const auto reply = [](green::socket& conn, net::Address) { conn.sendall("x"); };
+    green::socket listener;
+    listener.bind(kLoopback);
+    listener.listen();
+    listener.settimeout(10ms);
+    green::StreamServer given(std::move(listener), reply);
+    green::StreamServer made(kLoopback, reply);
+    testing::internal::CaptureStderr();
+    given.start();
+    {
+      const DefaultTimeout short_default(10ms);
+      made.start();  // its listener is made now
+    }
+    green::sleep(0.1s);  // ten times the timeouts
+    for (green::StreamServer* server : {&made, &given}) {
+      green::socket client = green::create_connection(server->address());
+      EXPECT_EQ(client.recv(1), "x");
+      server->stop();
+    }
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
   });
 }
 

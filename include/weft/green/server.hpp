@@ -18,6 +18,10 @@
 // most its size run at once, and the server stops accepting while it is
 // full (gevent's spawn=Pool).
 //
+// The listening socket, made or given, is put in blocking mode: the server
+// waits for connections however long it stays idle, whatever
+// net::setdefaulttimeout() says or the timeout a given listener had.
+//
 // Accept failures other than the listener closing (EMFILE, ECONNABORTED)
 // are reported on stderr and retried after a pause that doubles from 10 ms
 // up to 1 s, as gevent does.
@@ -50,7 +54,7 @@ class StreamServer {
   // queue of `backlog`. Nothing is bound until start(). Never blocks.
   StreamServer(net::Address address, Handler handler, Pool* pool = nullptr, int backlog = 256);
   // A server on `listener`, already bound (and listening, for a stream
-  // socket; start() listens if it is not).
+  // socket; start() listens if it is not, and puts it in blocking mode).
   StreamServer(socket listener, Handler handler, Pool* pool = nullptr, int backlog = 256);
   // Closes the server (as close()); handlers still running go on.
   ~StreamServer();
