@@ -448,10 +448,15 @@ struct WorkerPool::Impl {
     shut_down(error, true);
   }
 
+  // Drops the queued tasks not started. A started one (put back after its
+  // worker died) stays: its future is running, and a running future is
+  // never cancelled, so it runs again.
   void cancel_queued() {
     take_pending();
-    std::deque<Task> cancelled = std::move(queue);
-    queue.clear();
+    std::deque<Task> cancelled;
+    std::deque<Task> kept;
+    for (auto& task : queue) (task.started ? kept : cancelled).push_back(std::move(task));
+    queue = std::move(kept);
     for (auto& task : cancelled) task.sink->cancel();
   }
 

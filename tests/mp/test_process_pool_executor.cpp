@@ -2,8 +2,10 @@
 // initializers, and worker death failing only its future.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <random>
 #include <set>
@@ -147,6 +149,39 @@ TEST(ProcessPoolExecutor, WorkerDeathFailsOnlyItsFuture) {
       EXPECT_EQ(futures[i].result(generous), i);
   }
   EXPECT_EQ(executor.submit(square, 6).result(generous), 36);
+}
+
+// Blocks until a byte arrives on `fd` (a pipe the test holds), then dies.
+int die_when_told(int fd) {
+  char byte;
+  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::kill(::getpid(), SIGKILL);
+  return 0;
+}
+
+// A worker that dies puts back the tasks it held but never ran; their
+// futures are already running, so shutdown(cancel_futures) leaves them to
+// run again and complete (here it is called from the done-callback of the
+// future the death failed, after the putting back).
+TEST(ProcessPoolExecutor, CancelFuturesAfterAWorkerDiedCompletesTheRunningOnes) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  {
+    ProcessPoolExecutor executor(
+        ProcessPoolOptions{.max_workers = 1, .mp_context = weft::mp::get_context("fork")});
+    Future<int> dying = executor.submit(die_when_told, pipe_fds[0]);
+    Future<int> behind = executor.submit(square, 3);
+    dying.add_done_callback([&executor](Future<int>) { executor.shutdown(false, true); });
+    const auto deadline = Clock::now() + generous;
+    while (!behind.running() && Clock::now() < deadline) std::this_thread::yield();
+    ASSERT_TRUE(behind.running());  // sent to the worker, behind `dying`
+    ASSERT_EQ(::write(pipe_fds[1], "x", 1), 1);
+    EXPECT_THROW(dying.result(generous), weft::mp::WorkerLostError);
+    EXPECT_EQ(behind.result(generous), 9);
+  }
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
 }
 
 TEST(ProcessPoolExecutor, RandomKillsLoseOnlyTheFuturesHeld) {

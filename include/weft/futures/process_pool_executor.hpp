@@ -39,13 +39,15 @@
 //
 // shutdown(wait, cancel_futures): no new submissions (RuntimeError "cannot
 // schedule new futures after shutdown"); with cancel_futures, every future
-// not yet running is cancelled; with wait, blocks until the running ones
-// are done and the workers have exited. terminate_workers() and
-// kill_workers() (Python 3.14) stop the workers at once with SIGTERM or
-// SIGKILL: every future not done fails with BrokenProcessPool, and the
-// executor is shut down. The destructor is shutdown(wait = true); in one of
-// the executor's own done-callbacks it cannot wait, and the workers finish
-// the queued work once the callback has returned.
+// not yet running is cancelled (a running one completes, even one that a
+// dead worker held and that therefore runs again in another); with wait,
+// blocks until the running ones are done and the workers have exited.
+// terminate_workers() and kill_workers() (Python 3.14) stop the workers at
+// once with SIGTERM or SIGKILL: every future not done fails with
+// BrokenProcessPool, and the executor is shut down. The destructor is
+// shutdown(wait = true); in one of the executor's own done-callbacks it
+// cannot wait, and the workers finish the queued work once the callback
+// has returned.
 //
 // Thread-safety: every member may be called from any thread, shutdown and
 // terminate_workers from several at once; shutdown(wait = true) not from

@@ -103,8 +103,9 @@ class WorkerPool {
   // blocks on workers.
   void submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink);
 
-  // Drops every task not yet sent to a worker, calling its sink's
-  // cancel(). Never blocks.
+  // Drops every task not yet started, calling its sink's cancel(). A task
+  // put back after its worker died was started: it stays queued and runs
+  // again. Never blocks.
   void cancel_pending();
   // No more submissions; the workers exit once every queued task is done.
   void close();
