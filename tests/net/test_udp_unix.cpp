@@ -217,6 +217,18 @@ TEST_F(Unix, BlockingConnectInterruptedByASignalStillConnects) {
   }
 }
 
+TEST_F(Unix, ConnectToAFullBacklogWouldBlockEvenInTimeoutMode) {
+  FullUnixListener full;
+  Socket client(AF_UNIX, SOCK_STREAM);
+  client.settimeout(kPatience);
+  Stopwatch watch;
+  EXPECT_THROW(client.connect(full.address), net::BlockingIOError);
+  EXPECT_EQ(client.connect_ex(full.address), EAGAIN);
+  EXPECT_LT(watch.elapsed(), kPatience / 2);
+  client.setblocking(false);
+  EXPECT_EQ(client.connect_ex(full.address), EAGAIN);
+}
+
 TEST_F(Unix, AbstractName) {
   const std::string name = abstract_name();
   Socket listener = net::create_server(Address::unix_path(name));

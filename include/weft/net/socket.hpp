@@ -135,11 +135,15 @@ class Socket {
   // Connects to `address`. Blocking mode waits for the connection;
   // non-blocking mode throws BlockingIOError (EINPROGRESS) while it is being
   // made; timeout mode waits at most the timeout and throws TimeoutError.
-  // Throws ConnectionRefusedError and the other OSErrors.
+  // An AF_UNIX connection is made at once or not at all: while the
+  // listener's backlog is full, blocking mode waits for room, but the other
+  // modes throw BlockingIOError (EAGAIN) at once, as in CPython, since no
+  // event tells when room comes. Throws ConnectionRefusedError and the other
+  // OSErrors.
   void connect(const Address& address);
   // connect() that returns the errno instead of throwing: 0 on success,
-  // EINPROGRESS in non-blocking mode, EWOULDBLOCK when timeout mode runs out
-  // (as CPython does).
+  // EINPROGRESS in non-blocking mode, EWOULDBLOCK (EAGAIN) when timeout mode
+  // runs out or an AF_UNIX listener's backlog is full (as CPython does).
   int connect_ex(const Address& address);
 
   // Sends what the kernel takes of `data` now and returns how many bytes
