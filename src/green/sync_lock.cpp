@@ -46,8 +46,12 @@ long long Semaphore::wait(std::optional<std::chrono::duration<double>> timeout) 
   if (counter_ > 0) return counter_;
   const detail::Notice notice = detail::wait_for_notice(waiters_, "Semaphore.wait", detail::deadline_for(timeout),
                                                         [this](detail::Notice) { give_back(); });
-  if (notice != detail::kNoNotice) give_back();
-  return counter_;
+  if (notice == detail::kNoNotice) return counter_;
+  // The permit handed to it is free: counted, then passed on (to the next
+  // waiter, which may be another wait() that counts it in turn).
+  const long long free = counter_ + 1;
+  give_back();
+  return free;
 }
 
 bool RLock::is_owned() const { return count_ != 0 && owner_ == greenlet::getcurrent(); }

@@ -144,6 +144,19 @@ TEST(Semaphore, WaitParksUntilAPermitIsFreeWithoutTakingIt) {
   EXPECT_EQ(empty.wait(10ms), 0);
 }
 
+// The permit a release() hands to the first wait() is passed on, not taken:
+// every wait() it reaches returns it as free, as gevent's does.
+TEST(Semaphore, EveryWaitWokenByAReleaseSeesThePermitFree) {
+  green::Semaphore semaphore(0);
+  auto first = green::spawn([&] { return semaphore.wait(); });
+  auto second = green::spawn([&] { return semaphore.wait(); });
+  green::sleep();
+  semaphore.release();
+  EXPECT_EQ(first.get(), 1);
+  EXPECT_EQ(second.get(), 1);
+  EXPECT_EQ(semaphore.counter(), 1);
+}
+
 TEST(Semaphore, LoopExitWhenNothingCanRelease) {
   green::Semaphore semaphore(0);
   try {

@@ -529,6 +529,20 @@ TEST(Pool, FreeCountFullAndWaitAvailable) {
   extra.kill();
 }
 
+// gevent returns 1 to every wait_available() that the slot of a finished member reaches.
+TEST(Pool, EveryWaitAvailableSeesTheSlotThatFreedUp) {
+  green::Pool pool(1);
+  green::Event release;
+  pool.spawn([&] { release.wait(); });
+  auto first = green::spawn([&] { return pool.wait_available(); });
+  auto second = green::spawn([&] { return pool.wait_available(); });
+  green::sleep();
+  release.set();
+  EXPECT_EQ(first.get(), 1u);
+  EXPECT_EQ(second.get(), 1u);
+  EXPECT_EQ(pool.free_count(), 1u);
+}
+
 TEST(Pool, SpawnersWaitForRoomInOrder) {
   green::Pool pool(1);
   green::Event release;

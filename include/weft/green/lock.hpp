@@ -55,8 +55,10 @@ class Semaphore {
   void release();
 
   // gevent's Semaphore.wait(): parks until a permit is free (at most
-  // `timeout`) without taking it; returns the counter then, which may be 0
-  // if other waiters took the permits first.
+  // `timeout`) without taking it; returns the free permits then (at least
+  // 1: every wait() a release reaches sees its permit free, even if an
+  // acquire() waiting behind it takes it next), or the counter (0) if the
+  // timeout passed first.
   long long wait(std::optional<std::chrono::duration<double>> timeout = std::nullopt);
 
   // Free permits (gevent's `counter` attribute).
