@@ -31,7 +31,11 @@ ProcessPoolExecutor::~ProcessPoolExecutor() {
 
 void ProcessPoolExecutor::check_open() const {
   if (auto broken = pool_->broken()) std::rethrow_exception(broken);
-  if (pool_->closed()) throw RuntimeError("cannot schedule new futures after shutdown");
+  if (pool_->closed()) throw_shut_down();
+}
+
+void ProcessPoolExecutor::throw_shut_down() {
+  throw RuntimeError("cannot schedule new futures after shutdown");
 }
 
 void ProcessPoolExecutor::shutdown(bool wait, bool cancel_futures) {

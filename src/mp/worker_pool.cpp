@@ -609,13 +609,16 @@ std::uint32_t WorkerPool::add_function(MakeRunner maker, const void* function, s
   return it->second;
 }
 
-void WorkerPool::submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink) {
+void WorkerPool::throw_not_running() { throw ValueError("Pool not running"); }
+
+void WorkerPool::submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink,
+                        ThrowClosed throw_closed) {
   check_frame_fits(request_header, args.size(), "a task's arguments");
   Impl& impl = *impl_;
   {
     std::lock_guard lock(impl.mutex);
     if (impl.state == State::broken) std::rethrow_exception(impl.broken_error);
-    if (impl.state != State::running) throw ValueError("Pool not running");
+    if (impl.state != State::running) throw_closed();
     impl.pending.push_back(Task{function, impl.next_id++, std::move(args), std::move(sink)});
   }
   if (impl.sleeping.exchange(false)) impl.notify();

@@ -105,6 +105,33 @@ TEST(ProcessPoolExecutor, ShutdownRefusesNewWorkAndCancelsOnRequest) {
   EXPECT_THROW(executor.submit(square, 1), weft::RuntimeError);
 }
 
+// submit() and map() racing shutdown() on another thread fail with the
+// executor's RuntimeError, never with an error of the pool underneath.
+TEST(ProcessPoolExecutor, SubmitRacingShutdownRaisesRuntimeError) {
+  for (int round = 0; round < 20; ++round) {
+    ProcessPoolExecutor executor(1);
+    std::atomic<bool> submitted{false};
+    std::string wrong_error;
+    std::thread submitter([&] {
+      try {
+        for (;;) {
+          executor.submit(square, 1);
+          executor.map(MapOptions{.chunksize = 2}, square, std::vector<int>{1, 2, 3});
+          submitted = true;
+        }
+      } catch (const weft::RuntimeError&) {
+      } catch (const std::exception& error) {
+        wrong_error = error.what();
+      }
+      submitted = true;
+    });
+    while (!submitted) std::this_thread::yield();
+    executor.shutdown(false);
+    submitter.join();
+    ASSERT_EQ(wrong_error, "") << "round " << round;
+  }
+}
+
 TEST(ProcessPoolExecutor, CancelledFuturesNeverRun) {
   ProcessPoolExecutor executor(1);
   Future<int> blocker = executor.submit(sleep_ms, 200);

@@ -177,7 +177,8 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
     Future<R> future;
     pool_->submit(id, std::move(encoded),
                   std::make_shared<mp::detail::CallSink<R>>(future, mp::detail::NoCallback{},
-                                                            mp::detail::NoCallback{}, true));
+                                                            mp::detail::NoCallback{}, true),
+                  &throw_shut_down);
     loans.keep();
     return future;
   }
@@ -208,7 +209,8 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
           [&] { mp::detail::pack_items<Args>(encoded, first, first + static_cast<std::ptrdiff_t>(count)); });
       std::vector<Future<R>> chunk(futures.begin() + static_cast<std::ptrdiff_t>(start),
                                    futures.begin() + static_cast<std::ptrdiff_t>(start + count));
-      pool_->submit(id, std::move(encoded), std::make_shared<detail::FutureChunkSink<R>>(std::move(chunk)));
+      pool_->submit(id, std::move(encoded), std::make_shared<detail::FutureChunkSink<R>>(std::move(chunk)),
+                    &throw_shut_down);
       loans.keep();
     }
     return MapResults<R>(std::move(futures), deadline);
@@ -229,6 +231,8 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
   ProcessPoolExecutor(ProcessPoolOptions options, std::string initializer);
   // Throws RuntimeError after shutdown, BrokenProcessPool once broken.
   void check_open() const;
+  // RuntimeError("cannot schedule new futures after shutdown").
+  [[noreturn]] static void throw_shut_down();
 
   template <class Args, class... Ranges>
   static void zip_into(std::vector<Args>& all, Ranges&&... ranges) {

@@ -98,10 +98,17 @@ class WorkerPool {
     return add_function(maker, function, encode_define());
   }
 
-  // Queues a task. Throws ValueError("Pool not running") after close() or
+  // What submit() calls, holding the pool's lock, to throw when the pool
+  // was closed or terminated: so the check and the queueing are one step.
+  using ThrowClosed = void (*)();
+  // mp::Pool's: ValueError("Pool not running").
+  [[noreturn]] static void throw_not_running();
+
+  // Queues a task. Throws through `throw_closed` after close() or
   // terminate(), futures::BrokenProcessPool once broken. Thread-safe; never
   // blocks on workers.
-  void submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink);
+  void submit(std::uint32_t function, std::string args, std::shared_ptr<TaskSink> sink,
+              ThrowClosed throw_closed = &throw_not_running);
 
   // Drops every task not yet started, calling its sink's cancel(). A task
   // put back after its worker died was started: it stays queued and runs
