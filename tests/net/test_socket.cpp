@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,6 +73,28 @@ TEST_F(SocketObject, NegativeTimeoutIsValueErrorAndKeepsTheMode) {
   EXPECT_THROW(sock.settimeout(-1ms), weft::ValueError);
   EXPECT_THROW(sock.settimeout(std::optional<std::chrono::nanoseconds>(-1ns)), weft::ValueError);
   EXPECT_EQ(sock.gettimeout(), kTick);
+}
+
+TEST_F(SocketObject, NanTimeoutIsValueErrorAndKeepsTheMode) {
+  DefaultTimeoutGuard guard;
+  const auto before = net::getdefaulttimeout();
+  Socket sock(AF_INET, SOCK_DGRAM);
+  sock.settimeout(kTick);
+  const std::chrono::duration<double> nan(std::numeric_limits<double>::quiet_NaN());
+  try {
+    sock.settimeout(nan);
+    ADD_FAILURE() << "settimeout(NaN) accepted";
+  } catch (const weft::ValueError& e) {
+    EXPECT_STREQ(e.what(), "Invalid value NaN (not a number)");
+  }
+  try {
+    net::setdefaulttimeout(nan);
+    ADD_FAILURE() << "setdefaulttimeout(NaN) accepted";
+  } catch (const weft::ValueError& e) {
+    EXPECT_STREQ(e.what(), "Invalid value NaN (not a number)");
+  }
+  EXPECT_EQ(sock.gettimeout(), kTick);
+  EXPECT_EQ(net::getdefaulttimeout(), before);
 }
 
 TEST_F(SocketObject, SockNonblockInTypeMeansNonBlockingMode) {

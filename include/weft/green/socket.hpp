@@ -89,7 +89,7 @@ class socket {
   int proto() const noexcept { return sock_.proto(); }
 
   // As net::Socket's; never block. settimeout throws ValueError for a
-  // negative timeout, net::OSError if the socket is closed.
+  // negative or NaN timeout, net::OSError if the socket is closed.
   void setblocking(bool flag);
   bool getblocking() const noexcept { return timeout_ != 0; }
   void settimeout(std::optional<std::chrono::nanoseconds> timeout);

@@ -81,7 +81,7 @@ class Listener {
   const std::optional<net::Address>& last_accepted() const noexcept { return last_accepted_; }
 
   // The limit of each accept()'s handshake; nullopt: none (Python's
-  // behaviour). Throws ValueError for a negative timeout.
+  // behaviour). Throws ValueError for a negative or NaN timeout.
   std::optional<std::chrono::nanoseconds> handshake_timeout() const noexcept {
     return handshake_timeout_;
   }

@@ -42,12 +42,14 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "weft/errors.hpp"
@@ -57,10 +59,13 @@ namespace weft::net {
 
 namespace detail {
 // A timeout as whole nanoseconds, rounded up; durations too large saturate.
-// Throws ValueError for a negative one, as Python does.
+// Throws ValueError for a negative or NaN one, as Python does.
 template <class Rep, class Period>
 std::chrono::nanoseconds timeout_ns(std::chrono::duration<Rep, Period> timeout) {
   using Seconds = std::chrono::duration<double>;
+  if constexpr (std::is_floating_point_v<Rep>) {
+    if (std::isnan(timeout.count())) throw ValueError("Invalid value NaN (not a number)");
+  }
   if (timeout < timeout.zero()) throw ValueError("Timeout value out of range");
   if (std::chrono::duration_cast<Seconds>(timeout) >=
       std::chrono::duration_cast<Seconds>(std::chrono::nanoseconds::max()))
@@ -73,7 +78,7 @@ std::chrono::nanoseconds timeout_ns(std::chrono::duration<Rep, Period> timeout) 
 // nullopt for blocking, 0 for non-blocking. Never blocks; thread-safe.
 std::optional<std::chrono::nanoseconds> getdefaulttimeout() noexcept;
 // Sets it for Sockets made from now on, by any thread. Throws ValueError for
-// a negative timeout. Thread-safe.
+// a negative or NaN timeout. Thread-safe.
 void setdefaulttimeout(std::optional<std::chrono::nanoseconds> timeout);
 template <class Rep, class Period>
 void setdefaulttimeout(std::chrono::duration<Rep, Period> timeout) {
@@ -112,8 +117,8 @@ class Socket {
   // False only in non-blocking mode (gettimeout() == 0), as in Python.
   bool getblocking() const noexcept { return timeout_ != 0; }
   // Selects the mode: nullopt blocking, 0 non-blocking, more for timeout
-  // mode. Throws ValueError for a negative timeout, OSError if the socket is
-  // closed. Never blocks.
+  // mode. Throws ValueError for a negative or NaN timeout, OSError if the
+  // socket is closed. Never blocks.
   void settimeout(std::optional<std::chrono::nanoseconds> timeout);
   template <class Rep, class Period>
   void settimeout(std::chrono::duration<Rep, Period> timeout) {
