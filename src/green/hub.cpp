@@ -91,6 +91,14 @@ GreenletInfo describe(const GreenletImpl& g, const GreenletImpl& running) {
   }
 }
 
+// Raises the oldest interruption that came while the greenlet was not
+// parked, at its blocking point.
+[[noreturn]] void raise_oldest_pending(detail::HubLink& link) {
+  const std::unique_ptr<detail::PendingInterrupt> oldest = std::move(link.pending);
+  link.pending = std::move(oldest->next);
+  std::rethrow_exception(oldest->exception);
+}
+
 // Takes g off the hub's books without touching the hub's lists (left as
 // they are, with the hub).
 void drop_link(GreenletImpl& g) noexcept {
@@ -283,10 +291,12 @@ void Hub::Impl::unregister_task(GreenletImpl& g) noexcept {
 void Hub::Impl::interrupt(GreenletImpl& g, std::exception_ptr exception, const void* source,
                           bool replace_wake) noexcept {
   detail::HubLink& link = g.hub;
-  if (link.state == State::parked) {
+  // A greenlet in join() waits on the hub as a parked one does.
+  if (link.state == State::parked || (&g == joiner && link.state == State::idle)) {
     link.state = State::queued;
     link.exception = std::move(exception);
     enqueue(g);
+    track(g);
   } else if (link.state == State::queued && replace_wake) {
     link.value.reset();
     link.exception = std::move(exception);
@@ -559,9 +569,7 @@ std::any Hub::Impl::park(GreenletImpl& self, const char* what) {
       link.exit_raised = true;
       throw GreenletExit("the hub is shutting down");
     }
-    const std::unique_ptr<detail::PendingInterrupt> oldest = std::move(link.pending);
-    link.pending = std::move(oldest->next);
-    std::rethrow_exception(oldest->exception);
+    raise_oldest_pending(link);
   }
   if (link.state == State::idle) {
     link.state = State::parked;
@@ -657,6 +665,7 @@ void Hub::join() {
   Impl& hub = *impl_;
   GreenletImpl& self = Impl::running();
   if (&self == hub.hub_impl) throw error("the hub cannot join itself");
+  if (self.hub.pending) raise_oldest_pending(self.hub);
   hub.joiner = &self;
   try {
     hub.hub_impl->switch_in(nullptr, nullptr);

@@ -19,6 +19,7 @@
 #include "weft/green/greenlet_task.hpp"
 #include "weft/green/hub.hpp"
 #include "weft/green/sleep.hpp"
+#include "weft/green/timeout.hpp"
 
 namespace green = weft::green;
 using namespace std::chrono_literals;
@@ -200,6 +201,40 @@ TEST(Hub, JoinRaisesLoopExitIfAGreenletStaysParked) {
   auto forever = green::spawn([] { green::Hub::current().park("forever"); });
   EXPECT_THROW(green::Hub::current().join(), green::LoopExit);
   forever.kill();
+}
+
+// join() is a blocking point like any other: gevent's `with Timeout(t): hub.join()` raises at t.
+TEST(Hub, ATimeoutInterruptsJoin) {
+  auto worker = green::spawn([] { green::sleep(5s); });
+  const auto start = std::chrono::steady_clock::now();
+  bool raised = false;
+  try {
+    green::Timeout limit(0.02s);
+    green::Hub::current().join();
+  } catch (const green::Timeout&) {
+    raised = true;
+  }
+  EXPECT_TRUE(raised);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_FALSE(worker.ready());
+  worker.kill();
+}
+
+// One that expired while the greenlet was busy raises when it calls join(), its next blocking point.
+TEST(Hub, ATimeoutExpiredBeforeJoinRaisesThere) {
+  auto worker = green::spawn([] { green::sleep(5s); });
+  green::sleep();  // the worker parks; main resumes last of that batch
+  bool raised = false;
+  try {
+    green::Timeout limit(0s);
+    green::sleep();  // the loop turn fires it before main resumes from this yield
+    green::Hub::current().join();
+  } catch (const green::Timeout&) {
+    raised = true;
+  }
+  EXPECT_TRUE(raised);
+  EXPECT_FALSE(worker.ready());
+  worker.kill();
 }
 
 TEST(Hub, DumpListsLiveGreenletsWithWhatTheyWaitOn) {

@@ -134,7 +134,8 @@ class Hub {
   // Runs the hub from a greenlet that is not the hub: switches to it until
   // the hub has nothing left to do (every greenlet finished or parked with
   // nothing to wake it) and returns, instead of raising LoopExit, if no
-  // greenlet is parked. gevent's hub.join().
+  // greenlet is parked. gevent's hub.join(). A blocking point like park():
+  // a Timeout of the calling greenlet, or a kill(), raises here.
   void join();
 
   // The live greenlets of this thread that the hub knows (spawned,
