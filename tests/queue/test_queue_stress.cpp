@@ -1,6 +1,10 @@
 // Queue stress: many producers/consumers, random timeouts, shutdown races; each item once.
 #include <gtest/gtest.h>
+#include <weft/detail/ticket_counter.hpp>
 #include <weft/queue.hpp>
+
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -268,5 +272,95 @@ INSTANTIATE_TEST_SUITE_P(Cases, ShutdownRace,
                            return std::string(info.param.immediate ? "immediate" : "graceful") +
                                   "_max" + std::to_string(info.param.maxsize);
                          });
+
+// How long each give-then-close race below is repeated at most.
+constexpr auto kRaceFor = 2s;
+
+// The counter that interrupt_taker() serves next, and how many it served.
+std::atomic<weft::detail::TicketCounter*> g_armed{nullptr};
+std::atomic<long> g_served{0};
+
+// A signal handler: gives the armed counter a ticket and closes it, at whatever point the
+// interrupted taker was (both are lock-free, so safe in a handler).
+void interrupt_taker(int) {
+  if (weft::detail::TicketCounter* counter = g_armed.exchange(nullptr)) {
+    counter->give(1);
+    counter->close();
+    g_served.fetch_add(1, std::memory_order_release);
+  }
+}
+
+// A taker spinning on an empty counter that gets a ticket and then sees the counter closed must
+// take that ticket: tickets counted before close() stay takeable. The ticket and the close come
+// from a signal handler that interrupts the taker at arbitrary points of its spin loop, which
+// lands between its look at the count and its look at the closed flag within a few dozen rounds.
+TEST(TicketCounterRace, ATicketGivenJustBeforeCloseIsTaken) {
+  using weft::detail::TicketCounter;
+  struct sigaction action {};
+  struct sigaction previous {};
+  action.sa_handler = interrupt_taker;
+  sigemptyset(&action.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &action, &previous), 0);
+  g_served = 0;
+  std::atomic<bool> stop{false};
+  const pthread_t taker = pthread_self();
+  std::thread interrupter([&] {
+    while (!stop.load(std::memory_order_relaxed)) pthread_kill(taker, SIGUSR1);
+  });
+  long rounds = 0;
+  long lost = 0;
+  for (const auto until = Clock::now() + kRaceFor; lost == 0 && Clock::now() < until; ++rounds) {
+    TicketCounter counter;
+    g_armed.store(&counter, std::memory_order_release);
+    // Spins long enough for a signal to arrive while it spins; sleeps (and is woken) if not.
+    if (counter.take(std::nullopt, 1 << 22) != TicketCounter::Taken::yes) ++lost;
+  }
+  stop = true;
+  interrupter.join();
+  // Ignoring SIGUSR1 first discards one still pending, which the previous action might not.
+  action.sa_handler = SIG_IGN;
+  sigaction(SIGUSR1, &action, nullptr);
+  sigaction(SIGUSR1, &previous, nullptr);
+  EXPECT_EQ(g_served.load(), rounds);
+  EXPECT_EQ(lost, 0) << "take() reported closed with a ticket left, after " << rounds << " rounds";
+}
+
+// The same race in Queue<T>: a getter waiting on an empty queue gets the item put just before a
+// graceful shutdown() instead of ShutDown.
+TEST(QueueShutdownRace, TheItemPutJustBeforeAGracefulShutdownIsDelivered) {
+  std::atomic<weft::Queue<int>*> current{nullptr};
+  std::atomic<long> answered{0};
+  std::atomic<int> got{0};
+  std::atomic<bool> stop{false};
+  std::thread getter([&] {
+    for (long round = 1;; ++round) {
+      weft::Queue<int>* q;
+      while ((q = current.exchange(nullptr, std::memory_order_acquire)) == nullptr) {
+        if (stop.load(std::memory_order_relaxed)) return;
+        std::this_thread::yield();
+      }
+      try {
+        got.store(q->get(), std::memory_order_relaxed);
+      } catch (const weft::ShutDown&) {
+        got.store(-1, std::memory_order_relaxed);
+      }
+      answered.store(round, std::memory_order_release);
+    }
+  });
+  long rounds = 0;
+  long lost = 0;
+  for (const auto until = Clock::now() + kRaceFor; lost == 0 && Clock::now() < until;) {
+    weft::Queue<int> q;
+    current.store(&q, std::memory_order_release);
+    q.put(42);
+    q.shutdown();
+    ++rounds;
+    while (answered.load(std::memory_order_acquire) != rounds) std::this_thread::yield();
+    if (got.load(std::memory_order_relaxed) != 42) ++lost;
+  }
+  stop = true;
+  getter.join();
+  EXPECT_EQ(lost, 0) << "get() threw ShutDown with an item queued, after " << rounds << " rounds";
+}
 
 }  // namespace

@@ -42,13 +42,23 @@ class TicketCounter {
     return false;
   }
 
+  // Takes one ticket if there is one, without waiting: `timed_out` means
+  // none was left and the counter is open, `closed` that none was left
+  // after it was closed.
+  Taken take_now() noexcept {
+    if (try_take()) return Taken::yes;
+    if (!closed()) return Taken::timed_out;
+    // A ticket given just before close() may have come after the look
+    // above: only a look after seeing the close tells.
+    return try_take() ? Taken::yes : Taken::closed;
+  }
+
   // Takes one ticket, waiting until the deadline. Tickets left when the
   // counter is closed can still be taken; `closed` means none were left.
   // Spins `spins` times before sleeping.
   Taken take(const Deadline& deadline, int spins = kDefaultSpins) noexcept {
     for (int i = 0; i < spins; ++i) {
-      if (try_take()) return Taken::yes;
-      if (closed()) return Taken::closed;
+      if (const Taken taken = take_now(); taken != Taken::timed_out) return taken;
       cpu_relax();
     }
     if (balance_.fetch_sub(1, std::memory_order_acquire) > 0) return Taken::yes;

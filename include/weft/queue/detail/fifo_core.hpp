@@ -110,9 +110,7 @@ class FifoCore {
 
  private:
   static TicketCounter::Taken take(TicketCounter& counter, bool block, const Deadline& deadline) noexcept {
-    if (block) return counter.take(deadline);
-    if (counter.try_take()) return TicketCounter::Taken::yes;
-    return counter.closed() ? TicketCounter::Taken::closed : TicketCounter::Taken::timed_out;
+    return block ? counter.take(deadline) : counter.take_now();
   }
 
   const std::size_t maxsize_;
