@@ -646,6 +646,20 @@ TEST(WhenAll, VariadicOfNothingIsDoneAtOnce) {
   EXPECT_TRUE(all.done()) << "when_all() of no futures never completes";
 }
 
+TEST(WhenAll, CancellingTheResultBeforeTheInputsCompleteIsHarmless) {
+  CallbackExceptions reported;
+  std::vector<Future<int>> inputs(2);
+  auto all = futures::when_all(inputs);
+  auto variadic = futures::when_all(inputs[0], inputs[1]);
+  ASSERT_TRUE(all.cancel());
+  ASSERT_TRUE(variadic.cancel());
+  EXPECT_NO_THROW(inputs[0].set_result(0));
+  EXPECT_NO_THROW(inputs[1].set_result(1));
+  EXPECT_TRUE(all.cancelled());
+  EXPECT_TRUE(variadic.cancelled());
+  EXPECT_EQ(reported.seen(), std::vector<std::string>{});
+}
+
 TEST(WhenAll, CompletesFromOtherThreads) {
   constexpr int kInputs = 8;
   std::vector<Future<int>> inputs(kInputs);
@@ -689,6 +703,17 @@ TEST(WhenAny, OfAnAlreadyDoneInputIsDoneAtOnce) {
   auto any = futures::when_any(inputs);
   ASSERT_TRUE(any.done());
   EXPECT_EQ(any.result(), 1u);
+}
+
+TEST(WhenAny, CancellingTheResultBeforeAnInputCompletesIsHarmless) {
+  CallbackExceptions reported;
+  std::vector<Future<int>> inputs(2);
+  auto any = futures::when_any(inputs);
+  ASSERT_TRUE(any.cancel());
+  EXPECT_NO_THROW(inputs[1].set_result(1));
+  EXPECT_NO_THROW(inputs[0].set_result(0));
+  EXPECT_TRUE(any.cancelled());
+  EXPECT_EQ(reported.seen(), std::vector<std::string>{});
 }
 
 TEST(WhenAny, OfNothingThrowsValueError) {

@@ -4,6 +4,8 @@
 // Neither blocks; the result is completed by the thread that completes the
 // last (or first) input. The inputs are handed back (when_all) or named by
 // index (when_any), so their values and exceptions stay inspectable.
+// Cancelling the result leaves the inputs alone: their completion then
+// finds the result cancelled and leaves it so.
 //
 // Thread-safety: may be called from any thread.
 #pragma once
@@ -20,6 +22,15 @@
 namespace weft::futures {
 
 namespace detail {
+
+// Completes `future` unless its holder cancelled it first.
+template <class T, class... Args>
+void set_result_unless_cancelled(Future<T>& future, Args&&... args) {
+  try {
+    future.set_result(std::forward<Args>(args)...);
+  } catch (const InvalidStateError&) {
+  }
+}
 
 // Completes a future with `futures` once `count` of them are done;
 // for_each(futures, arm) calls arm(state) for each one's state.
@@ -40,7 +51,7 @@ Future<Futures> gather(Futures futures, std::size_t count, ForEach for_each) {
   for_each(gathering->futures, [gathering](StateBase& state) {
     state.add_done_callback([gathering] {
       if (gathering->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
-        gathering->all.set_result(std::move(gathering->futures));
+        set_result_unless_cancelled(gathering->all, std::move(gathering->futures));
     });
   });
   return all;
@@ -78,7 +89,7 @@ Future<std::size_t> when_any(const std::vector<Future<T>>& futures) {
   Future<std::size_t> any = first->any;
   for (std::size_t i = 0; i < futures.size(); ++i) {
     futures[i].state().add_done_callback([first, i] {
-      if (!first->fired.exchange(true, std::memory_order_acq_rel)) first->any.set_result(i);
+      if (!first->fired.exchange(true, std::memory_order_acq_rel)) detail::set_result_unless_cancelled(first->any, i);
     });
   }
   return any;
