@@ -17,7 +17,7 @@
 //                         and leaves x untouched when it fails
 //   get() / get(false) / get(timeout) / get_nowait()  throw Empty likewise
 //   try_get([timeout])    returns std::nullopt instead of throwing
-// A negative timeout throws ValueError.
+// A negative or NaN timeout throws ValueError.
 //
 // task_done() and join() track completion as in Python: every put() adds an
 // unfinished task, every task_done() retires one (ValueError if there is

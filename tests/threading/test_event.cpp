@@ -3,6 +3,8 @@
 #include <weft/threading.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -43,6 +45,13 @@ TEST(Event, NegativeTimeoutCountsAsZero) {
   EXPECT_FALSE(event.wait(-1ms));
   event.set();
   EXPECT_TRUE(event.wait(-1ms));
+}
+
+// Python: Event().wait(float("nan")) raises ValueError.
+TEST(Event, NaNTimeoutThrowsValueError) {
+  weft::Event event;
+  EXPECT_THROW(event.wait(std::chrono::duration<double>(std::numeric_limits<double>::quiet_NaN())),
+               weft::ValueError);
 }
 
 TEST(Event, SetWakesEveryWaiter) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -126,6 +127,26 @@ TEST(Lock, NegativeTimeoutThrowsValueError) {
   lock.acquire();
   EXPECT_THROW(lock.acquire(-1ms), weft::ValueError);
   lock.release();
+}
+
+// Python: lock.acquire(timeout=float("nan")) raises ValueError.
+TEST(Lock, NaNTimeoutThrowsValueError) {
+  using Seconds = std::chrono::duration<double>;
+  const Seconds nan(std::numeric_limits<double>::quiet_NaN());
+  weft::Lock lock;
+  const auto refuses = [&lock](auto acquire) {
+    try {
+      if (acquire()) lock.release();
+      ADD_FAILURE() << "a NaN timeout was accepted";
+    } catch (const weft::ValueError& e) {
+      EXPECT_STREQ(e.what(), "Invalid value NaN (not a number)");
+    }
+  };
+  refuses([&] { return lock.acquire(nan); });
+  refuses([&] { return lock.try_lock_for(nan); });
+  refuses([&] { return lock.try_lock_until(std::chrono::time_point<std::chrono::system_clock, Seconds>(nan)); });
+  refuses([&] { return lock.try_lock_until(std::chrono::time_point<std::chrono::steady_clock, Seconds>(nan)); });
+  EXPECT_FALSE(lock.locked());
 }
 
 TEST(Lock, TryLockForWithNegativeDurationTriesOnce) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <type_traits>
 
@@ -21,12 +22,22 @@ using Deadline = std::optional<Clock::time_point>;
 // call. queue.Queue, threading.Lock/RLock and socket.settimeout refuse one
 // (deadline_after). Condition, Event, Semaphore and Barrier waits, joins,
 // futures, and multiprocessing's locks and queues count it as 0
-// (deadline_after_clamped).
+// (deadline_after_clamped). Every one of them refuses a NaN timeout, as
+// Python does, rather than guess what it means.
+
+// Throws ValueError, with Python's message, if `d` is NaN.
+template <class Rep, class Period>
+constexpr void reject_nan(std::chrono::duration<Rep, Period> d) {
+  if constexpr (std::is_floating_point_v<Rep>) {
+    if (std::isnan(d.count())) throw ValueError("Invalid value NaN (not a number)");
+  }
+}
 
 // The deadline `timeout` from now. Durations too large to represent saturate
-// to "forever". Throws ValueError for a negative timeout.
+// to "forever". Throws ValueError for a negative or NaN timeout.
 template <class Rep, class Period>
 Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
+  reject_nan(timeout);
   if (timeout < timeout.zero()) throw ValueError("timeout must be a non-negative duration");
   const auto now = Clock::now();
   const auto room = Clock::time_point::max() - now;
@@ -37,7 +48,8 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
 }
 
 // Like deadline_after, but a negative timeout means "do not wait" (also the
-// C++ standard library's convention) rather than an error.
+// C++ standard library's convention) rather than an error. Throws
+// ValueError for a NaN timeout.
 template <class Rep, class Period>
 Deadline deadline_after_clamped(std::chrono::duration<Rep, Period> timeout) {
   if (timeout < timeout.zero()) return Clock::now();
@@ -47,10 +59,11 @@ Deadline deadline_after_clamped(std::chrono::duration<Rep, Period> timeout) {
 // `d` in nanoseconds, rounded up. A duration beyond what nanoseconds hold
 // (about 292 years) saturates to nanoseconds::max() (or min()), which every
 // wait treats as forever (or as 0), rather than wrapping around as
-// std::chrono's conversions do.
+// std::chrono's conversions do. Throws ValueError if `d` is NaN.
 template <class Rep, class Period>
 constexpr std::chrono::nanoseconds ceil_nanoseconds_saturated(std::chrono::duration<Rep, Period> d) {
   using std::chrono::nanoseconds;
+  reject_nan(d);
   using Seconds = std::chrono::duration<double>;
   const auto seconds = std::chrono::duration_cast<Seconds>(d);
   if (seconds >= std::chrono::duration_cast<Seconds>(nanoseconds::max())) return nanoseconds::max();
@@ -60,7 +73,8 @@ constexpr std::chrono::nanoseconds ceil_nanoseconds_saturated(std::chrono::durat
 
 // Converts an absolute time on any clock to a deadline on the monotonic clock.
 // A time too far ahead to represent (time_point<C, hours>::max()) means
-// "forever"; one already past, "do not wait".
+// "forever"; one already past, "do not wait". Throws ValueError for a NaN
+// time.
 template <class C, class D>
 Deadline deadline_at(std::chrono::time_point<C, D> when) {
   using Seconds = std::chrono::duration<double>;

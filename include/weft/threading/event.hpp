@@ -34,7 +34,8 @@ class Event {
   // Blocks until the flag is raised; returns true.
   bool wait() { return is_set() || wait_until(std::nullopt); }
   // Blocks at most `timeout`; returns true unless it timed out. A
-  // negative timeout counts as 0 (Python's rule).
+  // negative timeout counts as 0 (Python's rule); a NaN one throws
+  // ValueError.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
     return is_set() || wait_until(detail::deadline_after_clamped(timeout));

@@ -56,7 +56,7 @@ class Lock {
   }
 
   // Waits at most `timeout`; returns false if the lock stayed taken.
-  // Throws ValueError for a negative timeout (Python's rule).
+  // Throws ValueError for a negative or NaN timeout (Python's rule).
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout) {
     return acquire_until(detail::deadline_after(timeout));
