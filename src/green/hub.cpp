@@ -153,8 +153,7 @@ void Hub::Impl::enqueue(GreenletImpl& g) noexcept {
     self = g.shared_from_this();
   } catch (const std::bad_weak_ptr&) {
     g.hub.state = State::idle;
-    g.hub.value.reset();
-    g.hub.exception = nullptr;
+    g.hub.clear_wake();
     return;
   }
   g.hub.prev = queue_tail;
@@ -191,9 +190,8 @@ std::shared_ptr<GreenletImpl> Hub::Impl::take_head(std::any& value, std::excepti
   detail::HubLink& link = g->hub;
   link.state = State::idle;
   value = std::move(link.value);
-  link.value.reset();
   exception = std::move(link.exception);
-  link.exception = nullptr;
+  link.clear_wake();
   track(*g);
   return g;
 }
@@ -241,8 +239,7 @@ void Hub::Impl::unschedule(GreenletImpl& g) noexcept {
   owner = std::move(g.hub.next);
   g.hub.prev = nullptr;
   g.hub.state = State::idle;
-  g.hub.value.reset();
-  g.hub.exception = nullptr;
+  g.hub.clear_wake();
   track(g);
 }
 
@@ -295,10 +292,11 @@ void Hub::Impl::interrupt(GreenletImpl& g, std::exception_ptr exception, const v
   if (link.state == State::parked || (&g == joiner && link.state == State::idle)) {
     link.state = State::queued;
     link.exception = std::move(exception);
+    link.interrupt_source = source;
     enqueue(g);
     track(g);
   } else if (link.state == State::queued && replace_wake) {
-    link.value.reset();
+    link.clear_wake();
     link.exception = std::move(exception);
   } else {
     // Behind the others: a nested Timeout's expiry must not hide an outer
@@ -311,13 +309,35 @@ void Hub::Impl::interrupt(GreenletImpl& g, std::exception_ptr exception, const v
 }
 
 void Hub::Impl::cancel_pending(GreenletImpl& g, const void* source) noexcept {
-  for (std::unique_ptr<detail::PendingInterrupt>* at = &g.hub.pending; *at;) {
+  detail::HubLink& link = g.hub;
+  for (std::unique_ptr<detail::PendingInterrupt>* at = &link.pending; *at;) {
     if ((*at)->source == source) {
       *at = std::move((*at)->next);
     } else {
       at = &(*at)->next;
     }
   }
+  Hub* current = Hub::current_if_any();
+  if (link.state != State::queued || link.interrupt_source != source || current == nullptr) return;
+  if (std::unique_ptr<detail::PendingInterrupt> next = std::move(link.pending)) {
+    // The interruption that came next takes its place.
+    link.pending = std::move(next->next);
+    link.exception = std::move(next->exception);
+    link.interrupt_source = next->source;
+    return;
+  }
+  link.interrupt_source = nullptr;
+  if (link.woken) {
+    // Resumed with the wake that came meanwhile instead.
+    link.exception = std::move(link.woken_exception);
+    link.woken = false;
+    return;
+  }
+  // Nothing else woke it: it waits on, its waits and timers as they were.
+  Impl& hub = of(*current);
+  hub.unschedule(g);
+  if (&g != hub.joiner) link.state = State::parked;
+  hub.track(g);
 }
 
 // ---- Impl: the hub greenlet ---------------------------------------------------
@@ -411,11 +431,7 @@ std::string Hub::Impl::blocked_report() const {
 
 void Hub::Impl::wake_idlers() noexcept {
   IdleWaiter* waiter = std::exchange(idlers, nullptr);
-  for (; waiter != nullptr; waiter = waiter->next) {
-    if (waiter->greenlet->hub.state != State::parked) continue;
-    waiter->greenlet->hub.state = State::queued;
-    enqueue(*waiter->greenlet);
-  }
+  for (; waiter != nullptr; waiter = waiter->next) wake(*waiter->greenlet, {}, nullptr);
 }
 
 void Hub::Impl::report(const char* where) const {
@@ -477,8 +493,7 @@ void Hub::Impl::shut_down() noexcept {
   }
   while (std::shared_ptr<GreenletImpl> g = dequeue()) {
     g->hub.state = State::idle;
-    g->hub.value.reset();
-    g->hub.exception = nullptr;
+    g->hub.clear_wake();
   }
   while (known != nullptr) {
     GreenletImpl& g = *known;
@@ -627,6 +642,15 @@ bool Hub::wake_throw(GreenletImpl& g, std::exception_ptr exception) noexcept {
 }
 
 bool Hub::Impl::wake(GreenletImpl& g, std::any value, std::exception_ptr exception) noexcept {
+  detail::HubLink& link = g.hub;
+  if (link.state == State::queued && link.interrupt_source != nullptr && !link.woken) {
+    // Queued by a Timeout's expiry that may yet be cancelled: the wake is
+    // kept for then.
+    link.woken = true;
+    link.value = std::move(value);
+    link.woken_exception = std::move(exception);
+    return true;
+  }
   if (g.hub.state != State::parked) return false;
   g.hub.state = State::queued;
   g.hub.value = std::move(value);

@@ -73,8 +73,13 @@ struct Hub::Impl {
   // Raises `exception` in g: at once if parked; at its next park if it is
   // suspended elsewhere or (unless `replace_wake`) already woken. With
   // `replace_wake`, a queued wake is turned into the exception (kill).
-  // `source` tags a deferred exception so that cancel_pending can drop it.
+  // A parked greenlet (or the one in join()) is queued with it. `source`
+  // tags the exception, queued or deferred, so that cancel_pending can
+  // withdraw it.
   void interrupt(detail::GreenletImpl& g, std::exception_ptr exception, const void* source, bool replace_wake) noexcept;
+  // Withdraws the exception of `source`: a deferred one is dropped; a queued
+  // one gives way to the next deferred one, else to the wake that came
+  // meanwhile, else g goes back to waiting as it was.
   static void cancel_pending(detail::GreenletImpl& g, const void* source) noexcept;
 
   // ---- the greenlets the hub knows (dump, LoopExit) ----------------------

@@ -42,6 +42,12 @@ struct HubLink {
   // The wake a queued greenlet is resumed with: a value, or an exception.
   std::any value;
   std::exception_ptr exception;
+  // The Timeout whose expiry `exception` is, while it may still cancel it
+  // (null: a wake, or a kill). Until the greenlet runs, the first wake that
+  // comes is kept (`woken`: `value`, or `woken_exception`) for that case.
+  const void* interrupt_source = nullptr;
+  std::exception_ptr woken_exception;
+  bool woken = false;
   // Raised at its next parks, oldest first: the interruptions that came
   // while it was not parked and whose senders have not withdrawn them.
   std::unique_ptr<PendingInterrupt> pending;
@@ -52,6 +58,14 @@ struct HubLink {
   // GreenletExit was raised in it while its hub shut down: it is not raised
   // again there, and a park after it leaves the greenlet suspended for good.
   bool exit_raised = false;
+
+  void clear_wake() noexcept {
+    value.reset();
+    exception = nullptr;
+    interrupt_source = nullptr;
+    woken_exception = nullptr;
+    woken = false;
+  }
 };
 
 }  // namespace weft::green::detail

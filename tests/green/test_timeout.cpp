@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "weft/green/event.hpp"
 #include "weft/green/greenlet_task.hpp"
 #include "weft/green/hub.hpp"
 #include "weft/green/sleep.hpp"
@@ -72,6 +73,80 @@ TEST(Timeout, ExpiredThenCancelledRaisesNothing) {
   limit.cancel();
   EXPECT_NO_THROW(green::sleep());
   other.join();
+}
+
+// Busy for `busy` (past a Timeout's expiry), then yields: the loop turn that follows fires the
+// expired timers, so a greenlet they interrupt is queued behind this one.
+void expire_while_ahead(std::chrono::milliseconds busy) {
+  const auto until = Clock::now() + busy;
+  while (Clock::now() < until) {
+  }
+  green::sleep();
+}
+
+// A parked greenlet's Timeout expires, and another greenlet cancels it before the first runs:
+// it goes on waiting as if the Timeout had never expired.
+TEST(Timeout, ExpiredWhileParkedThenCancelledRaisesNothing) {
+  green::Event go;
+  green::Timeout* limit = nullptr;
+  auto waiter = green::spawn([&] {
+    green::Timeout own(0.01s);
+    limit = &own;
+    go.wait();
+    limit = nullptr;
+  });
+  auto canceller = green::spawn([&] {
+    expire_while_ahead(30ms);
+    ASSERT_NE(limit, nullptr);
+    limit->cancel();
+    go.set();
+  });
+  EXPECT_NO_THROW(waiter.get());
+  canceller.join();
+}
+
+// The same, but its wait ends before the cancel: it resumes with that wake.
+TEST(Timeout, ExpiredWhileParkedThenWokenAndCancelledTakesTheWake) {
+  green::Event go;
+  green::Timeout* limit = nullptr;
+  auto waiter = green::spawn([&] {
+    green::Timeout own(0.01s);
+    limit = &own;
+    go.wait();
+    limit = nullptr;
+  });
+  auto canceller = green::spawn([&] {
+    expire_while_ahead(30ms);
+    ASSERT_NE(limit, nullptr);
+    go.set();
+    limit->cancel();
+  });
+  EXPECT_NO_THROW(waiter.get());
+  canceller.join();
+}
+
+// Two expire while their greenlet is parked; cancelling the one that came first leaves the
+// other to raise.
+TEST(Timeout, ACancelledExpiryGivesWayToTheNextOne) {
+  green::Timeout* first = nullptr;
+  auto waiter = green::spawn([&] {
+    green::Timeout outer(0.01s);
+    first = &outer;
+    try {
+      green::Timeout inner(0.015s);
+      green::sleep(5s);
+    } catch (const green::Timeout& t) {
+      return t != outer;
+    }
+    return false;
+  });
+  auto canceller = green::spawn([&] {
+    expire_while_ahead(30ms);
+    ASSERT_NE(first, nullptr);
+    first->cancel();
+  });
+  EXPECT_TRUE(waiter.get()) << "the inner Timeout's expiry was lost";
+  canceller.join();
 }
 
 TEST(Timeout, CustomExceptionIsRaisedInstead) {

@@ -10,7 +10,10 @@
 //      only when the run queue is empty.
 // Waking is wake()/wake_throw(): it queues a parked greenlet (allocating
 // nothing) and never switches, so the waker keeps running until it parks in
-// turn. The first wake of a park wins; later ones return false.
+// turn. The first wake of a park wins; later ones return false. A Timeout's
+// expiry is no wake: until the greenlet runs, the first wake still wins,
+// raised over by the Timeout unless the Timeout is cancelled first (as a
+// kill() raises over a wake).
 //
 // When switching to the hub would only make it resume the head of its run
 // queue — no turn of the loop due first (it has no timers, IO or callbacks
@@ -108,7 +111,8 @@ class Hub {
 
   // Queues the parked greenlet `g` (of this thread) to resume with `value`
   // / by raising `exception`. Never blocks or switches; allocates nothing.
-  // Returns false, doing nothing, if g is not parked or is already queued.
+  // Returns false, doing nothing, if g is not parked or is already queued
+  // (with a wake, or a kill; see above for a Timeout's expiry).
   bool wake(detail::GreenletImpl& g, std::any value = {}) noexcept;
   bool wake_throw(detail::GreenletImpl& g, std::exception_ptr exception) noexcept;
   // From any thread: wakes `g` through the loop's call_soon_threadsafe.

@@ -44,7 +44,9 @@ class Timeout : public std::exception {
   Timeout& operator=(const Timeout&) = delete;
 
   // Disarms it (and drops its exception if it expired but has not been
-  // raised yet). Never blocks; cancelling twice does nothing.
+  // raised yet: a greenlet it interrupted that has not run since goes on
+  // waiting, or resumes with the wake that came for it meanwhile). Never
+  // blocks; cancelling twice does nothing.
   void cancel() noexcept;
   // Started and not yet expired or cancelled.
   bool pending() const noexcept { return alarm_.scheduled(); }
