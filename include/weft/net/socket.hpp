@@ -42,16 +42,15 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 
+#include "weft/detail/deadline.hpp"
 #include "weft/errors.hpp"
 #include "weft/net/address.hpp"
 
@@ -63,9 +62,7 @@ namespace detail {
 template <class Rep, class Period>
 std::chrono::nanoseconds timeout_ns(std::chrono::duration<Rep, Period> timeout) {
   using Seconds = std::chrono::duration<double>;
-  if constexpr (std::is_floating_point_v<Rep>) {
-    if (std::isnan(timeout.count())) throw ValueError("Invalid value NaN (not a number)");
-  }
+  weft::detail::reject_nan(timeout);
   if (timeout < timeout.zero()) throw ValueError("Timeout value out of range");
   if (std::chrono::duration_cast<Seconds>(timeout) >=
       std::chrono::duration_cast<Seconds>(std::chrono::nanoseconds::max()))

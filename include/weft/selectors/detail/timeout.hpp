@@ -4,11 +4,8 @@
 #pragma once
 
 #include <chrono>
-#include <cmath>
-#include <type_traits>
 
 #include "weft/detail/deadline.hpp"
-#include "weft/errors.hpp"
 
 namespace weft::selectors::detail {
 
@@ -22,9 +19,7 @@ inline constexpr Clock::time_point kPollNow = Clock::time_point::min();
 // forever.
 template <class Rep, class Period>
 Deadline select_deadline(std::chrono::duration<Rep, Period> timeout) {
-  if constexpr (std::is_floating_point_v<Rep>) {
-    if (std::isnan(timeout.count())) throw ValueError("Invalid value NaN (not a number)");
-  }
+  weft::detail::reject_nan(timeout);
   if (timeout <= timeout.zero()) return kPollNow;
   return weft::detail::deadline_after(timeout);
 }
