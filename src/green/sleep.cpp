@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "hub_impl.hpp"
+#include "weft/detail/deadline.hpp"
 
 namespace weft::green {
 
@@ -15,6 +16,7 @@ constexpr std::chrono::duration<double> kLongest = std::chrono::hours(24 * 365 *
 }  // namespace
 
 void sleep(std::chrono::duration<double> seconds) {
+  weft::detail::reject_nan(seconds);
   Hub& hub = Hub::current();
   Hub::Impl& impl = Hub::Impl::of(hub);
   detail::GreenletImpl& self = Hub::Impl::running();

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "hub_impl.hpp"
+#include "weft/detail/deadline.hpp"
 
 namespace weft::green {
 
@@ -24,6 +25,7 @@ Timeout::Timeout(std::optional<std::chrono::duration<double>> seconds, std::exce
       exception_(std::move(exception)),
       id_(next_timeout_id.fetch_add(1, std::memory_order_relaxed)) {
   if (!seconds_) return;
+  weft::detail::reject_nan(*seconds_);
   const double count = seconds_->count();
   std::snprintf(text_, sizeof text_, "%g second%s", count, count == 1.0 ? "" : "s");
   if (*seconds_ >= kLongest) return;

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
+#include "weft/errors.hpp"
 #include "weft/green/event.hpp"
 #include "weft/green/greenlet_task.hpp"
 #include "weft/green/hub.hpp"
@@ -157,6 +159,12 @@ TEST(Timeout, CustomExceptionIsRaisedInstead) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "too slow");
   }
+}
+
+TEST(Timeout, ANaNDurationIsValueErrorForTimeoutAndSleep) {
+  const std::chrono::duration<double> nan(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THROW(green::Timeout limit(nan), weft::ValueError);
+  EXPECT_THROW(green::sleep(nan), weft::ValueError);
 }
 
 TEST(Timeout, InterruptsASpawnedGreenletsWait) {

@@ -10,7 +10,8 @@ namespace weft::green {
 // meanwhile. sleep(0s) only yields: it returns once every greenlet that was
 // already ready to run has run. From the main greenlet it runs the hub.
 // Throws what is raised at its blocking point (a Timeout expiring,
-// GreenletExit from kill); green::error when called from the hub greenlet.
+// GreenletExit from kill); green::error when called from the hub greenlet;
+// ValueError for a NaN duration.
 void sleep(std::chrono::duration<double> seconds);
 inline void sleep() { sleep(std::chrono::duration<double>::zero()); }
 

@@ -35,7 +35,7 @@ class Timeout : public std::exception {
   // Starts a timeout of `seconds` for the calling greenlet (none: never
   // expires; zero or less: expires at its next blocking point). With an
   // `exception`, that is raised instead of the Timeout. Makes this thread's
-  // hub if it has none. Never blocks.
+  // hub if it has none. Never blocks. Throws ValueError for a NaN duration.
   explicit Timeout(std::optional<std::chrono::duration<double>> seconds, std::exception_ptr exception = nullptr);
   // Cancels it.
   ~Timeout() override;
