@@ -86,9 +86,9 @@ void expire_while_ahead(std::chrono::milliseconds busy) {
   green::sleep();
 }
 
-// A parked greenlet's Timeout expires, and another greenlet cancels it before the first runs:
-// it goes on waiting as if the Timeout had never expired.
-TEST(Timeout, ExpiredWhileParkedThenCancelledRaisesNothing) {
+// A parked greenlet's Timeout expires, and another greenlet cancels it before the first runs,
+// setting the Event the first waits on before or after the cancel; the first must not raise.
+void expire_park_then_cancel(bool set_before_cancel) {
   green::Event go;
   green::Timeout* limit = nullptr;
   auto waiter = green::spawn([&] {
@@ -100,32 +100,19 @@ TEST(Timeout, ExpiredWhileParkedThenCancelledRaisesNothing) {
   auto canceller = green::spawn([&] {
     expire_while_ahead(30ms);
     ASSERT_NE(limit, nullptr);
+    if (set_before_cancel) go.set();
     limit->cancel();
-    go.set();
+    if (!set_before_cancel) go.set();
   });
   EXPECT_NO_THROW(waiter.get());
   canceller.join();
 }
 
-// The same, but its wait ends before the cancel: it resumes with that wake.
-TEST(Timeout, ExpiredWhileParkedThenWokenAndCancelledTakesTheWake) {
-  green::Event go;
-  green::Timeout* limit = nullptr;
-  auto waiter = green::spawn([&] {
-    green::Timeout own(0.01s);
-    limit = &own;
-    go.wait();
-    limit = nullptr;
-  });
-  auto canceller = green::spawn([&] {
-    expire_while_ahead(30ms);
-    ASSERT_NE(limit, nullptr);
-    go.set();
-    limit->cancel();
-  });
-  EXPECT_NO_THROW(waiter.get());
-  canceller.join();
-}
+// Cancelled before its wait ends: it goes on waiting as if the Timeout had never expired.
+TEST(Timeout, ExpiredWhileParkedThenCancelledRaisesNothing) { expire_park_then_cancel(false); }
+
+// Its wait ends before the cancel: it resumes with that wake.
+TEST(Timeout, ExpiredWhileParkedThenWokenAndCancelledTakesTheWake) { expire_park_then_cancel(true); }
 
 // Two expire while their greenlet is parked; cancelling the one that came first leaves the
 // other to raise.
