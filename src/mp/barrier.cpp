@@ -104,13 +104,11 @@ void Barrier::reset() {
   }
 }
 
-std::size_t Barrier::n_waiting() const {
-  Held held(*this);
-  return phase() == Phase::filling ? state_->count : 0;
+std::size_t Barrier::n_waiting() const noexcept {
+  return phase() == Phase::filling ? state_->count.load() : 0;
 }
 
-bool Barrier::broken() const {
-  Held held(*this);
+bool Barrier::broken() const noexcept {
   return phase() == Phase::broken;
 }
 

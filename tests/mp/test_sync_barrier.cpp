@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "mp/sync_support.hpp"
 #include "threading/test_support.hpp"
 #include "weft/mp/barrier.hpp"
 
@@ -72,6 +73,25 @@ TEST(MpBarrier, ActionRunsOncePerRound) {
   run_parties(2, [&] { return barrier.wait(); });
   run_parties(2, [&] { return barrier.wait(); });
   EXPECT_EQ(runs.load(), 2);
+}
+
+TEST(MpBarrier, TheActionMayReadNWaitingAndBroken) {
+  // In a child, so that an action that blocks fails the test instead of hanging it.
+  auto child = Child::fork([] {
+    mp::Barrier* self = nullptr;
+    std::size_t waiting = 0;
+    bool broken = true;
+    mp::Barrier barrier(2, [&] {
+      waiting = self->n_waiting();
+      broken = self->broken();
+    });
+    self = &barrier;
+    const auto results = run_parties(2, [&] { return barrier.wait(kPatience); });
+    require(std::count(results.begin(), results.end(), -1) == 0);
+    require(waiting == 2);  // both parties have arrived; the round is not yet released
+    require(!broken);
+  });
+  EXPECT_EQ(child.wait(), 0);
 }
 
 TEST(MpBarrier, ThrowingActionBreaksTheBarrier) {

@@ -60,8 +60,9 @@ struct BarrierState {
   std::atomic<std::uint32_t> changed{0};  // bumped at every change of state; the futex word
   const std::uint32_t parties;
   const std::int64_t timeout_ns;  // the default timeout, or -1 for none
-  std::uint32_t state = 0;        // a Barrier::Phase
-  std::uint32_t count = 0;        // parties in the current round
+  // Written under the mutex; atomic so that n_waiting() and broken() can read them without it.
+  std::atomic<std::uint32_t> state{0};  // a Barrier::Phase
+  std::atomic<std::uint32_t> count{0};  // parties in the current round
   // Changes only when a round is abandoned (see Barrier::reset): a round that ends normally
   // is left by all its parties before the next one starts.
   std::uint32_t round = 0;
@@ -101,9 +102,10 @@ class Barrier {
   void reset();
 
   std::size_t parties() const noexcept { return state_->parties; }
-  // Threads currently waiting (0 while draining or broken).
-  std::size_t n_waiting() const;
-  bool broken() const;
+  // Threads currently waiting (0 while draining or broken), and whether the
+  // barrier is broken. Never block: the action may call them.
+  std::size_t n_waiting() const noexcept;
+  bool broken() const noexcept;
 
   // For weft::codec: the token under which a child being started finds this
   // barrier (throws codec::EncodeError outside a start, or if the barrier
@@ -120,7 +122,7 @@ class Barrier {
   explicit Barrier(State state) noexcept : state_(std::move(state)) {}
 
   std::size_t wait_until(const weft::detail::Deadline& deadline);
-  Phase phase() const noexcept { return static_cast<Phase>(state_->state); }
+  Phase phase() const noexcept { return static_cast<Phase>(state_->state.load()); }
   void set_phase(Phase phase) const noexcept { state_->state = static_cast<std::uint32_t>(phase); }
   void enter(Held& held, const weft::detail::Deadline& deadline);
   void release_all();
