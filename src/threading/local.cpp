@@ -20,8 +20,8 @@ struct LocalStorage::Impl {
   std::mutex mutex;
   Factory factory;
   std::unordered_map<ThreadSlots*, std::shared_ptr<void>> values;
-  // Values made for threads whose slots were already gone: they live as
-  // long as the storage.
+  // Values made for threads whose slots were already gone or closed: they
+  // live as long as the storage.
   std::vector<std::shared_ptr<void>> orphans;
 };
 
@@ -33,14 +33,22 @@ struct ThreadSlots {
     std::weak_ptr<LocalStorage::Impl> storage;
     void* value;
   };
+  // Rounds of values made by the destructors of the previous round's values that
+  // release() destroys, as many as pthread keys get; values that go on making
+  // each other stop it only if there is a limit.
+  static constexpr int kReleaseRounds = 4;
+
   std::mutex mutex;
   std::unordered_map<const LocalStorage::Impl*, Entry> entries;
+  // Set by release() in its last round: values made from then on are orphans.
+  bool closed = false;
 
   ~ThreadSlots();
 
   // Destroys this thread's values, and those their destructors make.
   void release() noexcept {
-    for (;;) {
+    for (int round = 0;; ++round) {
+      if (round == kReleaseRounds) closed = true;
       std::vector<std::shared_ptr<LocalStorage::Impl>> storages;
       {
         std::lock_guard guard(mutex);
@@ -96,7 +104,7 @@ LocalStorage::~LocalStorage() {
 }
 
 void* LocalStorage::get() {
-  if (t_slots_gone) {
+  if (t_slots_gone || t_slots.closed) {
     std::shared_ptr<void> value = impl_->factory();
     void* raw = value.get();
     std::lock_guard guard(impl_->mutex);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "threading/test_support.hpp"
@@ -157,6 +158,47 @@ TEST(Local, AValueMadeWhileItsThreadReleasesItsValuesIsDestroyedToo) {
   weft::Thread t([&] { early.get().late = &late; });
   t.start();
   t.join();
+  EXPECT_EQ(live, 0);
+}
+
+// Counted in `live`; while `ping` is set, its destructor makes `other`'s value on its thread.
+struct PingPong {
+  weft::local<PingPong>* other;
+  std::atomic<int>* live;
+  const std::atomic<bool>* ping;
+  PingPong(weft::local<PingPong>* other, std::atomic<int>* live, const std::atomic<bool>* ping)
+      : other(other), live(live), ping(ping) {
+    ++*live;
+  }
+  PingPong(PingPong&& from) noexcept
+      : other(from.other), live(std::exchange(from.live, nullptr)), ping(from.ping) {}
+  ~PingPong() {
+    if (live == nullptr) return;
+    --*live;
+    if (*ping) other->get();
+  }
+};
+
+// Two locals whose values' destructors make each other's anew: a thread's exit destroys a few
+// rounds of them and keeps the last until its local<T> dies, instead of never ending.
+TEST(Local, ValuesMakingEachOtherAtExitStopAfterAFewRounds) {
+  std::atomic<int> live{0};
+  std::atomic<bool> ping{true};
+  {
+    weft::local<PingPong>* second = nullptr;
+    weft::local<PingPong> first([&] { return PingPong(second, &live, &ping); });
+    weft::local<PingPong> other([&] { return PingPong(&first, &live, &ping); });
+    second = &other;
+    std::thread foreign([&] { first.get(); });
+    foreign.join();
+    EXPECT_EQ(live, 1);
+    weft::Thread t([&] { first.get(); });
+    t.start();
+    t.join(kPatience);
+    EXPECT_FALSE(t.is_alive());
+    EXPECT_EQ(live, 2);
+    ping = false;
+  }
   EXPECT_EQ(live, 0);
 }
 

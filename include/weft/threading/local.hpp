@@ -4,10 +4,11 @@
 // made on first access (by T's default constructor, or by the initializer
 // given at construction), and destroyed when that thread exits or when the
 // local<T> itself is destroyed, whichever comes first. A value first made as
-// the thread exits, by the destructor of another value, is destroyed too; one
-// made by a thread_local destructor that runs after weft's own for that
-// thread lives until the local<T> is destroyed (and each such access makes a
-// new one).
+// the thread exits, by the destructor of another value, is destroyed too, for
+// four rounds of such values (as pthread keys get); one made after that, or
+// by a thread_local destructor that runs after weft's own for that thread,
+// lives until the local<T> is destroyed (and each such access makes a new
+// one).
 //
 // Access costs a hash lookup; hold on to the reference inside hot loops.
 // The reference is valid on the calling thread until that thread exits or
