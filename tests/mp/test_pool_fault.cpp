@@ -143,6 +143,10 @@ class DescriptorLimit {
 // worker's connection) breaks the pool instead of leaving it accepting
 // tasks that nothing runs.
 TEST(PoolFault, AWorkerThatCannotBeReplacedBreaksThePool) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizers' runtime needs descriptors of its own (UBSan's vptr check opens "
+                  "a pipe), which the lowered limit denies it";
+#endif
   Pool pool(1);
   ASSERT_EQ(pool.apply(square, std::tuple{3}), 9);
   {
