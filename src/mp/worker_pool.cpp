@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "weft/detail/exception_text.hpp"
 #include "weft/errors.hpp"
 #include "weft/futures/errors.hpp"
 #include "weft/mp/detail/worker_pool_tasks.hpp"
@@ -159,9 +160,11 @@ struct WorkerPool::Impl {
     worker->fd = parent_end.fileno();
     worker->connection = std::move(parent_end);
     ::fcntl(worker->fd, F_SETFL, ::fcntl(worker->fd, F_GETFL) | O_NONBLOCK);
-    watch(worker->fd, worker->serial * 2, EPOLLIN);
-    watch(worker->process->sentinel(), worker->serial * 2 + 1, EPOLLIN);
-    workers.emplace(worker->serial, std::move(worker));
+    // Listed before it is watched, so that a failing watch leaves a worker
+    // the pool still kills and reaps.
+    Worker& started = *workers.emplace(worker->serial, std::move(worker)).first->second;
+    watch(started.fd, started.serial * 2, EPOLLIN);
+    watch(started.process->sentinel(), started.serial * 2 + 1, EPOLLIN);
   }
 
   void watch(int fd, std::uint64_t data, std::uint32_t events) {
@@ -428,14 +431,8 @@ struct WorkerPool::Impl {
   // nothing will run tasks any more. Unless it was being terminated, the
   // pool breaks, and every task not done fails.
   void thread_failed(std::exception_ptr cause) noexcept {
-    std::string message = "the pool can no longer run tasks";
-    try {
-      std::rethrow_exception(cause);
-    } catch (const std::exception& error) {
-      message += ": ";
-      message += error.what();
-    } catch (...) {
-    }
+    const std::string message =
+        "the pool can no longer run tasks: " + weft::detail::exception_text(cause);
     std::exception_ptr error;
     {
       std::lock_guard lock(mutex);
