@@ -178,7 +178,8 @@ class Loop {
   // never blocks for long (a short mutex).
   void call_soon_threadsafe(Callback callback);
   // Runs `callback` once `delay` has passed / at `when`. Never blocks. A
-  // delay too long for the clock (hours::max(), centuries) never comes due.
+  // delay too long for the clock (hours::max(), centuries) never comes due;
+  // a NaN one throws ValueError.
   template <class Rep, class Period>
   TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback callback) {
     const Clock::duration wait = weft::detail::ceil_nanoseconds_saturated(delay);

@@ -54,6 +54,7 @@ class Condition {
   void wait() { wait_until(std::nullopt); }
 
   // Blocks until notified or `timeout` passes; returns false on timeout.
+  // A negative timeout counts as 0; a NaN one throws ValueError.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
     return wait_until(detail::deadline_after_clamped(timeout));

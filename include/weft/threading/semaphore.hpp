@@ -35,7 +35,8 @@ class Semaphore {
     return counter_.try_take() || (blocking && acquire_until(std::nullopt));
   }
   // Waits at most `timeout`; returns false if the counter stayed zero.
-  // A negative timeout counts as 0 (Python's rule).
+  // A negative timeout counts as 0 (Python's rule); a NaN one throws
+  // ValueError when the call has to wait.
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout) {
     return counter_.try_take() || acquire_until(detail::deadline_after_clamped(timeout));

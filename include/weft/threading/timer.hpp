@@ -27,7 +27,8 @@ class Timer : public Thread {
     requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
   Timer(std::chrono::duration<Rep, Period> interval, F&& function, Args&&... args)
       // A negative interval fires at once, as Python's Event.wait(-x)
-      // does not wait; one too large for nanoseconds never fires.
+      // does not wait; one too large for nanoseconds never fires. A NaN
+      // interval throws ValueError here, not in the timer's thread.
       : interval_(std::max(detail::ceil_nanoseconds_saturated(interval), std::chrono::nanoseconds::zero())),
         function_([fn = std::forward<F>(function),
                    bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
