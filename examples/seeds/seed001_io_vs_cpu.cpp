@@ -95,7 +95,12 @@ int main() {
   seed::check(io_threads < io_processes, "IO-bound: threads win, no process to create");
   // A GIL would make the threads take about as long as one core doing all
   // six loops: twice the processes' time on two cores, more on more cores.
-  seed::check(cpu_threads < cpu_processes * 1.5,
-              "CPU-bound: without a GIL threads use every core, as processes do");
+  // One core runs both one loop at a time, so there it shows nothing.
+  if (std::thread::hardware_concurrency() >= 2) {
+    seed::check(cpu_threads < cpu_processes * 1.5,
+                "CPU-bound: without a GIL threads use every core, as processes do");
+  } else {
+    std::printf("CPU-bound: one core, so threads and processes both run one loop at a time\n");
+  }
   return seed::verdict();
 }

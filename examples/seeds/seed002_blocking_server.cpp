@@ -14,8 +14,11 @@
 // sets a stop flag and wakes the server's accept() by connecting once more.
 //
 // Checks: all 20 clients got b'Byebye'; the server had all 20 connections
-// open at once, each blocked in its own thread; the whole run took about
-// one client sleep, not the 20 s a server taking one client at a time would.
+// open at once, each blocked in its own thread. The run's time is printed,
+// not checked: with this client a server taking one connection at a time
+// finishes in about a second too (every client sends, then all sleep
+// together, and each queued one is answered as soon as the one before it
+// leaves), so only the open connections tell the two servers apart.
 //
 // Time: the seed's time.sleep(1) is kept, a real second; the 20 clients
 // sleep at the same time, so the program runs for about a second.
@@ -33,7 +36,6 @@
 #include "seed_check.hpp"
 #include "seed_net.hpp"
 
-using namespace std::chrono_literals;
 namespace net = weft::net;
 
 constexpr int kClients = 20;
@@ -89,6 +91,5 @@ int main() {
   seed::check(byebyes == kClients, "all 20 clients got b'Byebye'");
   seed::check(peak_connections.load() == kClients,
               "the server had all 20 connections open at once, one thread each");
-  seed::check(took < 10s, "the 20 clients were served together: about 1 s, not 20 s");
   return seed::verdict();
 }

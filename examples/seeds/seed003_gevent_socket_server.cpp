@@ -19,7 +19,9 @@
 // handle_request is the seed's, unchanged, so when a client leaves it does
 // what Python's does: recv() returns b'', it echoes b'' and shuts down its
 // writing side; recv() returns b'' again, and echoing on the shut side
-// raises BrokenPipeError, which it prints before closing.
+// raises BrokenPipeError, which it prints before closing. Its print(ex)
+// prints an OSError as Python does, "[Errno 32] Broken pipe", without the
+// name of the failing call that weft's what() adds.
 //
 // Shows weft::green::socket and spawn: one thread serves every client at
 // once, a greenlet per connection, each parked in its own recv().
@@ -59,6 +61,8 @@ void handle_request(green::socket s) {
       s.send(data);
       if (data.empty()) s.shutdown(SHUT_WR);
     }
+  } catch (const net::OSError& ex) {  // printed as Python prints an OSError
+    std::printf("[Errno %d] %s\n", ex.code().value(), ex.code().message().c_str());
   } catch (const std::exception& ex) {
     std::printf("%s\n", ex.what());
   }
