@@ -67,16 +67,16 @@ Listener::Listener(std::optional<net::Address> address, int family, int backlog,
                    std::optional<std::string> authkey)
     : authkey_(std::move(authkey)) {
   family = checked_family(address, family);
-  if (!address) {
-    if (family == AF_UNIX) {
-      private_dir_ = make_private_dir();
-      address = net::Address::unix_path(private_dir_ + "/sock");
-    } else {
-      address = family == AF_INET ? net::Address::ipv4("127.0.0.1", 0)
-                                  : net::Address::ipv6("::1", 0);
-    }
-  }
+  if (!address && family == AF_UNIX) private_dir_ = make_private_dir();
   try {
+    if (!address) {
+      if (family == AF_UNIX) {
+        address = net::Address::unix_path(private_dir_ + "/sock");
+      } else {
+        address = family == AF_INET ? net::Address::ipv4("127.0.0.1", 0)
+                                    : net::Address::ipv6("::1", 0);
+      }
+    }
     net::Socket sock(family, SOCK_STREAM);
     sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     sock.setblocking(true);

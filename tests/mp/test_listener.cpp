@@ -12,8 +12,10 @@
 #include <weft/mp/listener.hpp>
 #include <weft/net/errors.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -93,6 +95,23 @@ TEST_F(ListenerTest, AddresslessListenerPicksAPrivatePathAndRemovesIt) {
   }
   EXPECT_FALSE(exists(path));
   EXPECT_FALSE(exists(std::filesystem::path(path).parent_path().string()));
+}
+
+TEST_F(ListenerTest, AddresslessListenerWhosePathIsTooLongLeavesNoDirectory) {
+  TempDir dir;
+  const std::string long_tmpdir = dir / std::string(90, 'd');
+  std::filesystem::create_directory(long_tmpdir);
+  const char* saved = std::getenv("TMPDIR");
+  const std::optional<std::string> previous =
+      saved ? std::optional<std::string>(saved) : std::nullopt;
+  ::setenv("TMPDIR", long_tmpdir.c_str(), 1);
+  EXPECT_THROW(Listener{}, net::OSError);
+  if (previous) {
+    ::setenv("TMPDIR", previous->c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(long_tmpdir)) << "the private directory was left behind";
 }
 
 TEST_F(ListenerTest, AbstractNameListener) {
