@@ -160,15 +160,8 @@ struct GreenletImpl::Access {
         continue;
       }
       std::shared_ptr<GreenletImpl> held = handle_of(thread.live);
-      held->parent_ = handle_of(thread.current);
-      try {
-        std::exception_ptr exit = std::make_exception_ptr(GreenletExit());
-        held->switch_in(nullptr, &exit);
-      } catch (...) {
-        std::fprintf(stderr, "weft: greenlet %s raised while being unwound: %s\n", held->name().c_str(),
-                     weft::detail::exception_text(std::current_exception()).c_str());
-      }
-      if (thread.live == held.get()) unlink_live(thread, *held);  // could not be switched to
+      raise_exit(thread, *held);
+      if (thread.live == held.get()) unlink_live(thread, *held);  // could not be switched to, or would not exit
     }
   }
 
@@ -219,15 +212,29 @@ struct GreenletImpl::Access {
   }
 
   // Raises GreenletExit in a suspended greenlet of this thread so that its
-  // stack unwinds; `impl` has no owner left.
+  // stack unwinds; `impl` has no owner left. Only once, as Python does: one
+  // that caught it and switched away again, losing its last reference again,
+  // is left suspended for good (leaked), and named on stderr.
   static void unwind(ThreadGreenlets& thread, GreenletImpl* impl) noexcept {
+    if (impl->exit_raised_) {
+      std::fprintf(stderr, "weft: greenlet %s would not exit; leaked\n", impl->name().c_str());
+      unlink_live(thread, *impl);
+      return;
+    }
     std::shared_ptr<GreenletImpl> again(impl, Deleter{});
-    again->parent_ = handle_of(thread.current);
+    raise_exit(thread, *again);
+  }
+
+  // Resumes `impl`, a suspended greenlet of this thread, by raising
+  // GreenletExit in it, with the running greenlet as its parent.
+  static void raise_exit(ThreadGreenlets& thread, GreenletImpl& impl) noexcept {
+    impl.exit_raised_ = true;
+    impl.parent_ = handle_of(thread.current);
     try {
       std::exception_ptr exit = std::make_exception_ptr(GreenletExit());
-      again->switch_in(nullptr, &exit);
+      impl.switch_in(nullptr, &exit);
     } catch (...) {
-      std::fprintf(stderr, "weft: greenlet %s raised while being unwound: %s\n", again->name().c_str(),
+      std::fprintf(stderr, "weft: greenlet %s raised while being unwound: %s\n", impl.name().c_str(),
                    weft::detail::exception_text(std::current_exception()).c_str());
     }
   }

@@ -109,6 +109,9 @@ class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<Gre
   // the thread ends).
   GreenletImpl* live_prev_ = nullptr;
   GreenletImpl* live_next_ = nullptr;
+  // GreenletExit has been raised in it to unwind it: if its last reference
+  // goes again while it is suspended, it is leaked (see Access::unwind).
+  bool exit_raised_ = false;
 
  public:
   // The hub's fields for this greenlet (after the switching ones, which

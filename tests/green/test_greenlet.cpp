@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "weft/green/greenlet.hpp"
@@ -24,6 +25,30 @@ struct SetOnDestruction {
   bool& flag;
   ~SetOnDestruction() { flag = true; }
 };
+
+// Runs `scenario` in a forked child (killed by SIGALRM after 30 s), which exits with what it
+// returns; gives the child's wait status and what it wrote to stderr.
+template <class F>
+std::pair<int, std::string> in_child(F scenario) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return {-1, "pipe() failed"};
+  const pid_t child = ::fork();
+  if (child < 0) return {-1, "fork() failed"};
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    ::alarm(30);
+    ::_exit(scenario());
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int status = -1;
+  if (::waitpid(child, &status, 0) != child) return {-1, "waitpid() failed"};
+  return {status, text};
+}
 
 TEST(Greenlet, SeedTest1Test2PrintsInTheSeedsOrder) {
   std::vector<int> printed;
@@ -191,6 +216,31 @@ TEST(Greenlet, DroppingTheLastHandleUnwindsASuspendedGreenlet) {
     EXPECT_FALSE(unwound);
   }
   EXPECT_TRUE(unwound);
+}
+
+// As in Python, GreenletExit is raised once in a greenlet whose last handle goes: one that catches
+// it and switches away again is left suspended for good (leaked, and named on stderr).
+TEST(Greenlet, GreenletExitIsRaisedOnceInAGreenletThatSwallowsIt) {
+  const auto [status, text] = in_child([] {
+    int caught = 0;
+    {
+      green::greenlet swallower([&] {
+        for (;;) {
+          try {
+            green::greenlet parent = green::getcurrent().parent();  // holds no handle to itself
+            parent.switch_();
+          } catch (const green::GreenletExit&) {
+            ++caught;
+          }
+        }
+      });
+      swallower.switch_();
+    }
+    return caught;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "wait status " << status << ": " << text;
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_NE(text.find("would not exit; leaked"), std::string::npos) << text;
 }
 
 TEST(Greenlet, SwitchingToAnotherThreadsGreenletThrows) {
