@@ -145,7 +145,7 @@ Connection Listener::accept() {
   sock.setblocking(true);
   last_accepted_ = std::move(peer);
   Connection conn(sock.detach());
-  if (authkey_) {
+  if (authkey_ && !authkey_->empty()) {
     authenticate(conn, *authkey_,
                  handshake_timeout_ ? weft::detail::deadline_after(*handshake_timeout_)
                                     : weft::detail::Deadline());

@@ -191,6 +191,13 @@ TEST_F(ListenerTest, WrongKeyFailsBothSidesAndTheNextClientIsServed) {
   client.get();
 }
 
+TEST_F(ListenerTest, EmptyKeyListenerAuthenticatesNothingAsPythonDoes) {
+  Listener listener(std::nullopt, AF_UNSPEC, 1, std::string());
+  auto client = good_client(listener.address(), std::nullopt);
+  serve_one(listener);
+  client.get();
+}
+
 TEST_F(ListenerTest, ClientWithAKeyRejectsAListenerWithout) {
   Listener listener;
   auto client = in_background([&] { Client(listener.address(), AF_UNSPEC, kKey); });

@@ -44,10 +44,12 @@ class Listener {
   // defaults to the address's; without an address, it picks one: for
   // AF_UNIX (the default) a fresh path in a new private directory under the
   // system's temporary directory, for AF_INET/AF_INET6 a free loopback
-  // port. With `authkey`, every accepted connection must pass the HMAC
-  // challenge both ways. Throws ValueError for an unknown family or one
-  // that does not match `address`, OSError when binding fails
-  // (AddressInUse, PermissionError...). Never blocks.
+  // port. With a non-empty `authkey`, every accepted connection must pass
+  // the HMAC challenge both ways; an empty one, as in Python, authenticates
+  // nothing (a Client() given an empty key waits for a challenge that never
+  // comes). Throws ValueError for an unknown family or one that does not
+  // match `address`, OSError when binding fails (AddressInUse,
+  // PermissionError...). Never blocks.
   explicit Listener(std::optional<net::Address> address = std::nullopt, int family = AF_UNSPEC,
                     int backlog = 1, std::optional<std::string> authkey = std::nullopt);
   Listener(Listener&& other) noexcept;
@@ -57,14 +59,15 @@ class Listener {
   // Closes, as close() does.
   ~Listener();
 
-  // Blocks until a client connects, then, with an authkey, delivers the
-  // challenge and answers the client's, within handshake_timeout(); returns
-  // the authenticated Connection. Throws OSError("listener is closed");
-  // for that one client: AuthenticationError when its key differs or it
-  // does not speak the protocol (a message that is not the expected one, or
-  // too long), weft::TimeoutError when the handshake ran past its deadline,
-  // EOFError when the client closed or reset the connection before it
-  // ended. The client's connection is closed then; the Listener is not.
+  // Blocks until a client connects, then, with a non-empty authkey,
+  // delivers the challenge and answers the client's, within
+  // handshake_timeout(); returns the authenticated Connection. Throws
+  // OSError("listener is closed"); for that one client: AuthenticationError
+  // when its key differs or it does not speak the protocol (a message that
+  // is not the expected one, or too long), weft::TimeoutError when the
+  // handshake ran past its deadline, EOFError when the client closed or
+  // reset the connection before it ended. The client's connection is closed
+  // then; the Listener is not.
   Connection accept();
 
   // Closes the socket and, in the process that created the Listener,
