@@ -32,7 +32,7 @@ std::string demangle(const char* mangled) {
   return status == 0 && name ? std::string(name.get()) : std::string(mangled);
 }
 
-std::string worker_lost_text(pid_t pid, int exitcode) {
+std::string worker_lost_text(pid_t pid, int exitcode, bool sending) {
   std::string text = "worker " + std::to_string(pid);
   if (exitcode < 0) {
     const char* abbrev = sigabbrev_np(-exitcode);
@@ -42,7 +42,7 @@ std::string worker_lost_text(pid_t pid, int exitcode) {
   } else {
     text += " exited with code " + std::to_string(exitcode);
   }
-  return text + " while running the task";
+  return text + (sending ? " after running the task, while sending its result" : " while running the task");
 }
 
 // Keyed by the mangled name: type_info objects of one type may differ
@@ -138,8 +138,8 @@ RemoteError::RemoteError(std::string type_name, std::string message)
       type_name_(std::move(type_name)),
       message_(std::move(message)) {}
 
-WorkerLostError::WorkerLostError(pid_t pid, int exitcode)
-    : ProcessError(worker_lost_text(pid, exitcode)), pid_(pid), exitcode_(exitcode) {}
+WorkerLostError::WorkerLostError(pid_t pid, int exitcode, bool sending)
+    : ProcessError(worker_lost_text(pid, exitcode, sending)), pid_(pid), exitcode_(exitcode) {}
 
 namespace detail {
 

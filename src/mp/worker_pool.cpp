@@ -354,9 +354,12 @@ struct WorkerPool::Impl {
         std::atomic_ref(worker.progress[ready_slot]).load(std::memory_order_acquire) == 0;
     std::deque<Task> unanswered = std::move(worker.outstanding);
     workers.erase(found);
+    // Of the unanswered tasks, only the one the worker last started ran
+    // (see ProgressSlot), whether it died running it or sending its answer:
+    // that one fails, the others never began and are queued again.
     for (auto it = unanswered.rbegin(); it != unanswered.rend(); ++it) {
-      if (started != finished && it->id == started) {
-        it->sink->fail(std::make_exception_ptr(WorkerLostError(pid, exitcode)));
+      if (started != 0 && it->id == started) {
+        it->sink->fail(std::make_exception_ptr(WorkerLostError(pid, exitcode, started == finished)));
       } else {
         queue.push_front(std::move(*it));
       }

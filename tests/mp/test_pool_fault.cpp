@@ -2,13 +2,21 @@
 // held, is replaced, and every other task completes.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <new>
 #include <random>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -163,6 +171,75 @@ TEST(PoolFault, AWorkerThatCannotBeReplacedBreaksThePool) {
   }
   EXPECT_THROW(pool.apply_async(square, std::tuple{5}), BrokenProcessPool);
   EXPECT_THROW(pool.apply(square, std::tuple{5}), BrokenProcessPool);
+}
+
+// What the workers tell the test: in a shared anonymous mapping made before
+// a pool forks them.
+struct Shared {
+  std::atomic<int> runs{0};
+  std::atomic<int> pid{0};
+};
+
+Shared& shared() {
+  static Shared* const mapped = [] {
+    void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+    return new (memory) Shared;
+  }();
+  return *mapped;
+}
+
+// Polls `done` until it holds; false if it still does not after `generous`.
+template <class Predicate>
+bool eventually(Predicate done) {
+  const auto until = std::chrono::steady_clock::now() + generous;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// Whether process `pid` sleeps in a system call (state S in /proc/<pid>/stat).
+bool asleep(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t name_end = stat.rfind(')');
+  return name_end != std::string::npos && name_end + 2 < stat.size() && stat[name_end + 2] == 'S';
+}
+
+// Far more than a socket holds, so the worker blocks sending it.
+std::string big_result(int) {
+  shared().pid.store(static_cast<int>(::getpid()));
+  ++shared().runs;
+  return std::string(8 << 20, 'x');
+}
+
+// A worker killed after its task returned, while the result is on its way
+// (the pool's thread, held in a callback, reads none of it), fails that task
+// with WorkerLostError: the task is not run a second time.
+TEST(PoolFault, AWorkerKilledWhileSendingAResultFailsThatTaskWithoutRunningItAgain) {
+  shared().runs = 0;
+  Pool pool(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto held = pool.apply_async(square, std::tuple{2}, [released](const int&) { released.wait_for(generous); });
+  auto big = pool.apply_async(big_result, std::tuple{0});
+  ASSERT_TRUE(eventually([] { return shared().runs.load() == 1; }));
+  const int pid = shared().pid.load();
+  ASSERT_TRUE(eventually([pid] { return asleep(pid); }));  // blocked sending the result
+  ::kill(pid, SIGKILL);
+  release.set_value();
+  EXPECT_EQ(held.get(generous), 4);
+  try {
+    big.get(generous);
+    ADD_FAILURE() << "no exception";
+  } catch (const WorkerLostError& error) {
+    EXPECT_EQ(error.signal(), SIGKILL);
+    EXPECT_NE(std::string(error.what()).find("sending its result"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(shared().runs.load(), 1);
+  EXPECT_EQ(pool.apply(square, std::tuple{3}), 9);
 }
 
 }  // namespace

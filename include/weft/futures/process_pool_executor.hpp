@@ -24,11 +24,12 @@
 //
 // Failure, better than Python: a worker that dies (SIGKILL, a crash, the
 // OOM killer) fails only the future it was running, with
-// mp::WorkerLostError naming its pid and signal; it is replaced and every
-// other future completes. Python would instead break the whole executor
-// and fail every pending future with BrokenProcessPool, which weft does
-// only if the worker cannot be replaced (the OS refuses a process or
-// descriptors).
+// mp::WorkerLostError naming its pid and signal, as it does a future whose
+// task returned before the worker died but whose result never arrived
+// (never run a second time); the worker is replaced and every other future
+// completes. Python would instead break the whole executor and fail every
+// pending future with BrokenProcessPool, which weft does only if the
+// worker cannot be replaced (the OS refuses a process or descriptors).
 //
 // Done-callbacks run on the pool's thread in this process (Python's
 // executor manager thread). A callback that throws is reported (see

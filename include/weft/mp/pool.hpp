@@ -28,12 +28,13 @@
 // Failure, better than Python: a worker that dies (SIGKILL, abort, a
 // segfault, the OOM killer) fails exactly the task it was running with
 // WorkerLostError naming its pid and signal (for a chunk, every item of
-// it); it is replaced, every other task completes and the pool stays
-// usable. (Python's Pool hangs forever there.) If it cannot be replaced
-// (the OS refuses a process or descriptors), the pool is broken: every
-// pending and later task fails with futures::BrokenProcessPool naming the
-// cause. A task that throws re-raises from get() with its type and
-// message (weft/mp/remote_error.hpp).
+// it), as does a task whose worker died after it returned but before its
+// result arrived (never run a second time); the worker is replaced, every
+// other task completes and the pool stays usable. (Python's Pool hangs
+// forever there.) If it cannot be replaced (the OS refuses a process or
+// descriptors), the pool is broken: every pending and later task fails
+// with futures::BrokenProcessPool naming the cause. A task that throws
+// re-raises from get() with its type and message (weft/mp/remote_error.hpp).
 //
 // Callbacks run in this process on the pool's thread (Python's result
 // handler thread), in the order results arrive, before the result is

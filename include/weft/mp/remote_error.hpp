@@ -49,10 +49,13 @@ class RemoteError : public ProcessError {
 // (SIGKILL, SIGSEGV, the OOM killer) or exited. The pool replaced it; only
 // the task(s) it held fail with this error. what() names the pid and the
 // signal or exit code, e.g. "worker 4242 was killed by SIGKILL (signal 9)
-// while running the task".
+// while running the task", or, when the task had returned but the worker
+// died before its result arrived ("sending"), "... after running the task,
+// while sending its result": its side effects happened, and the pool does
+// not run it again.
 class WorkerLostError : public ProcessError {
  public:
-  WorkerLostError(pid_t pid, int exitcode);
+  WorkerLostError(pid_t pid, int exitcode, bool sending = false);
   pid_t pid() const noexcept { return pid_; }
   // As Process::exitcode(): minus the signal number when killed by one.
   int exitcode() const noexcept { return exitcode_; }

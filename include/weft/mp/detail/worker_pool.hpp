@@ -147,11 +147,12 @@ class WorkerPool {
 };
 
 // What a worker publishes in shared memory as it goes: the id of the task
-// it last started and of the one it last finished. When a worker dies, they
-// tell the parent which task was running (started != finished), even if
-// the answers of tasks finished before it never left the worker. ready_slot
-// turns 1 once the initializer has returned: a worker that dies before
-// that died in its initializer.
+// it last started and of the one it last finished. A worker sends each
+// answer whole before it starts its next task, so when it dies, the only
+// task it was sent that ran without its answer arriving is the one it last
+// started: still running (started != finished), or finished with its answer
+// cut short (started == finished). ready_slot turns 1 once the initializer
+// has returned: a worker that dies before that died in its initializer.
 enum ProgressSlot : std::size_t { started_slot = 0, finished_slot = 1, ready_slot = 2, progress_slots = 3 };
 
 // The worker process's entry point (a function by reference, so that every
