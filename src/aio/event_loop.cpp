@@ -125,8 +125,7 @@ void EventLoop::step(detail::TaskState& task) noexcept {
   if (!task.started_) {
     task.started_ = true;
     if (task.must_cancel_) {  // cancelled before it ran: its body never starts
-      task.must_cancel_ = false;
-      task.record_exception(std::make_exception_ptr(CancelledError(task.cancel_message())));
+      task.end_cancelled();
       finish(task);
       return;
     }
@@ -135,6 +134,9 @@ void EventLoop::step(detail::TaskState& task) noexcept {
   task.resume_.resume();
   running_task = nullptr;
   if (task.frame_.done()) {
+    // Cancelled while it ran, then returned before another suspension: it
+    // ends cancelled, as in Python (an exception it raised is kept).
+    if (task.must_cancel_ && !task.exception_) task.end_cancelled();
     finish(task);
   } else if (task.must_cancel_ && task.waiter_ != nullptr) {
     // Cancelled while it ran: the cancellation reaches the suspension it

@@ -112,6 +112,11 @@ void TaskState::record_exception(std::exception_ptr exception) noexcept {
   }
 }
 
+void TaskState::end_cancelled() noexcept {
+  must_cancel_ = false;
+  record_exception(std::make_exception_ptr(CancelledError(cancel_message())));
+}
+
 void TaskState::add_done_callback(weft::detail::UniqueFunction<void(TaskState&)> callback) {
   if (done_) schedule_callback(std::move(callback));
   else extras().callbacks.push_back(std::move(callback));

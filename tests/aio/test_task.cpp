@@ -221,6 +221,34 @@ TEST_P(AioTask, SelfCancelReachesTheNextSuspension) {
   }());
 }
 
+// Python's Task.__step: a task cancelled while it runs that then returns without another
+// suspension ends cancelled; one that raises instead ends with its exception.
+TEST_P(AioTask, ATaskCancelledWhileItRunsThatReturnsEndsCancelled) {
+  run([]() -> aio::Task<void> {
+    auto returns = []() -> aio::Task<int> {
+      aio::current_task().cancel("from inside");
+      co_return 5;
+    };
+    auto task = aio::create_task(returns());
+    try {
+      co_await task;
+      ADD_FAILURE() << "no CancelledError";
+    } catch (const aio::CancelledError& error) {
+      EXPECT_EQ(error.message(), "from inside");
+    }
+    EXPECT_TRUE(task.cancelled());
+    auto gathered = aio::create_task(returns());
+    EXPECT_THROW(co_await aio::gather(gathered), aio::CancelledError);
+    auto raises = aio::create_task([]() -> aio::Task<int> {
+      aio::current_task().cancel();
+      throw std::invalid_argument("bad");
+      co_return 0;  // makes the lambda a coroutine
+    }());
+    EXPECT_THROW(co_await raises, std::invalid_argument);
+    EXPECT_FALSE(raises.cancelled());
+  }());
+}
+
 TEST_P(AioTask, CancellingATaskThatAwaitsAnotherCancelsBoth) {
   run([]() -> aio::Task<void> {
     auto inner = aio::create_task(sleep_for(10s));

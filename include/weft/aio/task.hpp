@@ -25,7 +25,8 @@
 //
 // Cancellation follows Python 3.11+: cancel(msg) makes CancelledError(msg)
 // appear at the suspension point the task waits at (or the next one); a task
-// that lets it propagate ends cancelled; cancelling() counts the requests
+// that lets it propagate, or that returns before reaching a suspension point,
+// ends cancelled; cancelling() counts the requests
 // and uncancel() takes one back, which is how timeout() and TaskGroup tell
 // their own cancellations from outside ones.
 //

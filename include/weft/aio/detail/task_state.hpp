@@ -129,6 +129,9 @@ class TaskState {
 
   // ---- used by the promise and the loop ---------------------------------
   void record_exception(std::exception_ptr exception) noexcept;
+  // Takes the pending cancel request as the outcome: CancelledError with
+  // cancel()'s message.
+  void end_cancelled() noexcept;
   // The coroutine an inline-awaited coroutine returns to (unused by a
   // scheduled task, whose frame_ shares the storage).
   std::coroutine_handle<> continuation() const noexcept { return root_ ? nullptr : continuation_; }
