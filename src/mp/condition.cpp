@@ -3,14 +3,22 @@
 //
 // Under the lock, a waiter registers (sleepers + 1) and remembers how many
 // notify calls had been made (`issued`). notify(n) turns up to n registered
-// waiters into tokens and bumps `issued`, the futex word every waiter
-// sleeps on. A waiter may take a token only once `issued` has moved past
-// what it remembered, so a waiter that arrives after a notify never takes
-// that notify's token. Any eligible waiter may take any token: if it was
-// not itself one of those counted, it takes the place of the one it took
-// the token from, who stays counted in `sleepers` — so a waiter that times
-// out, back under the lock, either takes a token (and counts as notified)
-// or un-registers, and the counts stay exact.
+// waiters into tokens of its own generation (the new value of `issued`, the
+// futex word every waiter sleeps on) and bumps `issued`. A waiter may take
+// only a token of a generation after the one it remembered, so a waiter
+// that arrives after a notify never takes that notify's tokens, nor tokens
+// a waiter that died left behind. Any eligible waiter may take any such
+// token: if it was not itself one of those counted, it takes the place of
+// the one it took the token from, who stays counted in `sleepers`. Waiters
+// take the oldest token they may, so that no token is taken from a later
+// waiter who could take nothing else. A waiter that times out, back under
+// the lock, either takes a token (and counts as notified) or un-registers,
+// and the counts stay exact.
+//
+// The generations live in a ring of kConditionGenerations slots. When a
+// notify reuses a slot, the tokens still in it (those of a waiter that died,
+// or of one that has not run since) go back to `sleepers`: their waiters
+// count as not notified again, and a waiter still alive takes a later token.
 #include "weft/mp/condition.hpp"
 
 #include <algorithm>
@@ -23,15 +31,31 @@ namespace weft::mp {
 namespace {
 
 constexpr auto kShared = weft::detail::FutexScope::process_shared;
+constexpr std::uint32_t kSlots = detail::kConditionGenerations;
 
-// Takes a notification if one issued after `seen` is left.
+// A slot holds a generation (high half) and its tokens not yet taken (low).
+std::uint64_t slot_word(std::uint32_t generation, std::uint32_t tokens) noexcept {
+  return (std::uint64_t{generation} << 32) | tokens;
+}
+std::uint32_t slot_generation(std::uint64_t word) noexcept {
+  return static_cast<std::uint32_t>(word >> 32);
+}
+std::uint32_t slot_tokens(std::uint64_t word) noexcept { return static_cast<std::uint32_t>(word); }
+
+// Takes the oldest token left of a notify issued after `seen`, if any.
 bool take_token(detail::ConditionState& state, std::uint32_t seen) noexcept {
-  if (state.issued.load(std::memory_order_acquire) == seen) return false;
-  std::uint32_t tokens = state.tokens.load(std::memory_order_relaxed);
-  while (tokens > 0) {
-    if (state.tokens.compare_exchange_weak(tokens, tokens - 1, std::memory_order_acquire,
-                                           std::memory_order_relaxed))
-      return true;
+  const std::uint32_t issued = state.issued.load(std::memory_order_acquire);
+  const std::uint32_t behind = issued - seen;
+  if (behind == 0) return false;
+  for (std::uint32_t generation = issued - std::min(behind, kSlots) + 1;
+       generation != issued + 1; ++generation) {
+    auto& slot = state.tokens[generation % kSlots];
+    std::uint64_t word = slot.load(std::memory_order_relaxed);
+    while (slot_generation(word) == generation && slot_tokens(word) > 0) {
+      if (slot.compare_exchange_weak(word, word - 1, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+        return true;
+    }
   }
   return false;
 }
@@ -70,9 +94,11 @@ void Condition::notify(std::size_t n) {
   detail::ConditionState& state = *state_;
   const auto count = static_cast<std::uint32_t>(std::min<std::size_t>(n, state.sleepers));
   if (count == 0) return;
-  state.sleepers -= count;
-  state.tokens.fetch_add(count, std::memory_order_relaxed);
-  state.issued.fetch_add(1, std::memory_order_release);
+  const std::uint32_t generation = state.issued.load(std::memory_order_relaxed) + 1;
+  const std::uint64_t reused = state.tokens[generation % kSlots].exchange(
+      slot_word(generation, count), std::memory_order_relaxed);
+  state.sleepers = state.sleepers - count + slot_tokens(reused);
+  state.issued.store(generation, std::memory_order_release);
   weft::detail::futex_wake(state.issued, static_cast<int>(std::min<std::uint32_t>(count, INT_MAX)),
                            kShared);
 }

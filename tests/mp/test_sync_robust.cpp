@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "mp/sync_support.hpp"
 #include "weft/mp/sharedctypes.hpp"
@@ -128,6 +130,45 @@ TEST(MpSyncRobust, ConditionWaitReacquiresFromAKilledNotifier) {
   EXPECT_TRUE(lock.owner_died());
   held.unlock();
   EXPECT_FALSE(lock.locked());
+}
+
+TEST(MpSyncRobust, ConditionWaiterKilledWhileWaitingTakesNoLaterNotification) {
+  mp::Condition cond;
+  mp::Event holding;
+  auto child = Child::fork([&] {
+    require(cond.acquire());
+    holding.set();
+    cond.wait();
+  });
+  ASSERT_TRUE(holding.wait(kPatience));
+  { std::lock_guard waiting(cond); }  // the child has released the lock: it waits
+  EXPECT_EQ(child.kill(), 128 + SIGKILL);
+  {
+    std::lock_guard held(cond);
+    cond.notify();  // only the dead waiter to notify
+  }
+  int waiting = 0;
+  std::atomic<int> notified{0};
+  std::atomic<int> timed_out{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&] {
+      std::unique_lock held(cond);
+      ++waiting;
+      (cond.wait(kSlack) ? notified : timed_out).fetch_add(1);
+    });
+  }
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard held(cond);
+    return waiting == 2;
+  }));
+  {
+    std::lock_guard held(cond);
+    cond.notify(1);
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(notified.load(), 1);
+  EXPECT_EQ(timed_out.load(), 1);
 }
 
 TEST(MpSyncRobust, ValueLockOfAKilledProcess) {

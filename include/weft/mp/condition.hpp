@@ -17,8 +17,8 @@
 // dies, the next acquire — including wait()'s re-acquisition — succeeds,
 // writes the dead owner's ids to stderr, and owner_died() is true until the
 // lock is released: the guarded state may be half-updated. A process that
-// dies while waiting may take one notification with it; later waits and
-// notifications are unaffected.
+// dies while waiting takes no notification with it: notify(n) still wakes
+// up to n of the waiters alive, and never one that began waiting after it.
 //
 // Errors: wait and notify throw RuntimeError when the calling thread does
 // not hold the lock. A negative timeout counts as 0, as in Python.
@@ -43,11 +43,18 @@ namespace weft::mp {
 
 namespace detail {
 
+// How many notify calls back a waiter can still take a token of (see
+// src/mp/condition.cpp); a power of two.
+inline constexpr std::uint32_t kConditionGenerations = 32;
+
 struct ConditionState {
   std::uint32_t sleepers = 0;              // waiters not yet notified; guarded by the lock
-  std::atomic<std::uint32_t> tokens{0};    // notifications not yet taken
   std::atomic<std::uint32_t> issued{0};    // counts notify calls; the futex word
+  // Per notify call, in a ring: its number (high half) and its notifications
+  // not yet taken (low half).
+  std::atomic<std::uint64_t> tokens[kConditionGenerations] = {};
 };
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
 }  // namespace detail
 
