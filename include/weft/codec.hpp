@@ -29,8 +29,10 @@
 //   compile error).
 //
 // Decoding never trusts its input: malformed, truncated or hostile bytes,
-// a type mismatch, an integer out of the target's range, nesting deeper
-// than max_depth and trailing bytes after the value all raise DecodeError.
+// a type mismatch, an integer out of the target's range, a finite number
+// too large for a float (as Python's struct.pack('f', ...) refuses it; an
+// infinity or NaN decodes, smaller numbers round), nesting deeper than
+// max_depth and trailing bytes after the value all raise DecodeError.
 // No declared size is believed beyond the bytes actually present, so a
 // five-byte header claiming four billion elements allocates nothing. A
 // container is still allocated whole before its elements are decoded, so

@@ -362,6 +362,26 @@ TEST(CodecDecodeError, IntegerOutOfTheTargetsRange) {
                codec::DecodeError);
 }
 
+TEST(CodecDecodeError, DoubleOutOfFloatsRange) {
+  constexpr float float_max = std::numeric_limits<float>::max();
+  EXPECT_THROW(codec::decode<float>(codec::encode(1e300)), codec::DecodeError);
+  EXPECT_THROW(codec::decode<float>(codec::encode(-1e39)), codec::DecodeError);
+  EXPECT_THROW(codec::decode<std::vector<float>>(codec::encode(std::vector{1.0, 1e300})),
+               codec::DecodeError);
+  // The least double that rounds to infinity, and the greatest that rounds to float's maximum.
+  const double overflows = 0x1.ffffffp127;
+  EXPECT_THROW(codec::decode<float>(codec::encode(-overflows)), codec::DecodeError);
+  EXPECT_EQ(codec::decode<float>(codec::encode(std::nextafter(overflows, 0.0))), float_max);
+  EXPECT_EQ(codec::decode<float>(codec::encode(double{float_max})), float_max);
+  EXPECT_EQ(codec::decode<float>(codec::encode(0.1)), 0.1f);
+  EXPECT_EQ(codec::decode<float>(codec::encode(1e-300)), 0.0f);  // underflow rounds, as in Python
+  EXPECT_EQ(codec::decode<float>(codec::encode(-std::numeric_limits<double>::infinity())),
+            -std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(codec::decode<float>(codec::encode(std::nan("")))));
+  EXPECT_EQ(codec::decode<float>(codec::encode(std::numeric_limits<std::uint64_t>::max())),
+            0x1p64f);
+}
+
 TEST(CodecDecodeError, TypeMismatches) {
   EXPECT_THROW(codec::decode<int>(codec::encode("1"s)), codec::DecodeError);
   EXPECT_THROW(codec::decode<int>(codec::encode(1.0)), codec::DecodeError);

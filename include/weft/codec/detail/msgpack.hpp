@@ -1,6 +1,6 @@
 // weft/codec/detail/msgpack.hpp — msgpack-cxx, with the adaptors for
 // std::array and std::tuple replaced by ones that never index past the
-// data they decode.
+// data they decode, and the one for float by one that checks its range.
 //
 // msgpack-cxx 4.x trusts a size it should check in three places:
 //   - std::array<char, N> and std::array<unsigned char, N> decoded from a
@@ -21,21 +21,32 @@
 // decode itself, because msgpack-cxx hands it default-initialised arrays
 // (set elements, map keys, the members of pairs and user structs).
 //
+// msgpack-cxx's float header also converts a finite double beyond float's
+// range to an infinity. This header replaces that header the same way: such
+// a double is a type_error, as an integer beyond its target's range is
+// (Python's struct.pack('f', 1e300) raises OverflowError), while one that
+// rounds to float's largest value, an infinity and a NaN convert as before.
+// The header's other adaptors (float's pack<> and object<>, and all of
+// double's) are msgpack-cxx's, copied unchanged.
+//
 // Every weft header includes msgpack-cxx through this one. A translation
 // unit that includes <msgpack.hpp> before any weft header would get the
 // unchecked versions; that is refused at compile time.
 #pragma once
 
 #if defined(MSGPACK_V1_TYPE_CPP11_ARRAY_HPP) || defined(MSGPACK_V1_TYPE_CPP11_TUPLE_HPP) || \
-    defined(MSGPACK_V1_TYPE_CPP11_ARRAY_CHAR_HPP) || defined(MSGPACK_V1_TYPE_CPP11_ARRAY_UNSIGNED_CHAR_HPP)
-#error "include <weft/codec.hpp> (or any weft header) before <msgpack.hpp>: weft replaces msgpack-cxx's std::array and std::tuple decoders, which read past short input"
+    defined(MSGPACK_V1_TYPE_CPP11_ARRAY_CHAR_HPP) || defined(MSGPACK_V1_TYPE_CPP11_ARRAY_UNSIGNED_CHAR_HPP) || \
+    defined(MSGPACK_V1_TYPE_FLOAT_HPP)
+#error "include <weft/codec.hpp> (or any weft header) before <msgpack.hpp>: weft replaces msgpack-cxx's std::array and std::tuple decoders, which read past short input, and its float decoder, which does not check the range"
 #endif
 #define MSGPACK_V1_TYPE_CPP11_ARRAY_HPP
 #define MSGPACK_V1_TYPE_CPP11_TUPLE_HPP
 #define MSGPACK_V1_TYPE_CPP11_ARRAY_CHAR_HPP
 #define MSGPACK_V1_TYPE_CPP11_ARRAY_UNSIGNED_CHAR_HPP
+#define MSGPACK_V1_TYPE_FLOAT_HPP
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -146,6 +157,16 @@ void bytes_in_zone(msgpack::object::with_zone& o, const std::array<Byte, N>& v) 
   o.type = msgpack::type::BIN;
   o.via.bin.ptr = p;
   o.via.bin.size = size;
+}
+
+// A double as a float, rounded; a type_error for a finite one that would
+// round to infinity.
+inline float float_of(double d) {
+  // The least double that rounds to infinity: float's largest value plus
+  // half a step between floats of its size.
+  constexpr double overflows = 0x1.ffffffp127;
+  if (std::isfinite(d) && std::fabs(d) >= overflows) throw msgpack::type_error();
+  return static_cast<float>(d);
 }
 
 }  // namespace weft::codec::detail
@@ -284,6 +305,88 @@ template <typename... Ts>
 struct object_with_zone<std::tuple<Ts...>> {
   void operator()(msgpack::object::with_zone& o, const std::tuple<Ts...>& v) const {
     std::apply([&o](const auto&... e) { weft::codec::detail::array_in_zone(o, e...); }, v);
+  }
+};
+
+// ----------------------------------------------------------- float, double
+
+template <>
+struct convert<float> {
+  const msgpack::object& operator()(const msgpack::object& o, float& v) const {
+    if (o.type == msgpack::type::FLOAT32 || o.type == msgpack::type::FLOAT64) {
+      v = weft::codec::detail::float_of(o.via.f64);
+    } else if (o.type == msgpack::type::POSITIVE_INTEGER) {
+      v = static_cast<float>(o.via.u64);
+    } else if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+      v = static_cast<float>(o.via.i64);
+    } else {
+      throw msgpack::type_error();
+    }
+    return o;
+  }
+};
+
+template <>
+struct pack<float> {
+  template <typename Stream>
+  msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const float& v) const {
+    o.pack_float(v);
+    return o;
+  }
+};
+
+template <>
+struct convert<double> {
+  const msgpack::object& operator()(const msgpack::object& o, double& v) const {
+    if (o.type == msgpack::type::FLOAT32 || o.type == msgpack::type::FLOAT64) {
+      v = o.via.f64;
+    } else if (o.type == msgpack::type::POSITIVE_INTEGER) {
+      v = static_cast<double>(o.via.u64);
+    } else if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+      v = static_cast<double>(o.via.i64);
+    } else {
+      throw msgpack::type_error();
+    }
+    return o;
+  }
+};
+
+template <>
+struct pack<double> {
+  template <typename Stream>
+  msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const double& v) const {
+    o.pack_double(v);
+    return o;
+  }
+};
+
+template <>
+struct object<float> {
+  void operator()(msgpack::object& o, float v) const {
+    o.type = msgpack::type::FLOAT32;
+    o.via.f64 = static_cast<double>(v);
+  }
+};
+
+template <>
+struct object<double> {
+  void operator()(msgpack::object& o, double v) const {
+    o.type = msgpack::type::FLOAT64;
+    o.via.f64 = v;
+  }
+};
+
+template <>
+struct object_with_zone<float> {
+  void operator()(msgpack::object::with_zone& o, float v) const {
+    static_cast<msgpack::object&>(o) << v;
+  }
+};
+
+template <>
+struct object_with_zone<double> {
+  void operator()(msgpack::object::with_zone& o, double v) const {
+    static_cast<msgpack::object&>(o) << v;
   }
 };
 
