@@ -507,7 +507,7 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_unstarted(std::shared_ptr<Green
   impl->parent_ = std::move(parent);
   impl->stack_options_ = stack;
   impl->thread_ = thread.serial;
-  impl->serial_ = thread.take_serial();
+  impl->name_.serial = thread.take_serial();
   impl->overflow_info_ = {&impl->stack_, &impl->name_};
   return impl;
 }
@@ -520,8 +520,8 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_main(ThreadGreenlets& thread) {
   impl->main_ = true;
   impl->state_ = State::active;
   impl->thread_ = thread.serial;
-  impl->serial_ = thread.take_serial();
-  impl->name_ = "main";
+  impl->name_.serial = thread.take_serial();
+  impl->name_.text = "main";
   impl->overflow_info_ = {nullptr, &impl->name_};
 #if defined(WEFT_GREEN_TSAN)
   impl->tsan_fiber_ = __tsan_get_current_fiber();
@@ -580,7 +580,7 @@ std::any end_switch(Jump back) { return GreenletImpl::Access::end_switch(back); 
 GreenletImpl& GreenletImpl::running() { return *this_thread().current; }
 
 std::string GreenletImpl::name() const {
-  return name_.empty() ? "greenlet-" + std::to_string(serial_) : name_;
+  return name_.text.empty() ? "greenlet-" + std::to_string(name_.serial) : name_.text;
 }
 
 void GreenletImpl::forsake() noexcept {

@@ -62,7 +62,7 @@ class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<Gre
   bool started() const noexcept { return state_ != State::not_started; }
   bool is_main() const noexcept { return main_; }
   std::string name() const;
-  void set_name(std::string name) { name_ = std::move(name); }
+  void set_name(std::string name) { name_.text = std::move(name); }
   std::shared_ptr<GreenletImpl> parent() const { return parent_; }
   void set_parent(std::shared_ptr<GreenletImpl> parent);
   // Whether it belongs to the calling thread.
@@ -97,8 +97,7 @@ class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<Gre
   void* raw_argument_ = nullptr;
   std::shared_ptr<GreenletImpl> parent_;
   std::shared_ptr<GreenletImpl> exit_to_;  // see exit_to()
-  std::uint64_t serial_ = 0;
-  std::string name_;
+  GreenletName name_;
   // Sanitizer state: AddressSanitizer's fake stack and this stack's bounds,
   // ThreadSanitizer's fiber. Unused in other builds.
   void* asan_fake_stack_ = nullptr;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -27,7 +28,7 @@ void write_text(const char* text) noexcept {
   }
 }
 
-void write_number(std::size_t value) noexcept {
+void write_number(std::uint64_t value) noexcept {
   char digits[24];
   char* at = digits + sizeof digits;
   *--at = '\0';
@@ -117,9 +118,14 @@ void guard_this_thread() {
   thread_local AltStack alt_stack;
 }
 
-void report_overflow(const std::string& name, const Stack& stack) noexcept {
+void report_overflow(const GreenletName& name, const Stack& stack) noexcept {
   write_text("weft: stack overflow in greenlet ");
-  write_text(name.c_str());
+  if (name.text.empty()) {
+    write_text("greenlet-");
+    write_number(name.serial);
+  } else {
+    write_text(name.text.c_str());
+  }
   write_text(" (stack of ");
   write_number(stack.size);
   write_text(stack.guarded ? " bytes, guard page hit)\n" : " bytes, canary overwritten)\n");

@@ -5,8 +5,6 @@
 // default action).
 #pragma once
 
-#include <string>
-
 #include "stack_pool.hpp"
 #include "weft/green/detail/switch_core.hpp"
 
@@ -20,8 +18,9 @@ namespace weft::green::detail {
 // Throws std::system_error if the kernel refuses either.
 void guard_this_thread();
 
-// Writes "weft: stack overflow in greenlet <name> ..." to stderr and
-// aborts. Async-signal-safe.
-[[noreturn]] void report_overflow(const std::string& name, const Stack& stack) noexcept;
+// Writes "weft: stack overflow in greenlet <name> ..." to stderr, with the
+// greenlet's default name if it has none of its own, and aborts.
+// Async-signal-safe.
+[[noreturn]] void report_overflow(const GreenletName& name, const Stack& stack) noexcept;
 
 }  // namespace weft::green::detail

@@ -6,6 +6,7 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -519,27 +520,31 @@ int recurse(int depth) {
 
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 TEST(GreenletStack, OverflowIsReportedNamingTheGreenlet) {
-  int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(pipe_fds[1], STDERR_FILENO);
+  const auto [status, text] = in_child([] {
     green::greenlet deep([] { return recurse(0); }, {}, green::StackOptions{64 * 1024});
     deep.set_name("deep-recursion");
     deep.switch_();
-    ::_exit(0);
-  }
-  ::close(pipe_fds[1]);
-  std::string text;
-  char buffer[512];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, n);
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+    return 0;
+  });
   EXPECT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGABRT);
   EXPECT_NE(text.find("stack overflow in greenlet deep-recursion"), std::string::npos) << text;
+}
+
+// A greenlet without a name of its own is reported by its default one.
+TEST(GreenletStack, OverflowIsReportedNamingAGreenletByItsDefaultName) {
+  const auto [status, text] = in_child([] {
+    green::greenlet deep([] { return recurse(0); }, {}, green::StackOptions{64 * 1024});
+    std::fprintf(stderr, "expected: %s\n", deep.name().c_str());
+    deep.switch_();
+    return 0;
+  });
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGABRT);
+  const std::size_t expected = text.find("expected: greenlet-");
+  ASSERT_NE(expected, std::string::npos) << text;
+  const std::string name = text.substr(expected + 10, text.find('\n', expected) - expected - 10);
+  EXPECT_NE(text.find("stack overflow in greenlet " + name + " ("), std::string::npos) << text;
 }
 #endif
 

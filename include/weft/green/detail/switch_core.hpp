@@ -68,12 +68,19 @@ struct Message : SwitchNote {
         plain(value == nullptr && exception == nullptr && handed == nullptr) {}
 };
 
+// A greenlet's name for diagnostics: `text`, or "greenlet-<serial>" while
+// that is empty.
+struct GreenletName {
+  std::uint64_t serial = 0;
+  std::string text;
+};
+
 // What the stack overflow handler needs to know about a greenlet: its stack
 // (null for a thread's main greenlet) and its name. Each greenlet keeps
 // one, which the handler finds through switch_thread->current.
 struct OverflowInfo {
   const Stack* stack = nullptr;
-  const std::string* name = nullptr;
+  const GreenletName* name = nullptr;
 };
 
 // The Itanium C++ ABI's per-thread exception globals.
