@@ -52,7 +52,7 @@ void TaskState::throw_cancelled() {
 
 bool TaskState::cancel(std::string message) {
   if (done_) return false;
-  ++cancel_requests_;
+  if (cancel_requests_ < max_cancel_requests) ++cancel_requests_;
   if (!message.empty() || extras_) extras().cancel_message = std::move(message);
   if (waiter_ != nullptr && !in_cancel_) {
     // A cycle of tasks awaiting each other passes the cancellation round

@@ -249,6 +249,17 @@ TEST_P(AioTask, ATaskCancelledWhileItRunsThatReturnsEndsCancelled) {
   }());
 }
 
+TEST_P(AioTask, CancellingCountsBeyondSixteenBits) {
+  run([]() -> aio::Task<void> {
+    auto task = aio::create_task(sleep_for(10s));
+    co_await aio::sleep(0ms);
+    for (int i = 0; i < 70000; ++i) task.cancel();
+    EXPECT_EQ(task.cancelling(), 70000);
+    EXPECT_EQ(task.uncancel(), 69999);
+    EXPECT_THROW(co_await task, aio::CancelledError);
+  }());
+}
+
 TEST_P(AioTask, CancellingATaskThatAwaitsAnotherCancelsBoth) {
   run([]() -> aio::Task<void> {
     auto inner = aio::create_task(sleep_for(10s));

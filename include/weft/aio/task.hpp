@@ -205,7 +205,8 @@ class TaskRef {
   bool cancel(std::string message = {}) { return state_->cancel(std::move(message)); }
   bool cancelled() const noexcept { return state_->cancelled(); }
   bool done() const noexcept { return state_->done(); }
-  // The number of cancel() requests not taken back by uncancel().
+  // The number of cancel() requests not taken back by uncancel() (it stops
+  // counting at detail::TaskState::max_cancel_requests, 8,388,607).
   int cancelling() const noexcept { return state_->cancelling(); }
   // Takes one cancel() request back; returns how many remain.
   int uncancel() noexcept { return state_->uncancel(); }

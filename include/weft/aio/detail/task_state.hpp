@@ -103,7 +103,10 @@ class TaskState {
   // Whether the task ended with an exception (its CancelledError included).
   bool has_exception() const noexcept { return done_ && exception_ != nullptr; }
   int uncancel() noexcept;
+  // The cancel() requests not taken back; it counts up to
+  // max_cancel_requests and stays there.
   int cancelling() const noexcept { return cancel_requests_; }
+  static constexpr int max_cancel_requests = (1 << 23) - 1;
   // "Task-N", N counted process-wide when a task's name is first asked
   // for, unless set_name() gave it another.
   std::string get_name();
@@ -171,7 +174,8 @@ class TaskState {
   std::unique_ptr<Extras> extras_;
   std::exception_ptr exception_;
   std::uint32_t refs_ = 0;
-  std::uint16_t cancel_requests_ = 0;
+  // 23 bits, saturating at max_cancel_requests: one word with the flags below.
+  std::uint32_t cancel_requests_ : 23 = 0;
   bool root_ : 1 = false;  // scheduled as a task: frame_ is in use
   bool must_cancel_ : 1 = false;
   bool done_ : 1 = false;
