@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -70,6 +71,7 @@ struct Worker {
   double average_us = -1;
   std::size_t window = min_window;
   bool stopping = false;
+  bool ready = false;  // the pool thread has seen its initializer return
 };
 
 enum class State { running, closed, terminating, broken };
@@ -125,8 +127,8 @@ struct WorkerPool::Impl {
   std::unordered_map<std::uint64_t, std::unique_ptr<Worker>> workers;
   std::uint64_t next_serial = 1;
   std::uint64_t next_name = 1;
-  std::size_t initializer_deaths = 0;  // in a row
-  static constexpr std::size_t max_initializer_deaths = 3;
+  std::size_t initializer_crashes = 0;  // in a row, no worker becoming ready in between
+  static constexpr std::size_t max_initializer_crashes = 3;
 
   bool on_own_thread() const noexcept { return current_pool == this; }
 
@@ -349,9 +351,7 @@ struct WorkerPool::Impl {
         std::atomic_ref(worker.progress[started_slot]).load(std::memory_order_acquire);
     const std::uint64_t finished =
         std::atomic_ref(worker.progress[finished_slot]).load(std::memory_order_acquire);
-    const bool died_initializing =
-        !config.initializer.empty() &&
-        std::atomic_ref(worker.progress[ready_slot]).load(std::memory_order_acquire) == 0;
+    const bool ready = std::atomic_ref(worker.progress[ready_slot]).load(std::memory_order_acquire) != 0;
     std::deque<Task> unanswered = std::move(worker.outstanding);
     workers.erase(found);
     // Of the unanswered tasks, only the one the worker last started ran
@@ -364,16 +364,32 @@ struct WorkerPool::Impl {
         queue.push_front(std::move(*it));
       }
     }
-    if (died_initializing) {
-      if (++initializer_deaths == max_initializer_deaths) initializer_crashed(pid, exitcode);
-    } else {
-      initializer_deaths = 0;
+    note_ready_workers();
+    // A worker killed from outside (an operator, the OOM killer) says
+    // nothing about the initializer it was running.
+    const bool killed = exitcode == -SIGKILL || exitcode == -SIGTERM;
+    if (ready) {
+      initializer_crashes = 0;
+    } else if (!config.initializer.empty() && !killed) {
+      if (++initializer_crashes == max_initializer_crashes) initializer_crashed(pid, exitcode);
     }
     if (needs_worker()) start_worker();
   }
 
-  // Workers keep dying inside the initializer (a crash, not an exception):
-  // starting more would loop for ever, as Python's Pool does.
+  // A worker whose initializer returned since the pool last looked ends a
+  // run of initializer crashes.
+  void note_ready_workers() {
+    for (auto& [serial, worker] : workers) {
+      if (worker->ready || std::atomic_ref(worker->progress[ready_slot]).load(std::memory_order_acquire) == 0)
+        continue;
+      worker->ready = true;
+      initializer_crashes = 0;
+    }
+  }
+
+  // Workers keep crashing inside the initializer (not an exception, which
+  // breaks the pool at once): starting more would loop for ever, as
+  // Python's Pool does.
   void initializer_crashed(pid_t pid, int exitcode) {
     std::string how = WorkerLostError(pid, exitcode).what();
     how.erase(how.rfind(" while running the task"));
@@ -381,7 +397,7 @@ struct WorkerPool::Impl {
     if (state == State::running || state == State::closed) {
       state = State::broken;
       broken_error = std::make_exception_ptr(futures::BrokenProcessPool(
-          "initializer failed: " + std::to_string(max_initializer_deaths) + " workers in a row died in it; " + how));
+          "initializer failed: " + std::to_string(max_initializer_crashes) + " workers in a row died in it; " + how));
     }
   }
 

@@ -31,6 +31,7 @@ namespace {
 using namespace pool_test;
 using weft::mp::AsyncResult;
 using weft::mp::Pool;
+using weft::mp::PoolOptions;
 using weft::mp::WorkerLostError;
 using weft::futures::BrokenProcessPool;
 
@@ -240,6 +241,30 @@ TEST(PoolFault, AWorkerKilledWhileSendingAResultFailsThatTaskWithoutRunningItAga
   }
   EXPECT_EQ(shared().runs.load(), 1);
   EXPECT_EQ(pool.apply(square, std::tuple{3}), 9);
+}
+
+// The first three times, waits in the initializer until it is killed.
+void initialize_until_killed(int) {
+  shared().pid.store(static_cast<int>(::getpid()));
+  if (++shared().runs <= 3) {
+    for (;;) ::pause();
+  }
+}
+
+// Workers killed from outside (SIGKILL: an operator, the OOM killer) while a
+// healthy initializer runs are replaced like any other; the pool does not
+// break, as it does for an initializer that crashes.
+TEST(PoolFault, WorkersKilledInAHealthyInitializerAreReplaced) {
+  shared().runs = 0;
+  Pool pool(PoolOptions{.processes = 1}, initialize_until_killed, 0);
+  auto pending = pool.apply_async(square, std::tuple{5});
+  for (int kill = 1; kill <= 3; ++kill) {
+    ASSERT_TRUE(eventually([kill] { return shared().runs.load() == kill; }));
+    ::kill(shared().pid.load(), SIGKILL);
+  }
+  EXPECT_EQ(pending.get(generous), 25);
+  EXPECT_EQ(pool.apply(square, std::tuple{6}), 36);
+  EXPECT_EQ(shared().runs.load(), 4);
 }
 
 }  // namespace

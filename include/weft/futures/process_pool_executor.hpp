@@ -18,9 +18,12 @@
 // Options, as Python's constructor: max_workers, mp_context (the start
 // method; fork by default), initializer + initargs (run once in each
 // worker; if it throws, the executor is broken: pending futures and every
-// later submit() fail with BrokenProcessPool), max_tasks_per_child (a
-// worker exits after that many tasks and is replaced; Python requires
-// spawn or forkserver for it, weft does not).
+// later submit() fail with BrokenProcessPool; so it is if the initializer
+// crashes, not throws, in three workers in a row, none finishing it in
+// between, while a worker killed in it by SIGKILL or SIGTERM is replaced
+// and never counts), max_tasks_per_child (a worker exits after that many
+// tasks and is replaced; Python requires spawn or forkserver for it, weft
+// does not).
 //
 // Failure, better than Python: a worker that dies (SIGKILL, a crash, the
 // OOM killer) fails only the future it was running, with

@@ -22,7 +22,12 @@
 // `initializer(initargs...)` runs once in each worker as it starts; if it
 // throws, the pool is broken: every pending and later task fails with
 // futures::BrokenProcessPool carrying its message (Python's Pool would
-// start new workers forever). With `maxtasksperchild`, a worker exits after
+// start new workers forever). So it is if the initializer crashes (a
+// segfault, abort(), exit()) in three workers in a row, none finishing it
+// in between. A worker killed in it by SIGKILL or SIGTERM (an operator, the
+// OOM killer) is replaced like any other and never counts, so an
+// initializer killed every time has new workers started for as long as
+// that goes on. With `maxtasksperchild`, a worker exits after
 // that many tasks (a chunk counts as one) and a new one replaces it.
 //
 // Failure, better than Python: a worker that dies (SIGKILL, abort, a
