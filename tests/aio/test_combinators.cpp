@@ -190,6 +190,30 @@ TEST_P(AioCombinators, AsCompletedTimesOut) {
   }());
 }
 
+// Python: once the timeout passes, every remaining next() raises TimeoutError; a task that
+// finishes after it is not handed out.
+TEST_P(AioCombinators, AsCompletedHandsOutNoTaskThatFinishesAfterItsTimeout) {
+  run([]() -> aio::Task<void> {
+    aio::Event go;
+    auto after_go = [](aio::Event& event, int value) -> aio::Task<int> {
+      co_await event.wait();
+      co_return value;
+    };
+    std::vector<aio::TaskHandle<int>> tasks{aio::create_task(value_after(1, 1ms)),
+                                            aio::create_task(after_go(go, 2)),
+                                            aio::create_task(after_go(go, 3))};
+    auto completed = aio::as_completed(tasks, 20ms);
+    EXPECT_EQ(co_await completed.next(), 1);
+    EXPECT_THROW(co_await completed.next(), aio::TimeoutError);
+    go.set();
+    EXPECT_EQ(co_await tasks[1], 2);
+    EXPECT_EQ(co_await tasks[2], 3);
+    CO_ASSERT_TRUE(completed);
+    EXPECT_THROW(co_await completed.next(), aio::TimeoutError);
+    EXPECT_FALSE(completed);
+  }());
+}
+
 // ---- wait_for and timeout ----------------------------------------------------------
 
 TEST_P(AioCombinators, WaitForReturnsInTimeOrRaisesTimeoutError) {

@@ -14,8 +14,10 @@
 //     int value = co_await completed.next();  // throws the task's exception
 //   }
 //
-// next() throws TimeoutError once the timeout (counted from the
-// as_completed call) passes with tasks still unfinished.
+// Once the timeout (counted from the as_completed call) has passed, next()
+// hands out the tasks that had finished, then throws TimeoutError for each
+// task left: a task still unfinished when next() finds the timeout passed is
+// never handed out, even if it finishes later (as in Python).
 //
 // A timeout too long for the clock (nanoseconds::max()) is none. Suspends;
 // must be awaited inside a task; the tasks must belong to the running loop.
@@ -105,28 +107,37 @@ class AsCompleted {
   Task<TaskHandle<T>> next_done() {
     if (remaining_ == 0) throw RuntimeError("as_completed: no tasks left");
     for (;;) {
+      if (!timed_out_ && deadline_ && get_running_loop().io().now() >= *deadline_) time_out();
       for (TaskHandle<T>& task : tasks_) {
         if (task && task.done()) {
           --remaining_;
           co_return std::exchange(task, TaskHandle<T>());
         }
       }
+      if (timed_out_) {
+        --remaining_;
+        throw TimeoutError("as_completed: timed out");
+      }
       std::vector<detail::TaskState*> pending;
       for (const TaskHandle<T>& task : tasks_)
         if (task) pending.push_back(&task.state());
       co_await detail::wait_until(std::move(pending), FIRST_COMPLETED, deadline_);
-      if (deadline_ && get_running_loop().io().now() >= *deadline_) {
-        bool any_done = false;
-        for (const TaskHandle<T>& task : tasks_) any_done = any_done || (task && task.done());
-        if (!any_done) throw TimeoutError("as_completed: timed out");
-      }
     }
   }
 
  private:
+  // Lets go of the tasks still unfinished: what is left of them is a
+  // TimeoutError each.
+  void time_out() noexcept {
+    timed_out_ = true;
+    for (TaskHandle<T>& task : tasks_)
+      if (task && !task.done()) task = TaskHandle<T>();
+  }
+
   std::vector<TaskHandle<T>> tasks_;
   std::size_t remaining_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool timed_out_ = false;
 };
 
 template <class T>
