@@ -23,15 +23,14 @@ void Timeout::exit(bool cancelled) {
 }
 
 void Timeout::reschedule(std::optional<Clock::time_point> when) {
-  if (state_ != State::entered && state_ != State::created) {
+  if (state_ == State::created) throw RuntimeError("Timeout has not been entered");
+  if (state_ != State::entered) {
     throw RuntimeError(state_ == State::exited ? "Cannot reschedule after exit from the timeout context"
                                                : "Cannot reschedule an expired timeout");
   }
   when_ = when;
-  if (state_ == State::entered) {
-    disarm();
-    arm();
-  }
+  disarm();
+  arm();
 }
 
 void Timeout::arm() noexcept {

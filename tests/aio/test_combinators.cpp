@@ -365,6 +365,16 @@ TEST_P(AioCombinators, WaitForWithNoTimeLeftNeverStartsTheCoroutine) {
   }());
 }
 
+// Python 3.12: a Timeout not entered yet cannot be rescheduled.
+TEST_P(AioCombinators, ATimeoutNotEnteredCannotBeRescheduled) {
+  run([]() -> aio::Task<void> {
+    aio::Timeout scope = aio::timeout(10s);
+    EXPECT_THROW(scope.reschedule(std::nullopt), weft::RuntimeError);
+    EXPECT_EQ(co_await scope.run(value_after(1, 1ms)), 1);
+    EXPECT_FALSE(scope.expired());
+  }());
+}
+
 // A deadline moved into the past expires in the loop's next turn, as Python's call_soon: until
 // then the body may move it again.
 TEST_P(AioCombinators, ATimeoutMovedIntoThePastMayBeMovedAgainBeforeItFires) {

@@ -74,7 +74,8 @@ class Timeout : private io::Timer {
   }
 
   std::optional<Clock::time_point> when() const noexcept { return when_; }
-  // Moves the deadline (nullopt: none). Throws RuntimeError once expired.
+  // Moves the deadline (nullopt: none). Throws RuntimeError until run() is
+  // awaited (the timeout is entered), and once it expired or exited.
   void reschedule(std::optional<Clock::time_point> when);
   // Whether the deadline passed and the body was cancelled for it.
   bool expired() const noexcept { return state_ == State::expiring || state_ == State::expired; }
