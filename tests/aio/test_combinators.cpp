@@ -365,6 +365,47 @@ TEST_P(AioCombinators, WaitForWithNoTimeLeftNeverStartsTheCoroutine) {
   }());
 }
 
+// Python 3.12: wait_for with no time left cancels a task at once and waits for it to end, so a
+// task woken in the same batch is cancelled before it runs again; a task already done gives its
+// result, and one that catches the cancellation and returns gives that value.
+TEST_P(AioCombinators, WaitForWithNoTimeLeftCancelsATaskAtOnce) {
+  run([]() -> aio::Task<void> {
+    aio::Event main_go;
+    aio::Event task_go;
+    bool finished = false;
+    auto task = aio::create_task([](aio::Event& go, bool& done) -> aio::Task<int> {
+      co_await go.wait();
+      done = true;
+      co_return 5;
+    }(task_go, finished));
+    co_await aio::sleep(0ms);  // the task waits on task_go
+    aio::get_running_loop().call_soon([&main_go, &task_go] {
+      main_go.set();  // this task is woken first, the other right after it
+      task_go.set();
+    });
+    co_await main_go.wait();
+    EXPECT_THROW(co_await aio::wait_for(task, 0ms), aio::TimeoutError);
+    EXPECT_TRUE(task.cancelled());
+    EXPECT_FALSE(finished);
+
+    auto done = aio::create_task(value_after(6, 0ms));
+    co_await done;
+    EXPECT_EQ(co_await aio::wait_for(done, -1ms), 6);
+
+    auto catches = aio::create_task([]() -> aio::Task<int> {
+      try {
+        co_await aio::sleep(10s);
+      } catch (const aio::CancelledError&) {
+        co_return 9;
+      }
+      co_return 0;
+    }());
+    co_await aio::sleep(0ms);
+    EXPECT_EQ(co_await aio::wait_for(catches, 0ms), 9);
+    EXPECT_EQ(aio::current_task().cancelling(), 0);
+  }());
+}
+
 // Python 3.12: a Timeout not entered yet cannot be rescheduled.
 TEST_P(AioCombinators, ATimeoutNotEnteredCannotBeRescheduled) {
   run([]() -> aio::Task<void> {

@@ -18,7 +18,9 @@
 //
 // wait_for(aw, d) is timeout(d).run(aw) (as in Python 3.12): awaiting a
 // TaskHandle cancels that task when the time runs out. With d <= 0 a
-// coroutine never starts: TimeoutError at once.
+// coroutine never starts: TimeoutError at once; a task not done is
+// cancelled at once and waited for (its cancellation is TimeoutError, a
+// value it returns instead is returned).
 //
 // Suspends; must be awaited inside a task. Throws TimeoutError,
 // CancelledError, or what the body throws.
@@ -28,10 +30,12 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/aio/detail/task_state.hpp"
 #include "weft/aio/event_loop.hpp"
 #include "weft/aio/task.hpp"
+#include "weft/aio/wait.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/io/timer.hpp"
 
@@ -121,6 +125,16 @@ Task<T> wait_for(Task<T> aw, std::chrono::duration<Rep, Period> delay) {
 }
 template <class T, class Rep, class Period>
 Task<T> wait_for(TaskHandle<T> aw, std::chrono::duration<Rep, Period> delay) {
+  if (delay <= delay.zero()) {
+    if (!aw.done()) {
+      aw.cancel();
+      // Not an await of the task: a cancel of this one is not passed on.
+      std::vector<detail::TaskState*> waited(1, &aw.state());
+      co_await detail::wait_until(std::move(waited), ALL_COMPLETED, std::nullopt);
+      if (aw.cancelled()) throw TimeoutError("timed out");
+    }
+    co_return co_await std::move(aw);
+  }
   Timeout scope = timeout(delay);
   co_return co_await scope.run(std::move(aw));
 }
