@@ -487,6 +487,7 @@ ThreadGreenlets::~ThreadGreenlets() {
 
 std::shared_ptr<GreenletImpl> GreenletImpl::make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
                                                  StackOptions stack) {
+  stack.size = StackPool::usable_size(stack.size);
   std::shared_ptr<GreenletImpl> impl = make_unstarted(std::move(parent), stack);
   impl->run_ = std::move(run);
   return impl;

@@ -26,7 +26,8 @@ class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<Gre
  public:
   using SwitchCore::State;
 
-  // A new greenlet (not started) / a thread's main greenlet (active).
+  // A new greenlet (not started; throws ValueError for a stack size too
+  // large for any stack) / a thread's main greenlet (active).
   static std::shared_ptr<GreenletImpl> make(greenlet::Run run, std::shared_ptr<GreenletImpl> parent,
                                             StackOptions stack);
   // The same with a plain function as its run — run(argument, value) — so

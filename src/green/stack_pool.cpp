@@ -7,10 +7,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <new>
+#include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "weft/errors.hpp"
 
 namespace weft::green::detail {
 namespace {
@@ -141,8 +145,12 @@ std::size_t StackPool::page_size() noexcept {
   return size;
 }
 
-std::size_t StackPool::usable_size(std::size_t size) noexcept {
+std::size_t StackPool::usable_size(std::size_t size) {
   const std::size_t page = page_size();
+  // So that no sum or product the pool makes of it (a slab) wraps.
+  if (size > std::numeric_limits<std::size_t>::max() / kSlabStacks - page) {
+    throw ValueError("greenlet stack size " + std::to_string(size) + " is too large");
+  }
   return (std::max(size, 4 * page) + page - 1) / page * page;
 }
 

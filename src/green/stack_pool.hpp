@@ -42,7 +42,8 @@ class StackPool {
   static StackPool& instance();
 
   // A stack of at least `size` usable bytes (whole pages). Throws
-  // std::bad_alloc when the kernel refuses the memory.
+  // ValueError as usable_size() does, std::bad_alloc when the kernel refuses
+  // the memory.
   Stack allocate(std::size_t size);
   // Takes the stack back; it must not be in use.
   void release(Stack stack) noexcept;
@@ -52,7 +53,9 @@ class StackPool {
   static bool check_canary(const Stack& stack) noexcept { return stack.guarded || canary_intact(stack); }
 
   // The usable bytes allocate(size) gives: whole pages, at least four.
-  static std::size_t usable_size(std::size_t size) noexcept;
+  // Throws ValueError for a size too large for any stack (more than a
+  // 64th of the address space).
+  static std::size_t usable_size(std::size_t size);
 
   static std::size_t page_size() noexcept;
 

@@ -6,6 +6,7 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <future>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "weft/errors.hpp"
 #include "weft/green/greenlet.hpp"
 
 namespace green = weft::green;
@@ -510,6 +512,15 @@ TEST(Greenlet, ManyGreenletsReuseStacks) {
     for (int i = 0; i < 2000; ++i) ASSERT_EQ(std::any_cast<int>(many[i].switch_(i)), i);
     for (int i = 0; i < 2000; ++i) ASSERT_EQ(std::any_cast<int>(many[i].switch_(i)), 2 * i);
   }
+}
+
+// A stack size too large for any stack is refused when the greenlet is made, not rounded to
+// a stack of nothing.
+TEST(GreenletStack, AStackSizeTooLargeForAnyStackIsAValueError) {
+  EXPECT_THROW(green::greenlet([] {}, {}, green::StackOptions{SIZE_MAX - 100}), weft::ValueError);
+  EXPECT_THROW(green::greenlet([] {}, {}, green::StackOptions{SIZE_MAX / 2}), weft::ValueError);
+  green::greenlet small([] { return 1; }, {}, green::StackOptions{1});
+  EXPECT_EQ(std::any_cast<int>(small.switch_()), 1);
 }
 
 int recurse(int depth) {

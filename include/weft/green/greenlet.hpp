@@ -62,6 +62,7 @@
 #include <utility>
 
 #include "weft/detail/unique_function.hpp"
+#include "weft/errors.hpp"
 #include "weft/green/detail/switch_core.hpp"
 
 namespace weft::green {
@@ -87,8 +88,9 @@ class error : public std::runtime_error {
 };
 
 struct StackOptions {
-  // Usable bytes of the stack (rounded up to whole pages). Only the pages a
-  // greenlet touches cost memory.
+  // Usable bytes of the stack (rounded up to whole pages, at least four).
+  // Only the pages a greenlet touches cost memory. More than a 64th of the
+  // address space is refused (weft::ValueError).
   std::size_t size = 256 * 1024;
 };
 
@@ -103,7 +105,8 @@ class greenlet {
   // nothing or one std::any (the value of the first switch), returning
   // nothing or a value — with `parent` (default: the current greenlet).
   // Allocates its stack lazily, at the first switch. Throws green::error if
-  // `parent` belongs to another thread.
+  // `parent` belongs to another thread, weft::ValueError if stack.size is
+  // too large for any stack.
   template <class F>
     requires(!std::is_same_v<std::decay_t<F>, greenlet>)
   explicit greenlet(F&& run, greenlet parent = {}, StackOptions stack = {})
