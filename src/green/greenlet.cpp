@@ -246,7 +246,33 @@ struct GreenletImpl::Access {
       dropped.swap(thread.deferred);
       thread.switch_key.store(thread.serial, std::memory_order_relaxed);
     }
-    for (GreenletImpl* impl : dropped) unwind(thread, impl);
+    for (GreenletImpl* impl : dropped) settle_dropped(thread, impl);
+  }
+
+  // Settles a greenlet of this thread whose last reference has gone: one
+  // that runs is settled when it switches out, one suspended is unwound, one
+  // dead or never started is destroyed.
+  static void settle_dropped(ThreadGreenlets& thread, GreenletImpl* impl) noexcept {
+    if (thread.current == impl) {
+      impl->set_leave_check(kOrphaned, true);
+    } else if (impl->state_ == State::active && !impl->main_) {
+      unwind(thread, impl);
+    } else {
+      destroy(impl);
+    }
+  }
+
+  // Leaves a greenlet whose last reference went on another thread to its
+  // own thread, which may be running it, to settle at its next switch.
+  // False if that thread has ended.
+  static bool defer(GreenletImpl* impl) noexcept {
+    std::lock_guard lock(registry_mutex());
+    const auto owner = registry().find(impl->thread_);
+    if (owner == registry().end()) return false;
+    std::lock_guard deferred_lock(owner->second->deferred_mutex);
+    owner->second->deferred.push_back(impl);
+    owner->second->switch_key.store(SwitchThread::kDeferred, std::memory_order_relaxed);
+    return true;
   }
 
   // The greenlet a switch to `to` resumes: `to`, or its first live ancestor.
@@ -433,25 +459,17 @@ struct GreenletImpl::Access {
 };
 
 void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcept {
-  if (here() != nullptr && here()->current == impl) {
-    impl->set_leave_check(kOrphaned, true);  // running: settled when it switches out
+  // Only its own thread reads its state: that thread may be running it.
+  ThreadGreenlets* const thread = here();
+  if (thread != nullptr && thread->serial == impl->thread_) {
+    if (!thread->ending) {
+      settle_dropped(*thread, impl);
+      return;
+    }
+  } else if (defer(impl)) {
     return;
   }
-  if (impl->state_ == State::active && !impl->main_) {
-    ThreadGreenlets* thread = here();
-    if (thread != nullptr && !thread->ending && thread->serial == impl->thread_) {
-      unwind(*thread, impl);
-      return;
-    }
-    std::lock_guard lock(registry_mutex());
-    if (auto owner = registry().find(impl->thread_); owner != registry().end()) {
-      std::lock_guard deferred_lock(owner->second->deferred_mutex);
-      owner->second->deferred.push_back(impl);
-      owner->second->switch_key.store(SwitchThread::kDeferred, std::memory_order_relaxed);
-      return;
-    }
-    // Its thread has ended: nothing can run its stack any more.
-  }
+  // Its thread has ended, or is ending: nothing can run its stack any more.
   destroy(impl);
 }
 

@@ -410,6 +410,47 @@ TEST(Greenlet, AGreenletMayDropItsOwnLastHandleWhileRunning) {
   EXPECT_EQ(std::any_cast<int>(finishing.switch_()), 5);
 }
 
+// A greenlet whose last handle goes on another thread while it runs, and which then returns, is
+// freed by its own thread: nothing is raised in it, nothing is reported.
+TEST(Greenlet, AGreenletDroppedElsewhereWhileRunningThatThenReturnsIsFreedQuietly) {
+  auto own = std::make_unique<green::greenlet>();
+  auto elsewhere = std::make_unique<green::greenlet>();
+  *own = green::greenlet([&] {
+    own.reset();
+    std::thread([&] { elsewhere.reset(); }).join();  // its last handle
+    return 42;
+  });
+  *elsewhere = *own;
+  green::greenlet* raw = own.get();
+  testing::internal::CaptureStderr();
+  const std::any result = raw->switch_();
+  green::greenlet([] {}).switch_();
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(std::any_cast<int>(result), 42);
+  EXPECT_EQ(err, "");
+}
+
+// A greenlet dropped on another thread before it started is freed by its own thread, which
+// destroys its run function there, without running it.
+TEST(Greenlet, AnUnstartedGreenletDroppedOnAnotherThreadIsFreedOnItsOwn) {
+  struct Where {
+    std::thread::id& destroyed_on;
+    bool armed = true;
+    explicit Where(std::thread::id& on) : destroyed_on(on) {}
+    Where(Where&& other) noexcept : destroyed_on(other.destroyed_on) { other.armed = false; }
+    ~Where() {
+      if (armed) destroyed_on = std::this_thread::get_id();
+    }
+  };
+  std::thread::id destroyed_on;
+  bool ran = false;
+  auto unstarted = std::make_unique<green::greenlet>([&ran, where = Where(destroyed_on)] { ran = true; });
+  std::thread([&] { unstarted.reset(); }).join();
+  green::greenlet([] {}).switch_();
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(destroyed_on, std::this_thread::get_id());
+}
+
 TEST(Greenlet, ExceptionsInFlightAreKeptPerGreenlet) {
   green::greenlet other([] {
     try {

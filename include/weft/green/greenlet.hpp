@@ -25,11 +25,12 @@
 // lives while a handle, a child (through its parent link) or the thread's
 // current position refers to it. When the last handle to a suspended
 // greenlet goes away on its own thread, GreenletExit is thrown into it so
-// that its stack unwinds (destructors run), as Python does; on another
-// thread it is unwound the next time its own thread switches. That happens
-// once, as in Python: a greenlet that catches the GreenletExit and switches
-// away again, with no reference left, is left suspended for good (leaked,
-// the rest of its stack never unwound) and named on stderr. A handle to a
+// that its stack unwinds (destructors run), as Python does — once: a
+// greenlet that catches it and switches away again, with no handle left, is
+// left suspended for good (leaked, the rest of its stack never unwound) and
+// named on stderr. A last handle dropped on another thread leaves the
+// greenlet to its own thread, which unwinds it (or frees it, if it is dead
+// or never started) at its next switch or when it ends. A handle to a
 // greenlet on that greenlet's own stack keeps it alive (C++ has no cycle
 // collector): `getcurrent().parent().switch_()` holds one until the switch
 // returns, so a greenlet parked that way is unwound only when its thread
