@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -307,6 +308,37 @@ INSTANTIATE_TEST_SUITE_P(Models, OneBufferServeTest,
 TEST_P(ServeTest, StopsCleanlyWithAClientConnected) {
   auto server = start("echo");
   BlockingClient client(server->port());
+  ASSERT_TRUE(client.send_all("ping"));
+  EXPECT_EQ(client.receive(4), "ping");
+  const int status = server->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+// A client that sends and does not read: the server stops reading from it once a bounded amount
+// of its replies waits to be sent, so the client's sends soon find no room, and once the client
+// reads, the server takes up again and echoes every byte in order.
+TEST_P(ServeTest, StopsReadingFromAClientThatDoesNotRead) {
+  auto server = start("echo");
+  constexpr std::size_t kLimit = 64 << 20;  // far more than the socket buffers and the server's limit hold
+  const std::string stream = pattern(kLimit);
+  const int small = 4096;  // a small window: the server's sends soon find no room
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  const sockaddr_in address = loopback(server->port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  const BlockingClient client(fd);
+  // Sends until the limit, or until the socket has had no room for a second.
+  std::size_t sent = 0;
+  for (pollfd room{fd, POLLOUT, 0}; sent < kLimit && ::poll(&room, 1, 1000) == 1;) {
+    const ssize_t n = ::send(fd, stream.data() + sent, std::min<std::size_t>(256 * 1024, kLimit - sent),
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) sent += static_cast<std::size_t>(n);
+    else if (errno != EAGAIN && errno != EWOULDBLOCK) break;
+  }
+  EXPECT_LT(sent, kLimit) << "the server kept reading from a client that never reads";
+  const std::string echoed = client.receive(sent);
+  ASSERT_EQ(echoed.size(), sent);
+  EXPECT_TRUE(echoed == stream.substr(0, sent)) << "the echo lost or reordered bytes";
   ASSERT_TRUE(client.send_all("ping"));
   EXPECT_EQ(client.receive(4), "ping");
   const int status = server->stop();

@@ -8,8 +8,10 @@
 // buffer and the pool buffer given back, so a peer that stops reading
 // holds no pool buffer. Bytes that arrive while a send is in flight, and
 // http responses, collect in the connection's output string and go out in
-// one send when it finishes. A receive that found the pool empty starts
-// again once a buffer can be had. End of stream closes once the output has
+// one send when it finishes. While too much of that waits (ReadGate,
+// responder.hpp) the receive is cancelled, and it starts again once the
+// output has drained. A receive that found the pool empty starts again
+// once a buffer can be had. End of stream closes once the output has
 // drained; an error or reset closes at once.
 #include "weft/serve/loop_server.hpp"
 
@@ -45,7 +47,8 @@ class Connection {
   void start();
   // Closes the socket; *this is freed once its operations have ended.
   void close();
-  // Starts the receive again that ended on an empty pool.
+  // Starts the receive again that ended on an empty pool, unless too much
+  // output waits (it starts once that has drained).
   void resume();
 
  private:
@@ -59,6 +62,8 @@ class Connection {
   static void on_sent(io::Operation& op, int result, std::uint32_t flags) noexcept;
 
   void received(std::span<const std::byte> bytes, std::uint16_t buffer);
+  // Bytes of replies not sent yet: the rest of the send in flight and the output behind it.
+  std::size_t waiting() const { return unsent_.size() + output_.size(); }
   void flush();
   // Copies the unsent rest of the pool buffer's send and gives the buffer back.
   void unlend();
@@ -75,6 +80,7 @@ class Connection {
   bool eof_ = false;
   bool closed_ = false;
   bool starved_ = false;    // waits in the server's list for a free pool buffer
+  ReadGate reading_;        // shut: the receive is cancelled, or is not started again when it ends
   Op receiving_{this, &on_received};
   Op sending_op_{this, &on_sent};
 };
@@ -207,9 +213,10 @@ void Connection::on_received(io::Operation& op, int result, std::uint32_t flags)
     c.received(c.server_.pool().buffer(id).first(static_cast<std::size_t>(result)), id);
   }
   if ((flags & io::kMore) != 0 || c.closed_) return c.maybe_free();
-  if (result > 0) {
-    // The multishot receive ended with data: take up again.
-    c.server_.loop().recv_multishot(c.receiving_, c.fd_, c.server_.pool());
+  if (result > 0 || result == -ECANCELED) {
+    // The multishot receive ended with data, or was cancelled while too
+    // much output waited: take up again unless that is still so.
+    if (c.reading_.open(c.waiting())) c.server_.loop().recv_multishot(c.receiving_, c.fd_, c.server_.pool());
     return;
   }
   if (result == -ENOBUFS) {
@@ -241,6 +248,7 @@ void Connection::received(std::span<const std::byte> bytes, std::uint16_t buffer
   responder_.respond({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, output_);
   server_.pool().release(buffer);
   if (!sending_op_.pending()) flush();
+  else if (!reading_.open(waiting())) server_.loop().cancel(receiving_);
 }
 
 void Connection::flush() {
@@ -259,14 +267,14 @@ void Connection::on_sent(io::Operation& op, int result, std::uint32_t) noexcept 
     return c.maybe_free();
   }
   if (!full) c.unsent_ = c.unsent_.subspan(static_cast<std::size_t>(result));
-  if (!c.unsent_.empty()) {
-    c.unlend();
-    c.server_.loop().send(c.sending_op_, c.fd_, c.unsent_);
-    return;
-  }
   c.unlend();
-  c.flush();
+  if (!c.unsent_.empty()) c.server_.loop().send(c.sending_op_, c.fd_, c.unsent_);
+  else c.flush();
   if (c.eof_ && !c.sending_op_.pending()) c.close();
+  // Reading stopped while too much output waited: it starts again once
+  // that has drained.
+  else if (!c.receiving_.pending() && !c.starved_ && !c.eof_ && c.reading_.open(c.waiting()))
+    c.server_.loop().recv_multishot(c.receiving_, c.fd_, c.server_.pool());
   c.maybe_free();
 }
 
@@ -282,7 +290,7 @@ void Connection::unlend() {
 void Connection::resume() {
   starved_ = false;
   if (closed_) return maybe_free();
-  server_.loop().recv_multishot(receiving_, fd_, server_.pool());
+  if (reading_.open(waiting())) server_.loop().recv_multishot(receiving_, fd_, server_.pool());
 }
 
 void Connection::close() {

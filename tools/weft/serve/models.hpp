@@ -1,7 +1,10 @@
 // tools/weft/serve/models.hpp — the servers behind `weft serve --model`,
 // one function per model (the epoll and io_uring ones are in
 // loop_server.hpp). Each serves on a listening socket until the stop fd
-// (StopSignal) becomes readable.
+// (StopSignal) becomes readable. None grows without limit for a peer that
+// sends and does not read: the models that send a reply before they read
+// again wait for room, the others stop reading from that peer while too
+// much of its replies waits (responder.hpp).
 #pragma once
 
 #include <functional>

@@ -7,6 +7,9 @@
 // Where the seed catches BlockingIOError, this loop checks for EAGAIN: an
 // exception per empty poll would measure C++ exception handling rather
 // than the model.
+//
+// A client whose replies pile up unsent (it does not read) is not asked for
+// more until they drain (ReadGate, responder.hpp).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -30,6 +33,7 @@ struct Client {
   int fd;
   Responder responder;
   std::string unsent;
+  ReadGate reading;
   bool peer_done = false;  // it sent all it will: it is owed the rest, then closed
 };
 
@@ -58,7 +62,7 @@ void serve_nonblocking(const ServeOptions& options, net::Socket& listener, const
     }
     for (auto& client : clients) {
       bool alive = true;
-      if (!client->peer_done) {
+      if (!client->peer_done && client->reading.open(client->unsent.size())) {
         const ssize_t n = ::recv(client->fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (n > 0) client->responder.respond({buffer.data(), static_cast<std::size_t>(n)}, client->unsent);
         if (n == 0) client->peer_done = true;

@@ -2,7 +2,8 @@
 // shape of the seeds' selectors server: register the listener with a
 // callback as its key's data, and in a loop call each ready key's callback
 // with its ready events. A reply the socket cannot take at once waits for
-// EVENT_WRITE.
+// EVENT_WRITE; while too much of it waits (ReadGate, responder.hpp), the
+// connection is not read from.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -66,13 +67,10 @@ class SelectorServer {
     void on_ready(int events) override {
       if ((events & EVENT_WRITE) != 0) {
         if (!flush()) return server.drop(*this);
-        if (unsent.empty()) {
-          if (peer_done) return server.drop(*this);  // owed nothing more
-          // Writable stays true: watching it now would spin select/poll.
-          server.selector_.modify(sock.fileno(), EVENT_READ, this);
-        }
+        if (unsent.empty() && peer_done) return server.drop(*this);  // owed nothing more
+        watch();
       }
-      if ((events & EVENT_READ) != 0 && !peer_done) read();
+      if ((events & EVENT_READ) != 0 && (watched & EVENT_READ) != 0) read();
     }
     void read() {
       std::size_t n = 0;
@@ -88,14 +86,20 @@ class SelectorServer {
         // still owed goes out before the connection ends.
         if (unsent.empty()) return server.drop(*this);
         peer_done = true;
-        server.selector_.modify(sock.fileno(), EVENT_WRITE, this);
-        return;
+        return watch();
       }
-      const bool was_waiting = !unsent.empty();
       responder.respond({server.buffer_.data(), n}, unsent);
       if (!flush()) return server.drop(*this);
-      if (!unsent.empty() && !was_waiting) server.selector_.modify(sock.fileno(), EVENT_READ | EVENT_WRITE, this);
-      else if (unsent.empty() && was_waiting) server.selector_.modify(sock.fileno(), EVENT_READ, this);
+      watch();
+    }
+    // Watches for room while replies wait (not longer: writable stays true,
+    // and watching it would spin select/poll), and for bytes unless the
+    // peer is done or too many replies wait. Never watches for nothing: a
+    // peer that is done and owed nothing is dropped first.
+    void watch() {
+      const int wanted =
+          (!peer_done && reading.open(unsent.size()) ? EVENT_READ : 0) | (unsent.empty() ? 0 : EVENT_WRITE);
+      if (wanted != watched) server.selector_.modify(sock.fileno(), watched = wanted, this);
     }
     // Sends what the socket takes; false if the connection failed.
     bool flush() {
@@ -111,6 +115,8 @@ class SelectorServer {
     net::Socket sock;
     Responder responder;
     std::string unsent;
+    ReadGate reading;
+    int watched = EVENT_READ;  // the events registered
     bool peer_done = false;
   };
 
