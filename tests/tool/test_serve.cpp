@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -440,17 +442,73 @@ TEST(PreforkServe, NeverAnnouncesWithWorkersMissing) {
   EXPECT_GT(refused, 0) << "no limit was low enough to stop the server";
 }
 
-// A worker that dies while the server serves ends the server with a failure status.
+// A worker that dies while the server serves ends the server with a failure status, whether it
+// is killed or stopped with SIGTERM (which must not pass for a stop of the whole server).
 TEST(PreforkServe, AWorkerThatDiesStopsTheServer) {
-  ServerProcess server({WEFT_TOOL_PATH, "serve", "--port", "0", "--model", "prefork", "--workers", "2"}, std::nullopt,
+  for (const int signal : {SIGKILL, SIGTERM}) {
+    SCOPED_TRACE(::strsignal(signal));
+    ServerProcess server({WEFT_TOOL_PATH, "serve", "--port", "0", "--model", "prefork", "--workers", "2"},
+                         std::nullopt, std::chrono::seconds(20));
+    const std::vector<pid_t> workers = live_children(server.pid());
+    ASSERT_EQ(workers.size(), 2u);
+    ASSERT_EQ(::kill(workers.front(), signal), 0);
+    ASSERT_TRUE(exits_within_20s(server.pid())) << "the server went on with one worker";
+    const int status = server.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "wait status " << status;
+    EXPECT_TRUE(eventually([&] { return ::kill(workers.back(), 0) != 0; })) << "the other worker outlived the server";
+  }
+}
+
+// SIGTERM to the process of one connection (processes model) ends that process only: the server
+// and every other connection go on.
+TEST(ProcessesServe, SigtermToAConnectionsProcessEndsOnlyThatConnection) {
+  ServerProcess server({WEFT_TOOL_PATH, "serve", "--port", "0", "--model", "processes"}, std::nullopt,
                        std::chrono::seconds(20));
-  const std::vector<pid_t> workers = live_children(server.pid());
-  ASSERT_EQ(workers.size(), 2u);
-  ASSERT_EQ(::kill(workers.front(), SIGKILL), 0);
-  ASSERT_TRUE(exits_within_20s(server.pid())) << "the server went on with one worker";
+  BlockingClient first(server.port());
+  ASSERT_TRUE(first.send_all("a"));
+  ASSERT_EQ(first.receive(1), "a");
+  const std::vector<pid_t> children = live_children(server.pid());
+  ASSERT_EQ(children.size(), 1u);
+  BlockingClient second(server.port());
+  ASSERT_TRUE(second.send_all("b"));
+  ASSERT_EQ(second.receive(1), "b");
+  // Opened before the signal: the server reaps the process as soon as it exits.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, children.front(), 0));
+  ASSERT_GE(pidfd, 0);
+  ASSERT_EQ(::kill(children.front(), SIGTERM), 0);
+  pollfd gone{pidfd, POLLIN, 0};
+  EXPECT_EQ(::poll(&gone, 1, 20'000), 1) << "the connection's process went on";
+  ::close(pidfd);
+  EXPECT_EQ(first.receive(1), "") << "the connection outlived its process";
+  EXPECT_TRUE(server.running()) << "the server stopped";
+  ASSERT_TRUE(second.send_all("ping"));
+  EXPECT_EQ(second.receive(4), "ping");
   const int status = server.stop();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "wait status " << status;
-  EXPECT_TRUE(eventually([&] { return ::kill(workers.back(), 0) != 0; })) << "the other worker outlived the server";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+// A server that cannot set itself up (here: too few descriptors for its event loop, or for the
+// listeners or loops of a multi-loop server) says why and exits 1, whatever the model, rather
+// than ending in std::terminate.
+TEST(Serve, ASetupFailureEndsTheServerWithItsReason) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "not under the sanitizers, whose runtime needs descriptors of its own";
+#endif
+  const std::pair<const char*, std::string> setups[] = {
+      {"6", "--model epoll"},           {"6", "--model green"},           {"6", "--model asyncio"},
+      {"6", "--model epoll --loops 4"}, {"12", "--model epoll --loops 4"}, {"12", "--model io_uring --loops 4"}};
+  for (const auto& [descriptors, model] : setups) {
+    const std::string command = std::string("timeout 20 prlimit --nofile=") + descriptors + " " WEFT_TOOL_PATH
+                                " serve --port 0 " + model + " 2>&1 >/dev/null";
+    FILE* output = ::popen(command.c_str(), "r");
+    ASSERT_NE(output, nullptr);
+    std::string said;
+    char chunk[512];
+    for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, output)) > 0;) said.append(chunk, n);
+    const int status = ::pclose(output);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << model << ": wait status " << status;
+    EXPECT_EQ(said.rfind("weft serve: ", 0), 0u) << model << " said: " << said;
+  }
 }
 
 // The soft and hard "Max open files" limits of a process, from /proc/PID/limits.

@@ -85,7 +85,7 @@ void serve_processes(const ServeOptions& options, net::Socket& listener, const S
   while (wait_for_connection(listener, stop)) {
     try {
       auto [connection, address] = listener.accept();
-      const pid_t child = ::fork();
+      const pid_t child = StopSignal::fork_child();  // its SIGTERM ends it, not the server
       if (child == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != server) ::_exit(0);

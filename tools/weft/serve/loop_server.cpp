@@ -18,10 +18,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <exception>
 #include <latch>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -318,23 +323,55 @@ io::Backend serve_loops(const ServeOptions& options, io::Backend backend, net::S
   const net::Address address = listener.getsockname();
   for (int i = 1; i < options.loops; ++i) extra.push_back(net::create_server(address, 4096, true));
 
-  // Every loop is set up before the server says it is ready.
+  // Every loop is set up before the server says it is ready. A loop that
+  // fails, in its setup or later, stops the others through stop_fd; the
+  // first failure is rethrown once every thread has ended.
   std::latch set_up(options.loops);
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  const auto fail = [&](std::exception_ptr error) {
+    {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::move(error);
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(stop_fd, &one, sizeof one);
+  };
+  const auto failed = [&] {
+    std::lock_guard lock(failure_mutex);
+    return failure != nullptr;
+  };
   std::vector<std::thread> threads;
-  for (int i = 1; i < options.loops; ++i) {
-    threads.emplace_back([&, i] {
-      if (options.cpu) pin_to_core((*options.cpu + i) % static_cast<int>(std::thread::hardware_concurrency()));
-      LoopServer server(options, backend, extra[static_cast<std::size_t>(i - 1)].fileno(), stop_fd);
-      set_up.count_down();
-      server.run();
-    });
+  std::optional<io::Backend> ran;
+  try {
+    for (int i = 1; i < options.loops; ++i) {
+      threads.emplace_back([&, i] {
+        bool counted = false;
+        try {
+          if (options.cpu) pin_to_core((*options.cpu + i) % static_cast<int>(std::thread::hardware_concurrency()));
+          LoopServer server(options, backend, extra[static_cast<std::size_t>(i - 1)].fileno(), stop_fd);
+          set_up.count_down();
+          counted = true;
+          server.run();
+        } catch (...) {
+          fail(std::current_exception());
+          if (!counted) set_up.count_down();
+        }
+      });
+    }
+    LoopServer first(options, backend, listener.fileno(), stop_fd);
+    set_up.arrive_and_wait();
+    if (!failed()) {
+      ran = first.backend();
+      if (on_ready) on_ready(*ran);
+      first.run();
+    }
+  } catch (...) {
+    fail(std::current_exception());
   }
-  LoopServer first(options, backend, listener.fileno(), stop_fd);
-  set_up.arrive_and_wait();
-  if (on_ready) on_ready(first.backend());
-  first.run();
   for (auto& thread : threads) thread.join();
-  return first.backend();
+  if (failure) std::rethrow_exception(failure);
+  return *ran;
 }
 
 }  // namespace weft::tool

@@ -15,7 +15,9 @@ namespace weft::tool {
 // listener on the same address; `listener` must have SO_REUSEPORT then)
 // until stop_fd becomes readable. on_ready(backend) runs once the loops are
 // set up, with the backend they actually run (io_uring falls back to epoll
-// where the kernel forbids it). Returns that backend.
+// where the kernel forbids it). Returns that backend. A loop that cannot
+// be set up, or fails while serving, stops the others (writing stop_fd) and
+// its exception is rethrown here once every loop has ended.
 io::Backend serve_loops(const ServeOptions& options, io::Backend backend, net::Socket& listener,
                         int stop_fd, const std::function<void(io::Backend)>& on_ready);
 

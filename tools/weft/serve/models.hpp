@@ -20,14 +20,16 @@ namespace weft::tool {
 void serve_threads(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
 // Blocking sockets, a forked process per connection; children die with the
 // server (PR_SET_PDEATHSIG) and are reaped by a SIGCHLD handler, so their
-// CPU time stays in the server's cutime/cstime once they are gone.
+// CPU time stays in the server's cutime/cstime once they are gone. SIGTERM
+// or SIGINT sent to a child ends that child and its connection only.
 void serve_processes(const ServeOptions& options, net::Socket& listener, const StopSignal& stop);
 // options.workers processes forked up front, each an epoll loop accepting on
 // the shared listener; on_ready runs once every worker is set up. The parent
 // waits for the stop and reaps them. Throws std::runtime_error (after
 // stopping the others) if a worker dies before it is set up — on_ready is
-// not called then — or while serving: the server never runs with fewer
-// workers than it announced.
+// not called then — or while serving (a SIGTERM sent to a worker by anyone
+// but the server included): the server never runs with fewer workers than
+// it announced.
 void serve_prefork(const ServeOptions& options, net::Socket& listener, const StopSignal& stop,
                    const std::function<void()>& on_ready);
 // Seed 002's non-blocking model: accept and recv are tried in turn on every

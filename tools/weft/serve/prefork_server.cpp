@@ -49,7 +49,10 @@ void serve_prefork(const ServeOptions& options, net::Socket& listener, const Sto
   if (::pipe2(ready, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
   std::vector<pid_t> workers;
   for (int i = 0; i < options.workers; ++i) {
-    const pid_t pid = ::fork();
+    // Each worker stops on a StopSignal of its own (the parent sends it
+    // SIGTERM to stop it): one stopped by anyone else has died as far as the
+    // parent can tell, which its pidfd reports.
+    const pid_t pid = StopSignal::fork_child();
     if (pid < 0) {
       const int error = errno;
       ::close(ready[0]);
@@ -62,7 +65,8 @@ void serve_prefork(const ServeOptions& options, net::Socket& listener, const Sto
       if (::getppid() != server) ::_exit(0);
       ::close(ready[0]);
       try {
-        serve_loops(worker_options, io::Backend::epoll, listener, stop.fd(), [&](io::Backend) {
+        const StopSignal own_stop;
+        serve_loops(worker_options, io::Backend::epoll, listener, own_stop.fd(), [&](io::Backend) {
           const char byte = 1;
           [[maybe_unused]] ssize_t n = ::write(ready[1], &byte, 1);
           ::close(ready[1]);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,37 +44,14 @@ std::optional<io::Backend> parse_backend(std::string_view name) {
   return std::nullopt;
 }
 
-void run_serve(ServeArguments& arguments) {
-  raise_descriptor_limit();  // as much room for connections as the peers give themselves
-  ServeOptions& options = arguments.options;
-  const auto model = parse_model(arguments.model);
-  const auto protocol = parse_protocol(arguments.protocol);
-  if (!model) throw CLI::ValidationError("--model", "unknown model: " + arguments.model);
-  if (!protocol) throw CLI::ValidationError("--protocol", "unknown protocol: " + arguments.protocol);
-  const auto backend = parse_backend(arguments.backend);
-  if (!backend) throw CLI::ValidationError("--backend", "unknown backend: " + arguments.backend);
-  options.model = *model;
-  options.protocol = *protocol;
-  options.backend = *backend;
-  const bool multi_loop = (options.model == Model::epoll || options.model == Model::io_uring) && options.loops > 1;
-  if (options.loops > 1 && !multi_loop) throw CLI::ValidationError("--loops", "only the epoll and io_uring models run several loops");
-  // See ServeOptions: a lone io_uring loop batches its wake-ups, several do not.
-  if (!options.batch) options.batch = options.loops == 1 ? 16u : 1u;
-  if (!options.batch_wait_us) options.batch_wait_us = options.loops == 1 ? 30u : 0u;
-  if (options.cpu && !pin_to_core(*options.cpu)) throw CLI::ValidationError("--cpu", "no such core");
-
+// Listens and serves with the checked options until a stop is requested.
+void listen_and_serve(const ServeOptions& options, bool multi_loop) {
   StopSignal stop;
-  net::Socket listener;
-  try {
-    const net::Address address = net::Address::ipv4(options.host, options.port);
-    // SO_REUSEPORT would share a port someone already listens on: bound
-    // once without it first, a taken port is refused as for one loop.
-    if (multi_loop && options.port != 0) net::create_server(address, 1, false).close();
-    listener = net::create_server(address, 4096, multi_loop);
-  } catch (const net::OSError& error) {
-    fmt::print(stderr, "weft serve: {}\n", error.what());
-    throw CLI::RuntimeError(1);
-  }
+  const net::Address address = net::Address::ipv4(options.host, options.port);
+  // SO_REUSEPORT would share a port someone already listens on: bound
+  // once without it first, a taken port is refused as for one loop.
+  if (multi_loop && options.port != 0) net::create_server(address, 1, false).close();
+  net::Socket listener = net::create_server(address, 4096, multi_loop);
 
   switch (options.model) {
     case Model::epoll:
@@ -91,14 +69,9 @@ void run_serve(ServeArguments& arguments) {
       return;
     }
     case Model::prefork:
-      try {
-        serve_prefork(options, listener, stop, [&] {
-          announce(listener, fmt::format(" (model prefork, {} workers)", options.workers));
-        });
-      } catch (const std::exception& error) {
-        fmt::print(stderr, "weft serve: {}\n", error.what());
-        throw CLI::RuntimeError(1);
-      }
+      serve_prefork(options, listener, stop, [&] {
+        announce(listener, fmt::format(" (model prefork, {} workers)", options.workers));
+      });
       return;
     case Model::green:
       serve_green(options, listener, stop, [&] { announce(listener, " (model green)"); });
@@ -131,6 +104,34 @@ void run_serve(ServeArguments& arguments) {
     case Model::select: serve_select(options, listener, stop); break;
     case Model::poll: serve_poll(options, listener, stop); break;
     default: break;
+  }
+}
+
+void run_serve(ServeArguments& arguments) {
+  raise_descriptor_limit();  // as much room for connections as the peers give themselves
+  ServeOptions& options = arguments.options;
+  const auto model = parse_model(arguments.model);
+  const auto protocol = parse_protocol(arguments.protocol);
+  if (!model) throw CLI::ValidationError("--model", "unknown model: " + arguments.model);
+  if (!protocol) throw CLI::ValidationError("--protocol", "unknown protocol: " + arguments.protocol);
+  const auto backend = parse_backend(arguments.backend);
+  if (!backend) throw CLI::ValidationError("--backend", "unknown backend: " + arguments.backend);
+  options.model = *model;
+  options.protocol = *protocol;
+  options.backend = *backend;
+  const bool multi_loop = (options.model == Model::epoll || options.model == Model::io_uring) && options.loops > 1;
+  if (options.loops > 1 && !multi_loop) throw CLI::ValidationError("--loops", "only the epoll and io_uring models run several loops");
+  // See ServeOptions: a lone io_uring loop batches its wake-ups, several do not.
+  if (!options.batch) options.batch = options.loops == 1 ? 16u : 1u;
+  if (!options.batch_wait_us) options.batch_wait_us = options.loops == 1 ? 30u : 0u;
+  if (options.cpu && !pin_to_core(*options.cpu)) throw CLI::ValidationError("--cpu", "no such core");
+  // Whatever the server could not set up (the port, a descriptor, a
+  // thread, a process) ends it with its reason.
+  try {
+    listen_and_serve(options, multi_loop);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "weft serve: {}\n", error.what());
+    throw CLI::RuntimeError(1);
   }
 }
 

@@ -48,4 +48,23 @@ void StopSignal::request_stop() noexcept {
   if (g_stop_fd >= 0) [[maybe_unused]] ssize_t n = ::write(g_stop_fd, &one, sizeof one);
 }
 
+pid_t StopSignal::fork_child() noexcept {
+  sigset_t stopping, previous;
+  sigemptyset(&stopping);
+  sigaddset(&stopping, SIGTERM);
+  sigaddset(&stopping, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &stopping, &previous);
+  const pid_t pid = ::fork();
+  const int error = errno;
+  if (pid == 0) {
+    ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGINT, SIG_DFL);
+    if (g_stop_fd >= 0) ::close(g_stop_fd);
+    g_stop_fd = -1;
+  }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = error;
+  return pid;
+}
+
 }  // namespace weft::tool
