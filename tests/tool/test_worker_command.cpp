@@ -103,5 +103,17 @@ TEST(WeftWorker, RefusesABadQueueNameAndAProgramThatCannotRun) {
   EXPECT_EQ(missing.wait(), 1);
 }
 
+// A visibility timeout that is not a finite number of seconds within a week fails the option's
+// check (CLI11's ValidationError status, 105) before anything starts; it used to overflow the
+// workers' milliseconds, and they died on startup and were restarted forever.
+TEST(WeftWorker, RefusesAVisibilityTimeoutItCannotCount) {
+  constexpr int kOptionRefused = 105;
+  for (const std::string seconds : {"1e16", "inf", "nan", "0", "-1", "604801"}) {
+    Child weft = Child::exec({WEFT_TOOL_PATH, "worker", "--redis", "redis://127.0.0.1:1", "--queue", "q",
+                              "--visibility-timeout", seconds, "/bin/true"});
+    EXPECT_EQ(weft.wait(), kOptionRefused) << "--visibility-timeout " << seconds;
+  }
+}
+
 }  // namespace
 }  // namespace weft::dist

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -31,6 +32,20 @@ struct WorkerArguments {
   std::string executable;
   std::vector<std::string> arguments;
 };
+
+// The longest --visibility-timeout: a week of silence, far inside what the
+// milliseconds the workers count in can hold.
+constexpr double kMaxVisibilitySeconds = 7 * 24 * 3600;
+
+// What is wrong with a --visibility-timeout, or "" if nothing: it must be a
+// finite number of seconds, more than 0 and at most kMaxVisibilitySeconds.
+std::string check_visibility_timeout(const std::string& text) {
+  double seconds = 0;
+  if (!CLI::detail::lexical_cast(text, seconds) || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > kMaxVisibilitySeconds)
+    return fmt::format("must be more than 0 and at most {:.0f} seconds, not {}", kMaxVisibilitySeconds, text);
+  return "";
+}
 
 [[noreturn]] void fail(int status, const std::string& message) {
   fmt::print(stderr, "weft worker: {}\n", message);
@@ -82,7 +97,7 @@ void add_worker_command(CLI::App& app) {
   worker->add_option("--visibility-timeout", arguments->visibility_timeout,
                      "Seconds after which a task held by a silent worker is taken by another")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(check_visibility_timeout, "SECONDS"));
   worker->add_option("executable", arguments->executable, "The program (linked with weft::dist) to run as workers")
       ->required();
   worker->add_option("arguments", arguments->arguments, "The program's arguments");
