@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -210,6 +212,20 @@ TEST(ShootoutSyscalls, CountsExactlyTheWindow) {
   ASSERT_TRUE(counted.has_value());
   EXPECT_GE(*counted, 5000u);
   EXPECT_LT(*counted, 5100u);  // the window's own read and write, and little else
+}
+
+// Settings the load generator refuses (here: a negative --duration) are a usage error before any
+// server starts: no rows are run and no report is written.
+TEST(ShootoutCommand, RefusesUnusableSettingsBeforeAnyServerStarts) {
+  char directory[] = "/tmp/weft-shootout-XXXXXX";
+  ASSERT_NE(::mkdtemp(directory), nullptr);
+  const std::string out = std::string(directory) + "/report";
+  const std::string command = "timeout 120 " WEFT_TOOL_PATH " shootout --quick --only 'weft epoll' --duration -1 --out " +
+                              out + " >/dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << "wait status " << status;
+  EXPECT_FALSE(std::filesystem::exists(out + "/shootout.md")) << "a report was written";
+  std::filesystem::remove_all(directory);
 }
 
 }  // namespace

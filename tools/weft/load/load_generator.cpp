@@ -41,6 +41,8 @@ constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kProgressEvery = std::chrono::milliseconds(250);
 constexpr double kSaturated = 0.9;
 
+}  // namespace
+
 void check_options(const LoadOptions& o) {
   auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
   if (o.port == 0) fail("a port is required (1-65535)");
@@ -69,6 +71,8 @@ void check_options(const LoadOptions& o) {
     fail("warmup must be 0 or more and at most 24 hours");
   }
 }
+
+namespace {
 
 // The cores client thread i runs on: cpu + i, each of which this process
 // must be allowed to use.

@@ -111,4 +111,9 @@ struct LoadResult {
 // left. Thread-safe: concurrent runs share nothing.
 LoadResult run_load(const LoadOptions& options);
 
+// The checks run_load makes of the options' numbers and port before it
+// starts: throws std::invalid_argument (saying what is out of range) for
+// what it would refuse. Never blocks; thread-safe.
+void check_options(const LoadOptions& options);
+
 }  // namespace weft::tool

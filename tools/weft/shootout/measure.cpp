@@ -7,6 +7,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "weft/load/load_generator.hpp"
@@ -30,7 +31,25 @@ std::optional<double> median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
 
+// The load run the settings ask for, but for the server's port and pid.
+LoadOptions load_options(const MeasureSettings& settings) {
+  LoadOptions load;
+  load.protocol = settings.protocol;
+  load.connections = settings.connections;
+  load.message_size = settings.size;
+  load.duration = std::chrono::duration<double>(settings.duration);
+  load.warmup = std::chrono::duration<double>(settings.warmup);
+  load.cpu = settings.client_core;
+  return load;
+}
+
 }  // namespace
+
+void check_settings(const MeasureSettings& settings) {
+  LoadOptions load = load_options(settings);
+  load.port = 1;  // any: the server's own is known once it runs
+  check_options(load);
+}
 
 ShootoutRow measure(const Contender& contender, const MeasureSettings& settings) {
   ShootoutRow row;
@@ -46,14 +65,8 @@ ShootoutRow measure(const Contender& contender, const MeasureSettings& settings)
       row.fell_back_to_epoll = true;
       add_note(row, "io_uring unavailable: this row measured epoll");
     }
-    LoadOptions load;
+    LoadOptions load = load_options(settings);
     load.port = server.port();
-    load.protocol = settings.protocol;
-    load.connections = settings.connections;
-    load.message_size = settings.size;
-    load.duration = std::chrono::duration<double>(settings.duration);
-    load.warmup = std::chrono::duration<double>(settings.warmup);
-    load.cpu = settings.client_core;
     load.server_pid = server.pid();
     // perf attaches now, counting off, and counts exactly the measured window.
     std::unique_ptr<SyscallCounter> syscalls;

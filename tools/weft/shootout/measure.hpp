@@ -24,6 +24,11 @@ struct MeasureSettings {
   std::optional<int> client_core;  // the load generator's thread runs here
 };
 
+// Throws std::invalid_argument (saying what is out of range) if the load
+// generator would refuse these settings, so that they can be refused before
+// any server starts. Never blocks.
+void check_settings(const MeasureSettings& settings);
+
 // Starts the contender's server, loads it, stops it, and returns the row.
 // Blocks for the run (about warmup + duration, plus start and stop).
 // Never throws: a server that cannot start or be measured gives a row with

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 
 #include "weft/descriptor_limit.hpp"
@@ -69,6 +70,22 @@ void run_shootout(ShootoutArguments& arguments) {
   // one, nothing is pinned and they share it.
   const cpu_set_t allowed = allowed_cores();
   const std::optional<CorePair> cores = first_two_cores(allowed);
+  MeasureSettings settings{.duration = arguments.duration,
+                           .warmup = arguments.warmup,
+                           .size = arguments.size,
+                           .protocol = *protocol,
+                           .server_core = cores ? std::optional(cores->server) : std::nullopt,
+                           .client_core = cores ? std::optional(cores->client) : std::nullopt};
+  // Settings the load generator would refuse are refused before any server starts.
+  for (int connections : arguments.connections) {
+    settings.connections = connections;
+    try {
+      check_settings(settings);
+    } catch (const std::invalid_argument& error) {
+      fmt::print(stderr, "weft shootout: {}\n", error.what());
+      throw CLI::RuntimeError(2);
+    }
+  }
 
   ShootoutReport report;
   report.machine = machine_line(CPU_COUNT(&allowed));
@@ -102,13 +119,8 @@ void run_shootout(ShootoutArguments& arguments) {
         ++done;
         fmt::print(stderr, "[{:>3}/{}] {:<30} {:>5} conns ... ", done, total, contender.name, connections);
         std::fflush(stderr);
-        ShootoutRow row = measure(contender, {.connections = connections,
-                                              .duration = arguments.duration,
-                                              .warmup = arguments.warmup,
-                                              .size = arguments.size,
-                                              .protocol = *protocol,
-                                              .server_core = cores ? std::optional(cores->server) : std::nullopt,
-                                              .client_core = cores ? std::optional(cores->client) : std::nullopt});
+        settings.connections = connections;
+        ShootoutRow row = measure(contender, settings);
         if (row.ok)
           fmt::print(stderr, "{}{:>8.0f} req/s  {:>6.2f} µs CPU/req{}\n", row.flagged ? "FLAGGED " : "",
                      row.requests_per_second,
