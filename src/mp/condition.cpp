@@ -17,8 +17,11 @@
 //
 // The generations live in a ring of kConditionGenerations slots. When a
 // notify reuses a slot, the tokens still in it (those of a waiter that died,
-// or of one that has not run since) go back to `sleepers`: their waiters
-// count as not notified again, and a waiter still alive takes a later token.
+// or of one that has not run since) move to `older_tokens`, tagged with the
+// latest generation moved there. A waiter that remembered a generation
+// before that tag may take one of them, before any in the ring: the waiter
+// that has not run since finds its token there, and only a waiter that has
+// waited through that many notify calls can take a dead waiter's instead.
 #include "weft/mp/condition.hpp"
 
 #include <algorithm>
@@ -42,22 +45,44 @@ std::uint32_t slot_generation(std::uint64_t word) noexcept {
 }
 std::uint32_t slot_tokens(std::uint64_t word) noexcept { return static_cast<std::uint32_t>(word); }
 
+// Takes a token from `word` if it holds one and `eligible(its generation)`.
+template <class Eligible>
+bool take_from(std::atomic<std::uint64_t>& word_ref, Eligible eligible) noexcept {
+  std::uint64_t word = word_ref.load(std::memory_order_relaxed);
+  while (eligible(slot_generation(word)) && slot_tokens(word) > 0) {
+    if (word_ref.compare_exchange_weak(word, word - 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed))
+      return true;
+  }
+  return false;
+}
+
 // Takes the oldest token left of a notify issued after `seen`, if any.
 bool take_token(detail::ConditionState& state, std::uint32_t seen) noexcept {
   const std::uint32_t issued = state.issued.load(std::memory_order_acquire);
   const std::uint32_t behind = issued - seen;
   if (behind == 0) return false;
+  const auto after_seen = [&](std::uint32_t generation) {
+    return generation - seen - 1 < behind;  // seen < generation <= issued
+  };
+  if (take_from(state.older_tokens, after_seen)) return true;
   for (std::uint32_t generation = issued - std::min(behind, kSlots) + 1;
        generation != issued + 1; ++generation) {
-    auto& slot = state.tokens[generation % kSlots];
-    std::uint64_t word = slot.load(std::memory_order_relaxed);
-    while (slot_generation(word) == generation && slot_tokens(word) > 0) {
-      if (slot.compare_exchange_weak(word, word - 1, std::memory_order_acquire,
-                                     std::memory_order_relaxed))
-        return true;
-    }
+    if (take_from(state.tokens[generation % kSlots],
+                  [&](std::uint32_t in_slot) { return in_slot == generation; }))
+      return true;
   }
   return false;
+}
+
+// Moves the tokens left in a reused slot (`reused`) to older_tokens.
+void keep_older_tokens(detail::ConditionState& state, std::uint64_t reused) noexcept {
+  if (slot_tokens(reused) == 0) return;
+  std::uint64_t word = state.older_tokens.load(std::memory_order_relaxed);
+  while (!state.older_tokens.compare_exchange_weak(
+      word, slot_word(slot_generation(reused), slot_tokens(word) + slot_tokens(reused)),
+      std::memory_order_release, std::memory_order_relaxed)) {
+  }
 }
 
 }  // namespace
@@ -95,9 +120,9 @@ void Condition::notify(std::size_t n) {
   const auto count = static_cast<std::uint32_t>(std::min<std::size_t>(n, state.sleepers));
   if (count == 0) return;
   const std::uint32_t generation = state.issued.load(std::memory_order_relaxed) + 1;
-  const std::uint64_t reused = state.tokens[generation % kSlots].exchange(
-      slot_word(generation, count), std::memory_order_relaxed);
-  state.sleepers = state.sleepers - count + slot_tokens(reused);
+  keep_older_tokens(state, state.tokens[generation % kSlots].exchange(
+                               slot_word(generation, count), std::memory_order_relaxed));
+  state.sleepers -= count;
   state.issued.store(generation, std::memory_order_release);
   weft::detail::futex_wake(state.issued, static_cast<int>(std::min<std::uint32_t>(count, INT_MAX)),
                            kShared);

@@ -2,9 +2,11 @@
 // is told the owner died, and the lock works normally afterwards. Semaphores have no owner and
 // are not robust. A Barrier party killed while waiting stays counted until reset().
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -169,6 +171,43 @@ TEST(MpSyncRobust, ConditionWaiterKilledWhileWaitingTakesNoLaterNotification) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(notified.load(), 1);
   EXPECT_EQ(timed_out.load(), 1);
+}
+
+// A waiter notified while it cannot run (here: stopped) keeps its notification, however many
+// notify calls, each for another waiter, come before it runs again.
+TEST(MpSyncRobust, ConditionWaiterThatRunsLateKeepsItsNotification) {
+  mp::Condition cond;
+  mp::Event holding;
+  auto child = Child::fork([&] {
+    require(cond.acquire());
+    holding.set();
+    require(cond.wait(kPatience));
+    cond.release();
+  });
+  ASSERT_TRUE(holding.wait(kPatience));
+  { std::lock_guard waiting(cond); }  // the child has released the lock: it waits
+  ASSERT_EQ(::kill(child.pid(), SIGSTOP), 0);
+  {
+    std::lock_guard held(cond);
+    cond.notify(1);  // the child is the only waiter
+  }
+  for (std::uint32_t round = 0; round < 2 * mp::detail::kConditionGenerations; ++round) {
+    std::atomic<bool> waiting{false};
+    std::thread other([&] {
+      std::unique_lock held(cond);
+      waiting = true;
+      EXPECT_TRUE(cond.wait(kPatience));
+    });
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard held(cond);
+      if (!waiting) return false;
+      cond.notify(1);
+      return true;
+    }));
+    other.join();
+  }
+  ASSERT_EQ(::kill(child.pid(), SIGCONT), 0);
+  EXPECT_EQ(child.wait(), 0) << "the child's wait timed out: its notification was lost";
 }
 
 TEST(MpSyncRobust, ValueLockOfAKilledProcess) {

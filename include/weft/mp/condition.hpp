@@ -19,6 +19,9 @@
 // lock is released: the guarded state may be half-updated. A process that
 // dies while waiting takes no notification with it: notify(n) still wakes
 // up to n of the waiters alive, and never one that began waiting after it.
+// (The notification left by a dead waiter may go instead to a waiter that
+// has waited through more than 32 later notify calls: a wake-up too many
+// for it, never one lost.)
 //
 // Errors: wait and notify throw RuntimeError when the calling thread does
 // not hold the lock. A negative timeout counts as 0, as in Python.
@@ -53,6 +56,9 @@ struct ConditionState {
   // Per notify call, in a ring: its number (high half) and its notifications
   // not yet taken (low half).
   std::atomic<std::uint64_t> tokens[kConditionGenerations] = {};
+  // The notifications left in ring slots that were reused: the latest
+  // notify call among them (high half) and how many (low half).
+  std::atomic<std::uint64_t> older_tokens{0};
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
