@@ -214,7 +214,9 @@ struct GreenletImpl::Access {
   // Raises GreenletExit in a suspended greenlet of this thread so that its
   // stack unwinds; `impl` has no owner left. Only once, as Python does: one
   // that caught it and switched away again, losing its last reference again,
-  // is left suspended for good (leaked), and named on stderr.
+  // is left suspended for good (leaked), and named on stderr. One that took
+  // a new reference to itself meanwhile (resurrected) gets it again when
+  // that one goes.
   static void unwind(ThreadGreenlets& thread, GreenletImpl* impl) noexcept {
     if (impl->exit_raised_) {
       std::fprintf(stderr, "weft: greenlet %s would not exit; leaked\n", impl->name().c_str());
@@ -223,6 +225,7 @@ struct GreenletImpl::Access {
     }
     std::shared_ptr<GreenletImpl> again(impl, Deleter{});
     raise_exit(thread, *again);
+    if (again.use_count() > 1) again->exit_raised_ = false;
   }
 
   // Resumes `impl`, a suspended greenlet of this thread, by raising
@@ -291,6 +294,7 @@ struct GreenletImpl::Access {
     target.stack_ = take_stack(thread, target.stack_options_.size);
     target.context_ = ctx::make_fcontext(target.stack_.top(), target.stack_.size, &entry);
     target.state_ = State::active;
+    target.ever_started_ = true;
     target.set_leave_check(kCanaried, !target.stack_.guarded);
     link_live(thread, target);
 #if defined(WEFT_GREEN_TSAN)
@@ -460,16 +464,19 @@ struct GreenletImpl::Access {
 
 void GreenletImpl::Access::Deleter::operator()(GreenletImpl* impl) const noexcept {
   // Only its own thread reads its state: that thread may be running it.
+  // Whether it ever started, no thread can change any more.
   ThreadGreenlets* const thread = here();
   if (thread != nullptr && thread->serial == impl->thread_) {
     if (!thread->ending) {
       settle_dropped(*thread, impl);
       return;
     }
-  } else if (defer(impl)) {
+  } else if (impl->ever_started_ && defer(impl)) {
     return;
   }
-  // Its thread has ended, or is ending: nothing can run its stack any more.
+  // Never started (it goes here and now, its run function with it, as
+  // Python frees a greenlet that is not running), or its thread has ended
+  // or is ending: nothing can run its stack any more.
   destroy(impl);
 }
 
@@ -538,6 +545,7 @@ std::shared_ptr<GreenletImpl> GreenletImpl::make_main(ThreadGreenlets& thread) {
   if (&core_of(impl.get()) != static_cast<SwitchCore*>(impl.get())) std::abort();
   impl->main_ = true;
   impl->state_ = State::active;
+  impl->ever_started_ = true;
   impl->thread_ = thread.serial;
   impl->name_.serial = thread.take_serial();
   impl->name_.text = "main";

@@ -112,6 +112,10 @@ class GreenletImpl : private SwitchCore, public std::enable_shared_from_this<Gre
   // GreenletExit has been raised in it to unwind it: if its last reference
   // goes again while it is suspended, it is leaked (see Access::unwind).
   bool exit_raised_ = false;
+  // Set once, by the switch that starts it (at once for a thread's main
+  // greenlet), while a reference is held: once the last one has gone, no
+  // thread can change it, so any thread may read it.
+  bool ever_started_ = false;
 
  public:
   // The hub's fields for this greenlet (after the switching ones, which

@@ -246,6 +246,39 @@ TEST(Greenlet, GreenletExitIsRaisedOnceInAGreenletThatSwallowsIt) {
   EXPECT_NE(text.find("would not exit; leaked"), std::string::npos) << text;
 }
 
+// A greenlet that catches that GreenletExit and takes a new handle to itself is unwound again,
+// with another GreenletExit, when that handle goes, as Python kills a resurrected greenlet again.
+TEST(Greenlet, AGreenletThatKeepsItselfAfterGreenletExitGetsItAgain) {
+  const auto [status, text] = in_child([] {
+    static green::greenlet kept;
+    static int caught = 0;
+    static bool unwound = false;
+    {
+      green::greenlet keeper([] {
+        struct Unwound {
+          ~Unwound() { unwound = true; }
+        } on_unwind;
+        for (;;) {
+          try {
+            green::greenlet parent = green::getcurrent().parent();  // holds no handle to itself
+            parent.switch_();
+          } catch (const green::GreenletExit&) {
+            if (++caught == 2) throw;
+            kept = green::getcurrent();
+          }
+        }
+      });
+      keeper.switch_();
+    }
+    if (caught != 1) return 10 + caught;
+    kept = green::greenlet();
+    return caught == 2 && unwound ? 0 : 20 + caught;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "wait status " << status << ": " << text;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_EQ(text.find("would not exit"), std::string::npos) << text;
+}
+
 TEST(Greenlet, SwitchingToAnotherThreadsGreenletThrows) {
   green::greenlet child([] {});
   std::thread other([&] { EXPECT_THROW(child.switch_(), green::error); });
@@ -430,9 +463,10 @@ TEST(Greenlet, AGreenletDroppedElsewhereWhileRunningThatThenReturnsIsFreedQuietl
   EXPECT_EQ(err, "");
 }
 
-// A greenlet dropped on another thread before it started is freed by its own thread, which
-// destroys its run function there, without running it.
-TEST(Greenlet, AnUnstartedGreenletDroppedOnAnotherThreadIsFreedOnItsOwn) {
+// A greenlet dropped on another thread before it started is freed there at once, with its run
+// function, which never runs: as Python frees a greenlet that is not running, nothing waits for
+// its own thread to switch again.
+TEST(Greenlet, AnUnstartedGreenletDroppedOnAnotherThreadIsFreedThere) {
   struct Where {
     std::thread::id& destroyed_on;
     bool armed = true;
@@ -445,10 +479,13 @@ TEST(Greenlet, AnUnstartedGreenletDroppedOnAnotherThreadIsFreedOnItsOwn) {
   std::thread::id destroyed_on;
   bool ran = false;
   auto unstarted = std::make_unique<green::greenlet>([&ran, where = Where(destroyed_on)] { ran = true; });
-  std::thread([&] { unstarted.reset(); }).join();
-  green::greenlet([] {}).switch_();
+  std::thread::id dropper;
+  std::thread([&] {
+    dropper = std::this_thread::get_id();
+    unstarted.reset();
+  }).join();
   EXPECT_FALSE(ran);
-  EXPECT_EQ(destroyed_on, std::this_thread::get_id());
+  EXPECT_EQ(destroyed_on, dropper);
 }
 
 TEST(Greenlet, ExceptionsInFlightAreKeptPerGreenlet) {

@@ -28,9 +28,12 @@
 // that its stack unwinds (destructors run), as Python does — once: a
 // greenlet that catches it and switches away again, with no handle left, is
 // left suspended for good (leaked, the rest of its stack never unwound) and
-// named on stderr. A last handle dropped on another thread leaves the
-// greenlet to its own thread, which unwinds it (or frees it, if it is dead
-// or never started) at its next switch or when it ends. A handle to a
+// named on stderr; one that took a new handle to itself meanwhile gets
+// GreenletExit again when that handle goes. A greenlet never started is
+// freed, with its run function, wherever its last handle goes. Any other
+// whose last handle goes on another thread is left to its own thread, which
+// unwinds it (or frees it, if it is dead) at its next switch or when it
+// ends. A handle to a
 // greenlet on that greenlet's own stack keeps it alive (C++ has no cycle
 // collector): `getcurrent().parent().switch_()` holds one until the switch
 // returns, so a greenlet parked that way is unwound only when its thread
