@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "resource_tracker.hpp"
 #include "weft/errors.hpp"
 #include "weft/net/errors.hpp"
 
@@ -71,6 +72,7 @@ SharedMemory::SharedMemory(std::optional<std::string_view> name, bool create, st
     close();
     throw;
   }
+  if (unlink_pid_ != 0) detail::track_segment(name_, device_, inode_);
 }
 
 void SharedMemory::map(bool create, std::size_t size) {
@@ -95,6 +97,7 @@ SharedMemory::~SharedMemory() {
   if (::stat(path.c_str(), &info) == 0 && info.st_dev == device_ && info.st_ino == inode_) {
     ::shm_unlink(path_of(name_).c_str());
   }
+  detail::untrack_segment(name_);
 }
 
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept
@@ -132,8 +135,11 @@ void SharedMemory::close() noexcept {
 }
 
 void SharedMemory::unlink() {
-  unlink_pid_ = 0;
-  if (::shm_unlink(path_of(name_).c_str()) != 0) raise_for(errno, name_);
+  const bool tracked = std::exchange(unlink_pid_, 0) == ::getpid();
+  const int unlinked = ::shm_unlink(path_of(name_).c_str());
+  const int error = errno;
+  if (tracked) detail::untrack_segment(name_);
+  if (unlinked != 0) raise_for(error, name_);
 }
 
 }  // namespace weft::mp

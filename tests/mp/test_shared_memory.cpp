@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -40,6 +44,10 @@ std::set<std::string> our_segments(const std::string& prefix) {
 // Fails a test that leaves a segment or a descriptor behind.
 class SharedMemoryTest : public ::testing::Test {
  protected:
+  // The first segment created starts the resource tracker, whose socket then stays open for
+  // the life of the process: not a leak of any one test.
+  static void SetUpTestSuite() { mp::SharedMemory(std::nullopt, true, 1); }
+
   void SetUp() override {
     before_ = our_segments(prefix_);
     fds_before_ = weft::test::open_fds();
@@ -308,6 +316,48 @@ TEST_F(SharedMemoryTest, PythonReadsWhatWeftWrote) {
   EXPECT_EQ(python.wait(), 0);
   EXPECT_EQ(created.buf()[4], std::byte{42});
   EXPECT_TRUE(in_dev_shm(created.name()));
+}
+
+// Run as a program of its own by the test below (this executable, exec'd with a filter): creates
+// the segment named by WEFT_TEST_SHM_KEPT and never destroys it, creates and unlinks the one
+// named by WEFT_TEST_SHM_UNLINKED, says "ready" and waits to be killed.
+TEST(SharedMemoryTrackerHelper, CreatesAndWaits) {
+  const char* kept = std::getenv("WEFT_TEST_SHM_KEPT");
+  const char* unlinked = std::getenv("WEFT_TEST_SHM_UNLINKED");
+  if (kept == nullptr || unlinked == nullptr) GTEST_SKIP() << "run by SharedMemoryTracker's test only";
+  mp::SharedMemory(std::string_view(unlinked), true, 64).unlink();
+  new mp::SharedMemory(std::string_view(kept), true, 64);  // its destructor never runs
+  std::printf("ready\n");
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
+// A creator killed before it could unlink its segment: the resource tracker unlinks it once the
+// creator has gone, and leaves alone a segment the creator had unlinked, though its name was
+// created again meanwhile by someone else.
+TEST(SharedMemoryTracker, UnlinksWhatAKilledCreatorLeftAndNothingElse) {
+  const std::string prefix = "weft_test_tracker_" + std::to_string(::getpid()) + "_";
+  const std::string kept = prefix + "kept";
+  const std::string unlinked = prefix + "unlinked";
+  ::setenv("WEFT_TEST_SHM_KEPT", kept.c_str(), 1);
+  ::setenv("WEFT_TEST_SHM_UNLINKED", unlinked.c_str(), 1);
+  Child creator = Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.CreatesAndWaits"});
+  ::unsetenv("WEFT_TEST_SHM_KEPT");
+  ::unsetenv("WEFT_TEST_SHM_UNLINKED");
+  for (std::optional<std::string> line; (line = creator.read_line()) != "ready";) {
+    ASSERT_TRUE(line.has_value()) << "the creator never said it was ready";
+  }
+  ASSERT_TRUE(in_dev_shm(kept));
+  ASSERT_FALSE(in_dev_shm(unlinked));
+  const int fd = ::shm_open(("/" + unlinked).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  EXPECT_EQ(creator.kill(), 128 + SIGKILL);
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
+      << "the killed creator's segment was left in /dev/shm";
+  EXPECT_TRUE(in_dev_shm(unlinked)) << "a segment the creator had unlinked was removed";
+  ::shm_unlink(("/" + unlinked).c_str());
+  ::shm_unlink(("/" + kept).c_str());
 }
 
 }  // namespace

@@ -23,15 +23,17 @@
 // The destructor unlinks only if the name still refers to the segment this
 // object created, so it never removes a newer segment that reused the name.
 //
-// Limitation: the unlink is done by the creating object's destructor (or by
-// unlink()), and by nothing else. weft has no resource tracker: if the
-// creating process dies without running that destructor (SIGKILL, the OOM
-// killer, std::terminate, _exit, or the object leaked), the segment stays in
-// /dev/shm until someone unlinks it by name or the machine reboots. Python's
-// resource tracker unlinks such a segment, with a warning, once every
-// process of the program has ended. The segments behind weft::mp's locks,
-// Value and Array are not affected: they are anonymous (memfd) and go away
-// with their last user.
+// A creator that dies without running that destructor (SIGKILL, the OOM
+// killer, std::terminate, _exit, or the object leaked) leaves the unlink to
+// the resource tracker, as Python's does: a process of the program's own
+// executable, started by the first segment a process creates, that unlinks
+// such segments once every process of the program (the creator and the
+// children forked from it) has ended, and warns on stderr ("There appear to
+// be N leaked shared_memory objects to clean up at shutdown"). It too
+// unlinks a name only if it still refers to the segment created under it.
+// If the tracker cannot be started, segments go untracked. The segments
+// behind weft::mp's locks, Value and Array need none of this: they are
+// anonymous (memfd) and go away with their last user.
 //
 // The memory itself is not synchronised: coordinate access with a
 // process-shared lock or another protocol, as in Python.

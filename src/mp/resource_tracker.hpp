@@ -1,0 +1,31 @@
+// The resource tracker, Python's multiprocessing.resource_tracker for
+// SharedMemory: a process of the program's own executable that unlinks the
+// segments the program created and did not unlink, once every process of
+// the program has gone — the creator killed by SIGKILL or the OOM killer,
+// ended by std::terminate or _exit.
+//
+// The first segment a process creates starts the tracker, joined to it by
+// a socket whose other end every process forked from it inherits. Each
+// creation and each unlink by the creator is a message on that socket. When
+// the last process holding it has ended, the tracker unlinks what is left
+// (only if the name still refers to the segment created under it), warns on
+// stderr as Python does, and exits. It ignores SIGINT and SIGTERM, as
+// Python's does, so that a Ctrl-C of the program still leaves it to clean up.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace weft::mp::detail {
+
+// Records that this process created the segment `name` (identified by its
+// device and inode) and will unlink it. Starts the tracker on first use.
+// Never throws: without a tracker (one could not be started), the segment
+// is simply not tracked.
+void track_segment(const std::string& name, dev_t device, ino_t inode) noexcept;
+
+// Records that the creator unlinked `name`: the tracker forgets it.
+void untrack_segment(const std::string& name) noexcept;
+
+}  // namespace weft::mp::detail
