@@ -89,6 +89,11 @@ const std::vector<std::string>& own_argv() {
   return argv;
 }
 
+// Read while the program starts, on one thread: a fork while another thread
+// was reading it first would leave the child waiting on that read for ever
+// (the resource tracker is started from whichever thread creates a segment).
+[[maybe_unused]] const std::vector<std::string>& argv_at_start = own_argv();
+
 // Serialises the starts of daemons requested off the main thread onto one
 // thread that never exits.
 struct Launcher {
@@ -169,7 +174,8 @@ pid_t spawn_self(const std::string& variable, const std::vector<int>& inherited)
   std::vector<char*> envp;
   for (char** entry = environ; *entry != nullptr; ++entry)
     if (std::strncmp(*entry, spawn_variable, std::strlen(spawn_variable)) != 0 &&
-        std::strncmp(*entry, forkserver_variable, std::strlen(forkserver_variable)) != 0)
+        std::strncmp(*entry, forkserver_variable, std::strlen(forkserver_variable)) != 0 &&
+        std::strncmp(*entry, resource_tracker_variable, std::strlen(resource_tracker_variable)) != 0)
       envp.push_back(*entry);
   envp.push_back(const_cast<char*>(variable.c_str()));
   envp.push_back(nullptr);

@@ -124,6 +124,8 @@ std::string encode_payload(const ChildSpec& spec, Rebuild rebuild, const std::st
 // The environment variables that turn a run of the executable into a child.
 inline constexpr const char* spawn_variable = "WEFT_MP_SPAWN";
 inline constexpr const char* forkserver_variable = "WEFT_MP_FORKSERVER";
+// The one that turns it into the resource tracker (resource_tracker.cpp).
+inline constexpr const char* resource_tracker_variable = "WEFT_MP_RESOURCE_TRACKER";
 
 // An exit code from a wait status: the code, or minus the signal.
 int exitcode_from_status(int status) noexcept;

@@ -1,62 +1,75 @@
 // The resource tracker: the program's side (messages on a SOCK_SEQPACKET
-// socket, one per record) and the tracker's (a run of the executable that
-// a static constructor turns into the tracker before main()).
+// socket, one per record) and the tracker's (a run of the executable that a
+// constructor turns into the tracker before any of the program's own).
 #include "resource_tracker.hpp"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
-#include <mutex>
 #include <string>
-#include <utility>
+#include <string_view>
 
 #include "process_state.hpp"
 
 namespace weft::mp::detail {
 namespace {
 
-constexpr const char* kTrackerVariable = "WEFT_MP_RESOURCE_TRACKER";
-
-// A record: 'R' and "<device> <inode> <name>" for a creation, 'U' and the
-// name for an unlink. A name is at most NAME_MAX bytes, so a record fits
-// one message.
+// A record: 'R' (created) or 'U' (unlinked by its creator), then
+// "<device> <inode> <name>". A name is at most NAME_MAX bytes, so a record
+// fits one message.
 constexpr std::size_t kLongestRecord = 512;
 
-std::mutex tracker_mutex;
-int tracker_fd = -1;      // this process's end; inherited by fork children
-bool tracker_failed = false;
+// This process's end of the socket; fork children inherit it, and with it
+// the tracker. Set once, without a lock: a fork while another thread starts
+// the tracker leaves the child to start its own.
+std::atomic<int> tracker_fd{-1};
+std::atomic<bool> tracker_failed{false};
 
 // The socket to the tracker, starting it first if need be; -1 without one.
 int tracker_socket() noexcept {
-  std::lock_guard lock(tracker_mutex);
-  if (tracker_fd >= 0 || tracker_failed) return tracker_fd;
+  if (const int fd = tracker_fd.load(std::memory_order_acquire); fd >= 0) return fd;
+  if (tracker_failed.load(std::memory_order_relaxed)) return -1;
   int ends[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
-    tracker_failed = true;
+    tracker_failed.store(true, std::memory_order_relaxed);
     return -1;
   }
+  bool started = false;
   try {
-    spawn_self(std::string(kTrackerVariable) + "=" + std::to_string(ends[1]), {ends[1]});
-    tracker_fd = ends[0];
+    spawn_self(std::string(resource_tracker_variable) + "=" + std::to_string(ends[1]), {ends[1]});
+    started = true;
   } catch (...) {
-    ::close(ends[0]);
-    tracker_failed = true;
+    tracker_failed.store(true, std::memory_order_relaxed);
   }
   ::close(ends[1]);
-  return tracker_fd;
+  if (!started) {
+    ::close(ends[0]);
+    return -1;
+  }
+  int expected = -1;
+  if (tracker_fd.compare_exchange_strong(expected, ends[0], std::memory_order_acq_rel)) return ends[0];
+  ::close(ends[0]);  // another thread's tracker won; this one sees the end and exits
+  return expected;
 }
 
-void send_record(int fd, const std::string& record) noexcept {
-  if (fd < 0 || record.size() > kLongestRecord) return;
-  while (::send(fd, record.data(), record.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+void send_record(int fd, char kind, const std::string& name, dev_t device, ino_t inode) noexcept {
+  if (fd < 0) return;
+  try {
+    const std::string record =
+        kind + std::to_string(device) + " " + std::to_string(inode) + " " + name;
+    if (record.size() > kLongestRecord) return;
+    while (::send(fd, record.data(), record.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+  } catch (...) {
   }
 }
 
@@ -65,37 +78,55 @@ void send_record(int fd, const std::string& record) noexcept {
 struct Segment {
   dev_t device;
   ino_t inode;
+  bool operator==(const Segment&) const = default;
 };
+
+// Closes every descriptor but the standard three and `keep`, so that the
+// tracker holds none of the program's pipes and sockets open.
+void close_all_but(int keep) noexcept {
+  if (keep > 3 && ::close_range(3, static_cast<unsigned>(keep) - 1, 0) == 0 &&
+      ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0) == 0)
+    return;
+  if (keep == 3 && ::close_range(4, ~0U, 0) == 0) return;
+  DIR* fds = ::opendir("/proc/self/fd");
+  if (fds == nullptr) return;
+  const int listing = ::dirfd(fds);
+  while (const dirent* entry = ::readdir(fds)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd > 2 && fd != keep && fd != listing) ::close(fd);
+  }
+  ::closedir(fds);
+}
 
 // Unlinks `name` if it still refers to `segment`.
 bool unlink_if_same(const std::string& name, const Segment& segment) {
   struct stat info {};
   const std::string path = "/dev/shm/" + name;
-  if (::stat(path.c_str(), &info) != 0 || info.st_dev != segment.device || info.st_ino != segment.inode)
-    return false;
+  if (::stat(path.c_str(), &info) != 0 || Segment{info.st_dev, info.st_ino} != segment) return false;
   return ::shm_unlink(("/" + name).c_str()) == 0;
 }
 
 [[noreturn]] void serve_tracker(int fd) {
+  close_all_but(fd);
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGTERM, SIG_IGN);
   std::map<std::string, Segment> created;
   char record[kLongestRecord + 1];
   for (;;) {
-    const ssize_t n = ::recv(fd, record, sizeof record, 0);
+    const ssize_t n = ::recv(fd, record, sizeof record - 1, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // every process of the program has gone
-    const std::string_view text(record + 1, static_cast<std::size_t>(n) - 1);
-    if (record[0] == 'U') {
-      created.erase(std::string(text));
-    } else if (record[0] == 'R') {
-      unsigned long long device = 0;
-      unsigned long long inode = 0;
-      int name_at = 0;
-      const std::string fields(text);
-      if (std::sscanf(fields.c_str(), "%llu %llu %n", &device, &inode, &name_at) == 2 && name_at > 0)
-        created[fields.substr(static_cast<std::size_t>(name_at))] = {static_cast<dev_t>(device),
-                                                                     static_cast<ino_t>(inode)};
+    record[n] = '\0';
+    unsigned long long device = 0;
+    unsigned long long inode = 0;
+    int name_at = 0;
+    if (std::sscanf(record + 1, "%llu %llu %n", &device, &inode, &name_at) != 2 || name_at == 0) continue;
+    const std::string name(record + 1 + name_at);
+    const Segment segment{static_cast<dev_t>(device), static_cast<ino_t>(inode)};
+    if (record[0] == 'R') {
+      created[name] = segment;
+    } else if (const auto found = created.find(name); found != created.end() && found->second == segment) {
+      created.erase(found);  // not a newer segment of the same name
     }
   }
   std::size_t leaked = 0;
@@ -113,38 +144,24 @@ bool unlink_if_same(const std::string& name, const Segment& segment) {
   ::_exit(0);
 }
 
-// Runs before main() in every run of a program that creates SharedMemory.
-struct TrackerBootstrap {
-  TrackerBootstrap() {
-    if (const char* value = std::getenv(kTrackerVariable)) {
-      const int fd = std::atoi(value);
-      ::unsetenv(kTrackerVariable);
-      serve_tracker(fd);
-    }
+// Runs before main() and before the program's own static initialisers
+// (priority 101 comes first), so that the tracker runs none of them.
+[[gnu::constructor(101)]] void become_tracker_if_asked() {
+  if (const char* value = std::getenv(resource_tracker_variable)) {
+    const int fd = std::atoi(value);
+    ::unsetenv(resource_tracker_variable);
+    serve_tracker(fd);
   }
-};
-
-const TrackerBootstrap tracker_bootstrap;
+}
 
 }  // namespace
 
 void track_segment(const std::string& name, dev_t device, ino_t inode) noexcept {
-  try {
-    send_record(tracker_socket(), "R" + std::to_string(device) + " " + std::to_string(inode) + " " + name);
-  } catch (...) {
-  }
+  send_record(tracker_socket(), 'R', name, device, inode);
 }
 
-void untrack_segment(const std::string& name) noexcept {
-  int fd;
-  {
-    std::lock_guard lock(tracker_mutex);
-    fd = tracker_fd;
-  }
-  try {
-    send_record(fd, "U" + name);
-  } catch (...) {
-  }
+void untrack_segment(const std::string& name, dev_t device, ino_t inode) noexcept {
+  send_record(tracker_fd.load(std::memory_order_acquire), 'U', name, device, inode);
 }
 
 }  // namespace weft::mp::detail

@@ -10,7 +10,9 @@
 // the last process holding it has ended, the tracker unlinks what is left
 // (only if the name still refers to the segment created under it), warns on
 // stderr as Python does, and exits. It ignores SIGINT and SIGTERM, as
-// Python's does, so that a Ctrl-C of the program still leaves it to clean up.
+// Python's does, so that a Ctrl-C of the program still leaves it to clean up,
+// keeps no descriptor of the program's but the standard three, and runs
+// none of the program's static initialisers.
 #pragma once
 
 #include <sys/types.h>
@@ -25,7 +27,8 @@ namespace weft::mp::detail {
 // is simply not tracked.
 void track_segment(const std::string& name, dev_t device, ino_t inode) noexcept;
 
-// Records that the creator unlinked `name`: the tracker forgets it.
-void untrack_segment(const std::string& name) noexcept;
+// Records that the creator unlinked `name`, the segment with that device
+// and inode: the tracker forgets it (and not a newer segment of that name).
+void untrack_segment(const std::string& name, dev_t device, ino_t inode) noexcept;
 
 }  // namespace weft::mp::detail

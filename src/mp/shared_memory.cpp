@@ -97,7 +97,7 @@ SharedMemory::~SharedMemory() {
   if (::stat(path.c_str(), &info) == 0 && info.st_dev == device_ && info.st_ino == inode_) {
     ::shm_unlink(path_of(name_).c_str());
   }
-  detail::untrack_segment(name_);
+  detail::untrack_segment(name_, device_, inode_);
 }
 
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept
@@ -138,7 +138,7 @@ void SharedMemory::unlink() {
   const bool tracked = std::exchange(unlink_pid_, 0) == ::getpid();
   const int unlinked = ::shm_unlink(path_of(name_).c_str());
   const int error = errno;
-  if (tracked) detail::untrack_segment(name_);
+  if (tracked) detail::untrack_segment(name_, device_, inode_);
   if (unlinked != 0) raise_for(error, name_);
 }
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -318,13 +319,15 @@ TEST_F(SharedMemoryTest, PythonReadsWhatWeftWrote) {
   EXPECT_TRUE(in_dev_shm(created.name()));
 }
 
-// Run as a program of its own by the test below (this executable, exec'd with a filter): creates
-// the segment named by WEFT_TEST_SHM_KEPT and never destroys it, creates and unlinks the one
-// named by WEFT_TEST_SHM_UNLINKED, says "ready" and waits to be killed.
+// Run as a program of its own by the test below (this executable, exec'd with a filter): holds a
+// descriptor that an exec would keep, creates the segment named by WEFT_TEST_SHM_KEPT and never
+// destroys it, creates and unlinks the one named by WEFT_TEST_SHM_UNLINKED, says "ready" and
+// waits to be killed.
 TEST(SharedMemoryTrackerHelper, CreatesAndWaits) {
   const char* kept = std::getenv("WEFT_TEST_SHM_KEPT");
   const char* unlinked = std::getenv("WEFT_TEST_SHM_UNLINKED");
   if (kept == nullptr || unlinked == nullptr) GTEST_SKIP() << "run by SharedMemoryTracker's test only";
+  ASSERT_GE(::dup(STDIN_FILENO), 0);  // without close-on-exec
   mp::SharedMemory(std::string_view(unlinked), true, 64).unlink();
   new mp::SharedMemory(std::string_view(kept), true, 64);  // its destructor never runs
   std::printf("ready\n");
@@ -332,9 +335,18 @@ TEST(SharedMemoryTrackerHelper, CreatesAndWaits) {
   for (;;) ::pause();
 }
 
+// The descriptors a process has open.
+std::set<std::string> descriptors_of(pid_t pid) {
+  std::set<std::string> fds;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    fds.insert(entry.path().filename());
+  return fds;
+}
+
 // A creator killed before it could unlink its segment: the resource tracker unlinks it once the
 // creator has gone, and leaves alone a segment the creator had unlinked, though its name was
-// created again meanwhile by someone else.
+// created again meanwhile by someone else. The tracker holds no descriptor of the creator's but
+// the standard three (and its socket).
 TEST(SharedMemoryTracker, UnlinksWhatAKilledCreatorLeftAndNothingElse) {
   const std::string prefix = "weft_test_tracker_" + std::to_string(::getpid()) + "_";
   const std::string kept = prefix + "kept";
@@ -349,6 +361,12 @@ TEST(SharedMemoryTracker, UnlinksWhatAKilledCreatorLeftAndNothingElse) {
   }
   ASSERT_TRUE(in_dev_shm(kept));
   ASSERT_FALSE(in_dev_shm(unlinked));
+  std::ifstream children("/proc/" + std::to_string(creator.pid()) + "/task/" + std::to_string(creator.pid()) +
+                         "/children");
+  pid_t tracker = 0;
+  ASSERT_TRUE(children >> tracker) << "the creator started no tracker";
+  EXPECT_TRUE(weft::test::eventually([&] { return descriptors_of(tracker).size() == 4; }))
+      << "the tracker holds " << descriptors_of(tracker).size() << " descriptors";
   const int fd = ::shm_open(("/" + unlinked).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
   ASSERT_GE(fd, 0);
   ::close(fd);
