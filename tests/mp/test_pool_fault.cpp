@@ -222,10 +222,22 @@ std::string big_result(int) {
 TEST(PoolFault, AWorkerKilledWhileSendingAResultFailsThatTaskWithoutRunningItAgain) {
   shared().runs = 0;
   Pool pool(1);
+  // The pool's thread waits in a first callback until both tasks are
+  // queued, so that it sends them to the worker together: the big one must
+  // reach the worker before the pool's thread is held in the second's.
+  std::promise<void> entered;
+  std::promise<void> queue;
+  std::shared_future<void> queued = queue.get_future().share();
+  auto first = pool.apply_async(square, std::tuple{1}, [&entered, queued](const int&) {
+    entered.set_value();
+    queued.wait_for(generous);
+  });
+  ASSERT_EQ(entered.get_future().wait_for(generous), std::future_status::ready);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   auto held = pool.apply_async(square, std::tuple{2}, [released](const int&) { released.wait_for(generous); });
   auto big = pool.apply_async(big_result, std::tuple{0});
+  queue.set_value();
   ASSERT_TRUE(eventually([] { return shared().runs.load() == 1; }));
   const int pid = shared().pid.load();
   ASSERT_TRUE(eventually([pid] { return asleep(pid); }));  // blocked sending the result
