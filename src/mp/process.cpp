@@ -339,8 +339,8 @@ void Process::close() {
   {
     std::lock_guard guard(s.mutex);
     if (s.closed) return;
-    if (s.started) {
-      detail::poll_locked(s);
+    if (s.started || s.starting) {
+      if (s.started) detail::poll_locked(s);
       if (!s.exitcode)
         throw ValueError(
             "Cannot close a process while it is still running. You should first call join() "

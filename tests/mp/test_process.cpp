@@ -423,6 +423,37 @@ TEST(ProcessStart, ConcurrentStartsStartOneChild) {
   }
 }
 
+// An argument whose encoding, done by start() for the spawn start method,
+// holds start() until the test lets it go.
+std::atomic<bool> encoding_started{false};
+std::atomic<bool> encoding_released{false};
+struct HeldEncoding {
+  int value = 0;
+  template <typename Packer>
+  void msgpack_pack(Packer& packer) const {
+    encoding_started = true;
+    encoding_started.notify_all();
+    encoding_released.wait(false);
+    packer.pack(value);
+  }
+  void msgpack_unpack(const msgpack::object& object) { value = object.as<int>(); }
+};
+
+void take_held(HeldEncoding) {}
+
+TEST(ProcessStart, CloseWhileAnotherThreadStartsRefuses) {
+  auto p = weft::mp::get_context<StartMethod::spawn>().Process(&take_held, HeldEncoding{});
+  std::thread starter([&] { p.start(); });
+  encoding_started.wait(false);
+  EXPECT_THROW(p.close(), weft::ValueError);
+  encoding_released = true;
+  encoding_released.notify_all();
+  starter.join();
+  ASSERT_TRUE(p.join(std::chrono::seconds(10)));
+  EXPECT_EQ(p.exitcode(), 0);
+  p.close();
+}
+
 class Subclass : public Process {
  public:
   explicit Subclass(Report report) : report_(report) {}

@@ -240,8 +240,8 @@ class Process {
 
   // Releases the sentinel and forgets the child (it is no longer among
   // active_children(), joined or not). Throws ValueError if the child is
-  // still running ("Cannot close a process while it is still running...").
-  // Afterwards most calls throw ValueError "process object is closed".
+  // still running ("Cannot close a process while it is still running..."),
+  // or is being started by another thread's start(). Afterwards most calls throw ValueError "process object is closed".
   void close();
 
   std::string name() const { return handle().name(); }
