@@ -9,16 +9,18 @@
 namespace weft::dist {
 namespace {
 
-// `url` with the password of its credentials, if any, shown as "***".
+// `url` with the password of its credentials, if any, shown as "***". The
+// credentials end at the last '@' before any '?' or '#', so a password
+// holding an unencoded '/' or '@' is masked whole.
 std::string masked(std::string_view url) {
   const std::size_t start = url.find("://");
   if (start == std::string_view::npos) return std::string(url);
   const std::size_t authority = start + 3;
-  const std::size_t at = url.substr(authority, url.find('/', authority) - authority).rfind('@');
+  const std::size_t at = url.substr(authority, url.find_first_of("?#", authority) - authority).rfind('@');
   if (at == std::string_view::npos) return std::string(url);
   const std::size_t colon = url.substr(authority, at).find(':');
-  if (colon == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, authority + colon + 1)) + "***" + std::string(url.substr(authority + at));
+  const std::size_t secret = colon == std::string_view::npos ? 0 : colon + 1;
+  return std::string(url.substr(0, authority + secret)) + "***" + std::string(url.substr(authority + at));
 }
 
 [[noreturn]] void bad_url(std::string_view url, std::string_view why) {

@@ -131,6 +131,22 @@ TEST(RedisUrlTest, StrMasksThePassword) {
   }
 }
 
+// A password holding an unencoded '/' is refused, and the error shows none of it.
+TEST(RedisUrlTest, ErrorsMaskAPasswordHoldingASlash) {
+  for (const char* bad : {"redis://:s3c/ret@10.0.0.5:6379/0", "redis://app:s3c/ret/2@redis.local/1",
+                          "redis://app:s3c@r/et@host:99999/0", "redis://s3c/ret@h"}) {
+    try {
+      RedisUrl::parse(bad);
+      FAIL() << "accepted " << bad;
+    } catch (const ValueError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find("s3c"), std::string::npos) << what;
+      EXPECT_EQ(what.find("ret"), std::string::npos) << what;
+      EXPECT_NE(what.find("***@"), std::string::npos) << what;
+    }
+  }
+}
+
 // ---- Commands and replies --------------------------------------------------
 
 TEST(RedisConnectionTest, EveryReplyType) {
