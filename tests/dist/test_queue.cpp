@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -109,6 +110,32 @@ TEST_F(DistQueue, NegativeTimeoutsAreValueErrors) {
   EXPECT_THROW(q.get(-1ms), ValueError);
   EXPECT_THROW(q.put(1, -1ms), ValueError);
   EXPECT_THROW(q.join(-1ms), ValueError);
+}
+
+TEST_F(DistQueue, NaNTimeoutsAreValueErrors) {
+  Queue<int> q(url(), queue());
+  const std::chrono::duration<double> nan(std::nan(""));
+  EXPECT_THROW(q.get(nan), ValueError);
+  EXPECT_THROW(q.put(1, nan), ValueError);
+  EXPECT_THROW(q.join(nan), ValueError);
+  EXPECT_EQ(q.qsize(), 0u);
+}
+
+// A timeout beyond what nanoseconds hold waits forever, as weft::Queue's does.
+TEST_F(DistQueue, TimeoutsTooLongToRepresentWaitForever) {
+  Queue<int> q(url(), queue());
+  q.put(0, std::chrono::hours::max());
+  q.put(1, std::chrono::duration<double>(1e30));
+  EXPECT_EQ(q.get(std::chrono::hours::max()), 0);
+  EXPECT_EQ(q.get(std::chrono::duration<double>(1e30)), 1);
+  std::thread putter([&] {
+    ASSERT_TRUE(wait_for_blocked_client());
+    q.put(2);
+  });
+  EXPECT_EQ(q.get(std::chrono::hours(3'000'000)), 2);
+  putter.join();
+  for (int i = 0; i < 3; ++i) q.task_done();
+  EXPECT_TRUE(q.join(std::chrono::hours::max()));
 }
 
 // A descriptor lent by this process could not be taken on another machine.

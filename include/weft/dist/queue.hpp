@@ -22,7 +22,8 @@
 //
 // Errors: Empty / Full (weft/queue.hpp) where Python raises them, with
 // try_ forms returning std::optional / bool; ValueError from task_done()
-// called more times than items were put, and for a negative timeout;
+// called more times than items were put, and for a negative or NaN
+// timeout (one too long to represent waits forever);
 // RedisConnectionError when Redis cannot be reached within
 // ConnectOptions::connect_timeout; codec::DecodeError for an item that is
 // not a T (it is consumed).
@@ -54,6 +55,7 @@
 #include <utility>
 
 #include "weft/codec.hpp"
+#include "weft/detail/deadline.hpp"
 #include "weft/dist/detail/encode.hpp"
 #include "weft/dist/redis.hpp"
 #include "weft/queue/errors.hpp"
@@ -105,7 +107,7 @@ class Queue {
   }
   template <class Rep, class Period>
   void put(const T& item, std::chrono::duration<Rep, Period> timeout) {
-    put(item, true, std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+    put(item, true, weft::detail::ceil_nanoseconds_saturated(timeout));
   }
   void put_nowait(const T& item) { put(item, false); }
   // put without the exception: false when full.
@@ -122,7 +124,7 @@ class Queue {
   }
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) {
-    return get(true, std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+    return get(true, weft::detail::ceil_nanoseconds_saturated(timeout));
   }
   T get_nowait() { return get(false); }
   // get without the exception.
@@ -140,7 +142,7 @@ class Queue {
   // join for at most `timeout`: false if items are still unfinished.
   template <class Rep, class Period>
   bool join(std::chrono::duration<Rep, Period> timeout) {
-    return core_.join(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+    return core_.join(weft::detail::ceil_nanoseconds_saturated(timeout));
   }
 
   // Approximate, as in Python: other processes change it at any time.
