@@ -175,15 +175,21 @@ struct RedisConnection::Context {
   }
 
   // Sends `request` and reads `count` replies; nothing if the connection
-  // broke on the way.
+  // broke on the way. A server that refuses a command as a protocol error
+  // closes the connection, maybe before it read the rest of the request:
+  // the replies end with that error, and the connection is dropped.
   std::optional<std::vector<Reply>> exchange(std::string_view request, std::size_t count) {
-    if (!send(request)) return std::nullopt;
+    if (!send(request) && !connected()) return std::nullopt;
     std::vector<Reply> replies;
     replies.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
       std::optional<Reply> reply = receive();
       if (!reply) return std::nullopt;
       replies.push_back(std::move(*reply));
+      if (replies.back().is_protocol_error()) {
+        fail(replies.back().str);
+        break;
+      }
     }
     return replies;
   }
@@ -191,19 +197,26 @@ struct RedisConnection::Context {
   // One command's reply; throws RedisConnectionError or, for an error
   // reply, RedisResponseError.
   Reply command(const RedisUrl& url, std::string_view request) {
-    if (!send(request)) connection_lost(url, cause);
-    std::optional<Reply> reply = receive();
-    if (!reply) connection_lost(url, cause);
-    if (reply->is_error()) throw RedisResponseError(reply->str);
-    return std::move(*reply);
+    std::optional<std::vector<Reply>> replies = exchange(request, 1);
+    if (!replies) connection_lost(url, cause);
+    Reply& reply = replies->front();
+    if (reply.is_error()) throw RedisResponseError(reply.str);
+    return std::move(reply);
   }
 
+  // False if not all of `bytes` went out. The connection stays open (with
+  // `cause`) when the server closed it: the replies it sent before are
+  // still to be read.
   bool send(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t sent = ::send(redis->fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (sent < 0) {
         if (errno == EINTR) continue;
         const int error = errno;
+        if (error == EPIPE || error == ECONNRESET) {
+          cause = std::strerror(error);
+          return false;
+        }
         return fail(error == EAGAIN || error == EWOULDBLOCK ? timed_out() : std::strerror(error));
       }
       bytes.remove_prefix(static_cast<std::size_t>(sent));

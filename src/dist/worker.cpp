@@ -41,6 +41,10 @@ using std::chrono::milliseconds;
 // The longest a read blocks: how late a stop request may be noticed.
 constexpr milliseconds longest_block{1000};
 
+// How many times the answer of one task is sent over connections that
+// break under it before the worker stops.
+constexpr int most_answer_rounds = 3;
+
 std::string default_consumer() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -48,6 +52,16 @@ std::string default_consumer() {
 }
 
 bool is_nogroup(const RedisResponseError& error) { return std::string_view(error.what()).starts_with("NOGROUP"); }
+
+// The transaction that ends a task.
+struct Answer {
+  std::vector<Command> transaction;
+  detail::TaskEntry task;
+  // Connections lost while sending it.
+  int rounds = 0;
+  // It replaces an answer Redis could not parse.
+  bool replacement = false;
+};
 
 class Server {
  public:
@@ -63,7 +77,7 @@ class Server {
     detail::create_workers_group(redis_, tasks_);
     // A task read with the last answer is run even after a stop request:
     // it is this worker's already.
-    while (!next_.empty() || !unsent_answer_.empty() || (!detail::stop_requested() && !quota_reached(ended_))) {
+    while (!next_.empty() || unsent_answer_ || (!detail::stop_requested() && !quota_reached(ended_))) {
       try {
         serve_once();
       } catch (const RedisConnectionError&) {
@@ -83,7 +97,7 @@ class Server {
   void serve_once() {
     // An answer Redis did not take before the connection was lost: sent
     // again first, once reconnected.
-    if (!unsent_answer_.empty()) return finish(std::exchange(unsent_answer_, {}));
+    if (unsent_answer_) return finish(std::move(*std::exchange(unsent_answer_, std::nullopt)));
     if (own_pending_due_ && next_.empty()) return run_own_pending();
     // Lost tasks first, even while new ones keep coming (unless the worker
     // is about to stop) — but not while a task read ahead waits in next_:
@@ -190,23 +204,43 @@ class Server {
       payload = detail::encode_error(std::current_exception());
     }
     watchdog_.release();
-    finish(detail::answer_commands(options_.queue, task, outcome, payload));
+    finish({detail::answer_commands(options_.queue, task, outcome, payload), task});
   }
 
   void give_up(const detail::TaskEntry& task, const std::string& reason) {
-    finish(detail::dead_letter_commands(options_.queue, consumer_, task, reason));
+    finish({detail::dead_letter_commands(options_.queue, consumer_, task, reason), task});
+  }
+
+  // The transaction ending `task` with a RedisResponseError saying why
+  // Redis refused `refused` (a value in it longer than the server's
+  // proto-max-bulk-len).
+  std::vector<Command> refusal_commands(const detail::TaskEntry& task, const std::vector<Command>& refused,
+                                        const std::string& why) const {
+    std::size_t largest = 0;
+    for (const Command& command : refused)
+      for (const std::string& word : command) largest = std::max(largest, word.size());
+    const std::string reason = "Redis refused the answer of " + task.description() + ", whose largest value is " +
+                               std::to_string(largest) + " bytes (more than its proto-max-bulk-len?): " + why;
+    if (!task.answerable) return detail::dead_letter_commands(options_.queue, consumer_, task, reason);
+    return detail::answer_commands(options_.queue, task, mp::detail::Outcome::error,
+                                   detail::encode_error(std::make_exception_ptr(RedisResponseError(reason))));
   }
 
   // Sends the transaction that ends a task and, in the same round trip
   // while the worker goes on, reads the next task without blocking.
   // Not while a task read earlier waits in next_ (a task reclaimed before
   // it): that one is run first. If the connection is lost before Redis
-  // takes it, it waits in unsent_answer_ to be sent again. Throws
-  // RedisResponseError if Redis refused
-  // the transaction (EXECABORT under OOM or MISCONF): the task stays
-  // pending and is claimed again, and the worker stops loudly rather than
-  // serve on without answering.
-  void finish(std::vector<Command> transaction) {
+  // takes it, it waits in unsent_answer_ to be sent again, at most
+  // most_answer_rounds times in all; then RedisError is thrown. A
+  // transaction Redis cannot parse (a result longer than its
+  // proto-max-bulk-len) is replaced by one that fails the task with a
+  // RedisResponseError saying so. Throws RedisResponseError if Redis
+  // refused the transaction (EXECABORT under OOM or MISCONF), or its
+  // replacement: the task stays pending and is claimed again, and the
+  // worker stops loudly rather than serve on without answering.
+  void finish(Answer answer) {
+    std::vector<Command>& transaction = answer.transaction;
+    const detail::TaskEntry& task = answer.task;
     // No task is read ahead when a reclaim is due, or this consumer's
     // pending tasks are to be looked at: those come first.
     const bool read_next = next_.empty() && !own_pending_due_ && !detail::stop_requested() &&
@@ -220,14 +254,25 @@ class Server {
         ++attempts;
         return connection.pipeline(transaction);
       });
-    } catch (const RedisConnectionError&) {
+    } catch (const RedisConnectionError& error) {
+      if (++answer.rounds >= most_answer_rounds)
+        throw RedisError("Redis took no answer of " + task.description() + " in " +
+                         std::to_string(most_answer_rounds) + " rounds of sending it: " + error.what());
       if (read_next) transaction.pop_back();
-      unsent_answer_ = std::move(transaction);
+      unsent_answer_ = std::move(answer);
       throw;
     }
     // Sent again after a reconnect: what an earlier read delivered is found
     // among this consumer's pending tasks, and so is what this one read.
     if (attempts > 1) own_pending_due_ = true;
+    if (replies.size() <= exec) {
+      // Redis closed the connection at a command it could not parse: none
+      // of the transaction took effect.
+      const std::string& why = replies.back().str;
+      if (answer.replacement)
+        throw RedisResponseError("Redis refused the answer of " + task.description() + ": " + why);
+      return finish({refusal_commands(task, transaction, why), task, 0, true});
+    }
     if (replies[exec].is_error() || replies[exec].is_nil())
       throw RedisResponseError("Redis refused the answer of a task: " + replies[exec].str);
     ++ended_;
@@ -246,7 +291,7 @@ class Server {
   // The task read with the last answer.
   std::vector<detail::StreamEntry> next_;
   // The transaction ending a task, while Redis has not taken it.
-  std::vector<Command> unsent_answer_;
+  std::optional<Answer> unsent_answer_;
   // The connection broke since this consumer's pending tasks were last
   // looked at (run_own_pending).
   bool own_pending_due_ = false;

@@ -26,6 +26,8 @@ int add(int a, int b) { return a + b; }
 
 int refuse(std::string message) { throw weft::ValueError(message); }
 
+std::string blob(int size) { return std::string(static_cast<std::size_t>(size), 'x'); }
+
 int sleep_ms(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return ms;
@@ -51,6 +53,7 @@ bool gate(std::string url, std::string name) {
 
 WEFT_DIST_TASK(dist_worker_test::add);
 WEFT_DIST_TASK(dist_worker_test::refuse);
+WEFT_DIST_TASK(dist_worker_test::blob);
 WEFT_DIST_TASK(dist_worker_test::sleep_ms);
 WEFT_DIST_TASK(dist_worker_test::count_and_sleep);
 WEFT_DIST_TASK(dist_worker_test::gate);
@@ -250,6 +253,23 @@ TEST_F(DistWorker, ArgumentsThatDoNotDecodeFailTheTaskWithDecodeError) {
   }
   EXPECT_EQ(worker.wait(), 0);
   EXPECT_EQ(length(detail::dead_key(queue())), 0) << "a task whose arguments do not decode is answered, not dead";
+}
+
+TEST_F(DistWorker, AResultLongerThanRedisTakesFailsItsTaskAndTheWorkerServesOn) {
+  const testing::SmallBulkLimit limit(url());
+  add(task_fields(queue(), "big", "dist_worker_test::blob", static_cast<int>(testing::SmallBulkLimit::too_long)));
+  add(task_fields(queue(), "small", add_name, 1, 2));
+  WorkerThread worker(options(2));
+  const Entry big = next_result();
+  EXPECT_EQ(big.field("id"), "big");
+  const std::string what = testing::error_text<RedisResponseError>(big);
+  EXPECT_NE(what.find("proto-max-bulk-len"), std::string::npos) << what;
+  EXPECT_NE(what.find("task dist_worker_test::blob"), std::string::npos) << what;
+  const Entry small = next_result();
+  EXPECT_EQ(small.field("id"), "small");
+  EXPECT_EQ(testing::value_of<int>(small), 3);
+  EXPECT_EQ(worker.wait(), 0);
+  EXPECT_EQ(pending(), 0);
 }
 
 TEST_F(DistWorker, ClaimsTheTaskOfALostWorkerAfterTheVisibilityTimeout) {

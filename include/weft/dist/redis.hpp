@@ -61,6 +61,9 @@ struct Reply {
 
   bool is_nil() const noexcept { return type == Type::nil; }
   bool is_error() const noexcept { return type == Type::error; }
+  // Redis could not take the command (a value longer than its
+  // proto-max-bulk-len, say) and closed the connection.
+  bool is_protocol_error() const noexcept { return is_error() && str.starts_with("ERR Protocol error"); }
 };
 
 // A connection refuses (ValueError) a negative connect_timeout and an
@@ -91,8 +94,9 @@ class RedisConnection {
   ~RedisConnection();
 
   // Sends one command and waits for its reply. Throws RedisResponseError
-  // for an error reply, RedisConnectionError if the connection breaks (or
-  // cannot be re-established first).
+  // for an error reply (for a protocol error too: the next command
+  // reconnects), RedisConnectionError if the connection breaks (or cannot
+  // be re-established first).
   Reply command(std::initializer_list<std::string_view> words);
   Reply command(std::span<const std::string_view> words);
   Reply command(const Command& words);
@@ -105,7 +109,10 @@ class RedisConnection {
   // Sends every command at once and reads every reply (one round trip).
   // Error replies are returned as Reply::Type::error, not thrown; throws
   // RedisConnectionError if the connection breaks (then none, some or all
-  // of the commands took effect).
+  // of the commands took effect). A command Redis refuses as a protocol
+  // error (Reply::is_protocol_error) ends the replies: the commands before
+  // it took effect, it and those after did not, and the next command
+  // reconnects.
   std::vector<Reply> pipeline(std::span<const Command> commands);
 
   // Waits at most `timeout` for a reply the server sends unasked (a

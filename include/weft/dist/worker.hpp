@@ -22,14 +22,16 @@
 //     with DeadLetterError); otherwise the function runs and its result or
 //     exception (codec::DecodeError for arguments that do not decode) is
 //     sent back and the task acknowledged, atomically (see
-//     weft/dist/detail/wire.hpp);
+//     weft/dist/detail/wire.hpp); a result longer than Redis takes
+//     (proto-max-bulk-len) is answered with RedisResponseError instead;
 //   * while a task runs, a watchdog thread keeps it claimed (so a long
 //     task is not taken by another worker) and enforces its time limit: a
 //     task past it is answered with TaskTimeoutError, acknowledged, and
 //     the worker process exits with status 70 (a C++ function cannot be
 //     interrupted safely; `weft worker` starts a new process).
 // Redis going away is survived: the worker reconnects with backoff and
-// goes on where it was (an answer it could not deliver is sent again).
+// goes on where it was (an answer it could not deliver is sent again, in
+// at most 3 rounds of reconnecting; then run_worker throws RedisError).
 //
 // Stopping: SIGTERM or SIGINT (handlers installed by run_worker), or
 // request_stop(), let the running task finish and answer, then run_worker
@@ -78,7 +80,8 @@ struct WorkerOptions {
 // not positive, no threads, or bad options.connection (see
 // ConnectOptions); RedisConnectionError if Redis cannot be reached when
 // starting, or stays unreachable longer than
-// options.connection.connect_timeout while serving.
+// options.connection.connect_timeout while serving; RedisError if the
+// connection breaks each time an answer is sent (see the top).
 int run_worker(const WorkerOptions& options);
 
 // Asks the run_worker running in this process to stop after its current
