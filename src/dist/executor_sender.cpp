@@ -1,5 +1,6 @@
 // The executor's sender thread: moves submitted tasks into the queue's
 // stream, a batch per round trip.
+#include <span>
 #include <string>
 
 #include "executor_core.hpp"
@@ -52,21 +53,33 @@ void ExecutorCore::send_batch(std::vector<Queued>& batch) {
                                "sig", std::to_string(function.signature), "args", queued.task.args,
                                "reply", results_key_, "retries", retries, "timeout", timeout});
   }
-  std::vector<Reply> replies;
-  try {
-    // Resent whole after a reconnect: a task may reach the stream twice,
-    // and the second result for its id is ignored.
-    replies = with_reconnect(sender_connection_, [&](RedisConnection& redis) { return redis.pipeline(commands); });
-  } catch (const RedisError&) {
-    const auto error = std::current_exception();
-    for (const Queued& queued : batch)
-      if (auto sink = take(queued.id)) sink->fail(error);
-    return;
-  }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!replies[i].is_error()) continue;
-    if (auto sink = take(batch[i].id))
-      sink->fail(std::make_exception_ptr(RedisResponseError("XADD of the task failed: " + replies[i].str)));
+  // A task Redis cannot parse (arguments longer than its
+  // proto-max-bulk-len) ends a round: the tasks before it are in the
+  // stream, those after it are sent in the next round.
+  for (std::size_t sent = 0; sent < batch.size();) {
+    const std::span<const Command> rest = std::span<const Command>(commands).subspan(sent);
+    std::vector<Reply> replies;
+    try {
+      // Resent whole after a reconnect: a task may reach the stream twice,
+      // and the second result for its id is ignored.
+      replies = with_reconnect(sender_connection_, [&](RedisConnection& redis) { return redis.pipeline(rest); });
+    } catch (const RedisError&) {
+      const auto error = std::current_exception();
+      for (std::size_t i = sent; i < batch.size(); ++i)
+        if (auto sink = take(batch[i].id)) sink->fail(error);
+      return;
+    }
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (!replies[i].is_error()) continue;
+      const std::string why = replies[i].is_protocol_error()
+                                  ? "Redis refused the task, whose arguments are " +
+                                        std::to_string(batch[sent + i].task.args.size()) +
+                                        " bytes (more than its proto-max-bulk-len?): "
+                                  : "XADD of the task failed: ";
+      if (auto sink = take(batch[sent + i].id))
+        sink->fail(std::make_exception_ptr(RedisResponseError(why + replies[i].str)));
+    }
+    sent += replies.size();
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "dist/redis_suite.hpp"
 #include "dist/worker_processes.hpp"
+#include "threading/test_support.hpp"
 #include "weft/dist.hpp"
 #include "weft/dist/detail/wire.hpp"
 #include "weft/mp/reduction.hpp"
@@ -101,6 +102,30 @@ TEST_F(DistExecutor, TasksSubmittedBeforeAnyWorkerRunWhenOneStarts) {
   EXPECT_FALSE(results.back().wait(50ms));
   auto worker = testing::start_worker(testing::worker_options(url(), queue()));
   for (int i = 0; i < 50; ++i) EXPECT_EQ(results[static_cast<std::size_t>(i)].result(10s), i + 1);
+}
+
+// Arguments longer than Redis takes fail their task alone: the tasks sent
+// with it reach the stream once each, those before it and those after.
+TEST_F(DistExecutor, ArgumentsLongerThanRedisTakesFailTheirTaskAlone) {
+  const testing::SmallBulkLimit limit(url());
+  RedisConnection redis(RedisUrl::parse(url()));
+  Executor executor(url(), queue());
+  std::vector<futures::Future<std::string>> small;
+  for (int i = 0; i < 30; ++i) small.push_back(executor.submit(greet, std::to_string(i)));
+  auto big = executor.submit(greet, std::string(testing::SmallBulkLimit::too_long, 'x'));
+  for (int i = 30; i < 60; ++i) small.push_back(executor.submit(greet, std::to_string(i)));
+  ASSERT_TRUE(big.wait(10s));
+  try {
+    big.result();
+    ADD_FAILURE() << "a task Redis refused succeeded";
+  } catch (const RedisResponseError& error) {
+    EXPECT_NE(std::string(error.what()).find("proto-max-bulk-len"), std::string::npos) << error.what();
+  }
+  const std::string tasks = detail::tasks_key(queue());
+  EXPECT_TRUE(weft::test::eventually([&] { return redis.command({"XLEN", tasks}).integer >= 60; }));
+  EXPECT_EQ(redis.command({"XLEN", tasks}).integer, 60) << "tasks sent more than once";
+  auto worker = testing::start_worker(testing::worker_options(url(), queue()));
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(small[static_cast<std::size_t>(i)].result(10s), "hello " + std::to_string(i));
 }
 
 TEST_F(DistExecutor, AnUnregisteredFunctionIsRefusedAtSubmit) {

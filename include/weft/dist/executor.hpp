@@ -27,7 +27,9 @@
 // type when registered, see weft/mp/remote_error.hpp); a task given up
 // (too many lost deliveries, an unknown function) fails with
 // DeadLetterError; one past ExecutorOptions::task_timeout with
-// TaskTimeoutError. If Redis goes away the executor reconnects with
+// TaskTimeoutError; one whose arguments, or result, are longer than Redis
+// takes (its proto-max-bulk-len) with RedisResponseError, and the other
+// tasks are sent as usual. If Redis goes away the executor reconnects with
 // backoff, resends what it was sending (at-least-once) and reads its
 // results stream on from where it was. If Redis stays unreachable longer
 // than ConnectOptions::connect_timeout, the futures concerned fail with
