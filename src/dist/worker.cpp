@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -50,6 +51,30 @@ std::string default_consumer() {
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
   return std::string(host) + ":" + std::to_string(::getpid());
 }
+
+// Deletes consumer ARGV[2] of group ARGV[1] of stream KEYS[1] if no entry
+// is pending for it.
+constexpr std::string_view leave_script = R"lua(
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+)lua";
+
+// Deletes the consumers of group ARGV[1] of stream KEYS[1] idle for more
+// than ARGV[2] ms with no entry pending; returns how many.
+constexpr std::string_view forget_idle_script = R"lua(
+local gone = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local fields = {}
+  for i = 1, #consumer, 2 do fields[consumer[i]] = consumer[i + 1] end
+  if fields['pending'] == 0 and fields['idle'] > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], fields['name'])
+    gone = gone + 1
+  end
+end
+return gone
+)lua";
 
 bool is_nogroup(const RedisResponseError& error) { return std::string_view(error.what()).starts_with("NOGROUP"); }
 
@@ -89,6 +114,7 @@ class Server {
         detail::create_workers_group(redis_, tasks_);
       }
     }
+    leave_group();
   }
 
  private:
@@ -143,8 +169,25 @@ class Server {
     for (detail::StreamEntry& entry : entries) handle(std::move(entry), false);
   }
 
+  // After the last answer: this worker's consumer leaves the group, so
+  // that workers coming and going do not grow it without bound. A consumer
+  // with a task still pending stays, for the task to be claimed; so does
+  // one that Redis cannot be told about, for another worker's reclaim to
+  // delete once it is idle.
+  void leave_group() {
+    try {
+      redis_.command({"EVAL", leave_script, "1", tasks_, detail::workers_group, consumer_});
+    } catch (const RedisError&) {
+    }
+  }
+
   // Claims one task idle longer than the visibility timeout. Goes on at
-  // the next iteration while the scan of the pending entries is not done.
+  // the next iteration while the scan of the pending entries is not done;
+  // once it is, deletes the consumers of lost workers (idle longer than
+  // the visibility timeout, with nothing pending). A Redis older than 7.2
+  // counts idleness from a consumer's last delivery, so a live worker that
+  // has had no task for that long may lose its consumer too: nothing is
+  // pending for it, and its next read makes it again.
   void reclaim() {
     const Reply reply = redis_.command({"XAUTOCLAIM", tasks_, detail::workers_group, consumer_,
                                         std::to_string(options_.visibility_timeout.count()), reclaim_cursor_,
@@ -154,7 +197,11 @@ class Server {
       throw RedisResponseError("unexpected XAUTOCLAIM reply");
     std::vector<detail::StreamEntry> claimed = detail::parse_entries(reply.elements[1]);
     reclaim_cursor_ = reply.elements[0].str;
-    if (claimed.empty() && reclaim_cursor_ == "0-0") next_reclaim_ = Clock::now() + reclaim_interval_;
+    if (claimed.empty() && reclaim_cursor_ == "0-0") {
+      next_reclaim_ = Clock::now() + reclaim_interval_;
+      redis_.command({"EVAL", forget_idle_script, "1", tasks_, detail::workers_group,
+                      std::to_string(options_.visibility_timeout.count())});
+    }
     for (detail::StreamEntry& entry : claimed) handle(std::move(entry), true);
   }
 

@@ -18,6 +18,7 @@
 #include "dist/redis_suite.hpp"
 #include "dist/test_worker_support.hpp"
 #include "mp/child_process.hpp"
+#include "threading/test_support.hpp"
 #include "weft/dist.hpp"
 
 namespace dist_worker_test {
@@ -150,6 +151,14 @@ class DistWorker : public testing::RedisSuite {
     return redis_.command({"XPENDING", detail::tasks_key(queue()), "workers"}).elements.at(0).integer;
   }
   long long length(const std::string& key) { return redis_.command({"XLEN", key}).integer; }
+  // The names of the consumers in the workers' group.
+  std::set<std::string> consumers() {
+    std::set<std::string> names;
+    for (const Reply& consumer : redis_.command({"XINFO", "CONSUMERS", detail::tasks_key(queue()), "workers"}).elements)
+      for (std::size_t i = 0; i + 1 < consumer.elements.size(); i += 2)
+        if (consumer.elements[i].str == "name") names.insert(consumer.elements[i + 1].str);
+    return names;
+  }
   // A consumer that takes the next task and never answers it.
   void take_as_lost_worker() {
     try {
@@ -270,6 +279,24 @@ TEST_F(DistWorker, AResultLongerThanRedisTakesFailsItsTaskAndTheWorkerServesOn) 
   EXPECT_EQ(testing::value_of<int>(small), 3);
   EXPECT_EQ(worker.wait(), 0);
   EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(DistWorker, ItsConsumerLeavesTheGroupWhenItStops) {
+  add(task_fields(queue(), "1", add_name, 1, 2));
+  WorkerThread worker(options(1));
+  EXPECT_EQ(testing::value_of<int>(next_result()), 3);
+  EXPECT_EQ(worker.wait(), 0);
+  EXPECT_EQ(consumers(), std::set<std::string>{});
+}
+
+TEST_F(DistWorker, ConsumersIdlePastTheVisibilityTimeoutWithNothingPendingAreDeleted) {
+  const std::string tasks = detail::tasks_key(queue());
+  redis_.command({"XGROUP", "CREATE", tasks, "workers", "0", "MKSTREAM"});
+  redis_.command({"XGROUP", "CREATECONSUMER", tasks, "workers", "gone"});
+  WorkerThread worker(options({}, 300ms));
+  EXPECT_TRUE(weft::test::eventually([&] { return !consumers().contains("gone"); }));
+  add(task_fields(queue(), "1", add_name, 1, 2));
+  EXPECT_EQ(testing::value_of<int>(next_result()), 3);
 }
 
 TEST_F(DistWorker, ClaimsTheTaskOfALostWorkerAfterTheVisibilityTimeout) {

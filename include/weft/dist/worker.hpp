@@ -15,6 +15,7 @@
 //     worker, rather than behind a long task in a busy worker;
 //   * every visibility_timeout / 2, claims tasks other workers took and
 //     left idle longer than visibility_timeout (they died): XAUTOCLAIM;
+//     and deletes the consumers idle that long with no task pending;
 //   * runs each task: a task delivered more than 1 + its retries times,
 //     naming an unregistered function or a different signature, or whose
 //     entry is malformed (a field missing or not a number, a reply stream
@@ -34,9 +35,10 @@
 // at most 3 rounds of reconnecting; then run_worker throws RedisError).
 //
 // Stopping: SIGTERM or SIGINT (handlers installed by run_worker), or
-// request_stop(), let the running task finish and answer, then run_worker
-// returns 0. A worker killed mid-task loses nothing: its task is claimed
-// again after the visibility timeout.
+// request_stop(), let the running task finish and answer, then the
+// worker's consumer leaves the group (unless a task is pending for it) and
+// run_worker returns 0. A worker killed mid-task loses nothing: its task
+// is claimed again after the visibility timeout.
 //
 // Thread-safety: one run_worker per process at a time.
 #pragma once
