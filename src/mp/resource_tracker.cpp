@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -24,8 +25,8 @@ namespace weft::mp::detail {
 namespace {
 
 // A record: 'R' (created) or 'U' (unlinked by its creator), then
-// "<device> <inode> <name>". A name is at most NAME_MAX bytes, so a record
-// fits one message.
+// "<device> <inode> <name>", the name byte for byte (it may begin with
+// blanks). A name is at most NAME_MAX bytes, so a record fits one message.
 constexpr std::size_t kLongestRecord = 512;
 
 // This process's end of the socket; fork children inherit it, and with it
@@ -106,22 +107,29 @@ bool unlink_if_same(const std::string& name, const Segment& segment) {
   return ::shm_unlink(("/" + name).c_str()) == 0;
 }
 
+// Reads the number at `at` and the one blank after it; where the rest begins, or nullptr.
+const char* read_number(const char* at, const char* end, unsigned long long& number) noexcept {
+  const auto [after, error] = std::from_chars(at, end, number);
+  return error == std::errc() && after != end && *after == ' ' ? after + 1 : nullptr;
+}
+
 [[noreturn]] void serve_tracker(int fd) {
   close_all_but(fd);
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGTERM, SIG_IGN);
   std::map<std::string, Segment> created;
-  char record[kLongestRecord + 1];
+  char record[kLongestRecord];
   for (;;) {
-    const ssize_t n = ::recv(fd, record, sizeof record - 1, 0);
+    const ssize_t n = ::recv(fd, record, sizeof record, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // every process of the program has gone
-    record[n] = '\0';
+    const char* const end = record + n;
     unsigned long long device = 0;
     unsigned long long inode = 0;
-    int name_at = 0;
-    if (std::sscanf(record + 1, "%llu %llu %n", &device, &inode, &name_at) != 2 || name_at == 0) continue;
-    const std::string name(record + 1 + name_at);
+    const char* at = read_number(record + 1, end, device);
+    if (at != nullptr) at = read_number(at, end, inode);
+    if (at == nullptr) continue;
+    const std::string name(at, end);  // byte for byte: a name may start with blanks
     const Segment segment{static_cast<dev_t>(device), static_cast<ino_t>(inode)};
     if (record[0] == 'R') {
       created[name] = segment;

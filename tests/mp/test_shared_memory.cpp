@@ -343,6 +343,20 @@ std::set<std::string> descriptors_of(pid_t pid) {
   return fds;
 }
 
+// Runs SharedMemoryTrackerHelper.CreatesAndWaits as a program of its own and waits (bounded) for
+// it to say it is ready.
+Child start_creator(const std::string& kept, const std::string& unlinked) {
+  ::setenv("WEFT_TEST_SHM_KEPT", kept.c_str(), 1);
+  ::setenv("WEFT_TEST_SHM_UNLINKED", unlinked.c_str(), 1);
+  Child creator = Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.CreatesAndWaits"});
+  ::unsetenv("WEFT_TEST_SHM_KEPT");
+  ::unsetenv("WEFT_TEST_SHM_UNLINKED");
+  for (std::optional<std::string> line; (line = creator.read_line()) != "ready";) {
+    if (!line.has_value()) break;
+  }
+  return creator;
+}
+
 // A creator killed before it could unlink its segment: the resource tracker unlinks it once the
 // creator has gone, and leaves alone a segment the creator had unlinked, though its name was
 // created again meanwhile by someone else. The tracker holds no descriptor of the creator's but
@@ -351,15 +365,8 @@ TEST(SharedMemoryTracker, UnlinksWhatAKilledCreatorLeftAndNothingElse) {
   const std::string prefix = "weft_test_tracker_" + std::to_string(::getpid()) + "_";
   const std::string kept = prefix + "kept";
   const std::string unlinked = prefix + "unlinked";
-  ::setenv("WEFT_TEST_SHM_KEPT", kept.c_str(), 1);
-  ::setenv("WEFT_TEST_SHM_UNLINKED", unlinked.c_str(), 1);
-  Child creator = Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.CreatesAndWaits"});
-  ::unsetenv("WEFT_TEST_SHM_KEPT");
-  ::unsetenv("WEFT_TEST_SHM_UNLINKED");
-  for (std::optional<std::string> line; (line = creator.read_line()) != "ready";) {
-    ASSERT_TRUE(line.has_value()) << "the creator never said it was ready";
-  }
-  ASSERT_TRUE(in_dev_shm(kept));
+  Child creator = start_creator(kept, unlinked);
+  ASSERT_TRUE(in_dev_shm(kept)) << "the creator never said it was ready";
   ASSERT_FALSE(in_dev_shm(unlinked));
   std::ifstream children("/proc/" + std::to_string(creator.pid()) + "/task/" + std::to_string(creator.pid()) +
                          "/children");
@@ -375,6 +382,19 @@ TEST(SharedMemoryTracker, UnlinksWhatAKilledCreatorLeftAndNothingElse) {
       << "the killed creator's segment was left in /dev/shm";
   EXPECT_TRUE(in_dev_shm(unlinked)) << "a segment the creator had unlinked was removed";
   ::shm_unlink(("/" + unlinked).c_str());
+  ::shm_unlink(("/" + kept).c_str());
+}
+
+// The tracker takes a name byte for byte: one that starts with blanks is still unlinked once its
+// creator is killed.
+TEST(SharedMemoryTracker, UnlinksASegmentWhoseNameStartsWithBlanks) {
+  const std::string prefix = "weft_test_tracker_" + std::to_string(::getpid()) + "_";
+  const std::string kept = " \t " + prefix + "blank";
+  Child creator = start_creator(kept, prefix + "unlinked");
+  ASSERT_TRUE(in_dev_shm(kept)) << "the creator never said it was ready";
+  EXPECT_EQ(creator.kill(), 128 + SIGKILL);
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
+      << "the killed creator's segment was left in /dev/shm";
   ::shm_unlink(("/" + kept).c_str());
 }
 
