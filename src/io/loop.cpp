@@ -23,15 +23,27 @@ namespace {
 // waking, and nothing can destroy it meanwhile.
 thread_local const Loop* running_here = nullptr;
 
-struct RunningScope {
-  explicit RunningScope(const Loop& loop) noexcept : outer(std::exchange(running_here, &loop)) {}
-  ~RunningScope() { running_here = outer; }
-  RunningScope(const RunningScope&) = delete;
-  RunningScope& operator=(const RunningScope&) = delete;
-  const Loop* outer;
-};
-
 }  // namespace
+
+// Held by run() and run_forever() while they run.
+class Loop::Running {
+ public:
+  explicit Running(Loop& loop) : loop_(loop) {
+    if (loop.in_run_.exchange(true, std::memory_order_acquire))
+      throw RuntimeError("This event loop is already running");
+    outer_ = std::exchange(running_here, &loop);
+  }
+  ~Running() {
+    running_here = outer_;
+    loop_.in_run_.store(false, std::memory_order_release);
+  }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+
+ private:
+  Loop& loop_;
+  const Loop* outer_;
+};
 
 namespace detail {
 
@@ -175,7 +187,7 @@ bool Loop::alive() const noexcept {
 }
 
 bool Loop::run(RunMode mode) {
-  const RunningScope running(*this);
+  const Running running(*this);
   bool more;
   do more = iterate(mode != RunMode::nowait, false);
   while (mode == RunMode::until_idle && more && !stop_.load(std::memory_order_relaxed));
@@ -184,7 +196,7 @@ bool Loop::run(RunMode mode) {
 }
 
 void Loop::run_forever() {
-  const RunningScope running(*this);
+  const Running running(*this);
   // At least one iteration, as in asyncio: after stop() it polls without
   // waiting and runs the callbacks already scheduled.
   do iterate(true, true);

@@ -856,6 +856,50 @@ TEST_P(LoopTest, RunForeverAfterStopRunsOneIteration) {
   bound.cancel();
 }
 
+// asyncio: running a loop that is already running raises RuntimeError, and the running loop
+// goes on untouched — whether the second run comes from one of its callbacks or another thread.
+TEST_P(LoopTest, RunningALoopThatIsAlreadyRunningThrowsRuntimeError) {
+  int outer = 0;
+  int second = 0;
+  bool run_refused = false;
+  bool run_forever_refused = false;
+  loop().call_soon([&] {
+    if (++outer > 1) return;  // run again by a nested run(): the bug
+    try {
+      loop().run();
+    } catch (const RuntimeError&) {
+      run_refused = true;
+    }
+    try {
+      loop().run_forever();
+    } catch (const RuntimeError&) {
+      run_forever_refused = true;
+    }
+  });
+  loop().call_soon([&] { ++second; });
+  EXPECT_FALSE(loop().run());
+  EXPECT_EQ(outer, 1);
+  EXPECT_EQ(second, 1);
+  EXPECT_TRUE(run_refused);
+  EXPECT_TRUE(run_forever_refused);
+
+  std::atomic<bool> running{false};
+  std::atomic<bool> refused{false};
+  loop().call_soon([&] { running.store(true); });
+  std::thread other([&] {
+    while (!running.load()) std::this_thread::yield();
+    try {
+      loop_->run(io::RunMode::nowait);
+    } catch (const RuntimeError&) {
+      refused.store(true);
+    }
+    loop_->stop();
+  });
+  loop().run_forever();
+  other.join();
+  EXPECT_TRUE(refused.load());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
                          [](const auto& info) { return std::string(io::to_string(info.param)); });
 

@@ -147,12 +147,14 @@ class Loop {
   // ---- running -----------------------------------------------------------
   // Runs iterations as `mode` says; returns whether work remains (pending
   // operations, timers, callbacks). Blocks in the poll phase. Throws what a
-  // callback throws.
+  // callback throws, and RuntimeError if the loop is already running —
+  // called from one of its callbacks or on another thread — leaving the
+  // running loop alone, as asyncio does.
   bool run(RunMode mode = RunMode::until_idle);
   // Iterates until stop(), even while there is no work (asyncio's
   // run_forever). Blocks. Runs one iteration at least: after a stop() that
   // came before it, it polls without waiting, runs the callbacks already
-  // scheduled and returns, as asyncio does.
+  // scheduled and returns, as asyncio does. Throws as run() does.
   void run_forever();
   // Makes run()/run_forever() return after the current iteration (the next
   // one, if none is running). Thread-safe (see the top of this file); wakes
@@ -235,6 +237,7 @@ class Loop {
  private:
   friend class TimerHandle;
   friend struct detail::OwnedOperation;
+  class Running;
 
   // One pass through the phases; the poll phase waits only if may_wait,
   // and with nothing pending only if wait_when_idle (run_forever).
@@ -270,6 +273,7 @@ class Loop {
   std::atomic<int> waking_{0};          // threads waking the backend after releasing threadsafe_mutex_
   std::atomic<bool> stop_{false};
   bool dont_wait_ = false;  // set by dont_wait(), cleared as each iteration starts
+  std::atomic<bool> in_run_{false};  // inside run() or run_forever(), on any thread
 };
 
 }  // namespace weft::io
