@@ -33,7 +33,10 @@ class Loop::Running {
       throw RuntimeError("This event loop is already running");
     outer_ = std::exchange(running_here, &loop);
   }
+  // A stop() is for the run it ends, even when a callback's exception ends
+  // it first (asyncio clears its flag in a finally).
   ~Running() {
+    loop_.stop_.store(false, std::memory_order_relaxed);
     running_here = outer_;
     loop_.in_run_.store(false, std::memory_order_release);
   }
@@ -191,7 +194,6 @@ bool Loop::run(RunMode mode) {
   bool more;
   do more = iterate(mode != RunMode::nowait, false);
   while (mode == RunMode::until_idle && more && !stop_.load(std::memory_order_relaxed));
-  stop_.store(false, std::memory_order_relaxed);
   return more;
 }
 
@@ -201,7 +203,6 @@ void Loop::run_forever() {
   // waiting and runs the callbacks already scheduled.
   do iterate(true, true);
   while (!stop_.load(std::memory_order_relaxed));
-  stop_.store(false, std::memory_order_relaxed);
 }
 
 void Loop::stop() noexcept {

@@ -856,6 +856,34 @@ TEST_P(LoopTest, RunForeverAfterStopRunsOneIteration) {
   bound.cancel();
 }
 
+// A stop() made in the iteration whose callback threw was for the run that threw: the next
+// run() or run_forever() goes on until its own stop(), as asyncio clears its stopping flag in a
+// finally.
+TEST_P(LoopTest, AStopBeforeACallbackThrewDoesNotEndTheNextRun) {
+  int steps = 0;
+  std::function<void()> step = [&] {
+    if (++steps < 3) loop().call_soon([&] { step(); });
+    else loop().stop();
+  };
+  loop().call_soon([&] { loop().stop(); });
+  loop().call_soon([] { throw std::runtime_error("boom"); });
+  EXPECT_THROW(loop().run_forever(), std::runtime_error);
+  loop().call_soon([&] { step(); });
+  loop().run_forever();
+  EXPECT_EQ(steps, 3) << "run_forever() ended at a stop() of the run before";
+
+  loop().call_soon([&] { loop().stop(); });
+  loop().call_soon([] { throw std::runtime_error("boom"); });
+  EXPECT_THROW(loop().run(), std::runtime_error);
+  steps = 0;
+  step = [&] {
+    if (++steps < 3) loop().call_soon([&] { step(); });
+  };
+  loop().call_soon([&] { step(); });
+  EXPECT_FALSE(loop().run());
+  EXPECT_EQ(steps, 3) << "run() ended at a stop() of the run before";
+}
+
 // asyncio: running a loop that is already running raises RuntimeError, and the running loop
 // goes on untouched — whether the second run comes from one of its callbacks or another thread.
 TEST_P(LoopTest, RunningALoopThatIsAlreadyRunningThrowsRuntimeError) {
