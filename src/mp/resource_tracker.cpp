@@ -4,10 +4,12 @@
 #include "resource_tracker.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "process_state.hpp"
 
@@ -31,44 +34,111 @@ constexpr std::size_t kLongestRecord = 512;
 
 // This process's end of the socket; fork children inherit it, and with it
 // the tracker. Set once, without a lock: a fork while another thread starts
-// the tracker leaves the child to start its own.
+// the tracker leaves the child to start its own. Its number never changes:
+// a tracker started again after the first died takes the same number, so a
+// thread sending meanwhile never writes to a descriptor reused for
+// something else.
 std::atomic<int> tracker_fd{-1};
 std::atomic<bool> tracker_failed{false};
+// The tracker, and the process that started it (the only one that reaps it).
+std::atomic<pid_t> tracker_pid{0};
+std::atomic<pid_t> tracker_parent{0};
+// How many times this process started the tracker again, and which process
+// is doing so now (0 if none; a fork child finds its parent's pid there).
+std::atomic<unsigned> tracker_generation{0};
+std::atomic<pid_t> relaunching{0};
+
+// Starts a tracker; this process's end of its socket, or -1 if none started.
+int start_tracker(pid_t& pid) noexcept {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) return -1;
+  try {
+    pid = spawn_self(std::string(resource_tracker_variable) + "=" + std::to_string(ends[1]), {ends[1]});
+  } catch (...) {
+    ::close(ends[0]);
+    ends[0] = -1;
+  }
+  ::close(ends[1]);
+  return ends[0];
+}
+
+void reap(pid_t pid) noexcept {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
 
 // The socket to the tracker, starting it first if need be; -1 without one.
 int tracker_socket() noexcept {
   if (const int fd = tracker_fd.load(std::memory_order_acquire); fd >= 0) return fd;
   if (tracker_failed.load(std::memory_order_relaxed)) return -1;
-  int ends[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) {
+  pid_t pid = 0;
+  const int fd = start_tracker(pid);
+  if (fd < 0) {
     tracker_failed.store(true, std::memory_order_relaxed);
-    return -1;
-  }
-  bool started = false;
-  try {
-    spawn_self(std::string(resource_tracker_variable) + "=" + std::to_string(ends[1]), {ends[1]});
-    started = true;
-  } catch (...) {
-    tracker_failed.store(true, std::memory_order_relaxed);
-  }
-  ::close(ends[1]);
-  if (!started) {
-    ::close(ends[0]);
     return -1;
   }
   int expected = -1;
-  if (tracker_fd.compare_exchange_strong(expected, ends[0], std::memory_order_acq_rel)) return ends[0];
-  ::close(ends[0]);  // another thread's tracker won; this one sees the end and exits
+  if (tracker_fd.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) {
+    tracker_parent.store(::getpid(), std::memory_order_relaxed);
+    tracker_pid.store(pid, std::memory_order_relaxed);
+    return fd;
+  }
+  ::close(fd);  // another thread's tracker won; this one sees the end and exits
   return expected;
 }
 
+// Starts the tracker again after a send on `fd` found it gone (killed, say),
+// unless another thread did so since `generation`, warning on stderr as
+// Python does: what the dead one knew is lost. The new one's socket takes
+// the number `fd`. False if none could be started.
+bool relaunch_tracker(int fd, unsigned generation) noexcept {
+  const pid_t self = ::getpid();
+  for (pid_t owner = 0; !relaunching.compare_exchange_strong(owner, self, std::memory_order_acquire);
+       owner = 0) {
+    if (owner == self)
+      std::this_thread::yield();
+    else
+      relaunching.compare_exchange_strong(owner, 0);  // left by the parent of this fork child
+  }
+  bool started = tracker_generation.load(std::memory_order_relaxed) != generation;
+  if (!started) {
+    std::fprintf(stderr,
+                 "weft: resource_tracker: process died unexpectedly, relaunching. Some resources "
+                 "might leak.\n");
+    if (tracker_parent.load(std::memory_order_relaxed) == self)
+      if (const pid_t dead = tracker_pid.exchange(0, std::memory_order_relaxed); dead != 0) reap(dead);
+    pid_t pid = 0;
+    if (const int fresh = start_tracker(pid); fresh >= 0) {
+      started = ::dup3(fresh, fd, O_CLOEXEC) == fd;
+      ::close(fresh);
+      if (started) {
+        tracker_parent.store(self, std::memory_order_relaxed);
+        tracker_pid.store(pid, std::memory_order_relaxed);
+        tracker_generation.fetch_add(1, std::memory_order_release);
+      } else {
+        ::kill(pid, SIGKILL);
+        reap(pid);
+      }
+    }
+  }
+  relaunching.store(0, std::memory_order_release);
+  return started;
+}
+
+// Sends a record; if the tracker has gone, starts it again and sends it
+// there.
 void send_record(int fd, char kind, const std::string& name, dev_t device, ino_t inode) noexcept {
   if (fd < 0) return;
   try {
     const std::string record =
         kind + std::to_string(device) + " " + std::to_string(inode) + " " + name;
     if (record.size() > kLongestRecord) return;
-    while (::send(fd, record.data(), record.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const unsigned generation = tracker_generation.load(std::memory_order_acquire);
+      ssize_t sent;
+      while ((sent = ::send(fd, record.data(), record.size(), MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+      }
+      if (sent >= 0 || (errno != EPIPE && errno != ECONNRESET) || !relaunch_tracker(fd, generation)) return;
     }
   } catch (...) {
   }

@@ -9,7 +9,10 @@
 // creation and each unlink by the creator is a message on that socket. When
 // the last process holding it has ended, the tracker unlinks what is left
 // (only if the name still refers to the segment created under it), warns on
-// stderr as Python does, and exits. It ignores SIGINT and SIGTERM, as
+// stderr as Python does, and exits. A tracker that dies before that (killed,
+// say) is started again by the next record a process sends it, with Python's
+// warning on stderr ("process died unexpectedly, relaunching. Some resources
+// might leak."): what the dead one knew is lost. It ignores SIGINT and SIGTERM, as
 // Python's does, so that a Ctrl-C of the program still leaves it to clean up,
 // keeps no descriptor of the program's but the standard three, and runs
 // none of the program's static initialisers.
@@ -22,7 +25,8 @@
 namespace weft::mp::detail {
 
 // Records that this process created the segment `name` (identified by its
-// device and inode) and will unlink it. Starts the tracker on first use.
+// device and inode) and will unlink it. Starts the tracker on first use, and
+// again if it has died. Thread-safe.
 // Never throws: without a tracker (one could not be started), the segment
 // is simply not tracked.
 void track_segment(const std::string& name, dev_t device, ino_t inode) noexcept;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -396,6 +397,84 @@ TEST(SharedMemoryTracker, UnlinksASegmentWhoseNameStartsWithBlanks) {
   EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
       << "the killed creator's segment was left in /dev/shm";
   ::shm_unlink(("/" + kept).c_str());
+}
+
+// The state letter of a process (R, S, Z, ...), or '?' when there is no such process.
+char state_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
+
+// Run as a program of its own by the test below: creates the segment named by WEFT_TEST_SHM_FIRST,
+// which starts the tracker, kills the tracker, then forks a child that creates the segment named
+// by WEFT_TEST_SHM_CHILD and creates the one named by WEFT_TEST_SHM_KEPT itself (neither is ever
+// destroyed); says "ready <the killed tracker> <the child>" and waits to be killed, the child
+// with it.
+TEST(SharedMemoryTrackerHelper, OutlivesItsTracker) {
+  const char* first = std::getenv("WEFT_TEST_SHM_FIRST");
+  const char* kept = std::getenv("WEFT_TEST_SHM_KEPT");
+  const char* child_kept = std::getenv("WEFT_TEST_SHM_CHILD");
+  if (first == nullptr || kept == nullptr || child_kept == nullptr)
+    GTEST_SKIP() << "run by SharedMemoryTracker's test only";
+  new mp::SharedMemory(std::string_view(first), true, 64);
+  std::ifstream children("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+  pid_t tracker = 0;
+  ASSERT_TRUE(children >> tracker) << "no tracker was started";
+  ::kill(tracker, SIGKILL);
+  ASSERT_TRUE(weft::test::eventually([&] { return state_of(tracker) == 'Z'; }));
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    new mp::SharedMemory(std::string_view(child_kept), true, 64);
+    if (::write(ready[1], "c", 1) != 1) ::_exit(1);
+    for (;;) ::pause();
+  }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  new mp::SharedMemory(std::string_view(kept), true, 64);
+  std::printf("ready %d %d\n", tracker, child);
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
+// A tracker that died (here SIGKILL) is started again by the next record sent to it, in the
+// process that started it (which reaps the dead one) and in a fork child sharing it alike, so the
+// segments created after it died are still unlinked once their creators are killed.
+TEST(SharedMemoryTracker, IsStartedAgainWhenItDied) {
+  const std::string prefix = "weft_test_tracker_" + std::to_string(::getpid()) + "_";
+  const std::string first = prefix + "first";
+  const std::string kept = prefix + "kept";
+  const std::string child_kept = prefix + "child";
+  ::setenv("WEFT_TEST_SHM_FIRST", first.c_str(), 1);
+  ::setenv("WEFT_TEST_SHM_KEPT", kept.c_str(), 1);
+  ::setenv("WEFT_TEST_SHM_CHILD", child_kept.c_str(), 1);
+  Child creator = Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.OutlivesItsTracker"});
+  ::unsetenv("WEFT_TEST_SHM_FIRST");
+  ::unsetenv("WEFT_TEST_SHM_KEPT");
+  ::unsetenv("WEFT_TEST_SHM_CHILD");
+  std::optional<std::string> line;
+  while ((line = creator.read_line()) && !line->starts_with("ready ")) {
+  }
+  ASSERT_TRUE(line.has_value()) << "the creator never said it was ready";
+  pid_t dead_tracker = 0;
+  pid_t child = 0;
+  ASSERT_EQ(std::sscanf(line->c_str(), "ready %d %d", &dead_tracker, &child), 2);
+  EXPECT_TRUE(in_dev_shm(kept));
+  EXPECT_TRUE(in_dev_shm(child_kept));
+  EXPECT_EQ(state_of(dead_tracker), '?') << "the dead tracker was not reaped";
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(creator.kill(), 128 + SIGKILL);
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
+      << "the segment created after the tracker died was left in /dev/shm";
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(child_kept); }))
+      << "the segment a fork child created after the tracker died was left in /dev/shm";
+  for (const std::string& name : {first, kept, child_kept}) ::shm_unlink(("/" + name).c_str());
 }
 
 }  // namespace

@@ -31,6 +31,9 @@
 // children forked from it) has ended, and warns on stderr ("There appear to
 // be N leaked shared_memory objects to clean up at shutdown"). It too
 // unlinks a name only if it still refers to the segment created under it.
+// A tracker that died (killed, say) is started again by the next segment
+// created or unlinked, warning on stderr as Python does; the segments the
+// dead one knew of go untracked.
 // If the tracker cannot be started, segments go untracked. The segments
 // behind weft::mp's locks, Value and Array need none of this: they are
 // anonymous (memfd) and go away with their last user.
