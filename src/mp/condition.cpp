@@ -17,15 +17,22 @@
 //
 // The generations live in a ring of kConditionGenerations slots. When a
 // notify reuses a slot, the tokens still in it (those of a waiter that died,
-// or of one that has not run since) move to `older_tokens`, tagged with the
-// latest generation moved there. A waiter that remembered a generation
-// before that tag may take one of them, before any in the ring: the waiter
-// that has not run since finds its token there, and only a waiter that has
-// waited through that many notify calls can take a dead waiter's instead.
+// or of one that has not run since) move, with their generation, to a free
+// entry of `older_tokens` (kConditionGenerations more, unordered; a bit of
+// `older_in_use` marks each entry notify has filled), and every waiter is
+// woken to look for them there. Only when every entry still holds tokens do
+// the two oldest merge, under the later generation: then a waiter that
+// began between the two (and has waited through at least twice
+// kConditionGenerations notify calls) may take a token of the earlier one,
+// and the waiter that token was for takes the next notification instead.
+// Tokens left for 2^31 notify calls are dropped, before the 32-bit
+// generations wrap round to them.
 #include "weft/mp/condition.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <climits>
+#include <utility>
 
 #include "weft/detail/futex.hpp"
 #include "weft/errors.hpp"
@@ -35,6 +42,8 @@ namespace {
 
 constexpr auto kShared = weft::detail::FutexScope::process_shared;
 constexpr std::uint32_t kSlots = detail::kConditionGenerations;
+// How often (in notify calls) notify drops tokens left for 2^31 of them.
+constexpr std::uint32_t kAncientSweep = 1u << 16;
 
 // A slot holds a generation (high half) and its tokens not yet taken (low).
 std::uint64_t slot_word(std::uint32_t generation, std::uint32_t tokens) noexcept {
@@ -57,6 +66,36 @@ bool take_from(std::atomic<std::uint64_t>& word_ref, Eligible eligible) noexcept
   return false;
 }
 
+// How many notify calls before `issued` the generation in `word` was.
+std::uint32_t age(std::uint32_t issued, std::uint64_t word) noexcept {
+  return issued - slot_generation(word);
+}
+
+// Takes the oldest token in older_tokens whose generation `eligible` allows.
+template <class Eligible>
+bool take_older_token(detail::ConditionState& state, std::uint32_t issued,
+                      Eligible eligible) noexcept {
+  for (;;) {
+    std::atomic<std::uint64_t>* oldest = nullptr;
+    std::uint64_t oldest_word = 0;
+    for (std::uint32_t in_use = state.older_in_use.load(std::memory_order_acquire); in_use != 0;
+         in_use &= in_use - 1) {
+      std::atomic<std::uint64_t>& entry = state.older_tokens[std::countr_zero(in_use)];
+      const std::uint64_t word = entry.load(std::memory_order_relaxed);
+      if (slot_tokens(word) == 0 || !eligible(slot_generation(word))) continue;
+      if (oldest == nullptr || age(issued, word) > age(issued, oldest_word)) {
+        oldest = &entry;
+        oldest_word = word;
+      }
+    }
+    if (oldest == nullptr) return false;
+    if (take_from(*oldest, [&](std::uint32_t in_entry) {
+          return in_entry == slot_generation(oldest_word);
+        }))
+      return true;
+  }
+}
+
 // Takes the oldest token left of a notify issued after `seen`, if any.
 bool take_token(detail::ConditionState& state, std::uint32_t seen) noexcept {
   const std::uint32_t issued = state.issued.load(std::memory_order_acquire);
@@ -65,7 +104,7 @@ bool take_token(detail::ConditionState& state, std::uint32_t seen) noexcept {
   const auto after_seen = [&](std::uint32_t generation) {
     return generation - seen - 1 < behind;  // seen < generation <= issued
   };
-  if (take_from(state.older_tokens, after_seen)) return true;
+  if (behind > kSlots && take_older_token(state, issued, after_seen)) return true;
   for (std::uint32_t generation = issued - std::min(behind, kSlots) + 1;
        generation != issued + 1; ++generation) {
     if (take_from(state.tokens[generation % kSlots],
@@ -75,13 +114,57 @@ bool take_token(detail::ConditionState& state, std::uint32_t seen) noexcept {
   return false;
 }
 
-// Moves the tokens left in a reused slot (`reused`) to older_tokens.
-void keep_older_tokens(detail::ConditionState& state, std::uint64_t reused) noexcept {
-  if (slot_tokens(reused) == 0) return;
-  std::uint64_t word = state.older_tokens.load(std::memory_order_relaxed);
-  while (!state.older_tokens.compare_exchange_weak(
-      word, slot_word(slot_generation(reused), slot_tokens(word) + slot_tokens(reused)),
-      std::memory_order_release, std::memory_order_relaxed)) {
+// The entry of older_tokens that the tokens left in a reused slot go to:
+// one never filled or emptied since, else the oldest, its tokens merged into
+// the next oldest. Called by notify, under the lock: only notify fills
+// entries, and an empty entry stays empty until notify fills it again.
+int free_older_entry(detail::ConditionState& state, std::uint32_t issued) noexcept {
+  const std::uint32_t in_use = state.older_in_use.load(std::memory_order_relaxed);
+  int oldest = -1;
+  int next_oldest = -1;
+  const auto older = [&](int a, int b) {
+    return b < 0 || age(issued, state.older_tokens[a].load(std::memory_order_relaxed)) >
+                        age(issued, state.older_tokens[b].load(std::memory_order_relaxed));
+  };
+  for (int entry = 0; entry < static_cast<int>(kSlots); ++entry) {
+    if ((in_use >> entry & 1) == 0 ||
+        slot_tokens(state.older_tokens[entry].load(std::memory_order_relaxed)) == 0)
+      return entry;
+    if (older(entry, oldest)) {
+      next_oldest = std::exchange(oldest, entry);
+    } else if (older(entry, next_oldest)) {
+      next_oldest = entry;
+    }
+  }
+  const std::uint64_t merged = state.older_tokens[oldest].exchange(
+      slot_word(slot_generation(state.older_tokens[oldest].load(std::memory_order_relaxed)), 0),
+      std::memory_order_relaxed);
+  state.older_tokens[next_oldest].fetch_add(slot_tokens(merged), std::memory_order_relaxed);
+  return oldest;
+}
+
+// Moves the tokens left in a reused slot (`reused`) to older_tokens, with
+// their generation; returns whether there were any.
+bool keep_older_tokens(detail::ConditionState& state, std::uint32_t issued,
+                       std::uint64_t reused) noexcept {
+  if (slot_tokens(reused) == 0) return false;
+  const int entry = free_older_entry(state, issued);
+  state.older_tokens[entry].store(reused, std::memory_order_relaxed);
+  state.older_in_use.fetch_or(std::uint32_t{1} << entry, std::memory_order_relaxed);
+  return true;
+}
+
+// Drops the tokens left for 2^31 notify calls or more, before `issued` wraps
+// round to their generation. Called by notify, under the lock.
+void drop_ancient_tokens(detail::ConditionState& state, std::uint32_t issued) noexcept {
+  for (std::uint32_t in_use = state.older_in_use.load(std::memory_order_relaxed); in_use != 0;
+       in_use &= in_use - 1) {
+    std::atomic<std::uint64_t>& entry = state.older_tokens[std::countr_zero(in_use)];
+    std::uint64_t word = entry.load(std::memory_order_relaxed);
+    while (age(issued, word) >= 0x80000000u && slot_tokens(word) > 0 &&
+           !entry.compare_exchange_weak(word, slot_word(slot_generation(word), 0),
+                                        std::memory_order_relaxed)) {
+    }
   }
 }
 
@@ -120,11 +203,17 @@ void Condition::notify(std::size_t n) {
   const auto count = static_cast<std::uint32_t>(std::min<std::size_t>(n, state.sleepers));
   if (count == 0) return;
   const std::uint32_t generation = state.issued.load(std::memory_order_relaxed) + 1;
-  keep_older_tokens(state, state.tokens[generation % kSlots].exchange(
-                               slot_word(generation, count), std::memory_order_relaxed));
+  if (generation % kAncientSweep == 0) drop_ancient_tokens(state, generation);
+  const bool kept = keep_older_tokens(
+      state, generation,
+      state.tokens[generation % kSlots].exchange(slot_word(generation, count),
+                                                 std::memory_order_relaxed));
   state.sleepers -= count;
   state.issued.store(generation, std::memory_order_release);
-  weft::detail::futex_wake(state.issued, static_cast<int>(std::min<std::uint32_t>(count, INT_MAX)),
+  // Tokens moved to older_tokens were out of sight for a moment: whoever
+  // looked then must look again.
+  weft::detail::futex_wake(state.issued,
+                           kept ? INT_MAX : static_cast<int>(std::min<std::uint32_t>(count, INT_MAX)),
                            kShared);
 }
 

@@ -210,6 +210,62 @@ TEST(MpSyncRobust, ConditionWaiterThatRunsLateKeepsItsNotification) {
   EXPECT_EQ(child.wait(), 0) << "the child's wait timed out: its notification was lost";
 }
 
+// Two waiters that cannot run for as long, each notified by its own notify call, keep each their
+// own: of the two that began waiting after the first notify, one is woken, the other is not.
+TEST(MpSyncRobust, ConditionWaitersThatRunLateKeepTheNotificationOfEach) {
+  mp::Condition cond;
+  mp::Event waiting;
+  // A child that waits on cond, stopped once it waits; it exits 0 if notified within `timeout`.
+  const auto stopped_waiter = [&](Clock::duration timeout) {
+    waiting.clear();
+    auto child = Child::fork([&] {
+      require(cond.acquire());
+      waiting.set();
+      const bool notified = cond.wait(timeout);
+      cond.release();
+      require(notified);
+    });
+    EXPECT_TRUE(waiting.wait(kPatience));
+    { std::lock_guard registered(cond); }  // the child has released the lock: it waits
+    EXPECT_EQ(::kill(child.pid(), SIGSTOP), 0);
+    return child;
+  };
+  auto first = stopped_waiter(kPatience);
+  {
+    std::lock_guard held(cond);
+    cond.notify(1);  // for `first`, the only waiter
+  }
+  auto second = stopped_waiter(kSlack);
+  auto third = stopped_waiter(kSlack);
+  {
+    std::lock_guard held(cond);
+    cond.notify(1);  // for one of `second` and `third`
+  }
+  for (std::uint32_t round = 0; round < mp::detail::kConditionGenerations; ++round) {
+    std::atomic<bool> other_waits{false};
+    std::thread other([&] {
+      std::unique_lock held(cond);
+      other_waits = true;
+      EXPECT_TRUE(cond.wait(kPatience));
+    });
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard held(cond);
+      if (!other_waits) return false;
+      cond.notify(1);
+      return true;
+    }));
+    other.join();
+  }
+  ASSERT_EQ(::kill(second.pid(), SIGCONT), 0);
+  ASSERT_EQ(::kill(third.pid(), SIGCONT), 0);
+  const int second_status = second.wait();
+  const int third_status = third.wait();
+  EXPECT_EQ((second_status == 0) + (third_status == 0), 1)
+      << "a waiter took a notification of a notify call made before it began waiting";
+  ASSERT_EQ(::kill(first.pid(), SIGCONT), 0);
+  EXPECT_EQ(first.wait(), 0) << "the first child's wait timed out: its notification was lost";
+}
+
 TEST(MpSyncRobust, ValueLockOfAKilledProcess) {
   mp::Value<int> value(0);
   kill_holder([&] {

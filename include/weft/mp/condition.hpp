@@ -19,9 +19,14 @@
 // lock is released: the guarded state may be half-updated. A process that
 // dies while waiting takes no notification with it: notify(n) still wakes
 // up to n of the waiters alive, and never one that began waiting after it.
-// (The notification left by a dead waiter may go instead to a waiter that
-// has waited through more than 32 later notify calls: a wake-up too many
-// for it, never one lost.)
+// A waiter notified while it cannot run (stopped, or not scheduled) keeps
+// its notification, however many notify calls come before it runs. The
+// notifications of dead waiters stay behind, kept apart by notify call;
+// only when those of more than 32 notify calls, each more than 32 calls
+// old, are left at once do the two oldest merge: then a waiter that began
+// between those two calls and has waited through 64 notify calls or more
+// may be woken by the earlier one (a wake-up too many for it), and the
+// waiter that notification was for, if alive, by the next notify instead.
 //
 // Errors: wait and notify throw RuntimeError when the calling thread does
 // not hold the lock. A negative timeout counts as 0, as in Python.
@@ -56,9 +61,10 @@ struct ConditionState {
   // Per notify call, in a ring: its number (high half) and its notifications
   // not yet taken (low half).
   std::atomic<std::uint64_t> tokens[kConditionGenerations] = {};
-  // The notifications left in ring slots that were reused: the latest
-  // notify call among them (high half) and how many (low half).
-  std::atomic<std::uint64_t> older_tokens{0};
+  // The notifications left in ring slots that were reused, as the ring's,
+  // in no order; bit i of older_in_use is set once older_tokens[i] is used.
+  std::atomic<std::uint64_t> older_tokens[kConditionGenerations] = {};
+  std::atomic<std::uint32_t> older_in_use{0};
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
