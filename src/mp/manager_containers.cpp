@@ -25,9 +25,9 @@ using Encoded = std::string;
 template <class Self>
 class Container : public Managed {
  public:
-  std::string call(std::string_view method, std::string_view args, Caller&) override {
+  std::string call(std::string_view method, std::string_view args, Caller& caller) override {
     std::lock_guard lock(mutex_);
-    return Self::methods().call(static_cast<Self&>(*this), Self::kName, method, args);
+    return Self::methods().call(static_cast<Self&>(*this), Self::kName, method, args, caller);
   }
 
  private:

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -16,6 +18,22 @@ namespace mp = weft::mp;
 using namespace std::chrono_literals;
 using manager_test::Counter;
 
+// A type whose methods take the caller first.
+struct Visits {
+  int visit(weft::mp::manager::Caller& caller, int times) {
+    if (!caller.connected()) throw std::logic_error("a caller that is not connected");
+    return count += times;
+  }
+  std::uint64_t connection(weft::mp::manager::Caller& caller) const { return caller.connection(); }
+  int count = 0;
+};
+
+const bool visits_registered = [] {
+  mp::BaseManager::register_<Visits>("Visits", mp::method("visit", &Visits::visit),
+                                     mp::method("connection", &Visits::connection));
+  return true;
+}();
+
 void put_from_child(mp::QueueProxy<std::string> queue, mp::BaseProxy counter) {
   queue.put("from the child");
   counter.callmethod<int>("increment", 1);
@@ -28,6 +46,16 @@ TEST(ManagerRegister, AUserTypeIsMadeFromItsArgumentsAndCalledByName) {
   EXPECT_EQ(counter.type_id(), "Counter");
   EXPECT_EQ(counter.callmethod<int>("increment", 3), 8);
   EXPECT_EQ(counter.callmethod<int>("value"), 8);
+}
+
+TEST(ManagerRegister, AMethodTakingTheCallerReceivesIt) {
+  mp::BaseManager manager;
+  manager.start();
+  auto visits = manager.create("Visits");
+  EXPECT_EQ(visits.callmethod<int>("visit", 2), 2);
+  EXPECT_EQ(visits.callmethod<int>("visit", 3), 5);
+  const auto connection = visits.callmethod<std::uint64_t>("connection");
+  EXPECT_EQ(visits.callmethod<std::uint64_t>("connection"), connection);
 }
 
 TEST(ManagerRegister, ErrorsOfAUserType) {

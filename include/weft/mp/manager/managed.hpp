@@ -150,23 +150,24 @@ class MethodTable {
   template <class Fn>
     requires std::is_member_function_pointer_v<Fn>
   MethodTable& add(std::string name, Fn fn) {
-    thunks_[std::move(name)] = [fn](T& object, std::string_view args) {
-      return invoke_encoded(object, fn, args);
+    thunks_[std::move(name)] = [fn](T& object, std::string_view args, Caller& caller) {
+      return invoke_encoded(object, fn, args, &caller);
     };
     return *this;
   }
 
-  // Runs `method` of `object`. Throws AttributeError("'<type_name>' object
-  // has no attribute '<method>'") for a name it does not have, and what
-  // invoke_encoded throws.
+  // Runs `method` of `object` for `caller` (which a method taking a Caller&
+  // receives). Throws AttributeError("'<type_name>' object has no attribute
+  // '<method>'") for a name it does not have, and what invoke_encoded
+  // throws.
   std::string call(T& object, std::string_view type_name, std::string_view method,
-                   std::string_view args) const {
+                   std::string_view args, Caller& caller) const {
     auto found = thunks_.find(method);
     if (found == thunks_.end()) {
       throw AttributeError("'" + std::string(type_name) + "' object has no attribute '" +
                            std::string(method) + "'");
     }
-    return found->second(object, args);
+    return found->second(object, args, caller);
   }
 
  private:
@@ -176,7 +177,8 @@ class MethodTable {
       return std::hash<std::string_view>{}(text);
     }
   };
-  std::unordered_map<std::string, std::function<std::string(T&, std::string_view)>, Hash, std::equal_to<>>
+  std::unordered_map<std::string, std::function<std::string(T&, std::string_view, Caller&)>, Hash,
+                     std::equal_to<>>
       thunks_;
 };
 

@@ -43,9 +43,9 @@ class Registered final : public Managed {
         type_id_(std::move(type_id)),
         object_(std::make_from_tuple<T>(std::move(args))) {}
 
-  std::string call(std::string_view method, std::string_view args, Caller&) override {
+  std::string call(std::string_view method, std::string_view args, Caller& caller) override {
     std::lock_guard lock(mutex_);
-    return methods_->call(object_, type_id_, method, args);
+    return methods_->call(object_, type_id_, method, args, caller);
   }
 
  private:
