@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "weft/codec/detail/msgpack.hpp"
 
@@ -55,7 +56,9 @@ int compare_numbers(const msgpack::object& a, const msgpack::object& b) {
   return three_way(value(a), value(b));
 }
 
-int compare(const msgpack::object& a, const msgpack::object& b) {
+// Compares a and b when they are not two arrays or two maps; nullopt when
+// they are, for compare() to walk their elements.
+std::optional<int> compare_shallow(const msgpack::object& a, const msgpack::object& b) {
   const int ka = kind(a), kb = kind(b);
   if (ka != kb) return three_way(ka, kb);
   switch (ka) {
@@ -69,24 +72,60 @@ int compare(const msgpack::object& a, const msgpack::object& b) {
       const auto nb = b.type == msgpack::type::STR ? b.via.str.size : b.via.bin.size;
       return compare_bytes(sa, na, sb, nb);
     }
-    case 4: {
-      const auto n = std::min(a.via.array.size, b.via.array.size);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        if (int c = compare(a.via.array.ptr[i], b.via.array.ptr[i]); c != 0) return c;
-      }
-      return three_way(a.via.array.size, b.via.array.size);
-    }
-    case 5: {
-      const auto n = std::min(a.via.map.size, b.via.map.size);
-      for (std::uint32_t i = 0; i < n; ++i) {
-        if (int c = compare(a.via.map.ptr[i].key, b.via.map.ptr[i].key); c != 0) return c;
-        if (int c = compare(a.via.map.ptr[i].val, b.via.map.ptr[i].val); c != 0) return c;
-      }
-      return three_way(a.via.map.size, b.via.map.size);
-    }
+    case 4:
+    case 5: return std::nullopt;
     default:
       if (int c = three_way(a.via.ext.type(), b.via.ext.type()); c != 0) return c;
       return compare_bytes(a.via.ext.data(), a.via.ext.size, b.via.ext.data(), b.via.ext.size);
+  }
+}
+
+// Two arrays or two maps being compared element by element (a map's
+// elements are its keys and values in turn).
+struct Level {
+  const msgpack::object* a;
+  const msgpack::object* b;
+  std::uint64_t next;
+  std::uint64_t count;
+
+  bool is_map() const noexcept { return a->type == msgpack::type::MAP; }
+  std::uint32_t size(const msgpack::object& o) const noexcept {
+    return is_map() ? o.via.map.size : o.via.array.size;
+  }
+  static const msgpack::object& element(const msgpack::object& o, std::uint64_t k) noexcept {
+    if (o.type == msgpack::type::ARRAY) return o.via.array.ptr[k];
+    const auto& pair = o.via.map.ptr[k / 2];
+    return k % 2 == 0 ? pair.key : pair.val;
+  }
+};
+
+// Lexicographic over nested arrays and maps, iteratively: a value nested
+// arbitrarily deep must not exhaust the server thread's stack.
+int compare(const msgpack::object& a, const msgpack::object& b) {
+  std::vector<Level> levels;
+  const msgpack::object* x = &a;
+  const msgpack::object* y = &b;
+  for (;;) {
+    if (auto c = compare_shallow(*x, *y)) {
+      if (*c != 0) return *c;
+    } else {
+      Level level{x, y, 0, 0};
+      level.count = std::uint64_t{std::min(level.size(*x), level.size(*y))} * (level.is_map() ? 2 : 1);
+      levels.push_back(level);
+    }
+    for (;;) {
+      if (levels.empty()) return 0;
+      auto& top = levels.back();
+      if (top.next < top.count) {
+        x = &Level::element(*top.a, top.next);
+        y = &Level::element(*top.b, top.next);
+        ++top.next;
+        break;
+      }
+      const int c = three_way(top.size(*top.a), top.size(*top.b));
+      levels.pop_back();
+      if (c != 0) return c;
+    }
   }
 }
 

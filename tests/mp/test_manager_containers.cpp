@@ -2,6 +2,7 @@
 // method with Python's semantics.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -200,6 +201,20 @@ TEST_F(ManagerContainers, ProxiesOfOneObjectShareIt) {
   decoded.setitem(3, 4);
   EXPECT_EQ(d.len(), 2u);
   EXPECT_EQ(decoded.type_id(), "dict");
+}
+
+TEST_F(ManagerContainers, ListSortsValuesNestedTooDeeplyForAStack) {
+  // Arrays of one element nested a million deep, around an int and a nil:
+  // equal but for their innermost values.
+  const std::string nesting(1'000'000, '\x91');
+  const std::string around_int = nesting + '\x01';
+  const std::string around_nil = nesting + '\xc0';
+  auto nested = manager.list<int>();
+  nested.callmethod("append", around_int);
+  nested.callmethod("append", around_nil);
+  nested.sort();
+  EXPECT_EQ(nested.callmethod<std::string>("getitem", std::int64_t{0}), around_nil);
+  EXPECT_EQ(nested.callmethod<std::string>("getitem", std::int64_t{1}), around_int);
 }
 
 TEST_F(ManagerContainers, UnknownMethodIsAnAttributeError) {
