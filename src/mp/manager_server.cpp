@@ -102,6 +102,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   net::Socket listener;
   net::Address address;
+  std::string socket_file;  // the path of a Unix socket it listens at
+  pid_t owner = ::getpid();
   std::string authkey;
   int wake = -1;
   std::atomic<bool> stopping{false};
@@ -127,18 +129,40 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       : listener(where.family(), SOCK_STREAM), authkey(std::move(key)) {
     if (where.family() != AF_UNIX) listener.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     listener.bind(where);
-    listener.listen(128);
-    listener.setblocking(false);
     address = listener.getsockname();
-    wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    if (const auto path = address.path(); address.family() == AF_UNIX && !path.empty() && path.front() != '\0') {
+      socket_file = path;
+    }
+    try {
+      listener.listen(128);
+      listener.setblocking(false);
+      wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (wake < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    } catch (...) {
+      close_listener();
+      throw;
+    }
   }
   ~Impl() {
     // Only when serve_forever() did not finish (it joins or detaches them);
     // the last reference may be one of these threads' own.
     for (auto& [id, thread] : threads) thread.detach();
     for (auto& thread : ended) thread.detach();
+    close_listener();
     ::close(wake);
+  }
+
+  // Closes the listener and removes the socket file it was bound to (as
+  // Listener does), so that the address can be served again; a process
+  // forked from the server's leaves the file alone.
+  void close_listener() noexcept {
+    try {
+      listener.close();
+    } catch (const net::OSError&) {
+      // The descriptor is released either way.
+    }
+    if (!socket_file.empty() && owner == ::getpid()) ::unlink(socket_file.c_str());
+    socket_file.clear();
   }
 
   void stop() noexcept {
@@ -164,7 +188,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (!accepted) continue;
       start_client(std::move(accepted->first));
     }
-    listener.close();
+    close_listener();
     std::unique_lock lock(clients_mutex);
     for (const auto& [id, client] : clients) {
       ::shutdown(client.fd, SHUT_RDWR);

@@ -2,8 +2,12 @@
 // (register_shared), and a server run in this process (get_server).
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -11,6 +15,7 @@
 #include "mp/manager_test_types.hpp"
 #include "weft/mp/context.hpp"
 #include "weft/mp/managers.hpp"
+#include "weft/net/errors.hpp"
 
 namespace {
 
@@ -127,6 +132,29 @@ TEST(ManagerRegister, AServerInThisProcess) {
     thread.join();
     EXPECT_THROW(dict.getitem("k"), mp::ManagerGoneError);
   }
+}
+
+TEST(ManagerRegister, AManagerAtASocketPathRemovesTheFileSoThePathServesAgain) {
+  char directory[] = "/tmp/weft-manager-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(directory), nullptr);
+  const std::string path = std::string(directory) + "/manager.sock";
+  for (int round = 0; round < 2; ++round) {
+    mp::BaseManager manager(weft::net::Address::unix_path(path), std::string("key"));
+    manager.start();
+    EXPECT_EQ(manager.create("Counter", round).callmethod<int>("value"), round);
+    manager.shutdown();
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path))) << "round " << round;
+  }
+  {
+    mp::BaseManager serving(weft::net::Address::unix_path(path), "key");
+    auto server = serving.get_server();
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::symlink_status(path)));
+    // Another server cannot bind there, and leaves the first one's file.
+    EXPECT_THROW(serving.get_server(), weft::net::OSError);
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::symlink_status(path)));
+  }
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path)));
+  ::rmdir(directory);
 }
 
 TEST(ManagerRegister, StartOrConnectTwiceIsAnError) {

@@ -51,8 +51,11 @@ void register_shared(std::string type_id, std::string of_type, std::string args)
 class Server {
  public:
   // Binds and listens at `address` (a TCP port 0 is chosen by the system:
-  // address() tells which). Throws net::OSError when binding fails. Never
-  // blocks.
+  // address() tells which). At a Unix socket path (not an abstract name)
+  // it makes the socket file, and removes it when it stops listening
+  // (serve_forever() returning, the Server destroyed, or a failure here),
+  // as Listener does, so that the address can be served again. Throws
+  // net::OSError when binding fails. Never blocks.
   Server(const net::Address& address, std::string authkey);
   // Stops serving (as stop()) and waits for serve_forever() to return.
   ~Server();
