@@ -34,6 +34,14 @@
 // child has taken its reference (joining the child is always enough);
 // decoding one whose object is gone throws KeyError.
 //
+// Unlike Python, a proxy stored in a managed object (appended to a
+// manager's list, set as a dict's value, a Namespace's attribute) does not
+// keep its referent alive: the server holds only its encoding and takes no
+// reference for it (Python's server keeps one in id_to_local_proxy_obj).
+// Keep a proxy of the referent for as long as the stored copy may be
+// read: once the last proxy of it is gone, the server drops the referent,
+// and decoding the stored copy throws KeyError.
+//
 // Errors: a manager that is gone (its server killed or shut down) makes
 // every call throw ManagerGoneError (no call hangs); a wrong authkey
 // throws AuthenticationError at connection.
