@@ -19,7 +19,7 @@ std::size_t default_chunksize(std::size_t items, std::size_t processes) noexcept
 
 }  // namespace detail
 
-Pool::Pool(PoolOptions options, std::string initializer) {
+Pool::Pool(PoolOptions options, detail::Initializer initializer) {
   if (options.processes && *options.processes == 0)
     throw ValueError("Number of processes must be at least 1");
   detail::WorkerPoolConfig config;

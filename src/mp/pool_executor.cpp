@@ -8,7 +8,7 @@
 
 namespace weft::futures {
 
-ProcessPoolExecutor::ProcessPoolExecutor(ProcessPoolOptions options, std::string initializer) {
+ProcessPoolExecutor::ProcessPoolExecutor(ProcessPoolOptions options, mp::detail::Initializer initializer) {
   if (options.max_workers && *options.max_workers == 0)
     throw ValueError("max_workers must be greater than 0");
   if (options.max_tasks_per_child && *options.max_tasks_per_child == 0)

@@ -32,13 +32,10 @@ class Worker {
   Worker(int fd, RawArray<std::uint64_t> progress) : fd_(fd), progress_(std::move(progress)) {}
 
   // False if the initializer threw (reported to the parent).
-  bool initialize(std::string_view initializer) {
-    if (initializer.empty()) return true;
+  bool initialize(const Initializer& initializer) {
+    if (!initializer) return true;
     try {
-      auto [maker, function, args] =
-          codec::decode<std::tuple<MakeRunner, std::string, std::string>>(initializer);
-      std::string ignored;
-      maker(function)->run(args, ignored);
+      initializer.call();
       return true;
     } catch (...) {
       answer_error(Outcome::init_failed, 0, 0, std::current_exception());
@@ -165,7 +162,7 @@ class Worker {
 
 }  // namespace
 
-void worker_main(Connection connection, RawArray<std::uint64_t> progress, std::string initializer,
+void worker_main(Connection connection, RawArray<std::uint64_t> progress, Initializer initializer,
                  std::int64_t max_tasks) {
   Worker worker(connection.fileno(), progress);
   if (!worker.initialize(initializer)) return;

@@ -370,7 +370,7 @@ struct WorkerPool::Impl {
     const bool killed = exitcode == -SIGKILL || exitcode == -SIGTERM;
     if (ready) {
       initializer_crashes = 0;
-    } else if (!config.initializer.empty() && !killed) {
+    } else if (config.initializer && !killed) {
       if (++initializer_crashes == max_initializer_crashes) initializer_crashed(pid, exitcode);
     }
     if (needs_worker()) start_worker();
@@ -705,3 +705,31 @@ std::exception_ptr decode_error_payload(std::string_view payload) noexcept {
 }
 
 }  // namespace weft::mp::detail
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  weft::mp::detail::Initializer as<weft::mp::detail::Initializer>::operator()(
+      const msgpack::object& in) const {
+    weft::mp::detail::Initializer decoded;
+    if (in.is_nil()) return decoded;
+    try {
+      if (in.type != msgpack::type::ARRAY || in.via.array.size != 2 ||
+          in.via.array.ptr[1].type != msgpack::type::BIN)
+        throw weft::codec::DecodeError("an initializer is an array [rebuild, bytes]");
+      const auto rebuild = in.via.array.ptr[0].as<weft::mp::detail::Rebuild>();
+      const msgpack::object_bin& bytes = in.via.array.ptr[1].via.bin;
+      auto call = std::make_shared<weft::detail::UniqueFunction<void()>>(
+          rebuild(std::string_view(bytes.ptr, bytes.size)));
+      decoded.call = [call] { (*call)(); };
+    } catch (...) {
+      // Thrown when the worker runs it, which reports it as the initializer's failure.
+      decoded.call = [error = std::current_exception()] { std::rethrow_exception(error); };
+    }
+    return decoded;
+  }
+
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+}  // namespace msgpack

@@ -7,8 +7,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,6 +19,9 @@
 #include <vector>
 
 #include "weft/errors.hpp"
+#include "weft/mp/lock.hpp"
+#include "weft/mp/queues.hpp"
+#include "weft/mp/sharedctypes.hpp"
 
 namespace pool_test {
 
@@ -88,6 +94,44 @@ inline std::pair<long, int> busy_square(int x, int micros) {
   while (std::chrono::steady_clock::now() < until) {
   }
   return {static_cast<long>(x) * x, static_cast<int>(::getpid())};
+}
+
+// Python's Pool(initializer=init, initargs=(lock, queue, value)): each
+// worker counts itself in `started` under `lock`, puts its pid on `pids`
+// and keeps the queue for its tasks.
+inline std::optional<weft::mp::Queue<int>> worker_pids;
+inline void initialize_shared(weft::mp::Lock lock, weft::mp::Queue<int> pids,
+                              weft::mp::Value<int> started) {
+  {
+    std::lock_guard guard(lock);
+    ++started.get_obj();
+  }
+  pids.put(static_cast<int>(::getpid()));
+  worker_pids = pids;
+}
+// The worker's pid, put on the initializer's queue as well (-1 without it).
+inline int pid_on_initializer_queue(int) {
+  if (!worker_pids) return -1;
+  worker_pids->put(-static_cast<int>(::getpid()));
+  return static_cast<int>(::getpid());
+}
+
+// What the workers put on the initializer's queue once `tasks` tasks ran:
+// the pids that ran the initializer and those that ran a task.
+struct InitializerTrace {
+  std::set<int> initialized;
+  std::multiset<int> ran_tasks;
+};
+inline InitializerTrace read_initializer_trace(weft::mp::Queue<int>& pids, int initialized, int tasks) {
+  InitializerTrace trace;
+  for (int i = 0; i < initialized + tasks; ++i) {
+    const int pid = pids.get(generous);
+    if (pid > 0)
+      trace.initialized.insert(pid);
+    else
+      trace.ran_tasks.insert(-pid);
+  }
+  return trace;
 }
 
 }  // namespace pool_test

@@ -427,6 +427,28 @@ TEST_P(PoolStartMethod, RunsTasksInitializersAndSurvivesDeath) {
   EXPECT_EQ(pool.apply(greet, std::tuple{"again"}), "hello again");
 }
 
+// Python's Pool(n, initializer=init, initargs=(lock, queue, value)): the
+// objects reach every worker by inheritance, the replacements that
+// maxtasksperchild starts included.
+TEST_P(PoolStartMethod, InitializerArgumentsReachEveryWorkerByInheritance) {
+  weft::mp::Lock lock;
+  weft::mp::Queue<int> pids;
+  weft::mp::Value<int> started(0, false);
+  std::vector<int> ran;
+  {
+    Pool pool(PoolOptions{.processes = 2, .maxtasksperchild = 1, .context = weft::mp::get_context(GetParam())},
+              initialize_shared, lock, pids, started);
+    ran = pool.map(pid_on_initializer_queue, range(4), 1);
+    pool.close();
+    pool.join();
+  }
+  const InitializerTrace trace = read_initializer_trace(pids, started.value(), 4);
+  EXPECT_EQ(trace.initialized.size(), static_cast<std::size_t>(started.value()));
+  EXPECT_EQ(std::set<int>(ran.begin(), ran.end()).size(), 4u) << "each worker runs one task";
+  EXPECT_EQ(trace.ran_tasks, std::multiset<int>(ran.begin(), ran.end()));
+  for (const int pid : ran) EXPECT_TRUE(trace.initialized.contains(pid)) << pid << " ran no initializer";
+}
+
 INSTANTIATE_TEST_SUITE_P(Methods, PoolStartMethod, testing::Values("fork", "spawn", "forkserver"));
 
 }  // namespace

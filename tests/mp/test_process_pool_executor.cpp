@@ -82,6 +82,31 @@ TEST(ProcessPoolExecutor, InitializerAndItsFailure) {
   EXPECT_THROW(executor.submit(square, 1), BrokenProcessPool);
 }
 
+class ExecutorStartMethod : public testing::TestWithParam<const char*> {};
+
+// initargs = (lock, queue, value) reach every worker by inheritance, the
+// replacements that max_tasks_per_child starts included.
+TEST_P(ExecutorStartMethod, InitializerArgumentsReachEveryWorkerByInheritance) {
+  weft::mp::Lock lock;
+  weft::mp::Queue<int> pids;
+  weft::mp::Value<int> started(0, false);
+  std::vector<int> ran;
+  {
+    ProcessPoolExecutor executor(ProcessPoolOptions{.max_workers = 2,
+                                                    .mp_context = weft::mp::get_context(GetParam()),
+                                                    .max_tasks_per_child = 1},
+                                 initialize_shared, lock, pids, started);
+    for (int i = 0; i < 4; ++i) ran.push_back(executor.submit(pid_on_initializer_queue, i).result(generous));
+  }
+  const InitializerTrace trace = read_initializer_trace(pids, started.value(), 4);
+  EXPECT_EQ(trace.initialized.size(), static_cast<std::size_t>(started.value()));
+  EXPECT_EQ(std::set<int>(ran.begin(), ran.end()).size(), 4u) << "each worker runs one task";
+  EXPECT_EQ(trace.ran_tasks, std::multiset<int>(ran.begin(), ran.end()));
+  for (const int pid : ran) EXPECT_TRUE(trace.initialized.contains(pid)) << pid << " ran no initializer";
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, ExecutorStartMethod, testing::Values("fork", "spawn", "forkserver"));
+
 TEST(ProcessPoolExecutor, MaxTasksPerChild) {
   ProcessPoolExecutor executor(ProcessPoolOptions{.max_workers = 1, .max_tasks_per_child = 1});
   std::set<int> pids;

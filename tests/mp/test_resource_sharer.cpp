@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -274,7 +275,12 @@ TEST_F(ResourceSharer, ASocketPutOnAQueueIsUsedByTheProcessThatGetsIt) {
 }
 
 int peer_port(net::Socket sock) { return sock.getpeername().port(); }
-void keep_socket(net::Socket) {}
+std::optional<net::Socket> worker_socket;
+void keep_socket(net::Socket sock) { worker_socket = std::move(sock); }
+int send_pid(int) {
+  worker_socket->sendall(std::to_string(::getpid()) + ";");
+  return ::getpid();
+}
 
 TEST_F(ResourceSharer, ATaskNotSubmittedWithdrawsWhatItLent) {
   mp::Pool pool(1);
@@ -285,10 +291,28 @@ TEST_F(ResourceSharer, ATaskNotSubmittedWithdrawsWhatItLent) {
   pool.join();
 }
 
-TEST_F(ResourceSharer, APoolInitializerRefusesASocket) {
-  auto [mine, peer] = net::socketpair();
-  EXPECT_THROW(mp::Pool(mp::PoolOptions{.processes = 1}, keep_socket, std::move(mine)),
-               codec::EncodeError);
+// Python's Pool(initializer=init, initargs=(sock,)): every worker, the
+// one that replaces the first included, inherits the socket; nothing is lent.
+TEST_F(ResourceSharer, APoolInitializerSocketReachesEveryWorker) {
+  for (const char* method : {"fork", "spawn"}) {
+    SCOPED_TRACE(method);
+    auto [mine, peer] = net::socketpair();
+    mp::Pool pool(mp::PoolOptions{.processes = 1, .maxtasksperchild = 1, .context = mp::get_context(method)},
+                  keep_socket, std::move(mine));
+    const int first = pool.apply(send_pid, std::tuple{0});
+    const int second = pool.apply(send_pid, std::tuple{0});
+    EXPECT_NE(first, second);
+    const std::string expected = std::to_string(first) + ";" + std::to_string(second) + ";";
+    peer.settimeout(kPatience);
+    std::string got;
+    for (std::string part = "x"; got.size() < expected.size() && !part.empty();) {
+      part = peer.recv(expected.size() - got.size());
+      got += part;
+    }
+    EXPECT_EQ(got, expected);
+    pool.close();
+    pool.join();
+  }
 }
 
 // A Pool task's side of the seed's chat server: answers one message upper-cased, from its pid.

@@ -17,13 +17,15 @@
 //
 // Options, as Python's constructor: max_workers, mp_context (the start
 // method; fork by default), initializer + initargs (run once in each
-// worker; if it throws, the executor is broken: pending futures and every
-// later submit() fail with BrokenProcessPool; so it is if the initializer
-// crashes, not throws, in three workers in a row, none finishing it in
-// between, while a worker killed in it by SIGKILL or SIGTERM is replaced
-// and never counts), max_tasks_per_child (a worker exits after that many
-// tasks and is replaced; Python requires spawn or forkserver for it, weft
-// does not).
+// worker; the initargs reach each worker, replacements included, by
+// inheritance, as mp::Pool's do, so a Lock, a Queue, a Value, a
+// Connection... may be one; if it throws, the executor is broken: pending
+// futures and every later submit() fail with BrokenProcessPool; so it is
+// if the initializer crashes, not throws, in three workers in a row, none
+// finishing it in between, while a worker killed in it by SIGKILL or
+// SIGTERM is replaced and never counts), max_tasks_per_child (a worker
+// exits after that many tasks and is replaced; Python requires spawn or
+// forkserver for it, weft does not).
 //
 // Failure, better than Python: a worker that dies (SIGKILL, a crash, the
 // OOM killer) fails only the future it was running, with
@@ -148,11 +150,14 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
   explicit ProcessPoolExecutor(std::size_t max_workers)
       : ProcessPoolExecutor(ProcessPoolOptions{.max_workers = max_workers}) {}
   explicit ProcessPoolExecutor(ProcessPoolOptions options)
-      : ProcessPoolExecutor(std::move(options), std::string()) {}
+      : ProcessPoolExecutor(std::move(options), mp::detail::Initializer()) {}
+  // The same, running initializer(initargs...) once in each worker. With
+  // spawn and forkserver, throws codec::EncodeError for initargs that
+  // cannot be encoded (see mp::Pool's constructor).
   template <class Init, class... InitArgs>
   ProcessPoolExecutor(ProcessPoolOptions options, Init&& initializer, InitArgs&&... initargs)
       : ProcessPoolExecutor(std::move(options),
-                            mp::detail::encode_initializer(codec::function_pointer(initializer),
+                            mp::detail::make_initializer(codec::function_pointer(initializer),
                                                            std::forward<InitArgs>(initargs)...)) {}
   ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
@@ -232,7 +237,7 @@ class ProcessPoolExecutor : public Executor<ProcessPoolExecutor> {
   std::size_t max_workers() const noexcept { return pool_->processes(); }
 
  private:
-  ProcessPoolExecutor(ProcessPoolOptions options, std::string initializer);
+  ProcessPoolExecutor(ProcessPoolOptions options, mp::detail::Initializer initializer);
   // Throws RuntimeError after shutdown, BrokenProcessPool once broken.
   void check_open() const;
   // RuntimeError("cannot schedule new futures after shutdown").

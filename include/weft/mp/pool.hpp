@@ -19,8 +19,14 @@
 //
 // Workers are started with the pool's context (fork by default; spawn and
 // forkserver work alike) and named "ForkPoolWorker-N" (Spawn..., Forkserver...).
-// `initializer(initargs...)` runs once in each worker as it starts; if it
-// throws, the pool is broken: every pending and later task fails with
+// `initializer(initargs...)` runs once in each worker as it starts. The
+// initargs reach each worker as a Process's arguments do, by inheritance:
+// a fork worker has its own copy of them, and for spawn and forkserver they
+// are encoded as part of each worker's start. So a Lock, RLock, Semaphore,
+// Event, Condition, Queue, Value, Array, Connection or net::Socket may be
+// one (Python's Pool(n, init, (lock,)) idiom), and every worker, the
+// replacements of dead ones and maxtasksperchild's included, gets it. If
+// the initializer throws, the pool is broken: every pending and later task fails with
 // futures::BrokenProcessPool carrying its message (Python's Pool would
 // start new workers forever). So it is if the initializer crashes (a
 // segfault, abort(), exit()) in three workers in a row, none finishing it
@@ -129,12 +135,14 @@ class Pool {
   explicit Pool(std::size_t processes) : Pool(PoolOptions{.processes = processes}) {}
   // Starts the workers. Throws ValueError for 0 processes or a
   // maxtasksperchild of 0, std::system_error if the OS refuses.
-  explicit Pool(PoolOptions options) : Pool(std::move(options), std::string()) {}
-  // The same, running initializer(initargs...) once in each worker.
-  // Throws codec::EncodeError for initargs that cannot be encoded.
+  explicit Pool(PoolOptions options) : Pool(std::move(options), detail::Initializer()) {}
+  // The same, running initializer(initargs...) once in each worker (see
+  // above). With spawn and forkserver, throws codec::EncodeError for
+  // initargs that cannot be encoded (a closed Connection, say); a worker
+  // started later that cannot encode them breaks the pool.
   template <class Init, class... InitArgs>
   Pool(PoolOptions options, Init&& initializer, InitArgs&&... initargs)
-      : Pool(std::move(options), detail::encode_initializer(codec::function_pointer(initializer),
+      : Pool(std::move(options), detail::make_initializer(codec::function_pointer(initializer),
                                                             std::forward<InitArgs>(initargs)...)) {
     detail::check_pool_function<Init>();
   }
@@ -235,7 +243,7 @@ class Pool {
   std::size_t processes() const noexcept { return pool_->processes(); }
 
  private:
-  Pool(PoolOptions options, std::string initializer);
+  Pool(PoolOptions options, detail::Initializer initializer);
 
   // The items as Items of the function's parameter type: a view of the
   // caller's own contiguous range when it already holds exactly that type

@@ -26,7 +26,8 @@
 // put, a Pool submission or a send that fails withdraws what its encoding
 // lent. A descriptor is taken once: a Pool task that a dying worker's
 // replacement runs again finds its socket taken (codec::DecodeError). A
-// Pool initializer's arguments, weft::dist arguments, items and results
+// Pool initializer's arguments are part of each worker's start, so each
+// worker inherits the socket. weft::dist arguments, items and results
 // refuse sockets with codec::EncodeError.
 #pragma once
 

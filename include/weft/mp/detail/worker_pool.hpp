@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,10 +69,26 @@ class TaskRunner {
 // Builds, in the worker, the runner of a function from its encoding.
 using MakeRunner = std::unique_ptr<TaskRunner> (*)(std::string_view function);
 
+// An initializer and its arguments as each worker receives them, as
+// Python's Pool hands its initargs to each worker's Process: a fork worker
+// is a copy of the parent and calls it as it is; for spawn and forkserver it
+// is encoded as part of that worker's start, inside its descriptor-sharing
+// scope (fd_sharing.hpp), so that a Lock, a Queue, a Value or a Connection
+// reaches every worker, replacements included, by inheritance. Encoded as
+// [rebuild, bytes] (rebuild_target's); decoding rebuilds the call at once,
+// while the inherited descriptors are there, and keeps what that throws
+// for call to throw. make_initializer (worker_pool_tasks.hpp) makes one.
+struct Initializer {
+  std::function<void()> call;            // empty: no initializer
+  Rebuild rebuild = nullptr;             // in the parent: how a spawned worker rebuilds `call`
+  std::function<std::string()> encode;  // in the parent: the bytes `rebuild` takes
+  explicit operator bool() const noexcept { return static_cast<bool>(call); }
+};
+
 struct WorkerPoolConfig {
   std::size_t processes = 0;  // 0: cpu_count
   Context context = Context(StartMethod::fork);
-  std::string initializer;  // empty, or encode(tuple(MakeRunner, function, args))
+  Initializer initializer;
   std::optional<std::size_t> max_tasks_per_child;
   std::string name_prefix = "PoolWorker";  // workers are "<prefix>-<n>"
 };
@@ -157,7 +174,33 @@ enum ProgressSlot : std::size_t { started_slot = 0, finished_slot = 1, ready_slo
 
 // The worker process's entry point (a function by reference, so that every
 // start method can run it).
-void worker_main(Connection connection, RawArray<std::uint64_t> progress, std::string initializer,
+void worker_main(Connection connection, RawArray<std::uint64_t> progress, Initializer initializer,
                  std::int64_t max_tasks);
 
 }  // namespace weft::mp::detail
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  template <>
+  struct pack<weft::mp::detail::Initializer> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& out, const weft::mp::detail::Initializer& init) const {
+      if (!init) return out.pack_nil();
+      const std::string bytes = init.encode();
+      out.pack_array(2);
+      out.pack(init.rebuild);
+      out.pack_bin(static_cast<std::uint32_t>(bytes.size()));
+      return out.pack_bin_body(bytes.data(), static_cast<std::uint32_t>(bytes.size()));
+    }
+  };
+
+  template <>
+  struct as<weft::mp::detail::Initializer> {
+    weft::mp::detail::Initializer operator()(const msgpack::object& in) const;
+  };
+
+  }  // namespace adaptor
+}  // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
+}  // namespace msgpack

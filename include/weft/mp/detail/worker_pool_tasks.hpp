@@ -158,15 +158,25 @@ std::uint32_t intern_function(WorkerPool& pool, Fn fn) {
                      [&] { return codec::encode(Define(maker, codec::encode(fn))); });
 }
 
-// An initializer as WorkerPoolConfig carries it: run once in each worker.
+template <class Fn, class Args>
+struct RebuildInitializer;
+template <class Fn, class... A>
+struct RebuildInitializer<Fn, std::tuple<A...>> {
+  static constexpr Rebuild value = &rebuild_target<Fn, A...>;
+};
+
+// An initializer as WorkerPoolConfig carries it (see Initializer): the
+// arguments are stored as the function's parameter types, and encoded only
+// as each spawn or forkserver worker starts. A fork worker calls it once,
+// on its own copy of them.
 template <class Fn, class... Args>
-std::string encode_initializer(Fn fn, Args&&... args) {
+Initializer make_initializer(Fn fn, Args&&... args) {
+  using Bound = typename Signature<Fn>::args;
   static_assert(Signature<Fn>::arity == sizeof...(Args), "wrong number of initargs for the initializer");
-  constexpr MakeRunner maker = &make_runner<CallRunner<Fn>, Fn>;
-  const DescriptorsRefused refused(
-      "every worker decodes an initializer's arguments, and a lent descriptor is taken once");
-  return codec::encode(std::make_tuple(
-      maker, codec::encode(fn), codec::encode(typename Signature<Fn>::args(std::forward<Args>(args)...))));
+  auto bound = std::make_shared<Bound>(std::forward<Args>(args)...);
+  return Initializer{[fn, bound] { std::apply(fn, std::move(*bound)); },
+                     RebuildInitializer<Fn, Bound>::value,
+                     [fn, bound] { return codec::encode(std::forward_as_tuple(fn, std::as_const(*bound))); }};
 }
 
 // The exception an Outcome::error payload describes (a DecodeError's if
