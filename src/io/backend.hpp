@@ -44,6 +44,10 @@ class Backend {
   virtual std::size_t pending() const noexcept = 0;
   // Interrupts a wait in poll(). Thread-safe, async-signal-safe.
   virtual void wake() noexcept = 0;
+  // Throws RuntimeError if the loop may not run on the calling thread;
+  // asked as each run() or run_forever() begins. Any thread will do unless
+  // the backend says otherwise.
+  virtual void check_thread() const {}
 };
 
 // How many fork() calls made this process a child: counted from the first

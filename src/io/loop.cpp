@@ -31,6 +31,12 @@ class Loop::Running {
   explicit Running(Loop& loop) : loop_(loop) {
     if (loop.in_run_.exchange(true, std::memory_order_acquire))
       throw RuntimeError("This event loop is already running");
+    try {
+      loop.backend_->check_thread();
+    } catch (...) {
+      loop.in_run_.store(false, std::memory_order_release);
+      throw;
+    }
     outer_ = std::exchange(running_here, &loop);
   }
   // A stop() is for the run it ends, even when a callback's exception ends

@@ -308,6 +308,17 @@ class UringBackend final : public BackendBase {
     [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
   }
 
+  // The ring belongs to the thread that enabled it (see enable()): another
+  // thread's io_uring_enter would be refused, or name another ring through
+  // that thread's registered ring fds.
+  void check_thread() const override {
+    check_process();
+    if (enabled_ && thread_ != std::this_thread::get_id())
+      throw RuntimeError(
+          "io::Loop run on a thread other than the one that first ran it: an io_uring loop runs on the thread "
+          "that first ran it (epoll loops may move between threads)");
+  }
+
  private:
   struct Completion {
     std::uint64_t user_data;
@@ -344,7 +355,8 @@ class UringBackend final : public BackendBase {
   // A ring created disabled (single issuer) belongs to the thread enabling
   // it, and a registered ring fd serves only the thread registering it:
   // both happen on the loop's thread, at its first poll (a loop may be
-  // created on one thread and run on another).
+  // created on one thread and run on another), and tie the loop to that
+  // thread for good (check_thread()).
   void enable() {
     if (const int rc = try_enable(); rc < 0) throw_error(-rc, "io_uring_enable_rings");
   }
@@ -357,6 +369,7 @@ class UringBackend final : public BackendBase {
     }
     registered_ring_ = io_uring_register_ring_fd(&ring_) == 1;
     enabled_ = true;
+    thread_ = std::this_thread::get_id();
     return 0;
   }
 
@@ -496,6 +509,7 @@ class UringBackend final : public BackendBase {
   bool registered_ring_ = false;
   bool disabled_ = false;
   bool enabled_ = false;
+  std::thread::id thread_;  // the thread that enabled the ring
   int wake_fd_ = -1;
   std::uint64_t wake_count_ = 0;
   Operation wake_op_{&on_wake};

@@ -928,6 +928,47 @@ TEST_P(LoopTest, RunningALoopThatIsAlreadyRunningThrowsRuntimeError) {
   EXPECT_TRUE(refused.load());
 }
 
+// A loop made on one thread may first run on another, for good on io_uring: its ring is tied to
+// the thread that first runs it.
+TEST_P(LoopTest, ALoopMadeOnOneThreadMayFirstRunOnAnother) {
+  SocketPair pair;
+  std::byte buffer[16];
+  Recorded received;
+  loop();
+  std::thread([&] {
+    loop_->recv(received, pair.a, buffer);
+    write_all(pair.b, "hello");
+    run_until(*loop_, [&] { return !received.pending(); });
+    loop_->recv(received, pair.a, buffer);
+    write_all(pair.b, "again");
+    run_until(*loop_, [&] { return !received.pending(); });
+  }).join();
+  EXPECT_EQ(received.results, (std::vector<int>{5, 5}));
+}
+
+// Run later (not meanwhile) on another thread, an epoll loop moves with it; an io_uring loop,
+// whose ring belongs to the thread that first ran it, throws RuntimeError and runs on there.
+TEST_P(LoopTest, ALoopRunLaterOnAnotherThreadMovesOnEpollAndThrowsOnIoUring) {
+  int ran = 0;
+  loop().call_soon([&] { ++ran; });
+  loop().run();
+  std::thread([&] {
+    loop_->call_soon([&] { ++ran; });
+    if (GetParam() == Backend::epoll) {
+      EXPECT_FALSE(loop_->run());
+      EXPECT_EQ(ran, 2);
+      loop_->call_soon([&] { loop_->stop(); });
+      loop_->run_forever();
+    } else {
+      EXPECT_THROW(loop_->run(), RuntimeError);
+      EXPECT_THROW(loop_->run_forever(), RuntimeError);
+      EXPECT_EQ(ran, 1);
+    }
+  }).join();
+  EXPECT_FALSE(loop().run());
+  EXPECT_EQ(ran, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
                          [](const auto& info) { return std::string(io::to_string(info.param)); });
 

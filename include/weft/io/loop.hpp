@@ -46,6 +46,12 @@
 // run_forever() has returned after the stop() (the destructor waits for the
 // call to let go of the loop). A call must not begin once the destructor
 // may have begun: the caller keeps the loop alive until then.
+// A Loop may be made on one thread and run on another. An epoll loop may
+// later run on yet another thread (not while it runs); an io_uring loop
+// runs on the thread that first ran it — or, before that, made a buffer
+// pool or closed an fd through it — for its ring is tied to that thread
+// (single issuer, a registered ring fd): run() and run_forever() on any
+// other thread throw RuntimeError.
 // Process-safety: a child of fork() makes a Loop of its own; in the child,
 // the inherited one (whose epoll instance or ring the parent shares) throws
 // RuntimeError on run() or a new operation, and its close(fd) and
@@ -149,7 +155,8 @@ class Loop {
   // operations, timers, callbacks). Blocks in the poll phase. Throws what a
   // callback throws, and RuntimeError if the loop is already running —
   // called from one of its callbacks or on another thread — leaving the
-  // running loop alone, as asyncio does.
+  // running loop alone, as asyncio does, or is an io_uring loop on a thread
+  // it may not run on (see the top of this file).
   bool run(RunMode mode = RunMode::until_idle);
   // Iterates until stop(), even while there is no work (asyncio's
   // run_forever). Blocks. Runs one iteration at least: after a stop() that
