@@ -83,7 +83,11 @@ int tracker_socket() noexcept {
     tracker_pid.store(pid, std::memory_order_relaxed);
     return fd;
   }
-  ::close(fd);  // another thread's tracker won; this one sees the end and exits
+  // Another thread's tracker won: this one, told nothing, is ended and reaped
+  // (a child forked meanwhile may hold its socket open).
+  ::close(fd);
+  ::kill(pid, SIGKILL);
+  reap(pid);
   return expected;
 }
 

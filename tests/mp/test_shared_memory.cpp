@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,8 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "mp/connection_support.hpp"
 #include "weft/errors.hpp"
@@ -475,6 +478,43 @@ TEST(SharedMemoryTracker, IsStartedAgainWhenItDied) {
   EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(child_kept); }))
       << "the segment a fork child created after the tracker died was left in /dev/shm";
   for (const std::string& name : {first, kept, child_kept}) ::shm_unlink(("/" + name).c_str());
+}
+
+// Run as a program of its own by the test below: eight threads create their first segments at
+// once, then it says "children <how many child processes it has>" and waits to be killed.
+TEST(SharedMemoryTrackerHelper, StartsItFromManyThreads) {
+  if (std::getenv("WEFT_TEST_SHM_THREADS") == nullptr) GTEST_SKIP() << "run by SharedMemoryTracker's test only";
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      mp::SharedMemory(std::nullopt, true, 64);
+    });
+  go = true;
+  for (std::thread& thread : threads) thread.join();
+  std::size_t children = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream listing(task.path() / "children");
+    for (pid_t child = 0; listing >> child;) ++children;
+  }
+  std::printf("children %zu\n", children);
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
+// Threads that create a process's first segments at once start one tracker between them: any
+// other that one of them started is ended and reaped at once, so no process is left behind.
+TEST(SharedMemoryTracker, ThreadsStartingItAtOnceLeaveOneTracker) {
+  for (int run = 0; run < 3; ++run) {
+    ::setenv("WEFT_TEST_SHM_THREADS", "1", 1);
+    Child creator = Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.StartsItFromManyThreads"});
+    ::unsetenv("WEFT_TEST_SHM_THREADS");
+    std::optional<std::string> line;
+    while ((line = creator.read_line()) && !line->starts_with("children ")) {
+    }
+    EXPECT_EQ(line.value_or("no answer"), "children 1") << "run " << run;
+  }
 }
 
 }  // namespace
