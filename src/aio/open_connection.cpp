@@ -71,6 +71,7 @@ class ConnectAwaiter : private detail::Suspension, private io::Operation {
 }  // namespace
 
 Task<StreamPair> open_connection(std::string host, std::uint16_t port, std::size_t limit) {
+  detail::check_stream_limit(limit);
   EventLoop& loop = get_running_loop();
   const std::vector<net::AddrInfo> addresses = co_await detail::resolve(std::move(host), port);
   std::exception_ptr first_error;
@@ -94,6 +95,7 @@ Task<StreamPair> open_connection(std::string host, std::uint16_t port, std::size
 }
 
 Task<StreamPair> open_connection(net::Socket sock, std::size_t limit) {
+  detail::check_stream_limit(limit);
   if (sock.type() != SOCK_STREAM) throw ValueError("a stream socket was expected");
   EventLoop& loop = get_running_loop();
   const bool tcp = sock.family() == AF_INET || sock.family() == AF_INET6;

@@ -10,6 +10,7 @@
 
 #include "resolve.hpp"
 #include "server_state.hpp"
+#include "stream_transport.hpp"
 #include "weft/aio/streams.hpp"
 #include "weft/errors.hpp"
 #include "weft/net/connection.hpp"
@@ -73,6 +74,7 @@ Server serve_on(ClientHandler handler, std::vector<net::Socket> sockets, const S
 }  // namespace
 
 Task<Server> start_server(ClientHandler handler, std::string host, std::uint16_t port, ServerOptions options) {
+  detail::check_stream_limit(options.limit);
   const std::vector<net::AddrInfo> addresses = co_await detail::resolve(std::move(host), port, AI_PASSIVE);
   std::vector<net::Socket> sockets;
   std::vector<net::Address> bound;
@@ -90,6 +92,7 @@ Task<Server> start_server(ClientHandler handler, std::string host, std::uint16_t
 }
 
 Task<Server> start_server(ClientHandler handler, net::Socket sock, ServerOptions options) {
+  detail::check_stream_limit(options.limit);
   if (sock.type() != SOCK_STREAM) throw ValueError("a stream socket was expected");
   sock.listen(options.backlog);
   std::vector<net::Socket> sockets;

@@ -30,9 +30,14 @@ std::exception_ptr os_error(int error, std::string_view what) {
 void counted_add_ref(StreamTransport* transport) noexcept { transport->add_ref(); }
 void counted_release(StreamTransport* transport) noexcept { transport->release(); }
 
+void check_stream_limit(std::size_t limit) {
+  if (limit == 0) throw ValueError("Limit cannot be <= 0");
+}
+
 StreamTransport* StreamTransport::open(EventLoop& loop, int fd, std::size_t limit, bool tcp, ServerState* server) {
   StreamTransport* transport;
   try {
+    check_stream_limit(limit);
     transport = new StreamTransport(loop, loop.receive_buffers(), fd, limit, server);
   } catch (...) {
     loop.io().close(fd);

@@ -59,13 +59,18 @@ struct ReadRequest {
   std::size_t scanned = 0;  // until/line: where the separator search resumes
 };
 
+// Throws ValueError("Limit cannot be <= 0") for a stream buffer limit of 0,
+// as Python's StreamReader does. Every stream's limit passes here: the
+// public entry points call it before they create a socket or a child.
+void check_stream_limit(std::size_t limit);
+
 class StreamTransport {
  public:
   // A transport for the connected socket `fd` (non-blocking), receiving at
   // once; `tcp` sets TCP_NODELAY, as Python does for every TCP transport.
   // `server`, if any, counts it among its connections. Takes `fd` even when
-  // it throws (std::system_error if the loop's receive buffers cannot be
-  // set up): the socket is closed then.
+  // it throws (ValueError for a limit of 0, std::system_error if the loop's
+  // receive buffers cannot be set up): the socket is closed then.
   static StreamTransport* open(EventLoop& loop, int fd, std::size_t limit, bool tcp, ServerState* server);
   StreamTransport(const StreamTransport&) = delete;
   StreamTransport& operator=(const StreamTransport&) = delete;

@@ -10,6 +10,7 @@
 
 #include "process_state.hpp"
 #include "spawn.hpp"
+#include "stream_transport.hpp"
 #include "weft/aio/event_loop.hpp"
 #include "weft/aio/gather.hpp"
 #include "weft/net/errors.hpp"
@@ -73,6 +74,7 @@ void Process::terminate() { send_signal(SIGTERM); }
 void Process::kill() { send_signal(SIGKILL); }
 
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions options) {
+  detail::check_stream_limit(options.limit);
   EventLoop& loop = get_running_loop();
   const detail::Spawned spawned = detail::spawn(program, args, options);
   co_return Process(detail::ProcessState::open(loop, spawned, options.limit));

@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <vector>
 
+#include "aio/co_assert.hpp"
 #include "aio/stream_support.hpp"
 
 namespace weft::test {
@@ -319,6 +321,51 @@ TEST_P(Streams, OpenConnectionResolvesNamesOffTheLoop) {
     EXPECT_EQ(co_await reader.readline(), "hi\n");
     server.close();
     co_await server.wait_closed();
+  }());
+}
+
+// Python's StreamReader: ValueError('Limit cannot be <= 0'), before any connection is made.
+TEST_P(Streams, ALimitOfZeroThrowsValueError) {
+  run([]() -> aio::Task<void> {
+    net::Socket listener = net::create_server(net::Address::ipv4("127.0.0.1", 0));
+    const std::uint16_t port = listener.getsockname().port();
+    auto expect_limit_error = [](std::exception_ptr error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const ValueError& e) {
+        EXPECT_STREQ(e.what(), "Limit cannot be <= 0");
+      } catch (...) {
+        ADD_FAILURE() << "not a ValueError";
+      }
+    };
+    std::exception_ptr error;
+    try {
+      co_await aio::open_connection("127.0.0.1", port, 0);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    CO_ASSERT_TRUE(error);
+    expect_limit_error(error);
+    listener.setblocking(false);
+    EXPECT_THROW(listener.accept(), net::BlockingIOError) << "a connection was made";
+    error = nullptr;
+    try {
+      auto [a, b] = net::socketpair(AF_UNIX, SOCK_STREAM);
+      co_await aio::open_connection(std::move(a), 0);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    CO_ASSERT_TRUE(error);
+    expect_limit_error(error);
+    error = nullptr;
+    try {
+      co_await aio::start_server([](aio::StreamReader, aio::StreamWriter) -> aio::Task<void> { co_return; },
+                                 "127.0.0.1", 0, aio::ServerOptions{.limit = 0});
+    } catch (...) {
+      error = std::current_exception();
+    }
+    CO_ASSERT_TRUE(error);
+    expect_limit_error(error);
   }());
 }
 

@@ -221,6 +221,23 @@ TEST_P(AioSubprocess, AMissingProgramRaisesFileNotFoundError) {
   }());
 }
 
+// Python's StreamReader: ValueError('Limit cannot be <= 0'), raised before any child starts
+// (a missing program would raise FileNotFoundError).
+TEST_P(AioSubprocess, ALimitOfZeroThrowsValueErrorBeforeTheChildStarts) {
+  run([]() -> aio::Task<void> {
+    for (const char* program : {"true", "/nonexistent/weft-program"}) {
+      try {
+        co_await aio::create_subprocess_exec(program, {}, {.stdout_ = aio::PIPE, .limit = 0});
+        ADD_FAILURE() << program << " started";
+      } catch (const weft::ValueError& error) {
+        EXPECT_STREQ(error.what(), "Limit cannot be <= 0");
+      } catch (const std::exception& error) {
+        ADD_FAILURE() << program << ": " << error.what();
+      }
+    }
+  }());
+}
+
 TEST_P(AioSubprocess, AProcessNobodyWaitsForIsKilledAndReapedWhenDropped) {
   pid_t pid = run([]() -> aio::Task<pid_t> {
     aio::Process child = co_await aio::create_subprocess_exec("sleep", "30", kPipes);

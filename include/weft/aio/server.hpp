@@ -47,7 +47,7 @@ using ClientHandler = weft::detail::UniqueFunction<Task<void>(StreamReader, Stre
 
 // start_server()'s keyword arguments.
 struct ServerOptions {
-  std::size_t limit = kDefaultStreamLimit;  // each connection's StreamReader limit
+  std::size_t limit = kDefaultStreamLimit;  // each connection's StreamReader limit; not 0
   int backlog = 100;                        // listen(2)'s queue of pending connections
   bool reuse_port = false;                  // SO_REUSEPORT on the listening sockets
   bool start_serving = true;                // accept at once (else: start_serving())

@@ -49,28 +49,33 @@ struct StreamPair {
 // Connects to `host` (a numeric address, resolved at once, or a name,
 // resolved on the loop's default executor) and `port`, trying each address
 // the name has in turn, and returns the connection's streams; `limit` is
-// the reader's buffer limit. Suspends until connected. Throws the first
-// address's error if none connects — net::ConnectionRefusedError and the
-// other std::system_errors of weft/net/errors.hpp, net::gaierror if the name
-// does not resolve — and CancelledError if the task is cancelled meanwhile
-// (the attempt is abandoned, its socket closed).
+// the reader's buffer limit (a limit of 0 throws ValueError("Limit cannot
+// be <= 0") before any socket is made). Suspends until connected. Throws
+// the first address's error if none connects — net::ConnectionRefusedError
+// and the other std::system_errors of weft/net/errors.hpp, net::gaierror if
+// the name does not resolve — and CancelledError if the task is cancelled
+// meanwhile (the attempt is abandoned, its socket closed).
 Task<StreamPair> open_connection(std::string host, std::uint16_t port, std::size_t limit = kDefaultStreamLimit);
 // The streams of a socket already connected (Python's open_connection(sock=
 // sock)), which they take over: it is made non-blocking and closed with
-// them. Never suspends. Throws ValueError unless it is a stream socket.
+// them. Never suspends. Throws ValueError unless it is a stream socket or
+// for a limit of 0.
 Task<StreamPair> open_connection(net::Socket sock, std::size_t limit = kDefaultStreamLimit);
 
 // Listens on every address of `host` ("" for every interface, Python's
 // None; a name is resolved as for open_connection) at `port` (0 picks a
 // free one: see Server::port()) and returns the Server, which runs
 // `handler` as a task of its own for each connection. Suspends only to
-// resolve a name. Throws net::OSError if a socket cannot be bound
-// (AddressInUse...), net::gaierror if the name does not resolve.
+// resolve a name. Throws ValueError("Limit cannot be <= 0") for an
+// options.limit of 0 (before any socket is made), net::OSError if a socket
+// cannot be bound (AddressInUse...), net::gaierror if the name does not
+// resolve.
 Task<Server> start_server(ClientHandler handler, std::string host, std::uint16_t port, ServerOptions options = {});
 // The same on a socket already bound (Python's start_server(sock=sock)),
 // which the server takes over: it listens with options.backlog and is
 // closed with the server. Never suspends. Throws ValueError unless it is a
-// stream socket, net::OSError if it cannot listen.
+// stream socket or for an options.limit of 0, net::OSError if it cannot
+// listen.
 Task<Server> start_server(ClientHandler handler, net::Socket sock, ServerOptions options = {});
 
 }  // namespace weft::aio

@@ -91,7 +91,7 @@ struct SubprocessOptions {
   // Runs the child in a new session (setsid), away from this terminal's
   // signals.
   bool start_new_session = false;
-  // The buffer limit of the stdout_() and stderr_() readers.
+  // The buffer limit of the stdout_() and stderr_() readers; not 0.
   std::size_t limit = kDefaultStreamLimit;
 };
 
@@ -153,7 +153,8 @@ class Process {
 // net::FileNotFoundError (a std::system_error with ENOENT) if there is no
 // such program, net::PermissionError if it may not be executed, another
 // net::OSError if the OS refuses; ValueError for STDOUT as stdin_ or
-// stdout_.
+// stdout_, ValueError("Limit cannot be <= 0") for a limit of 0 (before any
+// child is started).
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},
                                      SubprocessOptions options = {});
 
