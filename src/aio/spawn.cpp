@@ -1,5 +1,6 @@
 // Starting a child for create_subprocess_exec: its standard streams, the
-// posix_spawnp call, and the pidfd the loop watches it by.
+// posix_spawn call (and the search of PATH), and the pidfd the loop watches
+// it by.
 #include "spawn.hpp"
 
 #include <fcntl.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
+#include <string_view>
 #include <utility>
 
 #include "weft/errors.hpp"
@@ -122,6 +125,46 @@ OwnedFd redirect(SpawnSetup& setup, const Stdio& stdio, int target, std::vector<
   return {};
 }
 
+// Starts `program`, a name without '/', searched in the PATH of `env` — or
+// in /bin:/usr/bin when it has none — as Python's os.get_exec_path(env)
+// does (posix_spawnp would search this process's PATH instead). The errors
+// are execvpe's: a directory where it is missing is passed over, the first
+// EACCES is remembered, any other error ends the search. Returns 0 or the
+// errno.
+int spawn_in_path(pid_t& pid, const std::string& program, const std::map<std::string, std::string>& env,
+                  SpawnSetup& setup, char* const argv[], char* const envp[]) {
+  if (program.empty()) return ENOENT;
+  const auto found = env.find("PATH");
+  const std::string_view path = found != env.end() ? std::string_view(found->second) : "/bin:/usr/bin";
+  bool denied = false;
+  int error = ENOENT;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = path.find(':', start);
+    const std::string_view directory = path.substr(start, end - start);
+    // An empty entry is the working directory.
+    const std::string candidate = directory.empty() ? program : std::string(directory) + "/" + program;
+    error = ::posix_spawn(&pid, candidate.c_str(), &setup.actions_, &setup.attributes_, argv, envp);
+    switch (error) {
+      case 0:
+        return 0;
+      case EACCES:
+        denied = true;
+        break;
+      case ENOENT:
+      case ENOTDIR:
+      case ESTALE:
+      case ENODEV:
+      case ETIMEDOUT:
+        break;
+      default:
+        return error;
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return denied ? EACCES : error;
+}
+
 int open_pidfd(pid_t pid) {
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
@@ -175,8 +218,10 @@ Spawned spawn(const std::string& program, const std::vector<std::string>& args, 
   }
 
   pid_t pid = -1;
-  const int error = ::posix_spawnp(&pid, program.c_str(), &setup.actions_, &setup.attributes_, argv.data(),
-                                   options.env ? envp.data() : environ);
+  const int error = options.env && program.find('/') == std::string::npos
+                        ? spawn_in_path(pid, program, *options.env, setup, argv.data(), envp.data())
+                        : ::posix_spawnp(&pid, program.c_str(), &setup.actions_, &setup.attributes_, argv.data(),
+                                         options.env ? envp.data() : environ);
   if (error != 0) net::raise_os_error(error, "'" + program + "'");
 
   Spawned spawned;

@@ -1,4 +1,4 @@
-// Starting a child process for create_subprocess_exec: posix_spawnp (a
+// Starting a child process for create_subprocess_exec: posix_spawn (a
 // vfork-style clone in glibc: nothing of the parent is copied) with the
 // child's standard streams redirected, and a pidfd to watch it by.
 #pragma once
@@ -22,12 +22,13 @@ struct Spawned {
   int stderr_fd = -1;  // the reading end of the child's stderr
 };
 
-// Starts `program` (searched in PATH when it has no '/') with argv
-// {program, args...}. Throws what net::raise_os_error throws for the OS's
-// errno: FileNotFoundError (ENOENT) for a missing program,
-// PermissionError for one that may not be executed, OSError otherwise;
-// ValueError for STDOUT given as stdin or stdout. Leaves no fd open and no
-// child behind when it throws.
+// Starts `program` (when it has no '/', searched in the PATH of
+// options.env if given — /bin:/usr/bin if that has none — else in this
+// process's PATH) with argv {program, args...}. Throws what
+// net::raise_os_error throws for the OS's errno: FileNotFoundError (ENOENT)
+// for a missing program, PermissionError for one that may not be executed,
+// OSError otherwise; ValueError for STDOUT given as stdin or stdout. Leaves
+// no fd open and no child behind when it throws.
 Spawned spawn(const std::string& program, const std::vector<std::string>& args, const SubprocessOptions& options);
 
 }  // namespace weft::aio::detail

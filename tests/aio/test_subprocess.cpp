@@ -238,6 +238,46 @@ TEST_P(AioSubprocess, ALimitOfZeroThrowsValueErrorBeforeTheChildStarts) {
   }());
 }
 
+// Python searches os.get_exec_path(env): the PATH of the child's environment when one is given
+// (/bin:/usr/bin if it has none), not this process's.
+TEST_P(AioSubprocess, AGivenEnvironmentsPathIsSearched) {
+  char found_dir[] = "/tmp/weft-path-XXXXXX";
+  char denied_dir[] = "/tmp/weft-path-XXXXXX";
+  ASSERT_NE(::mkdtemp(found_dir), nullptr);
+  ASSERT_NE(::mkdtemp(denied_dir), nullptr);
+  const std::string name = "weft-env-path-probe";
+  const std::string found = std::string(found_dir) + "/" + name;
+  const std::string denied = std::string(denied_dir) + "/" + name;
+  for (const auto& [path, mode] : {std::pair{found, 0755}, std::pair{denied, 0644}}) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+    ASSERT_GE(fd, 0);
+    const std::string script = "#!/bin/sh\necho found\n";
+    ASSERT_EQ(::write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+    ::close(fd);
+  }
+  run([](std::string name, std::string found_dir, std::string denied_dir) -> aio::Task<void> {
+    using Env = std::map<std::string, std::string>;
+    aio::SubprocessOptions options{.stdout_ = aio::PIPE};
+    // The first EACCES is remembered while the search goes on.
+    options.env = Env{{"PATH", "/nonexistent:" + denied_dir + ":" + found_dir}};
+    aio::Process child = co_await aio::create_subprocess_exec(name, {}, options);
+    auto [out, err] = co_await child.communicate();
+    EXPECT_EQ(out, "found\n");
+    options.env = Env{{"PATH", "/nonexistent:" + denied_dir}};
+    EXPECT_THROW(co_await aio::create_subprocess_exec(name, {}, options), weft::net::PermissionError);
+    options.env = Env{{"PATH", "/nonexistent"}};
+    EXPECT_THROW(co_await aio::create_subprocess_exec("sh", "-c", "true", options), weft::net::FileNotFoundError);
+    options.env = Env{{"GREETING", "hello"}};  // no PATH: /bin:/usr/bin
+    child = co_await aio::create_subprocess_exec("sh", "-c", "echo \"$GREETING\"", options);
+    auto [greeting, none] = co_await child.communicate();
+    EXPECT_EQ(greeting, "hello\n");
+  }(name, found_dir, denied_dir));
+  ::unlink(found.c_str());
+  ::unlink(denied.c_str());
+  ::rmdir(found_dir);
+  ::rmdir(denied_dir);
+}
+
 TEST_P(AioSubprocess, AProcessNobodyWaitsForIsKilledAndReapedWhenDropped) {
   pid_t pid = run([]() -> aio::Task<pid_t> {
     aio::Process child = co_await aio::create_subprocess_exec("sleep", "30", kPipes);

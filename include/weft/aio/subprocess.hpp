@@ -147,9 +147,11 @@ class Process {
   detail::CountedRef<detail::ProcessState> state_;
 };
 
-// Starts `program` — a path, or a name searched in PATH — with arguments
-// `args` (argv is {program, args...}) and returns its Process. Must be
-// awaited inside a task; does not suspend. Throws, as Python does,
+// Starts `program` — a path, or a name searched in PATH: options.env's
+// when it is given (/bin:/usr/bin if it has no PATH, as Python's
+// os.get_exec_path(env)), else this process's — with arguments `args`
+// (argv is {program, args...}) and returns its Process. Must be awaited
+// inside a task; does not suspend. Throws, as Python does,
 // net::FileNotFoundError (a std::system_error with ENOENT) if there is no
 // such program, net::PermissionError if it may not be executed, another
 // net::OSError if the OS refuses; ValueError for STDOUT as stdin_ or
