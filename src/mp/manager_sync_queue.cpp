@@ -7,7 +7,8 @@
 #include "manager_sync_dispatch.hpp"
 #include "manager_sync_objects.hpp"
 #include "manager_sync_wait.hpp"
-#include "weft/queue.hpp"
+#include "weft/queue/detail/queue_core.hpp"
+#include "weft/queue/detail/stores.hpp"
 
 namespace weft::mp::manager::detail {
 
@@ -24,7 +25,7 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   void put_nowait(Caller& caller, std::string item) { put(caller, std::move(item), false, std::nullopt); }
   bool try_put(Caller& caller, std::string item, bool block, std::optional<double> timeout) {
     return wait_for(caller, block, timeout, NegativeTimeout::refused, [&](std::chrono::nanoseconds slice) {
-      return slice == slice.zero() ? queue_.try_put(std::move(item)) : queue_.try_put(std::move(item), slice);
+      return queue_.put(item, slice != slice.zero(), weft::detail::deadline_after(slice));
     });
   }
 
@@ -38,7 +39,7 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   std::string get_nowait(Caller& caller) { return get(caller, false, std::nullopt); }
   std::optional<std::string> try_get(Caller& caller, bool block, std::optional<double> timeout) {
     return wait_for(caller, block, timeout, NegativeTimeout::refused, [&](std::chrono::nanoseconds slice) {
-      auto item = slice == slice.zero() ? queue_.try_get() : queue_.try_get(slice);
+      auto item = queue_.get(slice != slice.zero(), weft::detail::deadline_after(slice));
       if (item && !caller.connected()) {
         give_back(std::move(*item));
         item.reset();
@@ -48,7 +49,7 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   }
 
   std::size_t qsize(Caller&) { return queue_.qsize(); }
-  bool empty(Caller&) { return queue_.empty(); }
+  bool empty(Caller&) { return queue_.qsize() == 0; }
   bool full(Caller&) { return queue_.full(); }
   std::size_t maxsize(Caller&) { return queue_.maxsize(); }
   // Throws ValueError when called more often than items were put.
@@ -56,7 +57,9 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
   // Blocks until every item put was retired; false if `timeout` passed.
   bool join(Caller& caller, std::optional<double> timeout) {
     return wait_in_slices(caller, deadline_for(timeout, NegativeTimeout::refused),
-                          [&](std::chrono::nanoseconds slice) { return queue_.join(slice); });
+                          [&](std::chrono::nanoseconds slice) {
+                            return queue_.join(weft::detail::deadline_after(slice));
+                          });
   }
   void shutdown(Caller&, bool immediate) { queue_.shutdown(immediate); }
 
@@ -81,15 +84,14 @@ class ManagedQueue final : public Dispatching<ManagedQueue> {
 
  private:
   // An item taken for a client found gone goes back, to the end of the
-  // queue, leaving the count of unfinished tasks as it was. (Blocks while
-  // a bounded queue is full again; the client's thread has nothing else to
-  // do.)
-  void give_back(std::string item) {
-    queue_.put(std::move(item));
-    queue_.task_done();
-  }
+  // queue, leaving the count of unfinished tasks as it was, even when the
+  // queue is full again or shut down (then it stays gettable until drained,
+  // as the items already there do; an immediate shutdown discards it).
+  void give_back(std::string item) { queue_.put_back(item); }
 
-  weft::Queue<std::string> queue_;
+  // Python's queue.Queue algorithm (the engine of weft's LifoQueue), which
+  // can take an item back.
+  weft::detail::QueueCore<std::string, weft::detail::FifoStore<std::string>> queue_;
 };
 
 }  // namespace

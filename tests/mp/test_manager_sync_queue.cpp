@@ -110,6 +110,21 @@ TEST(ManagerSyncQueue, AnItemGotForAClientAlreadyGoneGoesBack) {
   EXPECT_TRUE(call<bool>(*queue, a, "join", std::optional(0.0)));
 }
 
+TEST(ManagerSyncQueue, AnItemGotForAClientAlreadyGoneGoesBackAfterShutdown) {
+  auto queue = make("JoinableQueue", args(1));
+  FakeCaller a(1), gone(2);
+  call(*queue, a, "put", item(1), true, kForever);
+  call(*queue, a, "shutdown", false);
+  gone.hang_up();
+  EXPECT_THROW(call<std::string>(*queue, gone, "get", true, kForever), ManagerGoneError);
+  EXPECT_EQ(call<std::size_t>(*queue, a, "qsize"), 1u);
+  EXPECT_EQ(call<std::string>(*queue, a, "get", true, kForever), item(1));
+  EXPECT_THROW(call<std::string>(*queue, a, "get", true, kForever), ShutDown);
+  EXPECT_FALSE(call<bool>(*queue, a, "join", std::optional(0.0)));
+  call(*queue, a, "task_done");
+  EXPECT_TRUE(call<bool>(*queue, a, "join", std::optional(0.0)));
+}
+
 TEST(ManagerSyncQueue, JoinWaitsForEveryTaskDone) {
   auto queue = make("JoinableQueue");
   FakeCaller a(1), b(2);

@@ -1,7 +1,8 @@
 // weft/queue/detail/queue_core.hpp — the engine of LifoQueue and
 // PriorityQueue: Python's queue.Queue algorithm (one mutex, not_empty and
 // not_full conditions, 3.13 shutdown) on weft's futex mutex and FIFO wait
-// queues. (Queue<T> has a two-lock engine of its own: fifo_core.hpp.)
+// queues. (Queue<T> has a two-lock engine of its own: fifo_core.hpp; a
+// manager's queue is this one over a FifoStore, for put_back.)
 //
 // Wake-ups are handed out one per item and made after the mutex is
 // released, and only to waiters that really sleep, so a busy queue makes
@@ -51,6 +52,23 @@ class QueueCore {
     return true;
   }
 
+  // Puts back, at the end, an item get() returned to a taker that could not
+  // have it: past maxsize and after shutdown(false), without adding a task
+  // (the item's was added when it was first put and is still unfinished).
+  // After shutdown(true) the item is discarded and its task retired, as
+  // that shutdown did with the items it found. Never blocks.
+  void put_back(T& item) {
+    Held held(mutex_);
+    if (discarding_) {
+      tasks_.retire(1);
+      return;
+    }
+    store_.push(std::move(item));
+    const WaitQueue::PendingWake wake = not_empty_.notify_one();
+    held.unlock();
+    WaitQueue::wake(wake);
+  }
+
   // Returns nothing when the queue stayed empty (non-blocking, or the
   // deadline passed). Throws ShutDown once shut down and empty.
   std::optional<T> get(bool block, const Deadline& deadline) {
@@ -80,6 +98,7 @@ class QueueCore {
       Held held(mutex_);
       shutdown_ = true;
       if (immediate) {
+        discarding_ = true;
         discarded.reserve(store_.size());
         while (!store_.empty()) discarded.push_back(store_.pop());
         tasks_.retire(discarded.size());
@@ -120,6 +139,7 @@ class QueueCore {
   Store store_;
   const std::size_t maxsize_;
   bool shutdown_ = false;
+  bool discarding_ = false;  // shut down with immediate
 };
 
 }  // namespace weft::detail

@@ -17,6 +17,7 @@ namespace weft::detail {
 template <class T>
 class FifoStore {
  public:
+  void reserve(std::size_t) noexcept {}  // a deque grows by blocks
   void push(T&& item) { items_.push_back(std::move(item)); }
   T pop() {
     T item(std::move(items_.front()));
