@@ -36,7 +36,11 @@ class ManagedSemaphore final : public Dispatching<ManagedSemaphore> {
         });
     if (got && bounded_) {
       std::lock_guard guard(book_);
-      ++held_[caller.connection()];
+      if (unbooked_releases_ > 0) {
+        --unbooked_releases_;  // released already, before it was booked
+      } else {
+        ++held_[caller.connection()];
+      }
       if (!caller.connected()) {
         give_back(caller.connection());
         require_connected(caller);
@@ -47,11 +51,23 @@ class ManagedSemaphore final : public Dispatching<ManagedSemaphore> {
 
   // Throws ValueError when a BoundedSemaphore would exceed its initial value.
   void release(Caller& caller) {
-    semaphore_->release();
-    if (!bounded_) return;
+    if (!bounded_) {
+      semaphore_->release();
+      return;
+    }
     std::lock_guard guard(book_);
+    semaphore_->release();
+    // The unit comes off the releaser's booking. A release made on another
+    // connection's behalf takes it off that one's (any other's: the server
+    // cannot tell which), or off an acquire not yet booked, so that no unit
+    // is given back twice.
     auto entry = held_.find(caller.connection());
-    if (entry != held_.end() && --entry->second == 0) held_.erase(entry);
+    if (entry == held_.end()) entry = held_.begin();
+    if (entry == held_.end()) {
+      ++unbooked_releases_;
+      return;
+    }
+    if (--entry->second == 0) held_.erase(entry);
   }
 
   // The counter's value (Python's private _value, for diagnostics).
@@ -73,8 +89,9 @@ class ManagedSemaphore final : public Dispatching<ManagedSemaphore> {
   }
 
  private:
-  // With book_ held. A release another connection made on this one's
-  // behalf already returned the count: stop at the bound.
+  // With book_ held. Releases the units `connection` is booked for (each
+  // still out, as a release made on its behalf took one off its booking);
+  // stops at the bound all the same.
   void give_back(std::uint64_t connection) {
     auto entry = held_.find(connection);
     if (entry == held_.end()) return;
@@ -94,6 +111,8 @@ class ManagedSemaphore final : public Dispatching<ManagedSemaphore> {
   Semaphore* semaphore_ = nullptr;  // whichever of the two is there
   std::mutex book_;
   std::map<std::uint64_t, std::size_t> held_;  // what each connection holds
+  // Releases made while the acquire they released was not booked yet.
+  std::size_t unbooked_releases_ = 0;
 };
 
 }  // namespace

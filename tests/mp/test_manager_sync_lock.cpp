@@ -258,6 +258,19 @@ TEST(ManagerSyncSemaphore, ABoundedSemaphoreGetsBackWhatADisconnectedClientHeld)
   EXPECT_EQ(call<unsigned>(*semaphore, b, "get_value"), 3u);
 }
 
+TEST(ManagerSyncSemaphore, AReleaseOnAnothersBehalfIsNotGivenBackAgain) {
+  auto semaphore = make("BoundedSemaphore", args(1));
+  FakeCaller a(1), b(2), c(3), d(4);
+  ASSERT_TRUE(call<bool>(*semaphore, a, "acquire", true, kForever));
+  call(*semaphore, b, "release");  // on a's behalf
+  ASSERT_TRUE(call<bool>(*semaphore, c, "acquire", false, kForever));
+  semaphore->disconnected(a.connection());
+  EXPECT_EQ(call<unsigned>(*semaphore, d, "get_value"), 0u);
+  EXPECT_FALSE(call<bool>(*semaphore, d, "acquire", false, kForever));
+  semaphore->disconnected(c.connection());
+  EXPECT_EQ(call<unsigned>(*semaphore, d, "get_value"), 1u);
+}
+
 TEST(ManagerSyncSemaphore, AWaiterWhoseClientHangsUpGivesUp) {
   auto semaphore = make("BoundedSemaphore", args(1));
   FakeCaller a(1), b(2);
