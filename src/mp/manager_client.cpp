@@ -1,6 +1,8 @@
 // A process's client of a manager's server, and the shared state of a proxy.
 #include "manager_client.hpp"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "weft/mp/detail/thread_id.hpp"
@@ -41,6 +44,38 @@ void drop_released(ThreadConnections& mine) {
   std::erase_if(mine.by_client, [](const auto& entry) {
     return !entry.second || entry.second->released.load(std::memory_order_acquire);
   });
+}
+
+// The descriptors of this process's connections to servers. Forks wait
+// while one is added or closed, so a child finds exactly those open.
+struct ServerSockets {
+  std::mutex mutex;
+  std::unordered_set<int> fds;
+};
+
+ServerSockets& server_sockets();
+
+// pthread_atfork's child handler: every copy is made to refer to /dev/null
+// (without a shutdown, which would end the parent's connection too).
+void let_go_in_child() noexcept {
+  auto& sockets = server_sockets();
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    for (const int fd : sockets.fds) ::dup3(null, fd, O_CLOEXEC);
+    ::close(null);
+  }
+  sockets.fds.clear();
+  sockets.mutex.unlock();
+}
+
+ServerSockets& server_sockets() {
+  static auto* sockets = [] {
+    auto* made = new ServerSockets;  // never destroyed: a fork may come at exit
+    ::pthread_atfork([] { server_sockets().mutex.lock(); }, [] { server_sockets().mutex.unlock(); },
+                     &let_go_in_child);
+    return made;
+  }();
+  return *sockets;
 }
 
 [[noreturn]] void gone(const std::string& address, const std::exception& cause) {
@@ -93,9 +128,31 @@ ManagerClient::~ManagerClient() {
   if (released) channels_released.fetch_add(1, std::memory_order_release);
 }
 
-Connection ManagerClient::connect() const {
+ServerConnection::ServerConnection(Connection conn) : conn_(std::move(conn)) {
+  auto& sockets = server_sockets();
+  std::lock_guard lock(sockets.mutex);
+  sockets.fds.insert(conn_.fileno());
+}
+
+ServerConnection& ServerConnection::operator=(ServerConnection&& other) noexcept {
+  if (this != &other) {
+    close();
+    conn_ = std::move(other.conn_);
+  }
+  return *this;
+}
+
+void ServerConnection::close() noexcept {
+  if (conn_.closed()) return;
+  auto& sockets = server_sockets();
+  std::lock_guard lock(sockets.mutex);
+  sockets.fds.erase(conn_.fileno());
+  conn_.close();
+}
+
+ServerConnection ManagerClient::connect() const {
   try {
-    return Client(address_, AF_UNSPEC, authkey_);
+    return ServerConnection(Client(address_, AF_UNSPEC, authkey_));
   } catch (const net::OSError& e) {
     gone(address_text_, e);
   } catch (const EOFError& e) {
@@ -104,7 +161,7 @@ Connection ManagerClient::connect() const {
 }
 
 template <class Io>
-std::string ManagerClient::round_trip(Connection& conn, Io io) const {
+std::string ManagerClient::round_trip(ServerConnection& conn, Io io) const {
   Reply reply;
   try {
     reply = codec::decode<Reply>(io());
@@ -121,11 +178,11 @@ std::string ManagerClient::round_trip(Connection& conn, Io io) const {
   return std::move(reply.body);
 }
 
-std::string ManagerClient::exchange(Connection& conn, const Request& request, Spinner* spinner) const {
+std::string ManagerClient::exchange(ServerConnection& conn, const Request& request, Spinner* spinner) const {
   return round_trip(conn, [&] {
-    conn.send_bytes(codec::encode(request));
+    conn.get().send_bytes(codec::encode(request));
     if (spinner != nullptr) spinner->wait_for_input(conn.fileno());
-    return conn.recv_bytes();
+    return conn.get().recv_bytes();
   });
 }
 
@@ -142,9 +199,9 @@ std::shared_ptr<ThreadChannel> ManagerClient::open_channel() const {
   auto& conn = channel->conn;
   try {
     round_trip(conn, [&] {
-      conn.send_bytes(codec::encode(Request{Op::upgrade, 0, {}, {}}));
-      send_channel(conn, *shm);
-      return conn.recv_bytes();
+      conn.get().send_bytes(codec::encode(Request{Op::upgrade, 0, {}, {}}));
+      send_channel(conn.get(), *shm);
+      return conn.get().recv_bytes();
     });
   } catch (const ManagerGoneError&) {
     throw;
@@ -203,9 +260,9 @@ std::string ManagerClient::call(std::uint64_t id, std::string_view method, std::
   auto& conn = channel->conn;
   auto& shm = *channel->shm;
   return round_trip(conn, [&] {
-    shm.requests().post(codec::encode(request), conn);
+    shm.requests().post(codec::encode(request), conn.get());
     const int fd = conn.fileno();
-    return shm.replies().take(conn, channel->spinner, [fd] { return peer_connected(fd); },
+    return shm.replies().take(conn.get(), channel->spinner, [fd] { return peer_connected(fd); },
                               std::numeric_limits<std::size_t>::max());
   });
 }

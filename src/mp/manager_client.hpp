@@ -19,10 +19,33 @@
 
 namespace weft::mp::manager::detail {
 
+// A connection to a server that a child forked from this process does not
+// keep: the child's copy of its descriptor is let go of at the fork (made
+// to refer to /dev/null, so that the number stays taken until the copy of
+// this object in the child closes it), so the server sees the connection
+// end when this process's end closes — also when the process is killed
+// while a child of its lives on. Not thread-safe (as a Connection).
+class ServerConnection {
+ public:
+  ServerConnection() noexcept = default;
+  explicit ServerConnection(Connection conn);
+  ServerConnection(ServerConnection&& other) noexcept : conn_(std::move(other.conn_)) {}
+  ServerConnection& operator=(ServerConnection&& other) noexcept;
+  ~ServerConnection() { close(); }
+
+  Connection& get() noexcept { return conn_; }
+  bool closed() const noexcept { return conn_.closed(); }
+  int fileno() const { return conn_.fileno(); }
+  void close() noexcept;
+
+ private:
+  Connection conn_;
+};
+
 // A thread's connection to a server, and its shared-memory channel once
 // the connection is upgraded (local servers only).
 struct ThreadChannel {
-  Connection conn;
+  ServerConnection conn;
   Spinner spinner;
   std::unique_ptr<CallChannel> shm;
   // Set once its client, gone, has closed it: the thread drops it.
@@ -66,14 +89,14 @@ class ManagerClient {
   void shutdown_server();
 
  private:
-  Connection connect() const;
+  ServerConnection connect() const;
   std::string control(const Request& request);
   // Sends `request`, waits for the reply; throws what the reply carries,
   // ManagerGoneError when the server is gone.
-  std::string exchange(Connection& conn, const Request& request, Spinner* spinner = nullptr) const;
+  std::string exchange(ServerConnection& conn, const Request& request, Spinner* spinner = nullptr) const;
   // Runs `io` (which returns the reply frame) on `conn`; as exchange().
   template <class Io>
-  std::string round_trip(Connection& conn, Io io) const;
+  std::string round_trip(ServerConnection& conn, Io io) const;
   // A new call connection, upgraded to a channel when the server is local.
   std::shared_ptr<ThreadChannel> open_channel() const;
 
@@ -83,7 +106,7 @@ class ManagerClient {
   pid_t pid_;
   std::uint64_t serial_;
   std::mutex mutex_;
-  Connection control_;  // guarded by mutex_
+  ServerConnection control_;  // guarded by mutex_
   std::vector<std::weak_ptr<ThreadChannel>> threads_;  // guarded by mutex_
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "weft/mp/connection.hpp"
 #include "weft/mp/managers.hpp"
 #include "weft/threading/barrier.hpp"
 
@@ -20,6 +21,19 @@ constexpr auto kPatience = 20s;
 // Takes `lock`, says so, and waits to be killed.
 void hold(mp::AcquirerProxy lock, mp::EventProxy holding, mp::EventProxy never) {
   lock.acquire();
+  holding.set();
+  never.wait(kPatience);
+}
+
+// Waits, using no manager, until told to end.
+void outlive(mp::Connection end) { end.poll(3 * kPatience); }
+
+// Takes `lock`, starts a child with fork that outlives it (until `end`
+// says), says so, and waits to be killed.
+void hold_and_fork(mp::AcquirerProxy lock, mp::EventProxy holding, mp::EventProxy never, mp::Connection end) {
+  lock.acquire();
+  auto child = mp::get_context("fork").Process(outlive, std::move(end));
+  child.start();
   holding.set();
   never.wait(kPatience);
 }
@@ -49,6 +63,20 @@ TEST_P(ManagerSyncFault, AChildKilledHoldingALockReleasesIt) {
     EXPECT_TRUE(lock.acquire(true, kPatience));
     lock.release();
   }
+}
+
+TEST_P(ManagerSyncFault, AChildKilledHoldingALockReleasesItThoughAChildOfItsLivesOn) {
+  auto lock = manager.Lock();
+  auto holding = manager.Event();
+  auto never = manager.Event();
+  auto [end, ending] = mp::Pipe(false);
+  auto child = mp::get_context(GetParam()).Process(hold_and_fork, lock, holding, never, std::move(end));
+  child.start();
+  ASSERT_TRUE(holding.wait(kPatience));
+  child.kill();
+  ASSERT_TRUE(child.join(kPatience));
+  EXPECT_TRUE(lock.acquire(true, kPatience / 2));
+  ending.send_bytes("end");  // the grandchild ends
 }
 
 TEST_P(ManagerSyncFault, AChildKilledAtABarrierBreaksIt) {
