@@ -7,6 +7,7 @@
 //   get_all_start_methods, get_context            (weft/mp/context.hpp)
 //   Pipe, Connection                              (weft/mp/connection.hpp)
 //   Listener, Client                              (weft/mp/listener.hpp)
+//   wait (multiprocessing.connection.wait)        (weft/mp/wait.hpp)
 //   deliver_challenge, answer_challenge           (weft/mp/authentication.hpp)
 //   Queue, SimpleQueue, JoinableQueue             (weft/mp/queues.hpp)
 //   net::Socket as an argument or item            (weft/mp/reduction.hpp)
@@ -44,3 +45,4 @@
 #include "weft/mp/shared_memory.hpp"
 #include "weft/mp/sharedctypes.hpp"
 #include "weft/mp/synchronize.hpp"
+#include "weft/mp/wait.hpp"

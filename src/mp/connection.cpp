@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstdint>
 #include <system_error>
 
+#include "poll_timeout.hpp"
 #include "weft/net/errors.hpp"
 
 namespace weft::mp {
@@ -21,16 +21,6 @@ namespace {
 
 [[noreturn]] void throw_state_error(const char* what) {
   throw net::OSError(std::error_code(EBADF, std::generic_category()), what);
-}
-
-// The milliseconds poll(2) should wait to reach `deadline`: -1 for
-// forever, rounded up so that a wait never ends before its deadline.
-int poll_timeout_ms(const weft::detail::Deadline& deadline) {
-  if (!deadline) return -1;
-  const auto left = *deadline - weft::detail::Clock::now();
-  if (left <= left.zero()) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
 }  // namespace
@@ -90,7 +80,7 @@ bool Connection::poll_until(const weft::detail::Deadline& deadline) {
   check_readable();
   pollfd entry{fd_, POLLIN, 0};
   while (true) {
-    const int ready = ::poll(&entry, 1, poll_timeout_ms(deadline));
+    const int ready = ::poll(&entry, 1, detail::poll_timeout_ms(deadline));
     if (ready > 0) return true;
     if (ready == 0) {
       // poll(2) may wake a little early on a coarse clock; wait the rest.
@@ -105,7 +95,7 @@ void Connection::wait_readable() const {
   if (!io_deadline_) return;
   pollfd entry{fd_, POLLIN, 0};
   while (true) {
-    const int ready = ::poll(&entry, 1, poll_timeout_ms(io_deadline_));
+    const int ready = ::poll(&entry, 1, detail::poll_timeout_ms(io_deadline_));
     if (ready > 0) return;
     if (ready == 0 && weft::detail::expired(io_deadline_))
       throw weft::TimeoutError("timed out waiting for the peer");

@@ -1,0 +1,114 @@
+// weft/mp/wait.hpp — Python's multiprocessing.connection.wait(): block
+// until one or more of several Connections, sockets, process sentinels or
+// plain descriptors is ready, and say which.
+//
+//   std::vector<std::variant<mp::Connection*, int>> watched{&results, worker.sentinel()};
+//   for (const auto& ready : mp::wait(watched)) ...
+//
+// An element may be a descriptor (an int, such as Process::sentinel()), an
+// object with fileno() (Connection, net::Socket, green::socket), a pointer
+// or std::reference_wrapper to one, or a std::variant of any of these; wait()
+// returns the ready elements themselves, copied, in the order given.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "weft/detail/deadline.hpp"
+
+namespace weft::mp {
+
+namespace detail {
+
+template <class T>
+struct IsVariant : std::false_type {};
+template <class... Ts>
+struct IsVariant<std::variant<Ts...>> : std::true_type {};
+
+// The descriptor wait() watches for `object`.
+template <class T>
+int fileno_of(const T& object) {
+  if constexpr (IsVariant<T>::value) {
+    return std::visit([](const auto& alternative) { return fileno_of(alternative); }, object);
+  } else if constexpr (std::is_convertible_v<const T&, int>) {
+    return object;
+  } else if constexpr (std::is_pointer_v<T>) {
+    return object->fileno();
+  } else if constexpr (requires { object.get().fileno(); }) {
+    return object.get().fileno();
+  } else {
+    return object.fileno();
+  }
+}
+
+template <class T>
+concept HasFileno = requires(const T& object) {
+  { detail::fileno_of(object) } -> std::convertible_to<int>;
+};
+
+// The positions in `fds` that are readable, at their end, or in error once
+// one of them is, or none at the deadline. Throws OSError for a negative or
+// closed descriptor, and for a failing poll(2); retries after a signal.
+std::vector<std::size_t> wait_ready(std::span<const int> fds,
+                                    const weft::detail::Deadline& deadline);
+
+template <class T>
+std::vector<T> wait_until(std::span<const T> objects, const weft::detail::Deadline& deadline) {
+  std::vector<int> fds;
+  fds.reserve(objects.size());
+  for (const T& object : objects) fds.push_back(fileno_of(object));
+  std::vector<T> ready;
+  for (const std::size_t index : wait_ready(fds, deadline)) ready.push_back(objects[index]);
+  return ready;
+}
+
+}  // namespace detail
+
+// Blocks until at least one of `objects` is ready, and returns those that
+// are. Ready means what a read would not block on: a Connection with a
+// message or its end; a socket with data, a connection to accept, its end
+// or an error; a sentinel whose process has ended.
+//
+// wait(objects) waits for ever (Python's timeout=None), as does
+// wait(objects, std::nullopt); wait(objects, timeout) waits at most
+// `timeout` (a negative one counts as 0, as in Python) and returns an empty
+// vector if nothing became ready. An empty `objects` with no timeout waits
+// for ever, as in Python.
+//
+// Throws OSError("handle is closed") for a closed Connection, OSError
+// (EBADF) for a negative or closed descriptor (Python would report it
+// ready; the read after it would fail), ValueError for a NaN timeout.
+//
+// Thread-safe: calls share nothing. Within a greenlet after
+// green::monkey::patch_all(), it parks the greenlet, not the thread.
+template <detail::HasFileno T>
+std::vector<T> wait(std::span<const T> objects) {
+  return detail::wait_until(objects, std::nullopt);
+}
+template <detail::HasFileno T>
+std::vector<T> wait(std::span<const T> objects, std::nullopt_t) {
+  return detail::wait_until(objects, std::nullopt);
+}
+template <detail::HasFileno T, class Rep, class Period>
+std::vector<T> wait(std::span<const T> objects, std::chrono::duration<Rep, Period> timeout) {
+  return detail::wait_until(objects, weft::detail::deadline_after_clamped(timeout));
+}
+
+// The same for a vector or a braced list: mp::wait({&a, &b}, 1s).
+template <detail::HasFileno T, class... Timeout>
+std::vector<T> wait(const std::vector<T>& objects, Timeout... timeout) {
+  return wait(std::span<const T>(objects), timeout...);
+}
+template <detail::HasFileno T, class... Timeout>
+std::vector<T> wait(std::initializer_list<T> objects, Timeout... timeout) {
+  return wait(std::span<const T>(objects.begin(), objects.size()), timeout...);
+}
+
+}  // namespace weft::mp
