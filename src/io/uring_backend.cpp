@@ -27,6 +27,7 @@
 #include <cstring>
 #include <memory>
 #include <system_error>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -42,6 +43,14 @@ namespace {
 
 // user_data of submissions whose completions nobody waits for (cancels).
 constexpr std::uint64_t kIgnored = 0;
+
+// A number no other thread of the process has had, unlike a
+// std::thread::id, which a new thread may reuse once another has ended.
+std::uint64_t this_thread_serial() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  thread_local const std::uint64_t serial = last.fetch_add(1, std::memory_order_relaxed) + 1;
+  return serial;
+}
 
 [[noreturn]] void throw_error(int error, const char* what) {
   throw std::system_error(error, std::generic_category(), what);
@@ -313,7 +322,7 @@ class UringBackend final : public BackendBase {
   // that thread's registered ring fds.
   void check_thread() const override {
     check_process();
-    if (enabled_ && thread_ != std::this_thread::get_id())
+    if (enabled_ && thread_ != this_thread_serial())
       throw RuntimeError(
           "io::Loop run on a thread other than the one that first ran it: an io_uring loop runs on the thread "
           "that first ran it (epoll loops may move between threads)");
@@ -369,7 +378,7 @@ class UringBackend final : public BackendBase {
     }
     registered_ring_ = io_uring_register_ring_fd(&ring_) == 1;
     enabled_ = true;
-    thread_ = std::this_thread::get_id();
+    thread_ = this_thread_serial();
     return 0;
   }
 
@@ -509,7 +518,7 @@ class UringBackend final : public BackendBase {
   bool registered_ring_ = false;
   bool disabled_ = false;
   bool enabled_ = false;
-  std::thread::id thread_;  // the thread that enabled the ring
+  std::uint64_t thread_ = 0;  // this_thread_serial() of the thread that enabled the ring
   int wake_fd_ = -1;
   std::uint64_t wake_count_ = 0;
   Operation wake_op_{&on_wake};

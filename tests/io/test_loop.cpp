@@ -969,6 +969,24 @@ TEST_P(LoopTest, ALoopRunLaterOnAnotherThreadMovesOnEpollAndThrowsOnIoUring) {
   EXPECT_EQ(ran, 2);
 }
 
+TEST_P(LoopTest, ALoopFirstRunOnAnEndedThreadIsRefusedOnIoUringToAThreadThatMayReuseItsId) {
+  int ran = 0;
+  std::thread([&] {
+    loop().call_soon([&] { ++ran; });
+    loop().run();
+  }).join();
+  std::thread([&] {
+    loop_->call_soon([&] { ++ran; });
+    if (GetParam() == Backend::epoll) {
+      EXPECT_FALSE(loop_->run());
+      EXPECT_EQ(ran, 2);
+    } else {
+      EXPECT_THROW(loop_->run(), RuntimeError);
+      EXPECT_EQ(ran, 1);
+    }
+  }).join();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LoopTest, ::testing::Values(Backend::epoll, Backend::io_uring),
                          [](const auto& info) { return std::string(io::to_string(info.param)); });
 
