@@ -285,16 +285,23 @@ void EventLoop::close() {
 }
 
 // Python's asyncio.run epilogue: cancel every unfinished task and let the
-// cancellations run; a task that refuses is reported and abandoned.
+// cancellations run; a task that refuses is reported and abandoned. A round
+// waits only for the tasks it cancelled: one created meanwhile (by a
+// cancellation handler, by run_coroutine_threadsafe) runs beside them and is
+// cancelled by the next round, never waited for uncancelled. A cleanup that
+// awaits another thread (to_thread, a wrapped future) is waited for too.
 void EventLoop::cancel_remaining() {
   for (int round = 0; tasks_ != nullptr && round < 8; ++round) {
-    for (TaskRef& task : all_tasks()) task.cancel();
+    std::vector<TaskRef> cancelled = all_tasks();
+    for (TaskRef& task : cancelled) task.cancel();
     RunningScope scope(*this);
     running_ = true;
-    while (tasks_ != nullptr) {
+    for (std::size_t done = 0;;) {
+      while (done < cancelled.size() && cancelled[done].done()) ++done;
+      if (done == cancelled.size()) break;
       try {
         if (ready_head_ != nullptr) run_batch();
-        else if (io_.alive()) run_io_once();
+        else if (io_.alive() || external_.load(std::memory_order_acquire) != 0) wait_for_work();
         else break;
       } catch (...) {
         call_exception_handler({"Exception in callback", std::current_exception(), {}});

@@ -468,6 +468,28 @@ TEST_P(AioTask, RunCancelsWhatIsLeftAndLetsItClean) {
   EXPECT_EQ(*cleaned, 10);
 }
 
+// A task created while run's epilogue cancels the others (here by a cancellation handler) is
+// cancelled in its turn: run never waits for a task it has not cancelled. Cancelled before its
+// first step, the newcomer ends cancelled without running its body, as in Python.
+TEST_P(AioTask, RunCancelsTheTasksCreatedWhileItCancels) {
+  auto newcomer = std::make_shared<aio::TaskHandle<void>>();
+  const auto start = std::chrono::steady_clock::now();
+  run([](std::shared_ptr<aio::TaskHandle<void>> newcomer) -> aio::Task<void> {
+    aio::create_task([](std::shared_ptr<aio::TaskHandle<void>> newcomer) -> aio::Task<void> {
+      try {
+        co_await aio::sleep(10s);
+      } catch (const aio::CancelledError&) {
+        *newcomer = aio::create_task([]() -> aio::Task<void> { co_await aio::sleep(20s); }());
+        throw;
+      }
+    }(newcomer));
+    co_await aio::sleep(0ms);
+  }(newcomer));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_TRUE(*newcomer) << "the first task was never cancelled";
+  EXPECT_TRUE(newcomer->cancelled());
+}
+
 TEST_P(AioTask, RunnerRunsSeveralCoroutinesOnOneLoop) {
   aio::Runner runner(weft::io::LoopOptions{.backend = GetParam()});
   aio::EventLoop* first = nullptr;

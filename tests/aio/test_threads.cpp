@@ -518,6 +518,48 @@ TEST_P(AioThreads, ACoroutineHandedToALoopThatClosesCancelsTheFutureAtTheClose) 
   EXPECT_TRUE(future.cancelled());
 }
 
+// A coroutine handed over while run's epilogue waits for a cancelled task's cleanup becomes a
+// task that the epilogue cancels in its turn, instead of waiting for it: its future is cancelled.
+// The hand-off happens while the cleanup waits for it, so the loop is known to be open then.
+TEST_P(AioThreads, ACoroutineHandedOverWhileRunCancelsIsCancelled) {
+  std::atomic<aio::EventLoop*> loop{nullptr};
+  weft::Event cleaning;
+  weft::Event started;
+  futures::Future<int> future;
+  std::thread other([&] {
+    ASSERT_TRUE(cleaning.wait(kPatience)) << "the task was never cancelled";
+    try {
+      future = aio::run_coroutine_threadsafe(
+          [](weft::Event& started) -> aio::Task<int> {
+            started.set();
+            co_await aio::sleep(20s);
+            co_return 1;
+          }(started),
+          *loop.load());
+    } catch (const weft::RuntimeError& error) {
+      ADD_FAILURE() << "the hand-off failed: " << error.what();
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  run([](std::atomic<aio::EventLoop*>& loop, weft::Event& cleaning, weft::Event& started) -> aio::Task<void> {
+    loop = &aio::get_running_loop();
+    aio::create_task([](weft::Event& cleaning, weft::Event& started) -> aio::Task<void> {
+      try {
+        co_await aio::sleep(10s);
+      } catch (const aio::CancelledError&) {
+      }
+      cleaning.set();
+      // The handed-over coroutine runs as a task of this loop before the cleanup ends.
+      EXPECT_TRUE(co_await aio::to_thread([&started] { return started.wait(kPatience); }));
+      throw aio::CancelledError();
+    }(cleaning, started));
+    co_await aio::sleep(0ms);
+  }(loop, cleaning, started));
+  other.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_TRUE(future.cancelled());
+}
+
 // A loop destroyed as soon as run_forever() returns, while the thread whose stop() ended it may
 // still be inside stop(): the destructor waits for that thread to let go. (Only the ASan+UBSan
 // build sees a use after free here; the race is a few instructions wide.)

@@ -86,7 +86,9 @@ class EventLoop {
   bool is_running() const noexcept { return running_; }
   bool is_closed() const noexcept { return closed_; }
   // Cancels the tasks still unfinished and runs until they are done (or
-  // cannot progress), runs the callbacks other threads queued until then
+  // cannot progress); a task created meanwhile (by a cancellation handler,
+  // by run_coroutine_threadsafe) is cancelled in its turn, never waited for
+  // uncancelled. Then runs the callbacks other threads queued until then
   // (a coroutine of run_coroutine_threadsafe() among them is dropped, which
   // cancels its future), then shuts the default executor down and releases
   // everything. From then on (for call_soon_threadsafe, from the moment the
