@@ -181,6 +181,17 @@ class Server {
     }
   }
 
+  // Deletes the consumers idle longer than the visibility timeout with
+  // nothing pending. Housekeeping only: a Redis that refuses it (a user
+  // not allowed scripts, say) keeps them, and the worker serves on.
+  void forget_idle_consumers() {
+    try {
+      redis_.command({"EVAL", forget_idle_script, "1", tasks_, detail::workers_group,
+                      std::to_string(options_.visibility_timeout.count())});
+    } catch (const RedisResponseError&) {
+    }
+  }
+
   // Claims one task idle longer than the visibility timeout. Goes on at
   // the next iteration while the scan of the pending entries is not done;
   // once it is, deletes the consumers of lost workers (idle longer than
@@ -199,8 +210,7 @@ class Server {
     reclaim_cursor_ = reply.elements[0].str;
     if (claimed.empty() && reclaim_cursor_ == "0-0") {
       next_reclaim_ = Clock::now() + reclaim_interval_;
-      redis_.command({"EVAL", forget_idle_script, "1", tasks_, detail::workers_group,
-                      std::to_string(options_.visibility_timeout.count())});
+      forget_idle_consumers();
     }
     for (detail::StreamEntry& entry : claimed) handle(std::move(entry), true);
   }

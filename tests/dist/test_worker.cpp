@@ -299,6 +299,25 @@ TEST_F(DistWorker, ConsumersIdlePastTheVisibilityTimeoutWithNothingPendingAreDel
   EXPECT_EQ(testing::value_of<int>(next_result()), 3);
 }
 
+TEST_F(DistWorker, AWorkerNotAllowedScriptsServesOnPastItsReclaimScan) {
+  redis_.command({"ACL", "SETUSER", "noscript", "reset", "on", ">pw", "~*", "&*", "+@all", "-@scripting"});
+  const auto rejected_scripts = [&] {
+    const std::string stats = redis_.command({"INFO", "commandstats"}).str;
+    const std::size_t line = stats.find("cmdstat_eval:");
+    if (line == std::string::npos) return 0L;
+    const std::size_t field = stats.find("rejected_calls=", line);
+    return field == std::string::npos ? 0L : std::stol(stats.substr(field + 15));
+  };
+  const long rejected_before = rejected_scripts();
+  WorkerOptions o = options({}, 300ms);
+  o.redis_url = "redis://noscript:pw@" + url().substr(std::string("redis://").size());
+  WorkerThread worker(o);
+  EXPECT_TRUE(weft::test::eventually([&] { return rejected_scripts() > rejected_before; }));
+  add(task_fields(queue(), "1", add_name, 1, 2));
+  EXPECT_EQ(testing::value_of<int>(next_result()), 3);
+  redis_.command({"ACL", "DELUSER", "noscript"});
+}
+
 TEST_F(DistWorker, ClaimsTheTaskOfALostWorkerAfterTheVisibilityTimeout) {
   add(task_fields(queue(), "lost", add_name, 20, 22));
   take_as_lost_worker();

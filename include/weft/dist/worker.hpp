@@ -32,7 +32,10 @@
 //     interrupted safely; `weft worker` starts a new process).
 // Redis going away is survived: the worker reconnects with backoff and
 // goes on where it was (an answer it could not deliver is sent again, in
-// at most 3 rounds of reconnecting; then run_worker throws RedisError).
+// at most 3 rounds, each reconnecting and resending for up to
+// ConnectOptions::connect_timeout; then run_worker throws RedisError, and
+// the task, still pending, goes to another worker after the visibility
+// timeout).
 //
 // Stopping: SIGTERM or SIGINT (handlers installed by run_worker), or
 // request_stop(), let the running task finish and answer, then the
