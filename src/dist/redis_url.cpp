@@ -10,13 +10,14 @@ namespace weft::dist {
 namespace {
 
 // `url` with the password of its credentials, if any, shown as "***". The
-// credentials end at the last '@' before any '?' or '#', so a password
-// holding an unencoded '/' or '@' is masked whole.
+// credentials end at the URL's last '@', so a password holding an
+// unencoded '/', '@', '?' or '#' is masked whole (a '@' past the
+// credentials only masks more).
 std::string masked(std::string_view url) {
   const std::size_t start = url.find("://");
   if (start == std::string_view::npos) return std::string(url);
   const std::size_t authority = start + 3;
-  const std::size_t at = url.substr(authority, url.find_first_of("?#", authority) - authority).rfind('@');
+  const std::size_t at = url.substr(authority).rfind('@');
   if (at == std::string_view::npos) return std::string(url);
   const std::size_t colon = url.substr(authority, at).find(':');
   const std::size_t secret = colon == std::string_view::npos ? 0 : colon + 1;

@@ -132,9 +132,11 @@ TEST(RedisUrlTest, StrMasksThePassword) {
 }
 
 // A password holding an unencoded '/' is refused, and the error shows none of it.
-TEST(RedisUrlTest, ErrorsMaskAPasswordHoldingASlash) {
+TEST(RedisUrlTest, ErrorsMaskAPasswordHoldingDelimiters) {
   for (const char* bad : {"redis://:s3c/ret@10.0.0.5:6379/0", "redis://app:s3c/ret/2@redis.local/1",
-                          "redis://app:s3c@r/et@host:99999/0", "redis://s3c/ret@h"}) {
+                          "redis://app:s3c@r/et@host:99999/0", "redis://s3c/ret@h",
+                          "redis://app:s3c?ret@redis.local:99999/1", "redis://:s3c#ret@10.0.0.5:0/0",
+                          "redis://app:s3c?r/et@h:0/1"}) {
     try {
       RedisUrl::parse(bad);
       FAIL() << "accepted " << bad;
