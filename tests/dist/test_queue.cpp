@@ -134,7 +134,13 @@ TEST_F(DistQueue, TimeoutsTooLongToRepresentWaitForever) {
   });
   EXPECT_EQ(q.get(std::chrono::hours(3'000'000)), 2);
   putter.join();
-  for (int i = 0; i < 3; ++i) q.task_done();
+  EXPECT_TRUE(q.try_put(3, std::chrono::hours::max()));
+  q.put(4, true, std::chrono::hours(3'000'000));
+  EXPECT_TRUE(q.try_put(5, std::chrono::duration<double>(1e30)));
+  EXPECT_EQ(q.try_get(std::chrono::hours::max()), 3);
+  EXPECT_EQ(q.get(true, std::chrono::hours::max()), 4);
+  EXPECT_EQ(q.try_get(std::chrono::duration<double>(1e30)), 5);
+  for (int i = 0; i < 6; ++i) q.task_done();
   EXPECT_TRUE(q.join(std::chrono::hours::max()));
 }
 

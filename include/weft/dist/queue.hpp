@@ -105,14 +105,23 @@ class Queue {
   void put(const T& item, bool block = true, std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
     if (!core_.put(detail::encode_off_machine(item), block, timeout)) throw Full();
   }
+  // Any duration: one too long for nanoseconds waits for ever.
+  template <class Rep, class Period>
+  void put(const T& item, bool block, std::chrono::duration<Rep, Period> timeout) {
+    put(item, block, std::optional(weft::detail::ceil_nanoseconds_saturated(timeout)));
+  }
   template <class Rep, class Period>
   void put(const T& item, std::chrono::duration<Rep, Period> timeout) {
-    put(item, true, weft::detail::ceil_nanoseconds_saturated(timeout));
+    put(item, true, timeout);
   }
   void put_nowait(const T& item) { put(item, false); }
   // put without the exception: false when full.
   bool try_put(const T& item, std::optional<std::chrono::nanoseconds> timeout = std::chrono::nanoseconds(0)) {
     return core_.put(detail::encode_off_machine(item), true, timeout);
+  }
+  template <class Rep, class Period>
+  bool try_put(const T& item, std::chrono::duration<Rep, Period> timeout) {
+    return try_put(item, std::optional(weft::detail::ceil_nanoseconds_saturated(timeout)));
   }
 
   // Blocks until an item is there (for at most `timeout`); throws Empty
@@ -123,8 +132,12 @@ class Queue {
     return codec::decode<T>(*item);
   }
   template <class Rep, class Period>
+  T get(bool block, std::chrono::duration<Rep, Period> timeout) {
+    return get(block, std::optional(weft::detail::ceil_nanoseconds_saturated(timeout)));
+  }
+  template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) {
-    return get(true, weft::detail::ceil_nanoseconds_saturated(timeout));
+    return get(true, timeout);
   }
   T get_nowait() { return get(false); }
   // get without the exception.
@@ -132,6 +145,10 @@ class Queue {
     auto item = core_.get(true, timeout);
     if (!item) return std::nullopt;
     return codec::decode<T>(*item);
+  }
+  template <class Rep, class Period>
+  std::optional<T> try_get(std::chrono::duration<Rep, Period> timeout) {
+    return try_get(std::optional(weft::detail::ceil_nanoseconds_saturated(timeout)));
   }
 
   // One put item is processed. Throws ValueError if called more times than
