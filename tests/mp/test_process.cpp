@@ -442,6 +442,8 @@ struct HeldEncoding {
 void take_held(HeldEncoding) {}
 
 TEST(ProcessStart, CloseWhileAnotherThreadStartsRefuses) {
+  encoding_started = false;
+  encoding_released = false;
   auto p = weft::mp::get_context<StartMethod::spawn>().Process(&take_held, HeldEncoding{});
   std::thread starter([&] { p.start(); });
   encoding_started.wait(false);

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <string>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -32,6 +34,14 @@ using mp::Connection;
 using mp::Pipe;
 
 using WaitTest = NetTest;
+
+static_assert(mp::detail::Waitable<int>);
+static_assert(mp::detail::Waitable<Connection*>);
+static_assert(mp::detail::Waitable<std::unique_ptr<Connection>>);
+static_assert(mp::detail::Waitable<std::reference_wrapper<net::Socket>>);
+static_assert(mp::detail::Waitable<std::variant<Connection*, int>>);
+static_assert(!mp::detail::Waitable<std::string>);
+static_assert(!mp::detail::Waitable<std::variant<Connection*, std::string>>);
 
 TEST_F(WaitTest, ReturnsOnlyTheReadyConnectionsInTheOrderGiven) {
   auto [a_reader, a_writer] = Pipe(false);

@@ -27,31 +27,37 @@ namespace weft::mp {
 
 namespace detail {
 
+// A descriptor, or what has one: an object with fileno(), a pointer (or
+// smart pointer) to one, or a std::reference_wrapper to one.
 template <class T>
-struct IsVariant : std::false_type {};
+concept PlainWaitable = std::is_convertible_v<const T&, int> ||
+                        requires(const T& object) { { object.fileno() } -> std::convertible_to<int>; } ||
+                        requires(const T& object) { { object.get().fileno() } -> std::convertible_to<int>; } ||
+                        requires(const T& object) { { object->fileno() } -> std::convertible_to<int>; };
+
+template <class T>
+struct IsVariantOfWaitables : std::false_type {};
 template <class... Ts>
-struct IsVariant<std::variant<Ts...>> : std::true_type {};
+struct IsVariantOfWaitables<std::variant<Ts...>> : std::bool_constant<(PlainWaitable<Ts> && ...)> {};
+
+template <class T>
+concept Waitable = PlainWaitable<T> || IsVariantOfWaitables<T>::value;
 
 // The descriptor wait() watches for `object`.
-template <class T>
+template <Waitable T>
 int fileno_of(const T& object) {
-  if constexpr (IsVariant<T>::value) {
+  if constexpr (IsVariantOfWaitables<T>::value) {
     return std::visit([](const auto& alternative) { return fileno_of(alternative); }, object);
   } else if constexpr (std::is_convertible_v<const T&, int>) {
     return object;
-  } else if constexpr (std::is_pointer_v<T>) {
-    return object->fileno();
+  } else if constexpr (requires { object.fileno(); }) {
+    return object.fileno();
   } else if constexpr (requires { object.get().fileno(); }) {
     return object.get().fileno();
   } else {
-    return object.fileno();
+    return object->fileno();
   }
 }
-
-template <class T>
-concept HasFileno = requires(const T& object) {
-  { detail::fileno_of(object) } -> std::convertible_to<int>;
-};
 
 // The positions in `fds` that are readable, at their end, or in error once
 // one of them is, or none at the deadline. Throws OSError for a negative or
@@ -88,25 +94,25 @@ std::vector<T> wait_until(std::span<const T> objects, const weft::detail::Deadli
 //
 // Thread-safe: calls share nothing. Within a greenlet after
 // green::monkey::patch_all(), it parks the greenlet, not the thread.
-template <detail::HasFileno T>
+template <detail::Waitable T>
 std::vector<T> wait(std::span<const T> objects) {
   return detail::wait_until(objects, std::nullopt);
 }
-template <detail::HasFileno T>
+template <detail::Waitable T>
 std::vector<T> wait(std::span<const T> objects, std::nullopt_t) {
   return detail::wait_until(objects, std::nullopt);
 }
-template <detail::HasFileno T, class Rep, class Period>
+template <detail::Waitable T, class Rep, class Period>
 std::vector<T> wait(std::span<const T> objects, std::chrono::duration<Rep, Period> timeout) {
   return detail::wait_until(objects, weft::detail::deadline_after_clamped(timeout));
 }
 
 // The same for a vector or a braced list: mp::wait({&a, &b}, 1s).
-template <detail::HasFileno T, class... Timeout>
+template <detail::Waitable T, class... Timeout>
 std::vector<T> wait(const std::vector<T>& objects, Timeout... timeout) {
   return wait(std::span<const T>(objects), timeout...);
 }
-template <detail::HasFileno T, class... Timeout>
+template <detail::Waitable T, class... Timeout>
 std::vector<T> wait(std::initializer_list<T> objects, Timeout... timeout) {
   return wait(std::span<const T>(objects.begin(), objects.size()), timeout...);
 }
