@@ -47,7 +47,10 @@ void drop_released(ThreadConnections& mine) {
 }
 
 // The descriptors of this process's connections to servers. Forks wait
-// while one is added or closed, so a child finds exactly those open.
+// while one is added or closed, so a child finds those listed open. A
+// connection still in its handshake is not listed yet: a child forked by
+// another thread then keeps its copy until it exits or execs (it is
+// close-on-exec).
 struct ServerSockets {
   std::mutex mutex;
   std::unordered_set<int> fds;
