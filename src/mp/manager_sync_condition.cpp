@@ -1,12 +1,15 @@
 // The manager's "Condition": Python's threading.Condition over an RLock
 // owned by a client connection.
 #include <array>
+#include <condition_variable>
+#include <limits>
+#include <list>
+#include <mutex>
 
 #include "manager_sync_dispatch.hpp"
 #include "manager_sync_lock.hpp"
 #include "manager_sync_objects.hpp"
 #include "manager_sync_wait.hpp"
-#include "weft/threading/condition.hpp"
 
 namespace weft::mp::manager::detail {
 
@@ -14,7 +17,7 @@ namespace {
 
 class ManagedCondition final : public Dispatching<ManagedCondition> {
  public:
-  ManagedCondition() : Dispatching("Condition"), lock_(true), condition_(lock_.lock()) {}
+  ManagedCondition() : Dispatching("Condition"), lock_(true) {}
 
   bool acquire(Caller& caller, bool block, std::optional<double> timeout) {
     return lock_.acquire(caller, block, timeout);
@@ -22,30 +25,46 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
   void release(Caller& caller) { lock_.release(caller); }
   bool locked(Caller&) { return lock_.locked(); }
 
-  // Releases the lock, waits for a notify, re-takes the lock. A wait whose
-  // client hangs up lets go of the lock.
+  // Releases the lock, waits for a notify, re-takes the lock. The caller
+  // stays queued for the whole wait, its slices included, and the lock
+  // stays free until it is notified or times out. A wait whose client
+  // hangs up lets go of the lock and passes on a notify it was given to the
+  // next waiter, so that none is spent on a client nobody can answer.
   bool wait(Caller& caller, std::optional<double> timeout) {
     const auto deadline = deadline_for(timeout, NegativeTimeout::counts_as_zero);
     const std::uint32_t levels = lock_.disown(caller, "cannot wait on un-acquired lock");
-    bool notified = false;
+    Waiter self;
+    {
+      std::lock_guard guard(waiters_mutex_);
+      waiters_.push_back(&self);
+    }
+    lock_.lock().release();
+    const bool notified = await_notify(caller, deadline, self);
     try {
-      notified = wait_in_slices(caller, deadline,
-                                [&](std::chrono::nanoseconds slice) { return condition_.wait(slice); });
+      require_connected(caller);
+      wait_in_slices(caller, std::nullopt,
+                     [&](std::chrono::nanoseconds slice) { return lock_.lock().acquire(slice); });
+      lock_.own(caller, levels);
+      if (!caller.connected()) {
+        // Gone before it was recorded as owner: disconnected() may already
+        // have run without releasing it.
+        lock_.disconnected(caller.connection());
+        require_connected(caller);
+      }
     } catch (const ManagerGoneError&) {
-      lock_.lock().release();
+      if (notified) wake(1);
       throw;
     }
-    lock_.own(caller, levels);
     return notified;
   }
 
   void notify(Caller& caller, std::size_t n) {
     lock_.require_owner(caller, "cannot notify on un-acquired lock");
-    condition_.notify(n);
+    wake(n);
   }
   void notify_all(Caller& caller) {
     lock_.require_owner(caller, "cannot notify on un-acquired lock");
-    condition_.notify_all();
+    wake(std::numeric_limits<std::size_t>::max());
   }
 
   void disconnected(std::uint64_t connection) override { lock_.disconnected(connection); }
@@ -63,8 +82,44 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
   }
 
  private:
+  struct Waiter {
+    std::condition_variable woken;
+    bool notified = false;
+  };
+
+  // Waits, in slices, until `self` is notified or the deadline passes;
+  // returns whether it was notified. Throws ManagerGoneError when the
+  // caller hangs up first. Either way a waiter not notified leaves the
+  // queue.
+  bool await_notify(Caller& caller, const weft::detail::Deadline& deadline, Waiter& self) {
+    std::unique_lock guard(waiters_mutex_);
+    bool notified = false;
+    try {
+      notified = wait_in_slices(caller, deadline, [&](std::chrono::nanoseconds slice) {
+        return self.woken.wait_for(guard, slice, [&] { return self.notified; });
+      });
+    } catch (const ManagerGoneError&) {
+      waiters_.remove(&self);
+      throw;
+    }
+    if (!notified) waiters_.remove(&self);
+    return notified;
+  }
+
+  // Notifies the n longest waiters (FIFO), as threading.Condition does.
+  void wake(std::size_t n) {
+    std::lock_guard guard(waiters_mutex_);
+    for (; n > 0 && !waiters_.empty(); --n) {
+      Waiter* waiter = waiters_.front();
+      waiters_.pop_front();
+      waiter->notified = true;
+      waiter->woken.notify_one();
+    }
+  }
+
   ConnectionLock lock_;
-  weft::Condition condition_;
+  std::mutex waiters_mutex_;
+  std::list<Waiter*> waiters_;  // guarded by waiters_mutex_
 };
 
 }  // namespace

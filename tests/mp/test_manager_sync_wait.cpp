@@ -127,6 +127,78 @@ TEST(ManagerSyncCondition, AWaiterWhoseClientHangsUpLetsGoOfTheLock) {
   EXPECT_TRUE(call<bool>(*condition, a, "acquire", false, kForever));
 }
 
+TEST(ManagerSyncCondition, ANotifyForAWaiterWhoseClientHungUpGoesToTheNext) {
+  auto condition = make("Condition");
+  auto first_waits = make("Event");
+  auto second_waits = make("Event");
+  FakeCaller a(1), gone(2), live(3);
+  auto first = in_thread([&] {
+    call<bool>(*condition, gone, "acquire", true, kForever);
+    call(*first_waits, gone, "set");
+    return call<bool>(*condition, gone, "wait", kForever);
+  });
+  ASSERT_TRUE(call<bool>(*first_waits, a, "wait", std::optional(10.0)));
+  auto second = in_thread([&] {
+    // Granted once the first waiter's wait() has let go of the lock.
+    call<bool>(*condition, live, "acquire", true, kForever);
+    call(*second_waits, live, "set");
+    const bool notified = call<bool>(*condition, live, "wait", std::optional(10.0));
+    call(*condition, live, "release");
+    return notified;
+  });
+  ASSERT_TRUE(call<bool>(*second_waits, a, "wait", std::optional(10.0)));
+  // Both wait; while a holds the lock neither can leave its wait().
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
+  gone.hang_up();
+  call(*condition, a, "notify", std::size_t{1});
+  call(*condition, a, "release");
+  ASSERT_TRUE(finishes(first));
+  EXPECT_THROW(first.get(), ManagerGoneError);
+  condition->disconnected(gone.connection());  // as the server does when it sees the hang-up
+  ASSERT_TRUE(finishes(second));
+  EXPECT_TRUE(second.get());
+}
+
+TEST(ManagerSyncCondition, TheLockIsFreeWhileEveryoneElseWaits) {
+  auto condition = make("Condition");
+  auto ready = make("Event");
+  FakeCaller a(1), b(2), c(3), d(4), e(5);
+  std::vector<std::future<bool>> waiters;
+  for (FakeCaller* caller : {&b, &c, &d, &e}) {
+    waiters.push_back(in_thread([&condition, &ready, caller] {
+      call<bool>(*condition, *caller, "acquire", true, kForever);
+      call(*ready, *caller, "set");
+      const bool notified = call<bool>(*condition, *caller, "wait", kForever);
+      call(*condition, *caller, "release");
+      return notified;
+    }));
+    ASSERT_TRUE(call<bool>(*ready, a, "wait", std::optional(10.0)));
+    call(*ready, a, "clear");
+  }
+  // a gets the lock once the last waiter's wait() has released it; from
+  // then on nobody holds it, across many of the server's wait slices.
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
+  call(*condition, a, "release");
+  int busy = 0;
+  const auto until = std::chrono::steady_clock::now() + 400ms;
+  while (std::chrono::steady_clock::now() < until) {
+    if (call<bool>(*condition, a, "locked")) ++busy;
+    if (call<bool>(*condition, a, "acquire", false, kForever)) {
+      call(*condition, a, "release");
+    } else {
+      ++busy;
+    }
+  }
+  EXPECT_EQ(busy, 0);
+  ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
+  call(*condition, a, "notify_all");
+  call(*condition, a, "release");
+  for (auto& waiter : waiters) {
+    ASSERT_TRUE(finishes(waiter));
+    EXPECT_TRUE(waiter.get());
+  }
+}
+
 TEST(ManagerSyncCondition, DisconnectingTheHolderReleasesTheLock) {
   auto condition = make("Condition");
   FakeCaller a(1), b(2);
