@@ -192,6 +192,8 @@ void EventLoop::run_loop(detail::TaskState* until) {
   if (closed_) throw RuntimeError("Event loop is closed");
   if (running_) throw RuntimeError("This event loop is already running");
   if (running_loop != nullptr) throw RuntimeError("Cannot run the event loop while another loop is running");
+  // Once, here: the loop below would report the same refusal of every turn.
+  io_.check_thread();
   RunningScope scope(*this);
   running_ = true;
   struct Reset {

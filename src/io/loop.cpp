@@ -32,7 +32,7 @@ class Loop::Running {
     if (loop.in_run_.exchange(true, std::memory_order_acquire))
       throw RuntimeError("This event loop is already running");
     try {
-      loop.backend_->check_thread();
+      loop.check_thread();
     } catch (...) {
       loop.in_run_.store(false, std::memory_order_release);
       throw;
@@ -194,6 +194,8 @@ bool Loop::alive() const noexcept {
   return backend_->pending() > 0 || !timers_->empty() || !ready_.empty() || backend_->has_ready() ||
          has_threadsafe_.load(std::memory_order_relaxed);
 }
+
+void Loop::check_thread() const { backend_->check_thread(); }
 
 bool Loop::run(RunMode mode) {
   const Running running(*this);

@@ -377,6 +377,34 @@ TEST_P(AioThreads, ASecondLoopOnAThreadWhoseLoopRunsIsRefused) {
   }(options()));
 }
 
+// An io_uring loop belongs to the thread that first ran it: run on another thread, it throws
+// RuntimeError at once (instead of reporting the refusal of each turn) and still runs on its own.
+// An epoll loop moves between threads.
+TEST_P(AioThreads, AnIoUringLoopRunOnAnotherThreadThrowsAndRunsOnOnItsOwn) {
+  aio::EventLoop loop(options());
+  int reports = 0;
+  loop.set_exception_handler([&reports](aio::EventLoop& loop, const aio::ExceptionContext&) {
+    ++reports;
+    loop.stop();
+  });
+  auto after_a_timer = []() -> aio::Task<int> {
+    co_await aio::sleep(1ms);
+    co_return 1;
+  };
+  EXPECT_EQ(loop.run_until_complete(after_a_timer()), 1);
+  std::thread([&] {
+    if (loop.io().backend() == weft::io::Backend::epoll) {
+      EXPECT_EQ(loop.run_until_complete(after_a_timer()), 1);
+    } else {
+      EXPECT_THROW(loop.run_until_complete(after_a_timer()), weft::RuntimeError);
+      EXPECT_THROW(loop.run_forever(), weft::RuntimeError);
+      EXPECT_FALSE(loop.is_running());
+    }
+  }).join();
+  EXPECT_EQ(reports, 0);
+  EXPECT_EQ(loop.run_until_complete(after_a_timer()), 1);
+}
+
 // ---- run_coroutine_threadsafe -------------------------------------------------------
 
 namespace {

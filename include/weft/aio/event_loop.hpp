@@ -19,7 +19,9 @@
 // threads only call_soon_threadsafe(), stop() and run_coroutine_threadsafe()
 // may be used. The loop may be destroyed as soon as such a call has had its
 // effect (the callback ran, run_forever() returned), even while the call is
-// still returning: the destructor waits for it to let go.
+// still returning: the destructor waits for it to let go. On io_uring, a
+// loop belongs for good to the thread that first ran it: running it on
+// another thread throws RuntimeError.
 #pragma once
 
 #include <atomic>

@@ -158,6 +158,10 @@ class Loop {
   // running loop alone, as asyncio does, or is an io_uring loop on a thread
   // it may not run on (see the top of this file).
   bool run(RunMode mode = RunMode::until_idle);
+  // Throws the RuntimeError run() would throw on the calling thread for an
+  // io_uring loop that may not run there (see the top of this file); does
+  // nothing otherwise. Never blocks.
+  void check_thread() const;
   // Iterates until stop(), even while there is no work (asyncio's
   // run_forever). Blocks. Runs one iteration at least: after a stop() that
   // came before it, it polls without waiting, runs the callbacks already
