@@ -276,12 +276,22 @@ void EventLoop::call_soon_threadsafe(Callback callback) {
 void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
-  cancel_remaining();
+  // An io_uring loop runs only on the thread that first ran it: another
+  // can neither cancel its tasks nor turn it for the last results.
+  bool runs_here = true;
+  try {
+    io_.check_thread();
+  } catch (const RuntimeError&) {
+    runs_here = false;
+  }
+  if (!runs_here && tasks_ != nullptr)
+    throw RuntimeError("an io_uring event loop with unfinished tasks can only be closed on the thread that ran it");
+  if (runs_here) cancel_remaining();
   {
     std::lock_guard held(threadsafe_mutex_);
     refuses_threadsafe_ = true;
   }
-  deliver_final_results();
+  if (runs_here) deliver_final_results();
   closed_ = true;
   if (default_executor_) default_executor_->shutdown(true);
 }

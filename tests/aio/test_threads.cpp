@@ -10,6 +10,7 @@
 #include <latch>
 #include <memory>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -403,6 +404,37 @@ TEST_P(AioThreads, AnIoUringLoopRunOnAnotherThreadThrowsAndRunsOnOnItsOwn) {
   }).join();
   EXPECT_EQ(reports, 0);
   EXPECT_EQ(loop.run_until_complete(after_a_timer()), 1);
+}
+
+TEST_P(AioThreads, AnIoUringLoopWithTasksLeftIsClosedOnlyOnItsOwnThread) {
+  aio::EventLoop loop(options());
+  auto forever = []() -> aio::Task<void> { co_await aio::sleep(1h); };
+  auto after_a_timer = []() -> aio::Task<int> {  // waits in the backend, which binds an io_uring ring
+    co_await aio::sleep(1ms);
+    co_return 1;
+  };
+  std::optional<aio::TaskHandle<void>> pending;
+  std::promise<void> ran;
+  std::promise<void> tried_elsewhere;
+  std::thread owner([&] {
+    pending = loop.create_task(forever());
+    EXPECT_EQ(loop.run_until_complete(after_a_timer()), 1);
+    ran.set_value();
+    tried_elsewhere.get_future().wait();
+    loop.close();
+  });
+  ran.get_future().wait();
+  if (loop.io().backend() == weft::io::Backend::epoll) {
+    loop.close();
+  } else {
+    EXPECT_THROW(loop.close(), weft::RuntimeError);
+    EXPECT_FALSE(loop.is_closed());
+    EXPECT_FALSE(pending->done());
+  }
+  tried_elsewhere.set_value();
+  owner.join();
+  EXPECT_TRUE(loop.is_closed());
+  EXPECT_TRUE(pending->cancelled());
 }
 
 // ---- run_coroutine_threadsafe -------------------------------------------------------

@@ -96,7 +96,9 @@ class EventLoop {
   // everything. From then on (for call_soon_threadsafe, from the moment the
   // tasks are done) every call that schedules something throws
   // RuntimeError("Event loop is closed"), as in Python. Throws RuntimeError
-  // if the loop is running. Idempotent.
+  // if the loop is running, or if it is an io_uring loop with unfinished
+  // tasks closed on a thread other than the one that ran it (nothing can
+  // run them there; the loop stays open). Idempotent.
   void close();
 
   // The loop's clock (steady), as of the current batch.
