@@ -46,6 +46,14 @@ EventLoop::~EventLoop() {
   } catch (...) {
     default_exception_handler({"an event loop failed to close", std::current_exception(), {}});
   }
+  // Tasks close() could not end (an io_uring loop destroyed off its
+  // thread) stay pending for good: reported, their frames kept, and cut
+  // off from the loop, so that cancelling one later touches nothing gone.
+  report_pending_tasks();
+  for (detail::TaskState* task = tasks_; task != nullptr; task = task->next_task_) {
+    task->loop_ = nullptr;
+    task->waiter_ = nullptr;
+  }
   for (detail::TaskState* task = finished_; task != nullptr; task = task->next_task_) task->loop_ = nullptr;
 }
 
@@ -188,12 +196,16 @@ void EventLoop::stop() noexcept {
   io_.stop();
 }
 
-void EventLoop::run_loop(detail::TaskState* until) {
+void EventLoop::check_runnable() const {
   if (closed_) throw RuntimeError("Event loop is closed");
   if (running_) throw RuntimeError("This event loop is already running");
   if (running_loop != nullptr) throw RuntimeError("Cannot run the event loop while another loop is running");
-  // Once, here: the loop below would report the same refusal of every turn.
+  // Once, before a run: the loop would report the same refusal of every turn.
   io_.check_thread();
+}
+
+void EventLoop::run_loop(detail::TaskState* until) {
+  check_runnable();
   RunningScope scope(*this);
   running_ = true;
   struct Reset {
@@ -321,6 +333,10 @@ void EventLoop::cancel_remaining() {
     }
     running_ = false;
   }
+  report_pending_tasks();
+}
+
+void EventLoop::report_pending_tasks() {
   for (detail::TaskState* task = tasks_; task != nullptr; task = task->next_task_)
     call_exception_handler({"Task was destroyed but it is pending! (" + task->get_name() + ")", nullptr, {}});
 }

@@ -61,7 +61,10 @@ class EventLoop {
 
   // Throws std::system_error if no IO backend can be set up.
   explicit EventLoop(io::LoopOptions options = {});
-  // Closes the loop (see close()).
+  // Closes the loop (see close()). If close() refuses (an io_uring loop
+  // with tasks left, destroyed off its thread), the tasks are reported to
+  // the exception handler and stay pending for good: their handles still
+  // work (cancel() does nothing more), their coroutine frames are not freed.
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -72,6 +75,7 @@ class EventLoop {
   // loop is already running, is closed, or can never finish the task.
   template <class T>
   T run_until_complete(Task<T> coro) {
+    check_runnable();  // refused before the task exists, as in Python
     return run_until_complete(create_task(std::move(coro)));
   }
   template <class T>
@@ -185,6 +189,8 @@ class EventLoop {
  private:
   friend class detail::TaskState;
   void check_open() const;
+  // Throws RuntimeError if the loop cannot run now, here (see run_forever).
+  void check_runnable() const;
   void adopt(detail::TaskState& task, std::coroutine_handle<> frame);
   void run_until(detail::TaskState& task);
   void run_loop(detail::TaskState* until);
@@ -195,6 +201,7 @@ class EventLoop {
   void run_io_once();
   [[noreturn]] void report_deadlock(detail::TaskState* until);
   void cancel_remaining();
+  void report_pending_tasks();
   void deliver_final_results();
   void forget(detail::TaskState& task) noexcept;
   static void link(detail::TaskState*& list, detail::TaskState& task) noexcept;
