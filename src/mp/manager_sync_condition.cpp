@@ -1,6 +1,8 @@
 // The manager's "Condition": Python's threading.Condition over an RLock
 // owned by a client connection.
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <condition_variable>
 #include <limits>
 #include <list>
@@ -28,14 +30,17 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
   // Releases the lock, waits for a notify, re-takes the lock. The caller
   // stays queued for the whole wait, its slices included, and the lock
   // stays free until it is notified or times out. A wait whose client
-  // hangs up lets go of the lock and passes on a notify it was given to the
-  // next waiter, so that none is spent on a client nobody can answer.
+  // hangs up lets go of the lock and passes on a notify(n) it was given to
+  // the next waiter that was already waiting at that notify, so that none
+  // is spent on a client nobody can answer (one from notify_all has woken
+  // every such waiter already).
   bool wait(Caller& caller, std::optional<double> timeout) {
     const auto deadline = deadline_for(timeout, NegativeTimeout::counts_as_zero);
     const std::uint32_t levels = lock_.disown(caller, "cannot wait on un-acquired lock");
     Waiter self;
     {
       std::lock_guard guard(waiters_mutex_);
+      self.ticket = ++last_ticket_;
       waiters_.push_back(&self);
     }
     lock_.lock().release();
@@ -52,7 +57,7 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
         require_connected(caller);
       }
     } catch (const ManagerGoneError&) {
-      if (notified) wake(1);
+      if (notified) wake(1, self.pass_bound, PassOn::to_those_waiting_then);
       throw;
     }
     return notified;
@@ -60,11 +65,11 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
 
   void notify(Caller& caller, std::size_t n) {
     lock_.require_owner(caller, "cannot notify on un-acquired lock");
-    wake(n);
+    wake(n, any_ticket, PassOn::to_those_waiting_then);
   }
   void notify_all(Caller& caller) {
     lock_.require_owner(caller, "cannot notify on un-acquired lock");
-    wake(std::numeric_limits<std::size_t>::max());
+    wake(std::numeric_limits<std::size_t>::max(), any_ticket, PassOn::never);
   }
 
   void disconnected(std::uint64_t connection) override { lock_.disconnected(connection); }
@@ -85,6 +90,8 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
   struct Waiter {
     std::condition_variable woken;
     bool notified = false;
+    std::uint64_t ticket = 0;      // its place among every wait() ever queued
+    std::uint64_t pass_bound = 0;  // the newest ticket its notify may be passed on to
   };
 
   // Waits, in slices, until `self` is notified or the deadline passes;
@@ -106,13 +113,23 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
     return notified;
   }
 
-  // Notifies the n longest waiters (FIFO), as threading.Condition does.
-  void wake(std::size_t n) {
+  static constexpr std::uint64_t any_ticket = std::numeric_limits<std::uint64_t>::max();
+
+  // Whether a waiter that hangs up after its notification may pass it on:
+  // to one that was already waiting when the notification was made (a
+  // notify's), or to none (notify_all's woke them all).
+  enum class PassOn { to_those_waiting_then, never };
+
+  // Notifies the n longest waiters (FIFO), as threading.Condition does,
+  // among those whose ticket is at most `eligible`.
+  void wake(std::size_t n, std::uint64_t eligible, PassOn pass_on) {
     std::lock_guard guard(waiters_mutex_);
-    for (; n > 0 && !waiters_.empty(); --n) {
+    const std::uint64_t pass_bound = pass_on == PassOn::never ? 0 : std::min(eligible, last_ticket_);
+    for (; n > 0 && !waiters_.empty() && waiters_.front()->ticket <= eligible; --n) {
       Waiter* waiter = waiters_.front();
       waiters_.pop_front();
       waiter->notified = true;
+      waiter->pass_bound = pass_bound;
       waiter->woken.notify_one();
     }
   }
@@ -120,6 +137,7 @@ class ManagedCondition final : public Dispatching<ManagedCondition> {
   ConnectionLock lock_;
   std::mutex waiters_mutex_;
   std::list<Waiter*> waiters_;  // guarded by waiters_mutex_
+  std::uint64_t last_ticket_ = 0;  // guarded by waiters_mutex_
 };
 
 }  // namespace

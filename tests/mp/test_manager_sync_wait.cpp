@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -157,6 +158,34 @@ TEST(ManagerSyncCondition, ANotifyForAWaiterWhoseClientHungUpGoesToTheNext) {
   condition->disconnected(gone.connection());  // as the server does when it sees the hang-up
   ASSERT_TRUE(finishes(second));
   EXPECT_TRUE(second.get());
+}
+
+// The notify a gone waiter passes on may only reach one that was waiting
+// when it was made: here the notifier itself, waiting afterwards, gets none.
+TEST(ManagerSyncCondition, ANotifyPassedOnByAGoneWaiterWakesNoOneWhoCameLater) {
+  auto condition = make("Condition");
+  FakeCaller a(1);
+  std::uint64_t next_id = 2;
+  for (const char* notify : {"notify", "notify_all"}) {
+    auto waiting = make("Event");
+    FakeCaller gone(next_id++);
+    auto first = in_thread([&] {
+      call<bool>(*condition, gone, "acquire", true, kForever);
+      call(*waiting, gone, "set");
+      return call<bool>(*condition, gone, "wait", std::optional(10.0));
+    });
+    ASSERT_TRUE(call<bool>(*waiting, a, "wait", std::optional(10.0)));
+    // Granted once the waiter's wait() has let go of the lock.
+    ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
+    gone.hang_up();
+    if (std::string(notify) == "notify") call(*condition, a, notify, std::size_t{1});
+    else call(*condition, a, notify);
+    EXPECT_FALSE(call<bool>(*condition, a, "wait", std::optional(0.3))) << "woken by a passed-on " << notify;
+    call(*condition, a, "release");
+    ASSERT_TRUE(finishes(first));
+    EXPECT_THROW(first.get(), ManagerGoneError);
+    condition->disconnected(gone.connection());
+  }
 }
 
 TEST(ManagerSyncCondition, TheLockIsFreeWhileEveryoneElseWaits) {

@@ -28,7 +28,10 @@
 // hangs for ever. A plain Semaphore is not given back (it is often a
 // signal, released by one process and acquired by another). A process that
 // dies while waiting at a Barrier breaks it: the other waiters get
-// BrokenBarrierError instead of waiting for a party that is gone.
+// BrokenBarrierError instead of waiting for a party that is gone. A
+// Condition's notify(n) that reached a waiter whose process then ended
+// goes on to the next waiter that was already waiting at that notify, if
+// any, rather than being lost.
 //
 // Errors: whatever the method raised on the server, re-thrown with its
 // type (RuntimeError, ValueError, BrokenBarrierError); ManagerGoneError
