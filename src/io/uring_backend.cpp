@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <csignal>
 #include <cerrno>
@@ -27,7 +28,6 @@
 #include <cstring>
 #include <memory>
 #include <system_error>
-#include <atomic>
 #include <thread>
 #include <vector>
 
