@@ -13,7 +13,6 @@
 // the best of three runs, and the runs are interleaved (processes, then
 // threads, three times over) so that a busy neighbour — another test, a
 // sanitizer's bookkeeping — weighs on both columns alike.
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -75,7 +74,7 @@ struct Table {
 };
 
 int main() {
-  std::printf("cpu count: %ld\n", ::sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf("cpu count: %zu\n", mp::cpu_count());  // print(os.cpu_count())
   const long threads_at_start = thread_count();
   Table best;
   for (int round = 0; round < 3; ++round) {
@@ -96,7 +95,7 @@ int main() {
   // A GIL would make the threads take about as long as one core doing all
   // six loops: twice the processes' time on two cores, more on more cores.
   // One core runs both one loop at a time, so there it shows nothing.
-  if (std::thread::hardware_concurrency() >= 2) {
+  if (mp::process_cpu_count() >= 2) {
     seed::check(cpu_threads < cpu_processes * 1.5,
                 "CPU-bound: without a GIL threads use every core, as processes do");
   } else {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <weft/futures.hpp>
+#include <weft/mp/cpu_count.hpp>
 #include <weft/threading.hpp>
 
 #include "seed_check.hpp"
@@ -84,7 +85,7 @@ Outcome measure(Run run) {
 }
 
 int main() {
-  std::printf("cpu count: %u\n", std::thread::hardware_concurrency());
+  std::printf("cpu count: %zu\n", weft::mp::cpu_count());  // print(os.cpu_count())
 
   const Outcome unbounded = measure([](auto all_started) {
     std::vector<std::unique_ptr<weft::Thread>> threads;

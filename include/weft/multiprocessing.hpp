@@ -34,6 +34,7 @@
 #include "weft/mp/authentication.hpp"
 #include "weft/mp/connection.hpp"
 #include "weft/mp/context.hpp"
+#include "weft/mp/cpu_count.hpp"
 #include "weft/mp/errors.hpp"
 #include "weft/mp/listener.hpp"
 #include "weft/mp/managers.hpp"

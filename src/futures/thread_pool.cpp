@@ -13,6 +13,7 @@
 #include "weft/detail/gate.hpp"
 #include "weft/detail/ticket_counter.hpp"
 #include "weft/futures/thread_pool_executor.hpp"
+#include "weft/mp/cpu_count.hpp"
 #include "weft/queue/detail/segmented_fifo.hpp"
 #include "weft/threading/thread.hpp"
 
@@ -274,8 +275,7 @@ class ThreadPool : public std::enable_shared_from_this<ThreadPool> {
 thread_local ThreadPool::WorkerIdentity ThreadPool::t_worker;
 
 std::size_t default_max_workers() {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::min<std::size_t>(32, cores + 4);
+  return std::min<std::size_t>(32, mp::process_cpu_count() + 4);
 }
 
 std::string default_prefix() {

@@ -26,6 +26,7 @@
 #include "weft/detail/exception_text.hpp"
 #include "weft/errors.hpp"
 #include "weft/futures/errors.hpp"
+#include "weft/mp/cpu_count.hpp"
 #include "weft/mp/detail/worker_pool_tasks.hpp"
 #include "weft/mp/remote_error.hpp"
 #include "worker_frames.hpp"
@@ -571,7 +572,7 @@ WorkerPool::WorkerPool(WorkerPoolConfig config) : impl_(std::make_shared<Impl>(s
   if (impl.config.max_tasks_per_child && *impl.config.max_tasks_per_child == 0)
     throw ValueError("maxtasksperchild must be a positive int or None");
   impl.processes = impl.config.processes;
-  if (impl.processes == 0) impl.processes = std::max(1u, std::thread::hardware_concurrency());
+  if (impl.processes == 0) impl.processes = process_cpu_count();
   impl.epoll = ::epoll_create1(EPOLL_CLOEXEC);
   if (impl.epoll < 0) throw_errno("epoll_create1");
   impl.wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

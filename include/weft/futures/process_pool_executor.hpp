@@ -1,7 +1,7 @@
 // weft/futures/process_pool_executor.hpp — weft::futures::ProcessPoolExecutor,
 // Python's concurrent.futures.ProcessPoolExecutor.
 //
-// A pool of max_workers worker processes (default: the number of CPUs)
+// A pool of max_workers worker processes (default: mp::process_cpu_count())
 // that run submitted functions and complete their futures:
 //
 //   futures::ProcessPoolExecutor executor(4);
@@ -82,7 +82,7 @@
 namespace weft::futures {
 
 struct ProcessPoolOptions {
-  std::optional<std::size_t> max_workers = {};          // default: the number of CPUs
+  std::optional<std::size_t> max_workers = {};          // default: mp::process_cpu_count()
   std::optional<mp::Context> mp_context = {};           // default: mp::get_context()
   std::optional<std::size_t> max_tasks_per_child = {};  // default: unlimited
 };

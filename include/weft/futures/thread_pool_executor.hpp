@@ -1,8 +1,8 @@
 // weft/futures/thread_pool_executor.hpp — weft::futures::ThreadPoolExecutor,
 // Python's concurrent.futures.ThreadPoolExecutor.
 //
-// A pool of up to max_workers threads (default min(32, cores + 4), as in
-// Python) that runs submitted callables and completes their futures.
+// A pool of up to max_workers threads (default min(32, mp::process_cpu_count() +
+// 4), as in Python) that runs submitted callables and completes their futures.
 // Workers start lazily, as Python's do: a submit() that finds no idle worker
 // starts a new one until max_workers exist. They are named
 // "<thread_name_prefix>_<n>" (default prefix "ThreadPoolExecutor-<k>"), and
@@ -90,7 +90,7 @@ class ThreadPool;
 
 class ThreadPoolExecutor : public Executor<ThreadPoolExecutor> {
  public:
-  // max_workers = 0 means min(32, cores + 4).
+  // max_workers = 0 means min(32, mp::process_cpu_count() + 4).
   explicit ThreadPoolExecutor(std::size_t max_workers = 0, std::string thread_name_prefix = "",
                               std::function<void()> initializer = {});
   ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;

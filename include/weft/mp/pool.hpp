@@ -104,7 +104,7 @@
 namespace weft::mp {
 
 struct PoolOptions {
-  std::optional<std::size_t> processes = {};         // default: the number of CPUs
+  std::optional<std::size_t> processes = {};         // default: process_cpu_count()
   std::optional<std::size_t> maxtasksperchild = {};  // default: workers live as long as the pool
   std::optional<Context> context = {};               // default: get_context()
 };

@@ -86,7 +86,7 @@ struct Initializer {
 };
 
 struct WorkerPoolConfig {
-  std::size_t processes = 0;  // 0: cpu_count
+  std::size_t processes = 0;  // 0: process_cpu_count()
   Context context = Context(StartMethod::fork);
   Initializer initializer;
   std::optional<std::size_t> max_tasks_per_child;
