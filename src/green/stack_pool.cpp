@@ -20,6 +20,17 @@ namespace weft::green::detail {
 namespace {
 
 constexpr std::size_t kSlabStacks = 64;
+
+// The bytes of address space mmap() hands out without a hint (Linux keeps
+// the larger 5-level and 52-bit ranges for mappings that ask for them).
+#if defined(__x86_64__)
+constexpr std::size_t kMappableBytes = std::size_t{1} << 47;
+#elif defined(__aarch64__)
+constexpr std::size_t kMappableBytes = std::size_t{1} << 48;
+#else
+constexpr std::size_t kMappableBytes = std::numeric_limits<std::size_t>::max() / kSlabStacks;
+#endif
+
 // Free stacks of one size kept with their pages; further ones give their
 // memory back but stay mapped, so that a burst of greenlets that comes
 // again costs page faults, not mappings.
@@ -147,8 +158,10 @@ std::size_t StackPool::page_size() noexcept {
 
 std::size_t StackPool::usable_size(std::size_t size) {
   const std::size_t page = page_size();
-  // So that no sum or product the pool makes of it (a slab) wraps.
-  if (size > std::numeric_limits<std::size_t>::max() / kSlabStacks - page) {
+  // The stack and its guard page must fit in the addresses mmap() hands out
+  // without a hint; this also keeps every sum or product the pool makes of
+  // a size (a slab) from wrapping.
+  if (size > kMappableBytes - 2 * page) {
     throw ValueError("greenlet stack size " + std::to_string(size) + " is too large");
   }
   return (std::max(size, 4 * page) + page - 1) / page * page;

@@ -53,8 +53,9 @@ class StackPool {
   static bool check_canary(const Stack& stack) noexcept { return stack.guarded || canary_intact(stack); }
 
   // The usable bytes allocate(size) gives: whole pages, at least four.
-  // Throws ValueError for a size too large for any stack (more than a
-  // 64th of the address space).
+  // Throws ValueError for a size too large for any stack (more than the
+  // address space mmap() hands out without a hint: 2^47 bytes on x86-64,
+  // 2^48 on AArch64).
   static std::size_t usable_size(std::size_t size);
 
   static std::size_t page_size() noexcept;

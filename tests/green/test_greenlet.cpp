@@ -601,6 +601,15 @@ TEST(GreenletStack, AStackSizeTooLargeForAnyStackIsAValueError) {
   EXPECT_EQ(std::any_cast<int>(small.switch_()), 1);
 }
 
+// A size no mapping can hold — past the address range a process maps without a hint (2^47
+// bytes on x86-64, 2^48 on AArch64) — is refused when the greenlet is made too, not at its
+// first switch as the kernel refusing the memory.
+TEST(GreenletStack, AStackSizeNoMappingCanHoldIsAValueError) {
+  for (const std::size_t size : {std::size_t{1} << 49, std::size_t{1} << 52, std::size_t{1} << 57}) {
+    EXPECT_THROW(green::greenlet([] {}, {}, green::StackOptions{size}), weft::ValueError) << size;
+  }
+}
+
 int recurse(int depth) {
   volatile char frame[512];
   frame[0] = static_cast<char>(depth);

@@ -93,8 +93,10 @@ class error : public std::runtime_error {
 
 struct StackOptions {
   // Usable bytes of the stack (rounded up to whole pages, at least four).
-  // Only the pages a greenlet touches cost memory. More than a 64th of the
-  // address space is refused (weft::ValueError).
+  // Only the pages a greenlet touches cost memory. More than any mapping
+  // can hold (the 2^47 bytes a process maps without a hint on x86-64, 2^48
+  // on AArch64) is refused (weft::ValueError); a size that fits but that
+  // the kernel will not map makes the first switch throw std::bad_alloc.
   std::size_t size = 256 * 1024;
 };
 
