@@ -27,17 +27,6 @@ constexpr auto kSlice = std::chrono::milliseconds(50);
 static_assert(sizeof(ChannelWords) <= kPayloadOffset);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-// A socket view of `conn`'s descriptor for the fd-passing calls.
-template <class Use>
-auto with_socket(Connection& conn, Use use) {
-  auto sock = net::Socket::from_fd(conn.fileno());
-  struct Release {
-    net::Socket& sock;
-    ~Release() { sock.detach(); }
-  } release{sock};
-  return use(sock);
-}
-
 }  // namespace
 
 bool peer_connected(int fd) noexcept {

@@ -36,11 +36,24 @@
 #include "manager_protocol.hpp"
 #include "weft/mp/connection.hpp"
 #include "weft/mp/detail/shared_block.hpp"
+#include "weft/net/socket.hpp"
 
 namespace weft::mp::manager::detail {
 
 // Whether the peer of the socket `fd` still holds it (no hang-up).
 bool peer_connected(int fd) noexcept;
+
+// Runs use(sock) on a socket view of `conn`'s descriptor, which `conn`
+// keeps owning; returns what it returns, throws what it throws.
+template <class Use>
+auto with_socket(Connection& conn, Use use) {
+  auto sock = net::Socket::from_fd(conn.fileno());
+  struct Release {
+    net::Socket& sock;
+    ~Release() { sock.detach(); }
+  } release{sock};
+  return use(sock);
+}
 
 // The words of one lane, in the block.
 struct alignas(64) LaneWords {

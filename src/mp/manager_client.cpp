@@ -13,8 +13,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "weft/mp/authentication.hpp"
 #include "weft/mp/detail/thread_id.hpp"
-#include "weft/mp/listener.hpp"
 #include "weft/mp/manager/proxy.hpp"
 #include "weft/mp/remote_error.hpp"
 #include "weft/net/errors.hpp"
@@ -46,11 +46,9 @@ void drop_released(ThreadConnections& mine) {
   });
 }
 
-// The descriptors of this process's connections to servers. Forks wait
-// while one is added or closed, so a child finds those listed open. A
-// connection still in its handshake is not listed yet: a child forked by
-// another thread then keeps its copy until it exits or execs (it is
-// close-on-exec).
+// The descriptors of this process's connections to servers, listed from
+// before they connect. Forks wait while one is added or closed, so a child
+// finds those listed open.
 struct ServerSockets {
   std::mutex mutex;
   std::unordered_set<int> fds;
@@ -155,7 +153,17 @@ void ServerConnection::close() noexcept {
 
 ServerConnection ManagerClient::connect() const {
   try {
-    return ServerConnection(Client(address_, AF_UNSPEC, authkey_));
+    // Listed before it connects, so that a child forked meanwhile by
+    // another thread lets go of it too; closed (and unlisted) on failure.
+    net::Socket sock(address_.family(), SOCK_STREAM);
+    ServerConnection conn{Connection(sock.detach())};
+    with_socket(conn.get(), [this](net::Socket& view) {
+      view.setblocking(true);
+      view.connect(address_);
+    });
+    answer_challenge(conn.get(), authkey_);
+    deliver_challenge(conn.get(), authkey_);
+    return conn;
   } catch (const net::OSError& e) {
     gone(address_text_, e);
   } catch (const EOFError& e) {

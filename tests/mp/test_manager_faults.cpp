@@ -9,10 +9,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <string>
 #include <tuple>
 
 #include "mp/child_process.hpp"
+#include "weft/errors.hpp"
+#include "weft/mp/authentication.hpp"
 #include "weft/mp/listener.hpp"
 #include "weft/mp/managers.hpp"
 #include "weft/mp/queues.hpp"
@@ -155,6 +158,23 @@ TEST(ManagerLifetime, ProxiesOutlivingTheirManagerRaiseManagerGoneError) {
     d->setitem(1, 1);
   }
   EXPECT_THROW(d->getitem(1), mp::ManagerGoneError);
+}
+
+TEST(ManagerLifetime, AChildForkedDuringTheHandshakeKeepsNoCopyOfTheConnection) {
+  // A server without a key: the test plays its side of the handshake.
+  mp::Listener server(std::nullopt, AF_UNIX);
+  mp::BaseManager client(server.address(), "client key");
+  auto connecting = std::async(std::launch::async, [&] { client.connect(); });
+  auto conn = server.accept();  // the client now waits for its challenge
+  auto child = weft::test::Child::fork([] { ::pause(); });
+  EXPECT_THROW(mp::deliver_challenge(conn, "server key"), mp::AuthenticationError);
+  ASSERT_EQ(connecting.wait_for(20s), std::future_status::ready);
+  EXPECT_THROW(connecting.get(), mp::AuthenticationError);
+  // The client closed its end, and the child's copy let go of the
+  // connection at the fork: the server sees the end while the child lives.
+  ASSERT_TRUE(conn.poll(20s));
+  EXPECT_THROW(conn.recv_bytes(), weft::EOFError);
+  EXPECT_EQ(child.kill(), 128 + SIGKILL) << "the child lived on until now";
 }
 
 }  // namespace
