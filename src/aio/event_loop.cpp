@@ -47,8 +47,9 @@ EventLoop::~EventLoop() {
     default_exception_handler({"an event loop failed to close", std::current_exception(), {}});
   }
   // Tasks close() could not end (an io_uring loop destroyed off its
-  // thread) stay pending for good: reported, their frames kept, and cut
-  // off from the loop, so that cancelling one later touches nothing gone.
+  // thread, any loop destroyed in a child of fork()) stay pending for good:
+  // reported, their frames kept, and cut off from the loop, so that
+  // cancelling one later touches nothing gone.
   report_pending_tasks();
   for (detail::TaskState* task = tasks_; task != nullptr; task = task->next_task_) {
     task->loop_ = nullptr;
@@ -288,16 +289,17 @@ void EventLoop::call_soon_threadsafe(Callback callback) {
 void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
-  // An io_uring loop runs only on the thread that first ran it: another
-  // can neither cancel its tasks nor turn it for the last results.
-  bool runs_here = true;
-  try {
-    io_.check_thread();
-  } catch (const RuntimeError&) {
-    runs_here = false;
-  }
-  if (!runs_here && tasks_ != nullptr)
+  // An io_uring loop runs only on the thread that first ran it, and no loop
+  // in a child of fork(): elsewhere nothing can cancel its tasks or turn it
+  // for the last results.
+  const bool runs_here = io_.may_run_here();
+  if (!runs_here && tasks_ != nullptr) {
+    if (io_.in_forked_child())
+      throw RuntimeError(
+          "an event loop with unfinished tasks cannot be closed in a child of fork(): its IO is the parent's; "
+          "close it in the process that made it");
     throw RuntimeError("an io_uring event loop with unfinished tasks can only be closed on the thread that ran it");
+  }
   if (runs_here) cancel_remaining();
   {
     std::lock_guard held(threadsafe_mutex_);

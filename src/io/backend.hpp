@@ -44,11 +44,21 @@ class Backend {
   virtual std::size_t pending() const noexcept = 0;
   // Interrupts a wait in poll(). Thread-safe, async-signal-safe.
   virtual void wake() noexcept = 0;
-  // Throws RuntimeError if the loop may not run on the calling thread;
-  // asked as each run() or run_forever() begins. Any thread will do unless
-  // the backend says otherwise.
-  virtual void check_thread() const {}
+  // Whether this is a child of fork() of the process that made the backend:
+  // its epoll instance or ring is the parent's too, and must be left alone.
+  virtual bool in_forked_child() const noexcept = 0;
+  // Whether the loop may run on the calling thread, fork aside; asked as
+  // each run() or run_forever() begins. Any thread will do unless the
+  // backend says otherwise.
+  virtual bool runs_on_this_thread() const noexcept { return true; }
 };
+
+// What a Loop used in a child of fork() throws.
+[[noreturn]] inline void throw_in_forked_child() {
+  throw RuntimeError(
+      "io::Loop used in a child of fork(): it shares its epoll instance or io_uring with the parent; "
+      "make a new Loop in the child");
+}
 
 // How many fork() calls made this process a child: counted from the first
 // backend's creation on.
@@ -67,9 +77,7 @@ class BackendBase : public Backend {
     forks_ = forks_as_child.load(std::memory_order_relaxed);
   }
 
-  // Whether this is a child of fork() of the process that made the backend:
-  // its epoll instance or ring is the parent's too, and must be left alone.
-  bool in_forked_child() const noexcept { return forks_as_child.load(std::memory_order_relaxed) != forks_; }
+  bool in_forked_child() const noexcept final { return forks_as_child.load(std::memory_order_relaxed) != forks_; }
 
   void deliver_ready() final {
     // One round: results queued by the handlers run here wait for the next.
@@ -87,10 +95,7 @@ class BackendBase : public Backend {
   }
   // Throws RuntimeError in a child of fork(): see in_forked_child.
   void check_process() const {
-    if (in_forked_child())
-      throw RuntimeError(
-          "io::Loop used in a child of fork(): it shares its epoll instance or io_uring with the parent; "
-          "make a new Loop in the child");
+    if (in_forked_child()) throw_in_forked_child();
   }
   // Delivers the final result of `op` now.
   void finish(Operation& op, int result, std::uint32_t flags = 0) noexcept {

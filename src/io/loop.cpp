@@ -195,7 +195,17 @@ bool Loop::alive() const noexcept {
          has_threadsafe_.load(std::memory_order_relaxed);
 }
 
-void Loop::check_thread() const { backend_->check_thread(); }
+bool Loop::may_run_here() const noexcept { return !in_forked_child() && backend_->runs_on_this_thread(); }
+
+bool Loop::in_forked_child() const noexcept { return backend_->in_forked_child(); }
+
+void Loop::check_thread() const {
+  if (may_run_here()) return;
+  if (in_forked_child()) detail::throw_in_forked_child();
+  throw RuntimeError(
+      "io::Loop run on a thread other than the one that first ran it: an io_uring loop runs on the thread "
+      "that first ran it (epoll loops may move between threads)");
+}
 
 bool Loop::run(RunMode mode) {
   const Running running(*this);

@@ -320,13 +320,7 @@ class UringBackend final : public BackendBase {
   // The ring belongs to the thread that enabled it (see enable()): another
   // thread's io_uring_enter would be refused, or name another ring through
   // that thread's registered ring fds.
-  void check_thread() const override {
-    check_process();
-    if (enabled_ && thread_ != this_thread_serial())
-      throw RuntimeError(
-          "io::Loop run on a thread other than the one that first ran it: an io_uring loop runs on the thread "
-          "that first ran it (epoll loops may move between threads)");
-  }
+  bool runs_on_this_thread() const noexcept override { return !enabled_ || thread_ == this_thread_serial(); }
 
  private:
   struct Completion {
@@ -365,7 +359,7 @@ class UringBackend final : public BackendBase {
   // it, and a registered ring fd serves only the thread registering it:
   // both happen on the loop's thread, at its first poll (a loop may be
   // created on one thread and run on another), and tie the loop to that
-  // thread for good (check_thread()).
+  // thread for good (runs_on_this_thread()).
   void enable() {
     if (const int rc = try_enable(); rc < 0) throw_error(-rc, "io_uring_enable_rings");
   }

@@ -470,6 +470,38 @@ TEST_P(AioThreads, AnIoUringLoopDestroyedOffItsThreadLeavesItsTasksPendingAndSaf
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
+// A child of fork() cannot run the loop it inherited (its epoll instance or ring is the parent's):
+// closing it there with tasks left throws a RuntimeError that names the fork, not a thread, and
+// leaves the loop open; the parent closes it as usual.
+TEST_P(AioThreads, ALoopWithTasksLeftClosedInAForkedChildThrowsNamingTheFork) {
+  aio::EventLoop loop(options());
+  aio::TaskHandle<void> pending = loop.create_task([]() -> aio::Task<void> { co_await aio::sleep(1h); }());
+  loop.run_until_complete([]() -> aio::Task<void> { co_await aio::sleep(1ms); }());  // binds an io_uring ring
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::alarm(10);  // bounds the child should it hang
+    int code = 0;
+    try {
+      loop.close();
+      code = 1;
+    } catch (const weft::RuntimeError& error) {
+      if (std::string(error.what()).find("fork") == std::string::npos) code = 2;
+    } catch (...) {
+      code = 3;
+    }
+    if (loop.is_closed()) code |= 4;
+    ::_exit(code);  // the inherited loop is left as it is
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: close() did not throw; 2: its message does not name the fork; "
+                                       "3: not RuntimeError; 4: the loop was closed";
+  loop.close();
+  EXPECT_TRUE(pending.cancelled());
+}
+
 // ---- run_coroutine_threadsafe -------------------------------------------------------
 
 namespace {

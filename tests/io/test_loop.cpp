@@ -746,8 +746,8 @@ TEST_P(LoopTest, ACancelledMultishotReceiveLosesNoBytes) {
 }
 
 // A child of fork() shares its parent's epoll instance or ring: the Loop it inherited refuses to
-// start operations or run (RuntimeError), and closing a descriptor through it or destroying it
-// leaves the parent's operations and buffers alone.
+// start operations or run (RuntimeError; may_run_here() is false), and closing a descriptor
+// through it or destroying it leaves the parent's operations and buffers alone.
 TEST_P(LoopTest, AForkedChildNeitherUsesNorDisturbsItsParentsLoop) {
   SocketPair pair, other;
   io::BufferPool& pool = loop().create_buffer_pool(4, 64);
@@ -761,7 +761,7 @@ TEST_P(LoopTest, AForkedChildNeitherUsesNorDisturbsItsParentsLoop) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::alarm(10);  // bounds the child should it hang
-    int code = 0;
+    int code = loop().may_run_here() ? 16 : 0;
     loop().close(pair.release_b());
     std::vector<std::byte> in(8);
     Recorded child_op;
@@ -785,7 +785,9 @@ TEST_P(LoopTest, AForkedChildNeitherUsesNorDisturbsItsParentsLoop) {
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status)) << "the child did not end by itself";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "1, 2: starting an operation; 4, 8: run() (not RuntimeError)";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1, 2: starting an operation; 4, 8: run() (not RuntimeError); 16: may_run_here() in the child";
+  EXPECT_TRUE(loop().may_run_here());
   write_all(pair.a, "hello");
   run_until(loop(), [&] { return !received.results.empty(); });
   loop().cancel(received);
@@ -954,6 +956,7 @@ TEST_P(LoopTest, ALoopRunLaterOnAnotherThreadMovesOnEpollAndThrowsOnIoUring) {
   loop().run();
   std::thread([&] {
     loop_->call_soon([&] { ++ran; });
+    EXPECT_EQ(loop_->may_run_here(), GetParam() == Backend::epoll);
     if (GetParam() == Backend::epoll) {
       EXPECT_FALSE(loop_->run());
       EXPECT_EQ(ran, 2);

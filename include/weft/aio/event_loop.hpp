@@ -62,7 +62,8 @@ class EventLoop {
   // Throws std::system_error if no IO backend can be set up.
   explicit EventLoop(io::LoopOptions options = {});
   // Closes the loop (see close()). If close() refuses (an io_uring loop
-  // with tasks left, destroyed off its thread), the tasks are reported to
+  // with tasks left destroyed off its thread, any loop with tasks left
+  // destroyed in a child of fork()), the tasks are reported to
   // the exception handler and stay pending for good: their handles still
   // work (cancel() does nothing more), their coroutine frames are not freed.
   ~EventLoop();
@@ -100,9 +101,11 @@ class EventLoop {
   // everything. From then on (for call_soon_threadsafe, from the moment the
   // tasks are done) every call that schedules something throws
   // RuntimeError("Event loop is closed"), as in Python. Throws RuntimeError
-  // if the loop is running, or if it is an io_uring loop with unfinished
-  // tasks closed on a thread other than the one that ran it (nothing can
-  // run them there; the loop stays open). Idempotent.
+  // if the loop is running, or if it has unfinished tasks and may not run
+  // here: an io_uring loop on a thread other than the one that ran it, any
+  // loop in a child of fork() of the process that made it (the message
+  // names which; nothing can run the tasks there, and the loop stays open).
+  // Idempotent.
   void close();
 
   // The loop's clock (steady), as of the current batch.

@@ -155,12 +155,20 @@ class Loop {
   // operations, timers, callbacks). Blocks in the poll phase. Throws what a
   // callback throws, and RuntimeError if the loop is already running —
   // called from one of its callbacks or on another thread — leaving the
-  // running loop alone, as asyncio does, or is an io_uring loop on a thread
-  // it may not run on (see the top of this file).
+  // running loop alone, as asyncio does, or may not run here (see
+  // may_run_here()).
   bool run(RunMode mode = RunMode::until_idle);
-  // Throws the RuntimeError run() would throw on the calling thread for an
-  // io_uring loop that may not run there (see the top of this file); does
-  // nothing otherwise. Never blocks.
+  // Whether the loop may run on the calling thread: not in a child of
+  // fork() (in_forked_child()), and an io_uring loop only on its own thread
+  // (see the top of this file). Never blocks, never throws.
+  bool may_run_here() const noexcept;
+  // Whether this process is a child of fork() of the one that made the
+  // loop, where the loop may neither run nor start operations. Never
+  // blocks, never throws.
+  bool in_forked_child() const noexcept;
+  // Throws the RuntimeError run() would throw when the loop may not run on
+  // the calling thread (may_run_here()), naming the fork or the thread;
+  // does nothing otherwise. Never blocks.
   void check_thread() const;
   // Iterates until stop(), even while there is no work (asyncio's
   // run_forever). Blocks. Runs one iteration at least: after a stop() that
