@@ -22,6 +22,7 @@
 #include <string_view>
 #include <thread>
 
+#include "pidfd.hpp"
 #include "process_state.hpp"
 
 namespace weft::mp::detail {
@@ -32,70 +33,89 @@ namespace {
 // blanks). A name is at most NAME_MAX bytes, so a record fits one message.
 constexpr std::size_t kLongestRecord = 512;
 
-// This process's end of the socket; fork children inherit it, and with it
-// the tracker. Set once, without a lock: a fork while another thread starts
-// the tracker leaves the child to start its own. Its number never changes:
-// a tracker started again after the first died takes the same number, so a
-// thread sending meanwhile never writes to a descriptor reused for
-// something else.
-std::atomic<int> tracker_fd{-1};
+// The tracker: this process's end of its socket and a pidfd for it. Fork
+// children inherit both, and with them the tracker. Set once, both at once
+// and without a lock: a fork while another thread starts the tracker leaves
+// the child to start its own. Their numbers never change: a tracker started
+// again after the first died takes the same two, so a thread sending
+// meanwhile never uses a descriptor reused for something else.
+struct Tracker {
+  int socket = -1;
+  int pidfd = -1;
+};
+std::atomic<Tracker> tracker{};
 std::atomic<bool> tracker_failed{false};
-// The tracker, and the process that started it (the only one that reaps it).
-std::atomic<pid_t> tracker_pid{0};
-std::atomic<pid_t> tracker_parent{0};
 // How many times this process started the tracker again, and which process
 // is doing so now (0 if none; a fork child finds its parent's pid there).
 std::atomic<unsigned> tracker_generation{0};
 std::atomic<pid_t> relaunching{0};
 
-// Starts a tracker; this process's end of its socket, or -1 if none started.
-int start_tracker(pid_t& pid) noexcept {
+// Waits for the tracker of `pidfd` to end and reaps it, if this process
+// started it and nobody has reaped it yet: the program's own wait for any
+// child may have, or the kernel if SIGCHLD is ignored (waitid then fails
+// with ECHILD). Never waits for another child that took its pid since.
+void reap(int pidfd) noexcept {
+  siginfo_t info{};
+  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED) != 0 && errno == EINTR) {
+  }
+}
+
+// Ends and reaps a tracker that was told nothing (a child forked meanwhile
+// may hold its socket open), and closes its pidfd.
+void end_tracker(int pidfd) noexcept {
+  sys_pidfd_send_signal(pidfd, SIGKILL);
+  reap(pidfd);
+  ::close(pidfd);
+}
+
+// Starts a tracker: this process's end of its socket and a pidfd for it, or
+// none. The pidfd is opened as soon as posix_spawn returns: only a tracker
+// that died, was reaped by the program and had its pid given to another
+// process in that instant could leave it naming another process.
+Tracker start_tracker() noexcept {
   int ends[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) return -1;
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) return {};
+  Tracker started{ends[0], -1};
   try {
-    pid = spawn_self(std::string(resource_tracker_variable) + "=" + std::to_string(ends[1]), {ends[1]});
+    const pid_t pid =
+        spawn_self(std::string(resource_tracker_variable) + "=" + std::to_string(ends[1]), {ends[1]});
+    started.pidfd = sys_pidfd_open(pid);
+    if (started.pidfd < 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
   } catch (...) {
-    ::close(ends[0]);
-    ends[0] = -1;
   }
   ::close(ends[1]);
-  return ends[0];
-}
-
-void reap(pid_t pid) noexcept {
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  if (started.pidfd < 0) {
+    ::close(ends[0]);
+    return {};
   }
+  return started;
 }
 
-// The socket to the tracker, starting it first if need be; -1 without one.
-int tracker_socket() noexcept {
-  if (const int fd = tracker_fd.load(std::memory_order_acquire); fd >= 0) return fd;
-  if (tracker_failed.load(std::memory_order_relaxed)) return -1;
-  pid_t pid = 0;
-  const int fd = start_tracker(pid);
-  if (fd < 0) {
+// The tracker, starting it first if need be; none if it cannot be started.
+Tracker started_tracker() noexcept {
+  if (const Tracker current = tracker.load(std::memory_order_acquire); current.socket >= 0) return current;
+  if (tracker_failed.load(std::memory_order_relaxed)) return {};
+  const Tracker started = start_tracker();
+  if (started.socket < 0) {
     tracker_failed.store(true, std::memory_order_relaxed);
-    return -1;
+    return {};
   }
-  int expected = -1;
-  if (tracker_fd.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) {
-    tracker_parent.store(::getpid(), std::memory_order_relaxed);
-    tracker_pid.store(pid, std::memory_order_relaxed);
-    return fd;
-  }
-  // Another thread's tracker won: this one, told nothing, is ended and reaped
-  // (a child forked meanwhile may hold its socket open).
-  ::close(fd);
-  ::kill(pid, SIGKILL);
-  reap(pid);
+  Tracker expected;
+  if (tracker.compare_exchange_strong(expected, started, std::memory_order_acq_rel)) return started;
+  // Another thread's tracker won.
+  ::close(started.socket);
+  end_tracker(started.pidfd);
   return expected;
 }
 
-// Starts the tracker again after a send on `fd` found it gone (killed, say),
-// unless another thread did so since `generation`, warning on stderr as
-// Python does: what the dead one knew is lost. The new one's socket takes
-// the number `fd`. False if none could be started.
-bool relaunch_tracker(int fd, unsigned generation) noexcept {
+// Starts the tracker again after a send found it gone (killed, say), unless
+// another thread did so since `generation`, warning on stderr as Python
+// does: what the dead one knew is lost. The new one's socket and pidfd take
+// the numbers of the dead one's. False if none could be started.
+bool relaunch_tracker(unsigned generation) noexcept {
   const pid_t self = ::getpid();
   for (pid_t owner = 0; !relaunching.compare_exchange_strong(owner, self, std::memory_order_acquire);
        owner = 0) {
@@ -109,19 +129,17 @@ bool relaunch_tracker(int fd, unsigned generation) noexcept {
     std::fprintf(stderr,
                  "weft: resource_tracker: process died unexpectedly, relaunching. Some resources "
                  "might leak.\n");
-    if (tracker_parent.load(std::memory_order_relaxed) == self)
-      if (const pid_t dead = tracker_pid.exchange(0, std::memory_order_relaxed); dead != 0) reap(dead);
-    pid_t pid = 0;
-    if (const int fresh = start_tracker(pid); fresh >= 0) {
-      started = ::dup3(fresh, fd, O_CLOEXEC) == fd;
-      ::close(fresh);
+    const Tracker dead = tracker.load(std::memory_order_acquire);
+    reap(dead.pidfd);  // in a fork child, not its child: ECHILD at once
+    if (const Tracker fresh = start_tracker(); fresh.socket >= 0) {
+      started = ::dup3(fresh.socket, dead.socket, O_CLOEXEC) == dead.socket &&
+                ::dup3(fresh.pidfd, dead.pidfd, O_CLOEXEC) == dead.pidfd;
+      ::close(fresh.socket);
       if (started) {
-        tracker_parent.store(self, std::memory_order_relaxed);
-        tracker_pid.store(pid, std::memory_order_relaxed);
+        ::close(fresh.pidfd);
         tracker_generation.fetch_add(1, std::memory_order_release);
       } else {
-        ::kill(pid, SIGKILL);
-        reap(pid);
+        end_tracker(fresh.pidfd);
       }
     }
   }
@@ -131,8 +149,8 @@ bool relaunch_tracker(int fd, unsigned generation) noexcept {
 
 // Sends a record; if the tracker has gone, starts it again and sends it
 // there.
-void send_record(int fd, char kind, const std::string& name, dev_t device, ino_t inode) noexcept {
-  if (fd < 0) return;
+void send_record(const Tracker& to, char kind, const std::string& name, dev_t device, ino_t inode) noexcept {
+  if (to.socket < 0) return;
   try {
     const std::string record =
         kind + std::to_string(device) + " " + std::to_string(inode) + " " + name;
@@ -140,9 +158,9 @@ void send_record(int fd, char kind, const std::string& name, dev_t device, ino_t
     for (int attempt = 0; attempt < 2; ++attempt) {
       const unsigned generation = tracker_generation.load(std::memory_order_acquire);
       ssize_t sent;
-      while ((sent = ::send(fd, record.data(), record.size(), MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+      while ((sent = ::send(to.socket, record.data(), record.size(), MSG_NOSIGNAL)) < 0 && errno == EINTR) {
       }
-      if (sent >= 0 || (errno != EPIPE && errno != ECONNRESET) || !relaunch_tracker(fd, generation)) return;
+      if (sent >= 0 || (errno != EPIPE && errno != ECONNRESET) || !relaunch_tracker(generation)) return;
     }
   } catch (...) {
   }
@@ -239,11 +257,11 @@ const char* read_number(const char* at, const char* end, unsigned long long& num
 }  // namespace
 
 void track_segment(const std::string& name, dev_t device, ino_t inode) noexcept {
-  send_record(tracker_socket(), 'R', name, device, inode);
+  send_record(started_tracker(), 'R', name, device, inode);
 }
 
 void untrack_segment(const std::string& name, dev_t device, ino_t inode) noexcept {
-  send_record(tracker_fd.load(std::memory_order_acquire), 'U', name, device, inode);
+  send_record(tracker.load(std::memory_order_acquire), 'U', name, device, inode);
 }
 
 }  // namespace weft::mp::detail

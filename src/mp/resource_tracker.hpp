@@ -12,7 +12,10 @@
 // stderr as Python does, and exits. A tracker that dies before that (killed,
 // say) is started again by the next record a process sends it, with Python's
 // warning on stderr ("process died unexpectedly, relaunching. Some resources
-// might leak."): what the dead one knew is lost. It ignores SIGINT and SIGTERM, as
+// might leak."): what the dead one knew is lost. The process that started it
+// reaps the dead one through a pidfd held from its start, so never another
+// child that took its pid after the program reaped it itself (or the kernel
+// did, SIGCHLD being ignored). It ignores SIGINT and SIGTERM, as
 // Python's does, so that a Ctrl-C of the program still leaves it to clean up,
 // keeps no descriptor of the program's but the standard three, and runs
 // none of the program's static initialisers.

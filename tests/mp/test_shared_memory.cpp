@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -515,6 +519,77 @@ TEST(SharedMemoryTracker, ThreadsStartingItAtOnceLeaveOneTracker) {
     }
     EXPECT_EQ(line.value_or("no answer"), "children 1") << "run " << run;
   }
+}
+
+// The only child process of this process's main thread, or 0.
+pid_t only_child() {
+  std::ifstream children("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+  pid_t child = 0;
+  children >> child;
+  return child;
+}
+
+// Run as a program of its own by the test below: starts the tracker, kills it and reaps it
+// itself, as a waitpid(-1) loop would, then has a child of its own take the dead tracker's pid
+// and end with status 7 before the next segment, which starts the tracker again; then, with
+// SIGCHLD ignored (the kernel reaps children), kills the new tracker and creates the segment
+// named by WEFT_TEST_SHM_KEPT (never destroyed). Says "ready kept" if it could still reap its
+// own child, "ready stolen" if not, "ready unsupported" if it cannot choose a child's pid, and
+// waits to be killed.
+TEST(SharedMemoryTrackerHelper, ReapsOnlyItsTracker) {
+  const char* kept = std::getenv("WEFT_TEST_SHM_REAPED");
+  if (kept == nullptr) GTEST_SKIP() << "run by SharedMemoryTracker's test only";
+  mp::SharedMemory(std::nullopt, true, 64);
+  pid_t tracker = only_child();
+  ASSERT_NE(tracker, 0) << "no tracker was started";
+  ::kill(tracker, SIGKILL);
+  ASSERT_EQ(::waitpid(tracker, nullptr, 0), tracker);
+  pid_t pid = tracker;
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  args.set_tid = reinterpret_cast<std::uintptr_t>(&pid);
+  args.set_tid_size = 1;
+  const long impostor = ::syscall(SYS_clone3, &args, sizeof args);
+  if (impostor == 0) ::_exit(7);
+  const bool chosen = impostor == tracker;
+  bool ours = false;
+  if (chosen) {
+    ASSERT_TRUE(weft::test::eventually([&] { return state_of(tracker) == 'Z'; }));
+    mp::SharedMemory(std::nullopt, true, 64);
+    int status = 0;
+    ours = ::waitpid(tracker, &status, 0) == tracker && WIFEXITED(status) && WEXITSTATUS(status) == 7;
+    ::signal(SIGCHLD, SIG_IGN);
+    tracker = only_child();
+    ASSERT_NE(tracker, 0) << "the tracker was not started again";
+    ::kill(tracker, SIGKILL);
+    ASSERT_TRUE(weft::test::eventually([&] { return state_of(tracker) == '?'; }));
+    new mp::SharedMemory(std::string_view(kept), true, 64);
+  }
+  std::printf("ready %s\n", !chosen ? "unsupported" : ours ? "kept" : "stolen");
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
+// A tracker that died after the program reaped it itself, its pid since taken by another child
+// of the program's, is started again without that child being reaped in its place; and with
+// SIGCHLD ignored, the kernel reaping the dead tracker, it is started again all the same and
+// still unlinks what its creator left.
+TEST(SharedMemoryTracker, IsStartedAgainWithoutReapingAnotherChild) {
+  const std::string kept = "weft_test_tracker_" + std::to_string(::getpid()) + "_reaped";
+  ::setenv("WEFT_TEST_SHM_REAPED", kept.c_str(), 1);
+  Child creator = Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.ReapsOnlyItsTracker"});
+  ::unsetenv("WEFT_TEST_SHM_REAPED");
+  std::optional<std::string> line;
+  while ((line = creator.read_line()) && !line->starts_with("ready ")) {
+  }
+  ASSERT_TRUE(line.has_value()) << "the creator never said it was ready";
+  if (*line == "ready unsupported") GTEST_SKIP() << "no child can be given a chosen pid here (clone3 set_tid)";
+  EXPECT_EQ(*line, "ready kept") << "the program's own child was reaped in the dead tracker's place";
+  EXPECT_TRUE(in_dev_shm(kept));
+  EXPECT_EQ(creator.kill(), 128 + SIGKILL);
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
+      << "the segment created after the tracker died was left in /dev/shm";
+  ::shm_unlink(("/" + kept).c_str());
 }
 
 }  // namespace
