@@ -1,18 +1,21 @@
 // Starting a child for create_subprocess_exec: its standard streams, the
-// posix_spawn call (and the search of PATH), and the pidfd the loop watches
-// it by.
+// search of PATH, the posix_spawn call, and the pidfd the loop watches it
+// by.
 #include "spawn.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -125,27 +128,45 @@ OwnedFd redirect(SpawnSetup& setup, const Stdio& stdio, int target, std::vector<
   return {};
 }
 
-// Starts `program`, a name without '/', searched in the PATH of `env` — or
-// in /bin:/usr/bin when it has none — as Python's os.get_exec_path(env)
-// does (posix_spawnp would search this process's PATH instead). The errors
-// are execvpe's: a directory where it is missing is passed over, the first
-// EACCES is remembered, any other error ends the search. Returns 0 or the
-// errno.
-int spawn_in_path(pid_t& pid, const std::string& program, const std::map<std::string, std::string>& env,
-                  SpawnSetup& setup, char* const argv[], char* const envp[]) {
+// Why the child could not enter `directory` (its chdir), as an errno, or 0.
+int chdir_error(const std::string& directory) noexcept {
+  struct stat status;
+  if (::stat(directory.c_str(), &status) != 0) return errno;
+  if (!S_ISDIR(status.st_mode)) return ENOTDIR;
+  return ::faccessat(AT_FDCWD, directory.c_str(), X_OK, AT_EACCESS) == 0 ? 0 : errno;
+}
+
+// Why execve could not run `candidate`, as its errno, or 0: a relative
+// candidate as seen from the child's working directory `cwd` (this
+// process's when unset).
+int exec_error(const std::string& candidate, const std::optional<std::string>& cwd) {
+  const std::string seen = cwd && candidate.front() != '/' ? *cwd + "/" + candidate : candidate;
+  struct stat status;
+  if (::stat(seen.c_str(), &status) != 0) return errno;
+  if (!S_ISREG(status.st_mode)) return EACCES;
+  return ::faccessat(AT_FDCWD, seen.c_str(), X_OK, AT_EACCESS) == 0 ? 0 : errno;
+}
+
+// Looks `program`, a name without '/', up in `path` (a PATH value) as
+// execvpe does in the child, from its working directory `cwd`: the entries
+// in order, an empty one being the working directory; a candidate missing
+// (ENOENT, ENOTDIR and the like) is passed over, the first EACCES is
+// remembered, any other error ends the search. Sets `found` to the path to
+// spawn (a relative one is relative to the child's working directory) and
+// returns 0, or returns the errno.
+int find_in_path(std::string& found, const std::string& program, std::string_view path,
+                 const std::optional<std::string>& cwd) {
   if (program.empty()) return ENOENT;
-  const auto found = env.find("PATH");
-  const std::string_view path = found != env.end() ? std::string_view(found->second) : "/bin:/usr/bin";
   bool denied = false;
   int error = ENOENT;
   for (std::size_t start = 0;;) {
     const std::size_t end = path.find(':', start);
     const std::string_view directory = path.substr(start, end - start);
-    // An empty entry is the working directory.
-    const std::string candidate = directory.empty() ? program : std::string(directory) + "/" + program;
-    error = ::posix_spawn(&pid, candidate.c_str(), &setup.actions_, &setup.attributes_, argv, envp);
+    std::string candidate = directory.empty() ? program : std::string(directory) + "/" + program;
+    error = exec_error(candidate, cwd);
     switch (error) {
       case 0:
+        found = std::move(candidate);
         return 0;
       case EACCES:
         denied = true;
@@ -163,6 +184,19 @@ int spawn_in_path(pid_t& pid, const std::string& program, const std::map<std::st
     start = end + 1;
   }
   return denied ? EACCES : error;
+}
+
+// The PATH the child's program is searched in, as Python's
+// os.get_exec_path(env): the given environment's, else this process's, and
+// /bin:/usr/bin where there is none.
+std::string_view exec_path(const SubprocessOptions& options) {
+  constexpr std::string_view fallback = "/bin:/usr/bin";
+  if (options.env) {
+    const auto found = options.env->find("PATH");
+    return found != options.env->end() ? std::string_view(found->second) : fallback;
+  }
+  const char* path = std::getenv("PATH");
+  return path != nullptr ? std::string_view(path) : fallback;
 }
 
 int open_pidfd(pid_t pid) {
@@ -217,12 +251,23 @@ Spawned spawn(const std::string& program, const std::vector<std::string>& args, 
     envp.push_back(nullptr);
   }
 
+  // The program is looked up here and spawned once, so that an error of
+  // the file actions is not taken for a candidate's.
+  std::string executable = program;
   pid_t pid = -1;
-  const int error = options.env && program.find('/') == std::string::npos
-                        ? spawn_in_path(pid, program, *options.env, setup, argv.data(), envp.data())
-                        : ::posix_spawnp(&pid, program.c_str(), &setup.actions_, &setup.attributes_, argv.data(),
-                                         options.env ? envp.data() : environ);
-  if (error != 0) net::raise_os_error(error, "'" + program + "'");
+  int error =
+      program.find('/') == std::string::npos ? find_in_path(executable, program, exec_path(options), options.cwd) : 0;
+  if (error == 0)
+    error = ::posix_spawn(&pid, executable.c_str(), &setup.actions_, &setup.attributes_, argv.data(),
+                          options.env ? envp.data() : environ);
+  if (error != 0) {
+    // The child enters its working directory before it runs the program:
+    // a directory it cannot enter is the error, named as Python names it.
+    if (options.cwd)
+      if (const int cwd_error = chdir_error(*options.cwd); cwd_error != 0)
+        net::raise_os_error(cwd_error, "'" + *options.cwd + "'");
+    net::raise_os_error(error, "'" + program + "'");
+  }
 
   Spawned spawned;
   spawned.pid = pid;

@@ -24,11 +24,13 @@ struct Spawned {
 
 // Starts `program` (when it has no '/', searched in the PATH of
 // options.env if given — /bin:/usr/bin if that has none — else in this
-// process's PATH) with argv {program, args...}. Throws what
-// net::raise_os_error throws for the OS's errno: FileNotFoundError (ENOENT)
-// for a missing program, PermissionError for one that may not be executed,
-// OSError otherwise; ValueError for STDOUT given as stdin or stdout. Leaves
-// no fd open and no child behind when it throws.
+// process's PATH, from the child's working directory) with argv
+// {program, args...}. Throws what net::raise_os_error throws for the OS's
+// errno: FileNotFoundError (ENOENT) for a missing program, PermissionError
+// for one that may not be executed, OSError otherwise, each naming the
+// program — or naming options.cwd when the child cannot enter it, as
+// Python does; ValueError for STDOUT given as stdin or stdout. Leaves no fd
+// open and no child behind when it throws.
 Spawned spawn(const std::string& program, const std::vector<std::string>& args, const SubprocessOptions& options);
 
 }  // namespace weft::aio::detail

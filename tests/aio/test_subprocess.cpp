@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -276,6 +277,79 @@ TEST_P(AioSubprocess, AGivenEnvironmentsPathIsSearched) {
   ::unlink(denied.c_str());
   ::rmdir(found_dir);
   ::rmdir(denied_dir);
+}
+
+// A working directory the child cannot enter is the error Python reports, named by the directory
+// rather than the program (its chdir comes before the program is looked for), whether PATH is
+// this process's or a given environment's.
+TEST_P(AioSubprocess, AWorkingDirectoryThatCannotBeEnteredIsReportedAsItself) {
+  run([]() -> aio::Task<void> {
+    using Env = std::map<std::string, std::string>;
+    for (const std::optional<Env>& env : {std::optional<Env>{}, std::optional<Env>{Env{{"PATH", "/bin:/usr/bin"}}}}) {
+      for (const char* program : {"true", "/bin/true", "weft-no-such-program-in-path"}) {
+        aio::SubprocessOptions options{.cwd = "/nonexistent/weft-cwd", .env = env};
+        try {
+          co_await aio::create_subprocess_exec(program, {}, options);
+          ADD_FAILURE() << program << " started";
+        } catch (const weft::net::FileNotFoundError& error) {
+          EXPECT_NE(std::string(error.what()).find("'/nonexistent/weft-cwd'"), std::string::npos) << error.what();
+        }
+        options.cwd = "/dev/null";
+        try {
+          co_await aio::create_subprocess_exec(program, {}, options);
+          ADD_FAILURE() << program << " started";
+        } catch (const weft::net::OSError& error) {  // Python's NotADirectoryError
+          EXPECT_EQ(error.code(), std::errc::not_a_directory);
+          EXPECT_NE(std::string(error.what()).find("'/dev/null'"), std::string::npos) << error.what();
+        }
+      }
+    }
+  }());
+}
+
+// Searched in a given PATH with a working directory that can be entered, a program found nowhere
+// is FileNotFoundError and one found only where it may not run is PermissionError, both naming
+// the program; an empty PATH entry (or a relative one) is the child's working directory.
+TEST_P(AioSubprocess, AGivenPathIsSearchedFromTheChildsWorkingDirectory) {
+  char dir[] = "/tmp/weft-path-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string runs = std::string(dir) + "/weft-runs";
+  const std::string denied = std::string(dir) + "/weft-denied";
+  for (const auto& [path, mode] : {std::pair{runs, 0755}, std::pair{denied, 0644}}) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+    ASSERT_GE(fd, 0);
+    const std::string script = "#!/bin/sh\npwd\n";
+    ASSERT_EQ(::write(fd, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+    ::close(fd);
+  }
+  run([](std::string dir) -> aio::Task<void> {
+    using Env = std::map<std::string, std::string>;
+    aio::SubprocessOptions options{.stdout_ = aio::PIPE, .cwd = dir, .env = Env{{"PATH", "/nonexistent:"}}};
+    aio::Process child = co_await aio::create_subprocess_exec("weft-runs", {}, options);
+    auto [out, err] = co_await child.communicate();
+    EXPECT_EQ(out, dir + "\n");
+    options.cwd = "/";
+    options.env = Env{{"PATH", "/nonexistent:" + dir.substr(1)}};
+    child = co_await aio::create_subprocess_exec("weft-runs", {}, options);
+    auto [again, none] = co_await child.communicate();
+    EXPECT_EQ(again, "/\n");
+    options.env = Env{{"PATH", "/nonexistent:" + dir}};
+    try {
+      co_await aio::create_subprocess_exec("weft-denied", {}, options);
+      ADD_FAILURE() << "weft-denied started";
+    } catch (const weft::net::PermissionError& error) {
+      EXPECT_NE(std::string(error.what()).find("'weft-denied'"), std::string::npos) << error.what();
+    }
+    try {
+      co_await aio::create_subprocess_exec("weft-missing", {}, options);
+      ADD_FAILURE() << "weft-missing started";
+    } catch (const weft::net::FileNotFoundError& error) {
+      EXPECT_NE(std::string(error.what()).find("'weft-missing'"), std::string::npos) << error.what();
+    }
+  }(dir));
+  ::unlink(runs.c_str());
+  ::unlink(denied.c_str());
+  ::rmdir(dir);
 }
 
 TEST_P(AioSubprocess, AProcessNobodyWaitsForIsKilledAndReapedWhenDropped) {

@@ -154,9 +154,11 @@ class Process {
 // inside a task; does not suspend. Throws, as Python does,
 // net::FileNotFoundError (a std::system_error with ENOENT) if there is no
 // such program, net::PermissionError if it may not be executed, another
-// net::OSError if the OS refuses; ValueError for STDOUT as stdin_ or
-// stdout_, ValueError("Limit cannot be <= 0") for a limit of 0 (before any
-// child is started).
+// net::OSError if the OS refuses — naming the program, or options.cwd if
+// the child cannot enter that directory (FileNotFoundError, or OSError
+// with ENOTDIR for a file; checked first, as in Python); ValueError for
+// STDOUT as stdin_ or stdout_, ValueError("Limit cannot be <= 0") for a
+// limit of 0 (before any child is started).
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},
                                      SubprocessOptions options = {});
 
