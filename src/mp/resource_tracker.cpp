@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -147,8 +148,25 @@ bool relaunch_tracker(unsigned generation) noexcept {
   return started;
 }
 
+// Sends `record` to `to`; false if the tracker has gone (true too when an
+// unexpected error leaves the record unsent). A full socket is waited on
+// together with the tracker's end: a child forked while the tracker started
+// may hold the tracker's end of the socket open, and then no send to a dead
+// tracker fails with EPIPE.
+bool send_to(const Tracker& to, const std::string& record) noexcept {
+  for (;;) {
+    if (::send(to.socket, record.data(), record.size(), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return true;
+    if (errno == EPIPE || errno == ECONNRESET) return false;
+    if (errno != EINTR && errno != EAGAIN) return true;
+    if (errno == EAGAIN) {
+      pollfd room_or_end[] = {{to.socket, POLLOUT, 0}, {to.pidfd, POLLIN, 0}};
+      if (::poll(room_or_end, 2, -1) > 0 && (room_or_end[1].revents & POLLIN) != 0) return false;
+    }
+  }
+}
+
 // Sends a record; if the tracker has gone, starts it again and sends it
-// there.
+// there. Blocks only while the tracker, alive, has not read what it was sent.
 void send_record(const Tracker& to, char kind, const std::string& name, dev_t device, ino_t inode) noexcept {
   if (to.socket < 0) return;
   try {
@@ -157,10 +175,7 @@ void send_record(const Tracker& to, char kind, const std::string& name, dev_t de
     if (record.size() > kLongestRecord) return;
     for (int attempt = 0; attempt < 2; ++attempt) {
       const unsigned generation = tracker_generation.load(std::memory_order_acquire);
-      ssize_t sent;
-      while ((sent = ::send(to.socket, record.data(), record.size(), MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-      }
-      if (sent >= 0 || (errno != EPIPE && errno != ECONNRESET) || !relaunch_tracker(generation)) return;
+      if (send_to(to, record) || !relaunch_tracker(generation)) return;
     }
   } catch (...) {
   }

@@ -592,4 +592,65 @@ TEST(SharedMemoryTracker, IsStartedAgainWithoutReapingAnotherChild) {
   ::shm_unlink(("/" + kept).c_str());
 }
 
+// Run as a program of its own by the test below: starts the tracker and forks a child that holds
+// the tracker's end of its socket, as a child forked by another thread while the tracker started
+// would; kills the tracker, creates and destroys far more segments than its socket's buffer holds
+// records of, then creates the segment named by WEFT_TEST_SHM_HELD (never destroyed). Says
+// "ready <the child>" ("ready unsupported" if it cannot take the tracker's descriptor) and waits
+// to be killed.
+TEST(SharedMemoryTrackerHelper, OutlivesItsTrackerWithItsSocketHeld) {
+  const char* kept = std::getenv("WEFT_TEST_SHM_HELD");
+  if (kept == nullptr) GTEST_SKIP() << "run by SharedMemoryTracker's test only";
+  mp::SharedMemory(std::nullopt, true, 64);
+  const pid_t tracker = only_child();
+  ASSERT_NE(tracker, 0) << "no tracker was started";
+  int socket_number = -1;
+  for (const std::string& fd : descriptors_of(tracker))
+    if (std::stoi(fd) > 2) socket_number = std::stoi(fd);
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, tracker, 0));
+  ASSERT_GE(pidfd, 0);
+  const int end = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, socket_number, 0));
+  ::close(pidfd);
+  pid_t child = 0;
+  if (end >= 0) {
+    child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      for (;;) ::pause();
+    }
+    ::close(end);
+    ::kill(tracker, SIGKILL);
+    ASSERT_TRUE(weft::test::eventually([&] { return state_of(tracker) == 'Z'; }));
+    for (int i = 0; i < 2000; ++i) mp::SharedMemory(std::nullopt, true, 64);
+    new mp::SharedMemory(std::string_view(kept), true, 64);
+  }
+  std::printf("ready %s\n", end < 0 ? "unsupported" : std::to_string(child).c_str());
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
+// A tracker that died while a fork child holds its end of the socket gives no EPIPE: records sent
+// to it fill the socket's buffer and a send would block for good. A send that cannot go finds the
+// tracker dead instead, starts it again, and the new one unlinks what the creator left.
+TEST(SharedMemoryTracker, IsStartedAgainWhenAChildHoldsItsSocket) {
+  const std::string kept = "weft_test_tracker_" + std::to_string(::getpid()) + "_held";
+  ::setenv("WEFT_TEST_SHM_HELD", kept.c_str(), 1);
+  Child creator =
+      Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.OutlivesItsTrackerWithItsSocketHeld"});
+  ::unsetenv("WEFT_TEST_SHM_HELD");
+  std::optional<std::string> line;
+  while ((line = creator.read_line()) && !line->starts_with("ready ")) {
+  }
+  ASSERT_TRUE(line.has_value()) << "the creator blocked sending to its dead tracker";
+  if (*line == "ready unsupported") GTEST_SKIP() << "the tracker's descriptor cannot be taken here (pidfd_getfd)";
+  const pid_t child = std::stoi(line->substr(6));
+  EXPECT_TRUE(in_dev_shm(kept));
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(creator.kill(), 128 + SIGKILL);
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
+      << "the segment created after the tracker died was left in /dev/shm";
+  ::shm_unlink(("/" + kept).c_str());
+}
+
 }  // namespace
