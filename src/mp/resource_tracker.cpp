@@ -220,7 +220,26 @@ const char* read_number(const char* at, const char* end, unsigned long long& num
   return error == std::errc() && after != end && *after == ' ' ? after + 1 : nullptr;
 }
 
+// Points the standard input and output at /dev/null (closes them if it
+// cannot), keeping standard error for the warnings, as Python's tracker
+// does: a reader of the program's output is not kept waiting for its end.
+// The socket `fd` is first moved above the three if need be; returns its
+// number.
+int keep_only_stderr(int fd) noexcept {
+  if (fd <= STDERR_FILENO) {
+    const int moved = ::fcntl(fd, F_DUPFD, STDERR_FILENO + 1);
+    ::close(fd);
+    fd = moved;
+  }
+  const int null = ::open("/dev/null", O_RDWR);
+  for (const int standard : {STDIN_FILENO, STDOUT_FILENO})
+    if (null < 0 || ::dup2(null, standard) != standard) ::close(standard);
+  if (null > STDERR_FILENO) ::close(null);
+  return fd;
+}
+
 [[noreturn]] void serve_tracker(int fd) {
+  fd = keep_only_stderr(fd);
   close_all_but(fd);
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGTERM, SIG_IGN);

@@ -20,8 +20,10 @@
 // child that never exec'd holds the tracker's end of the socket open and no
 // send fails with EPIPE. It ignores SIGINT and SIGTERM, as
 // Python's does, so that a Ctrl-C of the program still leaves it to clean up,
-// keeps no descriptor of the program's but the standard three, and runs
-// none of the program's static initialisers.
+// keeps no descriptor of the program's but its standard error (standard
+// input and output lead to /dev/null, so a reader of the program's output
+// is not kept waiting for its end), and runs none of the program's static
+// initialisers.
 #pragma once
 
 #include <sys/types.h>

@@ -653,4 +653,32 @@ TEST(SharedMemoryTracker, IsStartedAgainWhenAChildHoldsItsSocket) {
   ::shm_unlink(("/" + kept).c_str());
 }
 
+// Where a descriptor of a process leads.
+std::string target_of(pid_t pid, int fd) {
+  std::error_code error;
+  return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd), error);
+}
+
+// The tracker keeps the program's standard error for its warnings, as Python's does, but not its
+// standard input or output: a reader of the program's output is not kept waiting for its end by
+// a tracker that outlives the program.
+TEST(SharedMemoryTracker, KeepsNeitherStandardInputNorOutput) {
+  const std::string prefix = "weft_test_tracker_" + std::to_string(::getpid()) + "_";
+  const std::string kept = prefix + "stdio";
+  Child creator = start_creator(kept, prefix + "unlinked");
+  ASSERT_TRUE(in_dev_shm(kept)) << "the creator never said it was ready";
+  std::ifstream children("/proc/" + std::to_string(creator.pid()) + "/task/" + std::to_string(creator.pid()) +
+                         "/children");
+  pid_t tracker = 0;
+  ASSERT_TRUE(children >> tracker) << "the creator started no tracker";
+  EXPECT_TRUE(weft::test::eventually([&] { return target_of(tracker, STDOUT_FILENO) == "/dev/null"; }))
+      << "the tracker's standard output is " << target_of(tracker, STDOUT_FILENO);
+  EXPECT_EQ(target_of(tracker, STDIN_FILENO), "/dev/null");
+  EXPECT_EQ(target_of(tracker, STDERR_FILENO), target_of(creator.pid(), STDERR_FILENO));
+  EXPECT_EQ(creator.kill(), 128 + SIGKILL);
+  EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
+      << "the killed creator's segment was left in /dev/shm";
+  ::shm_unlink(("/" + kept).c_str());
+}
+
 }  // namespace
