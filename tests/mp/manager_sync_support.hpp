@@ -6,9 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -30,15 +34,48 @@ inline constexpr auto kPatience = 10s;
 
 class FakeCaller : public manager::Caller {
  public:
-  explicit FakeCaller(std::uint64_t id) noexcept : id_(id) {}
+  explicit FakeCaller(std::uint64_t id) : id_(id) {
+    std::lock_guard lock(living().mutex);
+    living().callers.insert(this);
+  }
+  ~FakeCaller() override {
+    std::lock_guard lock(living().mutex);
+    living().callers.erase(this);
+  }
+  FakeCaller(const FakeCaller&) = delete;
+  FakeCaller& operator=(const FakeCaller&) = delete;
+
   std::uint64_t connection() const noexcept override { return id_; }
-  bool connected() const noexcept override { return connected_.load(); }
+  bool connected() const noexcept override {
+    checks_.fetch_add(1);
+    return connected_.load();
+  }
   // The client hangs up: waits on its behalf end.
   void hang_up() noexcept { connected_.store(false); }
+  // How often the object asked whether the client is still there: once
+  // per slice of a wait, so a wait that went on for n more slices asked
+  // at least n more times.
+  std::uint64_t checks() const noexcept { return checks_.load(); }
+
+  // Every caller that exists hangs up: every wait on their behalf ends.
+  static void hang_up_all() noexcept {
+    std::lock_guard lock(living().mutex);
+    for (FakeCaller* caller : living().callers) caller->hang_up();
+  }
 
  private:
+  struct Living {
+    std::mutex mutex;
+    std::set<FakeCaller*> callers;
+  };
+  static Living& living() {
+    static Living callers;
+    return callers;
+  }
+
   std::uint64_t id_;
   std::atomic<bool> connected_{true};
+  mutable std::atomic<std::uint64_t> checks_{0};
 };
 
 inline std::unique_ptr<manager::Managed> make(std::string_view type_id,
@@ -64,15 +101,44 @@ R call(manager::Managed& object, manager::Caller& caller, std::string_view metho
   }
 }
 
+// A call running on another thread. Destroyed while the call still
+// waits (a test that stopped at a failed assertion), it makes every
+// caller hang up so that the call ends, and waits for it at most
+// kPatience; then it aborts rather than hang.
+template <class T>
+class Running {
+ public:
+  explicit Running(std::future<T> future) noexcept : future_(std::move(future)) {}
+  Running(Running&&) noexcept = default;
+  Running& operator=(Running&&) = delete;
+  ~Running() {
+    if (!future_.valid() || future_.wait_for(0s) == std::future_status::ready) return;
+    FakeCaller::hang_up_all();
+    if (future_.wait_for(kPatience) != std::future_status::ready) {
+      std::fputs("a call on another thread did not end when its callers hung up\n", stderr);
+      std::abort();
+    }
+  }
+
+  T get() { return future_.get(); }
+  template <class Rep, class Period>
+  std::future_status wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    return future_.wait_for(timeout);
+  }
+
+ private:
+  std::future<T> future_;
+};
+
 // Runs f on another thread; the result is awaited with a bound.
 template <class F>
 auto in_thread(F f) {
-  return std::async(std::launch::async, std::move(f));
+  return Running(std::async(std::launch::async, std::move(f)));
 }
 
 template <class T>
-bool finishes(std::future<T>& future) {
-  return future.wait_for(kPatience) == std::future_status::ready;
+bool finishes(Running<T>& running) {
+  return running.wait_for(kPatience) == std::future_status::ready;
 }
 
 inline const std::optional<double> kForever = std::nullopt;

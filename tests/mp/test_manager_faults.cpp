@@ -116,13 +116,13 @@ TEST_F(ManagerFaults, AWrongKeyIsAnAuthenticationError) {
 
 TEST_F(ManagerFaults, AClientKilledMidCallLeavesTheServerServing) {
   auto l = manager.list<int>();
-  mp::SimpleQueue<int> started;
+  mp::Queue<int> started;
   auto child = weft::test::Child::fork([l, started]() mutable {
     l.append(0);
     started.put(1);
     for (int i = 1;; ++i) l.append(i);
   });
-  EXPECT_EQ(started.get(), 1);
+  ASSERT_EQ(started.try_get(20s), 1);
   child.kill();
   expect_serving();
   const auto length = l.len();

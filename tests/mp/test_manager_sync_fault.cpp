@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <exception>
 #include <future>
 #include <string>
 #include <thread>
@@ -43,6 +44,15 @@ void wait_at(mp::BarrierProxy barrier, mp::EventProxy never) {
   never.wait(kPatience);
 }
 
+// Kills `child` at scope exit if it still runs (a test that stopped at a
+// failed assertion), so that destroying it does not wait for it forever.
+struct KillAtExit {
+  mp::Process& child;
+  ~KillAtExit() {
+    if (child.is_alive()) child.kill();
+  }
+};
+
 class ManagerSyncFault : public ::testing::TestWithParam<const char*> {
  protected:
   mp::Manager manager;
@@ -55,6 +65,7 @@ TEST_P(ManagerSyncFault, AChildKilledHoldingALockReleasesIt) {
     auto holding = manager.Event();
     auto never = manager.Event();
     auto child = mp::get_context(GetParam()).Process(hold, lock, holding, never);
+    KillAtExit kill_at_exit{child};
     child.start();
     ASSERT_TRUE(holding.wait(kPatience));
     EXPECT_FALSE(lock.acquire(false));
@@ -71,18 +82,29 @@ TEST_P(ManagerSyncFault, AChildKilledHoldingALockReleasesItThoughAChildOfItsLive
   auto never = manager.Event();
   auto [end, ending] = mp::Pipe(false);
   auto child = mp::get_context(GetParam()).Process(hold_and_fork, lock, holding, never, std::move(end));
+  KillAtExit kill_at_exit{child};
+  // The grandchild ends, however the test does (if it is there still).
+  struct EndAtExit {
+    mp::Connection& ending;
+    ~EndAtExit() {
+      try {
+        ending.send_bytes("end");
+      } catch (const std::exception&) {
+      }
+    }
+  } end_at_exit{ending};
   child.start();
   ASSERT_TRUE(holding.wait(kPatience));
   child.kill();
   ASSERT_TRUE(child.join(kPatience));
   EXPECT_TRUE(lock.acquire(true, kPatience / 2));
-  ending.send_bytes("end");  // the grandchild ends
 }
 
 TEST_P(ManagerSyncFault, AChildKilledAtABarrierBreaksIt) {
   auto barrier = manager.Barrier(3);
   auto never = manager.Event();
   auto child = mp::get_context(GetParam()).Process(wait_at, barrier, never);
+  KillAtExit kill_at_exit{child};
   child.start();
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
   while (barrier.n_waiting() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
@@ -98,9 +120,11 @@ TEST(ManagerSyncShutdown, WaitsBlockedWhenTheManagerStopsRaiseManagerGoneError) 
   auto queue = manager.Queue<int>();
   auto event = manager.Event();
   ASSERT_TRUE(lock.acquire());
-  auto acquirer = std::async(std::launch::async, [&] { return lock.acquire(); });
-  auto getter = std::async(std::launch::async, [&] { return queue.get(); });
-  auto waiter = std::async(std::launch::async, [&] { return event.wait(); });
+  // Waits that the shutdown must end long before their own timeout, so
+  // that a test stopped at a failed assertion still ends.
+  auto acquirer = std::async(std::launch::async, [&] { return lock.acquire(true, 3 * kPatience); });
+  auto getter = std::async(std::launch::async, [&] { return queue.get(true, 3 * kPatience); });
+  auto waiter = std::async(std::launch::async, [&] { return event.wait(3 * kPatience); });
   manager.shutdown();
   for (auto* blocked : {&acquirer, &waiter}) {
     ASSERT_EQ(blocked->wait_for(kPatience), std::future_status::ready);

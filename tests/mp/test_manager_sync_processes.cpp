@@ -64,6 +64,14 @@ void meet(mp::BarrierProxy barrier, mp::QueueProxy<int> out) {
 
 class ManagerSyncProcesses : public ::testing::TestWithParam<const char*> {
  protected:
+  // A child still running (a test that stopped at a failed assertion) is
+  // killed, so that destroying it does not wait for it forever.
+  ~ManagerSyncProcesses() override {
+    for (auto& child : children_) {
+      if (child.is_alive()) child.kill();
+    }
+  }
+
   template <class... A>
   mp::Process& start(void (*fn)(A...), const std::decay_t<A>&... args) {
     children_.push_back(mp::get_context(GetParam()).Process(fn, args...));

@@ -2,10 +2,14 @@
 // objects.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "manager_sync_support.hpp"
@@ -192,7 +196,7 @@ TEST(ManagerSyncCondition, TheLockIsFreeWhileEveryoneElseWaits) {
   auto condition = make("Condition");
   auto ready = make("Event");
   FakeCaller a(1), b(2), c(3), d(4), e(5);
-  std::vector<std::future<bool>> waiters;
+  std::vector<Running<bool>> waiters;
   for (FakeCaller* caller : {&b, &c, &d, &e}) {
     waiters.push_back(in_thread([&condition, &ready, caller] {
       call<bool>(*condition, *caller, "acquire", true, kForever);
@@ -205,12 +209,19 @@ TEST(ManagerSyncCondition, TheLockIsFreeWhileEveryoneElseWaits) {
     call(*ready, a, "clear");
   }
   // a gets the lock once the last waiter's wait() has released it; from
-  // then on nobody holds it, across many of the server's wait slices.
+  // then on nobody holds it, while every waiter goes through several of
+  // the server's wait slices (each asks whether its client is there).
   ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
   call(*condition, a, "release");
+  constexpr std::uint64_t kSlices = 4;
+  std::vector<std::pair<FakeCaller*, std::uint64_t>> checked;
+  for (FakeCaller* caller : {&b, &c, &d, &e}) checked.emplace_back(caller, caller->checks());
+  const auto sliced = [&] {
+    return std::ranges::all_of(checked, [](const auto& at) { return at.first->checks() >= at.second + kSlices; });
+  };
+  const auto until = std::chrono::steady_clock::now() + kPatience;
   int busy = 0;
-  const auto until = std::chrono::steady_clock::now() + 400ms;
-  while (std::chrono::steady_clock::now() < until) {
+  while (!sliced() && std::chrono::steady_clock::now() < until) {
     if (call<bool>(*condition, a, "locked")) ++busy;
     if (call<bool>(*condition, a, "acquire", false, kForever)) {
       call(*condition, a, "release");
@@ -218,6 +229,7 @@ TEST(ManagerSyncCondition, TheLockIsFreeWhileEveryoneElseWaits) {
       ++busy;
     }
   }
+  EXPECT_TRUE(sliced()) << "the waiters did not go through " << kSlices << " slices";
   EXPECT_EQ(busy, 0);
   ASSERT_TRUE(call<bool>(*condition, a, "acquire", true, std::optional(10.0)));
   call(*condition, a, "notify_all");
@@ -241,7 +253,7 @@ TEST(ManagerSyncBarrier, PartiesMeetWithDistinctIndices) {
   FakeCaller callers[] = {FakeCaller(1), FakeCaller(2), FakeCaller(3)};
   EXPECT_EQ(call<std::size_t>(*barrier, callers[0], "parties"), 3u);
   for (int round = 0; round < 2; ++round) {
-    std::vector<std::future<std::size_t>> waiters;
+    std::vector<Running<std::size_t>> waiters;
     for (auto& caller : callers) {
       waiters.push_back(in_thread([&] { return call<std::size_t>(*barrier, caller, "wait", kForever); }));
     }
