@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "threading/test_support.hpp"
@@ -274,6 +275,57 @@ TEST(Condition, AWaiterWhoseReleaseThrowsLeavesTheQueue) {
   EXPECT_THROW(queue.wait(std::nullopt, [] { throw weft::RuntimeError("release unlocked lock"); }, [] {}),
                weft::RuntimeError);
   EXPECT_FALSE(queue.has_waiters());
+}
+
+// A plain Lock has no owner, so wait() on a thread that does not hold it passes the check
+// whenever another thread does (Python's test too), and joins the queue beside that thread's
+// notifies and the other such waiters. None of them may be lost from the queue: each is
+// notified by the next notify_all, long before its timeout (under ThreadSanitizer: no race).
+TEST(Condition, WaitersThatDoNotHoldAPlainLockAreNeverLostFromTheQueue) {
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  constexpr int kWaiters = 4;
+  const int rounds = scaled(200000);
+  std::atomic<bool> stop{false};
+  std::atomic<int> finished{0};
+  std::atomic<int> timed_out{0};
+  const auto release_if_locked = [&] {
+    try {
+      lock.release();
+    } catch (const weft::RuntimeError&) {  // a waiter's wait() released it first
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < rounds && !stop.load(); ++round) {
+        bool notified = false;
+        try {
+          notified = cond.wait(kPatience);
+        } catch (const weft::RuntimeError&) {  // nobody held the lock, or its release failed
+          continue;
+        }
+        release_if_locked();  // wait() took the lock again
+        if (!notified) {
+          timed_out.fetch_add(1);
+          stop.store(true);
+        }
+      }
+      finished.fetch_add(1);
+    });
+  }
+  threads.emplace_back([&] {
+    while (finished.load() < kWaiters) {
+      if (!lock.acquire(false)) continue;
+      try {
+        cond.notify_all();
+      } catch (const weft::RuntimeError&) {  // a waiter's wait() released it
+      }
+      release_if_locked();
+    }
+  });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(timed_out.load(), 0);
 }
 
 }  // namespace

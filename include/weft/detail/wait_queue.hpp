@@ -33,21 +33,35 @@ class WaitQueue {
   // propagates.
   template <class Unlock, class Relock>
   bool wait(const Deadline& deadline, Unlock&& unlock, Relock&& relock) {
+    NoGuard none;
+    return wait(deadline, unlock, relock, none);
+  }
+
+  // As above, but joins and leaves the queue holding `guard` too (a
+  // BasicLockable), for a guarding lock the caller may not really hold:
+  // every notify must then hold `guard` as well.
+  template <class Unlock, class Relock, class Guard>
+  bool wait(const Deadline& deadline, Unlock&& unlock, Relock&& relock, Guard& guard) {
     Waiter self;
+    const auto leave_unless_notified = [&] {
+      guard.lock();
+      const bool notified = self.state.load(std::memory_order_acquire) == kNotified;
+      if (!notified) unlink(self);
+      guard.unlock();
+      return notified;
+    };
+    guard.lock();
     link(self);
+    guard.unlock();
     try {
       unlock();
     } catch (...) {
-      if (self.state.load(std::memory_order_acquire) != kNotified) unlink(self);
+      leave_unless_notified();
       throw;
     }
-    bool notified = park(self, deadline);
+    const bool notified = park(self, deadline);
     relock();
-    if (!notified) {
-      notified = self.state.load(std::memory_order_acquire) == kNotified;
-      if (!notified) unlink(self);
-    }
-    return notified;
+    return notified || leave_unless_notified();
   }
 
   bool has_waiters() const noexcept { return head_ != nullptr; }
@@ -78,6 +92,11 @@ class WaitQueue {
   static constexpr std::uint32_t kNotified = 1;
   static constexpr std::uint32_t kSleeping = 2;
   static constexpr int kSpins = 200;
+
+  struct NoGuard {
+    void lock() noexcept {}
+    void unlock() noexcept {}
+  };
 
   struct Waiter {
     std::atomic<std::uint32_t> state{kWaiting};

@@ -11,8 +11,11 @@
 //
 // Errors: wait and notify throw RuntimeError when the calling thread does
 // not hold the lock (for a plain Lock, when nobody holds it — the same test
-// Python makes). A negative timeout counts as 0, as in Python: wait
-// releases the lock, takes it again and returns whether it was notified.
+// Python makes). A plain Lock has no owner, so a thread may wait or notify
+// while another holds it; wait() then releases that thread's hold, as in
+// Python, and the queue of waiters stays consistent all the same. A
+// negative timeout counts as 0, as in Python: wait releases the lock, takes
+// it again and returns whether it was notified.
 //
 // Thread-safety: all members may be called from any thread, wait and notify
 // with the lock held. Not copyable or movable.
@@ -20,8 +23,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <optional>
 
+#include "weft/detail/futex_mutex.hpp"
 #include "weft/detail/wait_for_predicate.hpp"
 #include "weft/detail/wait_queue.hpp"
 #include "weft/threading/lock.hpp"
@@ -76,11 +81,11 @@ class Condition {
   // held.
   void notify(std::size_t n = 1) {
     require_owned("cannot notify on un-acquired lock");
-    waiters_.notify(n);
+    with_queue([&] { waiters_.notify(n); });
   }
   void notify_all() {
     require_owned("cannot notify on un-acquired lock");
-    waiters_.notify_all();
+    with_queue([&] { waiters_.notify_all(); });
   }
 
  private:
@@ -89,10 +94,19 @@ class Condition {
     if (!owned()) throw RuntimeError(what);
   }
   bool wait_until(const detail::Deadline& deadline);
+  // Runs f on the wait queue: for a plain Lock, which has no owner and so
+  // may be held by another thread than the caller, under queue_guard_ too.
+  template <class F>
+  void with_queue(F f) {
+    if (lock_ == nullptr) return f();
+    std::lock_guard guard(queue_guard_);
+    f();
+  }
 
   std::optional<RLock> owned_;
   Lock* lock_ = nullptr;
   RLock* rlock_ = nullptr;
+  detail::FutexMutex queue_guard_;
   detail::WaitQueue waiters_;
 };
 
