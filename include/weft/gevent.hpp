@@ -13,9 +13,11 @@
 //   Channel                             (weft/green/channel.hpp)
 //   Semaphore, BoundedSemaphore, Lock, RLock
 //                                       (weft/green/lock.hpp)
-//   wait                                (weft/green/wait.hpp)
+//   wait, iwait, Waitable               (weft/green/wait_objects.hpp)
+//   wait_read, wait_write, wait_readable, wait_writable, close_fd
+//                                       (weft/green/wait.hpp)
 //   Pool, Group                         (weft/green/pool.hpp)
-//   socket, wait_readable, wait_writable (weft/green/socket.hpp)
+//   socket                              (weft/green/socket.hpp)
 //   StreamServer                        (weft/green/server.hpp)
 //   monkey::patch_all                   (weft/green/monkey.hpp)
 //
@@ -37,3 +39,4 @@
 #include "weft/green/socket.hpp"
 #include "weft/green/timeout.hpp"
 #include "weft/green/wait.hpp"
+#include "weft/green/wait_objects.hpp"

@@ -6,6 +6,8 @@
 
 #include "hub_impl.hpp"
 #include "kill_caller_last.hpp"
+#include "ready_set.hpp"
+#include "task_joiner.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/exception_text.hpp"
 #include "weft/green/timeout.hpp"
@@ -42,47 +44,6 @@ void report_failure(const greenlet& g) {
 }
 
 }  // namespace
-
-// A greenlet waiting for a task: linked into the task's joiners while it
-// waits. `remaining` counts the tasks a joinall still waits for; `failure`
-// receives the first failure among them.
-struct TaskBase::Joiner {
-  Joiner() = default;
-  Joiner(const Joiner&) = delete;
-  Joiner& operator=(const Joiner&) = delete;
-  ~Joiner() { detach(); }
-
-  void attach(TaskBase& to, GreenletImpl& waiter, std::size_t& count, std::exception_ptr& first_failure) noexcept {
-    task = &to;
-    greenlet = &waiter;
-    remaining = &count;
-    failure = &first_failure;
-    next = task->joiners_;
-    if (next != nullptr) next->prev = this;
-    task->joiners_ = this;
-    linked = true;
-  }
-
-  void detach() noexcept {
-    if (!linked) return;
-    if (prev != nullptr) {
-      prev->next = next;
-    } else {
-      task->joiners_ = next;
-    }
-    if (next != nullptr) next->prev = prev;
-    prev = next = nullptr;
-    linked = false;
-  }
-
-  TaskBase* task = nullptr;
-  GreenletImpl* greenlet = nullptr;
-  std::size_t* remaining = nullptr;
-  std::exception_ptr* failure = nullptr;
-  Joiner* prev = nullptr;
-  Joiner* next = nullptr;
-  bool linked = false;
-};
 
 TaskBase::TaskBase()
     : greenlet_(GreenletImpl::make(
@@ -153,9 +114,11 @@ void TaskBase::finish(std::exception_ptr failure, std::exception_ptr exit) noexc
     Joiner* newer = joiner->prev;
     joiner->prev = joiner->next = nullptr;
     joiner->linked = false;
-    --*joiner->remaining;
-    if (exception_ && !*joiner->failure) *joiner->failure = exception_;
-    hub.wake(*joiner->greenlet);
+    if (joiner->notified != nullptr) {
+      joiner->notified(joiner->context);
+    } else {
+      hub.wake(*joiner->greenlet);
+    }
     joiner = newer;
   }
   if (links_.empty()) return;
@@ -198,10 +161,8 @@ bool TaskBase::join(OptionalSeconds timeout) {
   const std::shared_ptr<TaskBase> keep = shared_from_this();
   Hub::Impl& hub = Hub::Impl::current();
   GreenletImpl& self = Hub::Impl::running();
-  std::size_t remaining = 1;
-  std::exception_ptr failure;
   Joiner joiner;
-  joiner.attach(*this, self, remaining, failure);
+  joiner.attach(*this, self);
   return park_while_not(hub, self, "Greenlet.join", deadline_of(timeout), [this] { return ready(); });
 }
 
@@ -256,24 +217,21 @@ std::shared_ptr<TaskBase> TaskBase::running() {
 namespace weft::green {
 
 std::vector<AnyGreenlet> joinall(std::span<const AnyGreenlet> greenlets, OptionalSeconds timeout, bool raise_error) {
-  Hub::Impl& hub = Hub::Impl::current();
-  detail::GreenletImpl& self = Hub::Impl::running();
-  std::size_t remaining = 0;
-  std::exception_ptr failure;
-  auto joiners = std::make_unique<detail::TaskBase::Joiner[]>(greenlets.size());
-  for (std::size_t i = 0; i < greenlets.size(); ++i) {
-    const AnyGreenlet& g = greenlets[i];
-    if (g.empty()) continue;
-    if (g.ready()) {
-      if (!failure) failure = g.exception();
-      continue;
-    }
-    ++remaining;
-    joiners[i].attach(*g.get(), self, remaining, failure);
+  std::vector<Waitable> waiting;
+  waiting.reserve(greenlets.size());
+  for (const AnyGreenlet& g : greenlets) {
+    if (!g.empty()) waiting.emplace_back(g);
   }
-  auto done = [&] { return remaining == 0 || (raise_error && failure); };
-  if (!done()) detail::park_while_not(hub, self, "joinall", detail::deadline_of(timeout), done);
-  joiners.reset();
+  std::exception_ptr failure;
+  {
+    detail::ReadySet ready(std::move(waiting), "joinall");
+    const detail::Deadline deadline = detail::deadline_of(timeout);
+    while (!(raise_error && failure)) {
+      const std::optional<std::size_t> index = ready.next(deadline);
+      if (!index) break;
+      if (!failure) failure = ready.object(*index).greenlet().exception();
+    }
+  }
   if (raise_error && failure) std::rethrow_exception(failure);
   std::vector<AnyGreenlet> finished;
   for (const AnyGreenlet& g : greenlets) {

@@ -37,6 +37,10 @@ bool WaitList::notify_one(Notice notice) noexcept {
   if (node == nullptr) return false;
   remove(*node);
   node->notice = notice;
+  if (node->notified != nullptr) {
+    node->notified(node->payload);
+    return true;
+  }
   // A false return means the waiter's park already ended another way (its
   // deadline, an exception thrown in); it finds the notice when it resumes.
   node->hub->wake(*node->greenlet);

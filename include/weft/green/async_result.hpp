@@ -86,6 +86,16 @@ class AsyncResultBase {
   // made with SetFrom::this_thread.
   void set_exception_threadsafe(std::exception_ptr exception);
 
+  // Made with SetFrom::any_thread.
+  bool settable_from_any_thread() const noexcept { return hub_ != nullptr; }
+
+  // gevent's rawlink, for weft's own layers (green::wait, green::iwait):
+  // the next set() or set_exception() unlinks `link` and calls
+  // notified(context). Never blocks.
+  void rawlink(Link& link, void (*notified)(void* context) noexcept, void* context) noexcept {
+    link.link(waiters_, notified, context);
+  }
+
  protected:
   explicit AsyncResultBase(SetFrom setter);
   ~AsyncResultBase();

@@ -44,6 +44,12 @@ class Event {
   // (Timeout, GreenletExit); throws LoopExit as described above.
   bool wait(std::optional<std::chrono::duration<double>> timeout = std::nullopt);
 
+  // gevent's rawlink, for weft's own layers (green::wait, green::iwait):
+  // the next set() unlinks `link` and calls notified(context). Never blocks.
+  void rawlink(detail::Link& link, void (*notified)(void* context) noexcept, void* context) noexcept {
+    link.link(waiters_, notified, context);
+  }
+
  private:
   detail::WaitList waiters_;
   bool flag_ = false;

@@ -1,6 +1,7 @@
 // weft/green/wait.hpp — waiting for a file descriptor on the hub: gevent's
 // gevent.socket.wait_read / wait_write, the primitive under green::socket
-// and monkey patching.
+// and monkey patching. wait_read and wait_write are gevent's names for
+// wait_readable and wait_writable.
 //
 // wait_readable(fd) parks the calling greenlet until fd is readable (or has
 // an error or hang-up to report), letting every other greenlet of the thread
@@ -56,6 +57,18 @@ void wait_readable(int fd, std::chrono::duration<Rep, Period> timeout) {
 template <class Rep, class Period>
 void wait_writable(int fd, std::chrono::duration<Rep, Period> timeout) {
   wait_writable(fd, weft::detail::deadline_after_clamped(timeout));
+}
+
+// gevent.socket.wait_read / wait_write: the same waits under gevent's names.
+inline void wait_read(int fd, WaitDeadline deadline = std::nullopt) { wait_readable(fd, deadline); }
+inline void wait_write(int fd, WaitDeadline deadline = std::nullopt) { wait_writable(fd, deadline); }
+template <class Rep, class Period>
+void wait_read(int fd, std::chrono::duration<Rep, Period> timeout) {
+  wait_readable(fd, timeout);
+}
+template <class Rep, class Period>
+void wait_write(int fd, std::chrono::duration<Rep, Period> timeout) {
+  wait_writable(fd, timeout);
 }
 
 // Closes fd (as close(2), ignoring its error) after waking every greenlet

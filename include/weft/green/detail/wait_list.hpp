@@ -19,6 +19,10 @@
 // An object that hands items straight from one greenlet to another (a
 // Channel) gives each Waiter a `payload`, a pointer to the waiter's side of
 // the exchange, and reaches the longest waiter's through front_payload().
+// A Link is gevent's rawlink: a place in the list that, when notified,
+// calls a function instead of waking a greenlet (what green::wait and
+// green::iwait wait on several objects with). Link only into lists whose
+// notice hands nothing over (Event, AsyncResult).
 //
 // Thread-safety: a WaitList belongs to one thread's hub; its members are
 // called only from greenlets of that thread (or its hub).
@@ -48,6 +52,8 @@ inline Deadline deadline_for(const std::optional<std::chrono::duration<double>>&
 }
 
 struct WaitNode {
+  // Set for a Link: called with `payload` in place of waking `greenlet`.
+  void (*notified)(void* payload) noexcept = nullptr;
   GreenletImpl* greenlet = nullptr;
   Hub* hub = nullptr;
   WaitNode* prev = nullptr;
@@ -77,6 +83,7 @@ class WaitList {
 
  private:
   friend class Waiter;
+  friend class Link;
   void push_back(WaitNode& node) noexcept;
   void remove(WaitNode& node) noexcept;
 
@@ -107,6 +114,35 @@ class Waiter {
 
  private:
   WaitList& list_;
+  WaitNode node_;
+};
+
+// A rawlink: linked into a WaitList by link(), it is unlinked by the first
+// notify that reaches it, which then calls notified(context) — never
+// switching; the function must not throw or block. Unlinked on destruction
+// if still linked. Allocates nothing.
+class Link {
+ public:
+  Link() = default;
+  ~Link() { unlink(); }
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  // Links it at the back of `list` (unlinking it from where it was).
+  void link(WaitList& list, void (*notified)(void* context) noexcept, void* context) noexcept {
+    unlink();
+    list_ = &list;
+    node_.notified = notified;
+    node_.payload = context;
+    list.push_back(node_);
+  }
+  void unlink() noexcept {
+    if (node_.linked) list_->remove(node_);
+  }
+  bool linked() const noexcept { return node_.linked; }
+
+ private:
+  WaitList* list_ = nullptr;
   WaitNode node_;
 };
 
