@@ -56,6 +56,13 @@ struct ThreadChannel {
 // connection that holds the process's references (create, incref, decref)
 // and one connection per calling thread (call). Shared by every proxy and
 // manager of that server in the process.
+//
+// Lifetime: whoever calls into a client holds a shared_ptr to it (a
+// proxy's ProxyState, or the copy BaseManager::client() returns), so it is
+// destroyed only once no thread is inside any of its calls, and a thread's
+// channel of it is no longer in use. The thread that keeps such a channel
+// then only reads its `released` flag (which the destructor sets after
+// closing it) and drops its shared_ptr to it.
 class ManagerClient {
  public:
   // The client of the server at `address` for this process; made on first
@@ -64,9 +71,9 @@ class ManagerClient {
 
   ManagerClient(net::Address address, std::string authkey);
   // Closes the control connection and every thread's call connection and
-  // channel. No thread is calling through it any more (callers hold it),
-  // so closing a channel that another thread keeps is safe; that thread
-  // drops what is left of it on its next call (of any client) or exit.
+  // channel. No thread is calling through it any more (see Lifetime), so
+  // closing a channel that another thread keeps is safe; that thread drops
+  // what is left of it on its next call (of any client) or exit.
   ~ManagerClient();
   ManagerClient(const ManagerClient&) = delete;
   ManagerClient& operator=(const ManagerClient&) = delete;
@@ -124,6 +131,8 @@ struct ProxyState {
 
   // The client of this process; in a forked child that inherited the
   // proxy, a client of its own, which first takes the child's reference.
+  // Valid as long as this state: the client is replaced only there, once,
+  // before any thread of the child got it.
   manager::detail::ManagerClient& client();
 
   const std::string type_id;
