@@ -12,8 +12,11 @@
 //   aio::open_connection, start_server → StreamReader, StreamWriter, Server
 //   aio::create_subprocess_exec, create_subprocess_shell → Process
 //   aio::Generator<T>         a synchronous generator with co_yield and send
+//   aio::AsyncGenerator<T>    an async generator: co_await and co_yield, anext,
+//                             asend, athrow, aclose (StreamReader::lines())
 #pragma once
 
+#include "weft/aio/async_generator.hpp"
 #include "weft/aio/barrier.hpp"
 #include "weft/aio/condition.hpp"
 #include "weft/aio/errors.hpp"

@@ -1,2 +1,2 @@
-# weft::aio — generator: header-only (include/weft/aio/generator.hpp), no
-# sources.
+# weft::aio — generators: header-only (include/weft/aio/generator.hpp and
+# async_generator.hpp), no sources.

@@ -35,6 +35,15 @@ detail::ReadRequest request_of(detail::ReadRequest::Kind kind, std::size_t count
   return request;
 }
 
+// The coroutine of lines(); it holds the stream while it lives.
+AsyncGenerator<std::string> each_line(TransportRef transport) {
+  for (;;) {
+    std::string line = co_await perform(transport, request_of(detail::ReadRequest::Kind::line, 0, "\n"));
+    if (line.empty()) co_return;
+    co_yield std::move(line);
+  }
+}
+
 }  // namespace
 
 Task<std::string> StreamReader::read(std::ptrdiff_t n) {
@@ -54,6 +63,8 @@ Task<std::string> StreamReader::readuntil(std::string_view separator) {
 Task<std::string> StreamReader::readexactly(std::size_t n) {
   return perform(transport_, request_of(detail::ReadRequest::Kind::exactly, n));
 }
+
+AsyncGenerator<std::string> StreamReader::lines() const { return each_line(transport_); }
 
 bool StreamReader::at_eof() const noexcept { return transport_->at_eof(); }
 std::exception_ptr StreamReader::exception() const noexcept { return transport_->error(); }

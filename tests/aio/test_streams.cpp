@@ -1,13 +1,14 @@
 // StreamReader and StreamWriter over loopback TCP, on both backends: what
 // each read returns and throws at its edges (separators split across
-// arrivals, the limit, the end of the stream), half-closes, addresses, and
-// connecting.
+// arrivals, the limit, the end of the stream), iterating lines,
+// half-closes, addresses, and connecting.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstddef>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aio/co_assert.hpp"
@@ -140,6 +141,48 @@ TEST_P(Streams, ReadlineDropsALineLongerThanTheLimit) {
     EXPECT_THROW(co_await near.reader.readline(), ValueError);
     far.writer.write("tail\n");
     EXPECT_EQ(co_await near.reader.readline(), "tail\n");
+  }());
+}
+
+// Python's `async for line in reader`.
+TEST_P(Streams, LinesIteratesTheStreamLineByLineToItsEnd) {
+  run([]() -> aio::Task<void> {
+    auto [near, far] = co_await stream_ends();
+    auto lines = near.reader.lines();
+    far.writer.write("one\ntwo\nthr");
+    EXPECT_EQ(co_await lines.anext(), "one\n");
+    // Starts once the generator waits for "three\n", in its body's await.
+    auto writing = aio::create_task([](aio::StreamWriter writer) -> aio::Task<void> {
+      writer.write("ee\nfour");
+      writer.write_eof();
+      co_return;
+    }(far.writer));
+    std::vector<std::string> rest;
+    while (auto line = co_await lines.try_anext()) rest.push_back(std::move(*line));
+    EXPECT_EQ(rest, (std::vector<std::string>{"two\n", "three\n", "four"}));
+    EXPECT_THROW(co_await lines.anext(), aio::StopAsyncIteration);
+    EXPECT_TRUE(near.reader.at_eof());
+    co_await writing;
+  }());
+}
+
+TEST_P(Streams, LinesCancelledWhileWaitingEndsAndLeavesTheBytesBuffered) {
+  run([]() -> aio::Task<void> {
+    auto [near, far] = co_await stream_ends();
+    auto lines = near.reader.lines();
+    auto first = aio::create_task([](aio::AsyncGenerator<std::string>& lines) -> aio::Task<std::string> {
+      co_return co_await lines.anext();
+    }(lines));
+    far.writer.write("par");
+    co_await turns(3);
+    EXPECT_FALSE(first.done()) << "a line came before its separator";
+    EXPECT_EQ(lines.state(), aio::AsyncGeneratorState::AGEN_RUNNING);
+    first.cancel();
+    EXPECT_THROW(co_await first, aio::CancelledError);
+    EXPECT_EQ(lines.state(), aio::AsyncGeneratorState::AGEN_CLOSED);
+    far.writer.write("tial\n");
+    auto again = near.reader.lines();
+    EXPECT_EQ(co_await again.anext(), "partial\n");
   }());
 }
 

@@ -1,6 +1,7 @@
 // weft/aio/generator_errors.hpp — the exceptions of generators:
 // StopIteration, which ends an iteration and carries the generator's return
-// value, and GeneratorExit, which close() raises inside a generator.
+// value, StopAsyncIteration, which ends an asynchronous one, and
+// GeneratorExit, which close() and aclose() raise inside a generator.
 #pragma once
 
 #include <exception>
@@ -50,11 +51,22 @@ class StopIteration : public std::exception {
   bool has_value_ = false;
 };
 
-// Raised inside a suspended generator at its co_yield by close(), so that
-// it can clean up (RAII, or catch it and co_return). Like Python's, it is
-// not an error: it derives from std::exception only, so `catch (const
-// std::runtime_error&)` does not swallow it. A generator that catches it
-// must not yield again; close() then throws RuntimeError.
+// The asynchronous generator has no more values: thrown by the awaited
+// anext(), asend() and athrow() of an AsyncGenerator whose body ended
+// (async generators return no value, PEP 525). Like StopIteration, one
+// escaping an asynchronous generator's own body becomes RuntimeError("async
+// generator raised StopAsyncIteration").
+class StopAsyncIteration : public std::exception {
+ public:
+  const char* what() const noexcept override { return "StopAsyncIteration"; }
+};
+
+// Raised inside a suspended generator at its co_yield by close() (by
+// aclose() in an asynchronous one), so that it can clean up (RAII, or catch
+// it and co_return). Like Python's, it is not an error: it derives from
+// std::exception only, so `catch (const std::runtime_error&)` does not
+// swallow it. A generator that catches it must not yield again; close()
+// (aclose()) then throws RuntimeError.
 class GeneratorExit : public std::exception {
  public:
   const char* what() const noexcept override { return "GeneratorExit"; }

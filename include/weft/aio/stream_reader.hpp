@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 
+#include "weft/aio/async_generator.hpp"
 #include "weft/aio/detail/counted_ref.hpp"
 #include "weft/aio/task.hpp"
 #include "weft/errors.hpp"
@@ -108,6 +109,21 @@ class StreamReader {
   // Exactly n bytes. Throws IncompleteReadError (with what was left) if
   // the stream ends first.
   Task<std::string> readexactly(std::size_t n);
+
+  // Python's `async for line in reader`: an asynchronous generator of the
+  // stream's lines, each as readline() reads it, "\n" included, ending
+  // (StopAsyncIteration, or nullopt from try_anext()) at the end of the
+  // stream, after a last line without "\n" if there is one:
+  //
+  //   auto lines = reader.lines();
+  //   while (auto line = co_await lines.try_anext()) ...
+  //
+  // Lazy: nothing is read until the first anext(). It holds its stream, so
+  // it may outlive this StreamReader. It throws what readline() throws,
+  // CancelledError included (the bytes stay buffered); unlike Python's
+  // reader, which may be iterated again after a failed __anext__(), the
+  // generator has then ended — call lines() again to read on.
+  AsyncGenerator<std::string> lines() const;
 
   // True once the stream has ended and the buffer is empty. Never blocks.
   bool at_eof() const noexcept;
