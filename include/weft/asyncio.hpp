@@ -4,6 +4,8 @@
 //   aio::run, aio::Runner     run a main coroutine on a new event loop
 //   aio::EventLoop            call_soon, call_later, call_soon_threadsafe, ...
 //   aio::create_task          schedule a coroutine as a task → TaskHandle<T>
+//   aio::Future<T>            asyncio.Future: loop.create_future<T>(), set_result,
+//                             set_exception, cancel, add_done_callback; ensure_future
 //   aio::sleep                suspend the task (0 yields)
 //   aio::gather, wait, as_completed, wait_for, timeout, TaskGroup, shield
 //   aio::Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier
@@ -22,6 +24,7 @@
 #include "weft/aio/errors.hpp"
 #include "weft/aio/event.hpp"
 #include "weft/aio/event_loop.hpp"
+#include "weft/aio/future.hpp"
 #include "weft/aio/gather.hpp"
 #include "weft/aio/generator.hpp"
 #include "weft/aio/held.hpp"

@@ -3,6 +3,7 @@ target_sources(weft PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/task_state.cpp
   ${CMAKE_CURRENT_LIST_DIR}/task.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/future.cpp
   ${CMAKE_CURRENT_LIST_DIR}/event_loop.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sleep.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runner.cpp

@@ -46,6 +46,9 @@ class ThreadPoolExecutor;
 
 namespace weft::aio {
 
+template <class T = void>
+class Future;
+
 // What call_exception_handler() is given (Python's context dict).
 struct ExceptionContext {
   std::string message;
@@ -147,6 +150,11 @@ class EventLoop {
     task.set_name(std::move(name));
     return task;
   }
+
+  // A pending Future<T> of this loop (Python's loop.create_future()); see
+  // weft/aio/future.hpp, which defines it. Throws std::bad_alloc.
+  template <class T = void>
+  Future<T> create_future();
 
   // ---- errors ------------------------------------------------------------
   // Reports an error no caller could receive (a task exception never

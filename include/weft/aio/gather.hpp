@@ -5,8 +5,9 @@
 //   std::vector<int> all = co_await aio::gather(std::move(tasks));
 //   auto outcomes = co_await aio::gather(aio::return_exceptions, ...);
 //
-// Arguments are coroutines (Task<T>, scheduled as tasks) or TaskHandle<T>s;
-// a range is a std::vector of either. A void result appears as aio::None.
+// Arguments are coroutines (Task<T>, scheduled as tasks), TaskHandle<T>s or
+// Future<T>s (each awaited by a task of its own: ensure_future); a range is
+// a std::vector of one of them. A void result appears as aio::None.
 //
 // Without return_exceptions the first task to fail (with an exception, or
 // cancelled) makes gather throw that exception at once; the other tasks go
@@ -26,6 +27,7 @@
 
 #include "weft/aio/detail/task_watch.hpp"
 #include "weft/aio/event_loop.hpp"
+#include "weft/aio/future.hpp"
 #include "weft/aio/outcome.hpp"
 #include "weft/aio/task.hpp"
 
@@ -48,6 +50,10 @@ template <class T>
 struct Awaited<TaskHandle<T>> {
   using type = T;
 };
+template <class T>
+struct Awaited<Future<T>> {
+  using type = T;
+};
 template <class A>
 using AwaitedT = typename Awaited<std::remove_cvref_t<A>>::type;
 
@@ -58,6 +64,10 @@ TaskHandle<T> as_task(Task<T>&& coro) {
 template <class T>
 TaskHandle<T> as_task(TaskHandle<T> task) noexcept {
   return task;
+}
+template <class T>
+TaskHandle<T> as_task(Future<T> future) {
+  return ensure_future(std::move(future));
 }
 
 // A finished task's result, as gather stores it (gather has already thrown
@@ -96,11 +106,11 @@ std::vector<TaskState*> states_of(const std::vector<TaskHandle<T>>& tasks) {
   return states;
 }
 
-template <class T>
-std::vector<TaskHandle<T>> as_tasks(std::vector<Task<T>>&& coros) {
-  std::vector<TaskHandle<T>> tasks;
-  tasks.reserve(coros.size());
-  for (Task<T>& coro : coros) tasks.push_back(create_task(std::move(coro)));
+template <class A>
+std::vector<TaskHandle<AwaitedT<A>>> as_tasks(std::vector<A>&& awaitables) {
+  std::vector<TaskHandle<AwaitedT<A>>> tasks;
+  tasks.reserve(awaitables.size());
+  for (A& awaitable : awaitables) tasks.push_back(as_task(std::move(awaitable)));
   return tasks;
 }
 
@@ -140,6 +150,11 @@ Task<std::vector<ResultOf<T>>> gather(std::vector<Task<T>> coros) {
 }
 
 template <class T>
+Task<std::vector<ResultOf<T>>> gather(std::vector<Future<T>> futures) {
+  return gather(detail::as_tasks(std::move(futures)));
+}
+
+template <class T>
 Task<std::vector<Outcome<T>>> gather(ReturnExceptions, std::vector<TaskHandle<T>> tasks) {
   const std::vector<detail::TaskState*> states = detail::states_of(tasks);
   co_await detail::gather_outcomes(states);
@@ -152,6 +167,11 @@ Task<std::vector<Outcome<T>>> gather(ReturnExceptions, std::vector<TaskHandle<T>
 template <class T>
 Task<std::vector<Outcome<T>>> gather(ReturnExceptions, std::vector<Task<T>> coros) {
   return gather(return_exceptions, detail::as_tasks(std::move(coros)));
+}
+
+template <class T>
+Task<std::vector<Outcome<T>>> gather(ReturnExceptions, std::vector<Future<T>> futures) {
+  return gather(return_exceptions, detail::as_tasks(std::move(futures)));
 }
 
 }  // namespace weft::aio

@@ -6,8 +6,10 @@
 // If the awaiting task is cancelled, it gets CancelledError at once while
 // the shielded task goes on running (the loop keeps it alive; keep its
 // handle to collect its result later). Otherwise returns the task's value or
-// throws its exception. A coroutine is scheduled as a task first. Suspends;
-// must be awaited inside a task; allocates nothing beyond that task.
+// throws its exception. A coroutine is scheduled as a task first, a Future
+// is awaited by a task of its own (ensure_future), which the cancellation
+// does not reach either. Suspends; must be awaited inside a task; allocates
+// nothing beyond that task.
 #pragma once
 
 #include <coroutine>
@@ -15,6 +17,7 @@
 
 #include "weft/aio/detail/task_state.hpp"
 #include "weft/aio/event_loop.hpp"
+#include "weft/aio/future.hpp"
 #include "weft/aio/task.hpp"
 
 namespace weft::aio {
@@ -67,6 +70,10 @@ ShieldAwaiter<T> shield(TaskHandle<T> task) noexcept {
 template <class T>
 ShieldAwaiter<T> shield(Task<T> coro) {
   return ShieldAwaiter<T>(create_task(std::move(coro)));
+}
+template <class T>
+ShieldAwaiter<T> shield(Future<T> future) {
+  return ShieldAwaiter<T>(ensure_future(std::move(future)));
 }
 
 }  // namespace weft::aio

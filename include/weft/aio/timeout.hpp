@@ -20,7 +20,8 @@
 // TaskHandle cancels that task when the time runs out. With d <= 0 a
 // coroutine never starts: TimeoutError at once; a task not done is
 // cancelled at once and waited for (its cancellation is TimeoutError, a
-// value it returns instead is returned).
+// value it returns instead is returned). A Future is awaited by a task of
+// its own (ensure_future): the time running out cancels the future.
 //
 // Suspends; must be awaited inside a task. Throws TimeoutError,
 // CancelledError, or what the body throws.
@@ -34,6 +35,7 @@
 
 #include "weft/aio/detail/task_state.hpp"
 #include "weft/aio/event_loop.hpp"
+#include "weft/aio/future.hpp"
 #include "weft/aio/task.hpp"
 #include "weft/aio/wait.hpp"
 #include "weft/detail/deadline.hpp"
@@ -137,6 +139,11 @@ Task<T> wait_for(TaskHandle<T> aw, std::chrono::duration<Rep, Period> delay) {
   }
   Timeout scope = timeout(delay);
   co_return co_await scope.run(std::move(aw));
+}
+
+template <class T, class Rep, class Period>
+Task<T> wait_for(Future<T> aw, std::chrono::duration<Rep, Period> delay) {
+  return wait_for(ensure_future(std::move(aw)), delay);
 }
 
 }  // namespace weft::aio
