@@ -3,6 +3,7 @@
 //   aio::Task<T>              an `async def` returning T (co_await runs it inline)
 //   aio::run, aio::Runner     run a main coroutine on a new event loop
 //   aio::EventLoop            call_soon, call_later, call_soon_threadsafe, ...
+//                             add_signal_handler, remove_signal_handler
 //   aio::create_task          schedule a coroutine as a task → TaskHandle<T>
 //   aio::Future<T>            asyncio.Future: loop.create_future<T>(), set_result,
 //                             set_exception, cancel, add_done_callback; ensure_future

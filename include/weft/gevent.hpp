@@ -19,6 +19,7 @@
 //   Pool, Group                         (weft/green/pool.hpp)
 //   socket                              (weft/green/socket.hpp)
 //   StreamServer                        (weft/green/server.hpp)
+//   signal_handler, SignalHandler       (weft/green/signal.hpp)
 //   monkey::patch_all                   (weft/green/monkey.hpp)
 //
 // The greenlet itself (switch_, throw_, parent) is <weft/greenlet.hpp>.
@@ -35,6 +36,7 @@
 #include "weft/green/pool.hpp"
 #include "weft/green/queue.hpp"
 #include "weft/green/server.hpp"
+#include "weft/green/signal.hpp"
 #include "weft/green/sleep.hpp"
 #include "weft/green/socket.hpp"
 #include "weft/green/timeout.hpp"

@@ -5,6 +5,7 @@ target_sources(weft PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/task.cpp
   ${CMAKE_CURRENT_LIST_DIR}/future.cpp
   ${CMAKE_CURRENT_LIST_DIR}/event_loop.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/event_loop_signals.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sleep.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/task_watch.cpp

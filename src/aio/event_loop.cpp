@@ -308,6 +308,7 @@ void EventLoop::close() {
   if (runs_here) deliver_final_results();
   closed_ = true;
   if (default_executor_) default_executor_->shutdown(true);
+  if (signal_handlers_) signal_handlers_->clear();
 }
 
 // Python's asyncio.run epilogue: cancel every unfinished task and let the

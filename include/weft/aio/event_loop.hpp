@@ -39,6 +39,7 @@
 #include "weft/aio/task.hpp"
 #include "weft/detail/unique_function.hpp"
 #include "weft/io/loop.hpp"
+#include "weft/io/signals.hpp"
 
 namespace weft::futures {
 class ThreadPoolExecutor;
@@ -133,6 +134,26 @@ class EventLoop {
     check_open();
     return io_.call_at(when, std::move(callback));
   }
+
+  // ---- signals (Unix; see weft/io/signals.hpp) ---------------------------
+  // Python's loop.add_signal_handler: runs `callback` in the loop's next
+  // iteration (call_soon) each time `sig` arrives, outside signal context;
+  // replaces the callback `sig` had on this loop. What the callback throws
+  // goes to the exception handler, as for any callback. Throws ValueError
+  // for an invalid signal number, RuntimeError if the loop is closed (in
+  // that order, as Python), RuntimeError("sig N cannot be caught") for
+  // SIGKILL and SIGSTOP (as Python's code does; its docstring says
+  // ValueError). Unlike Python, any loop on any thread may have signal
+  // handlers, and each loop that handles a signal gets it. While the loop
+  // has one, it counts as a source of wake-ups (no deadlock is reported).
+  // Never blocks. The loop's thread only.
+  void add_signal_handler(int sig, Callback callback);
+  // Python's loop.remove_signal_handler: returns false if `sig` had no
+  // handler on this loop. The signal's disposition goes back to what it was
+  // before weft's first handler for it, once no loop handles it. Throws
+  // ValueError for an invalid signal number. close() removes them all.
+  // Never blocks. The loop's thread only.
+  bool remove_signal_handler(int sig);
 
   // ---- tasks -------------------------------------------------------------
   // Schedules `coro` to start in the next batch. The loop keeps the task
@@ -235,6 +256,7 @@ class EventLoop {
   ExceptionHandler exception_handler_;
   std::unique_ptr<futures::ThreadPoolExecutor> default_executor_;
   io::BufferPool* receive_buffers_ = nullptr;
+  std::unique_ptr<io::SignalHandlers> signal_handlers_;  // made on first use; destroyed before io_
 };
 
 // The loop running on this thread. Throws RuntimeError if none is.
