@@ -4,7 +4,6 @@
 // back, and a child of fork() — on both IO backends. SIGUSR1 and SIGUSR2
 // only, ignored around each test so that a stray one harms nothing.
 #include <gtest/gtest.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "co_assert.hpp"
+#include "io/signal_state.hpp"
 #include "leak_checked_test.hpp"
 #include "weft/asyncio.hpp"
 
@@ -40,19 +40,9 @@ class AioSignals : public aio::testing::BackendTest {
   weft::io::LoopOptions options() const { return {.backend = GetParam()}; }
 };
 
-using Handler = void (*)(int);
-
-Handler disposition(int sig) {
-  struct sigaction current {};
-  ::sigaction(sig, nullptr, &current);
-  return current.sa_handler;
-}
-
-bool blocked_here(int sig) {
-  sigset_t mask;
-  ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
-  return sigismember(&mask, sig) == 1;
-}
+using Handler = weft::test::SignalHandler;
+using weft::test::blocked_here;
+using weft::test::disposition;
 
 aio::Task<void> wait_event(aio::Event& event) { co_await event.wait(); }
 

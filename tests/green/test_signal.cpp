@@ -3,7 +3,6 @@
 // signal, cancel and RAII, errors, a failing handler. SIGUSR1 and SIGUSR2
 // only, ignored around each test so that a stray one harms nothing.
 #include <gtest/gtest.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/signal_state.hpp"
 #include "weft/errors.hpp"
 #include "weft/green/event.hpp"
 #include "weft/green/greenlet.hpp"
@@ -36,19 +36,9 @@ class GreenSignal : public ::testing::Test {
   }
 };
 
-using Handler = void (*)(int);
-
-Handler disposition(int sig) {
-  struct sigaction current {};
-  ::sigaction(sig, nullptr, &current);
-  return current.sa_handler;
-}
-
-bool blocked_here(int sig) {
-  sigset_t mask;
-  ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
-  return sigismember(&mask, sig) == 1;
-}
+using Handler = weft::test::SignalHandler;
+using weft::test::blocked_here;
+using weft::test::disposition;
 
 }  // namespace
 
