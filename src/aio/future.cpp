@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "call_soon_holding.hpp"
 #include "weft/aio/errors.hpp"
 #include "weft/aio/event_loop.hpp"
 
@@ -83,19 +84,7 @@ void FutureCore::complete(State state) noexcept {
 // Runs callback(*this) in the loop's next iteration, holding a reference
 // to the future until then.
 void FutureCore::schedule_callback(weft::detail::UniqueFunction<void(FutureCore&)> callback) {
-  add_ref();
-  try {
-    loop_->call_soon([this, callback = std::move(callback)]() mutable {
-      struct Release {
-        FutureCore* future;
-        ~Release() { future->release(); }
-      } release{this};
-      callback(*this);
-    });
-  } catch (...) {
-    release();
-    throw;
-  }
+  call_soon_holding(*loop_, *this, std::move(callback));
 }
 
 // Awaiting tasks are woken in the order they began to wait.

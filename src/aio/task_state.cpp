@@ -6,6 +6,7 @@
 #include <new>
 #include <typeinfo>
 
+#include "call_soon_holding.hpp"
 #include "weft/aio/errors.hpp"
 #include "weft/aio/event_loop.hpp"
 
@@ -123,19 +124,7 @@ void TaskState::add_done_callback(weft::detail::UniqueFunction<void(TaskState&)>
 }
 
 void TaskState::schedule_callback(weft::detail::UniqueFunction<void(TaskState&)> callback) {
-  add_ref();
-  try {
-    loop_->call_soon([this, callback = std::move(callback)]() mutable {
-      struct Release {
-        TaskState* task;
-        ~Release() { task->release(); }
-      } release{this};
-      callback(*this);
-    });
-  } catch (...) {
-    release();
-    throw;
-  }
+  call_soon_holding(*loop_, *this, std::move(callback));
 }
 
 void TaskState::add_done_waiter(DoneWaiter& waiter) noexcept {
