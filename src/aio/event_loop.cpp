@@ -2,6 +2,8 @@
 // that alternates batches of tasks with the io::Loop's phases.
 #include "weft/aio/event_loop.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -27,6 +29,18 @@ class RunningScope {
 };
 
 void ignore_timer(io::Timer&) noexcept {}
+
+// pthread_atfork's child handler, run on the thread that forked: the
+// child's only thread. Nothing of the parent's asyncio is current there
+// any more, as Python's at-fork hook resets the running loop and the
+// policy's loop: the loops it inherited (whose kernel objects are the
+// parent's) are left behind, leaked and never run, and the child may run
+// loops of its own.
+void leave_loops_after_fork() noexcept {
+  running_loop = nullptr;
+  running_task = nullptr;
+  (void)thread_default_loop.release();
+}
 }  // namespace
 
 namespace detail {
@@ -37,7 +51,10 @@ TaskState& current_task_state() {
 TaskState* current_task_state_or_null() noexcept { return running_task; }
 }  // namespace detail
 
-EventLoop::EventLoop(io::LoopOptions options) : io_(options), keep_alive_timer_(&ignore_timer) {}
+EventLoop::EventLoop(io::LoopOptions options) : io_(options), keep_alive_timer_(&ignore_timer) {
+  static const int registered = ::pthread_atfork(nullptr, nullptr, &leave_loops_after_fork);
+  (void)registered;
+}
 
 EventLoop::~EventLoop() {
   { const std::lock_guard held(threadsafe_mutex_); }  // a stop() from another thread has let go

@@ -502,6 +502,38 @@ TEST_P(AioThreads, ALoopWithTasksLeftClosedInAForkedChildThrowsNamingTheFork) {
   EXPECT_TRUE(pending.cancelled());
 }
 
+// A child forked from inside a task has neither its parent's running loop nor its default loop:
+// it runs a loop of its own with aio::run(), as Python's asyncio.run() works in a fork child.
+// On a thread of its own, whose default loop ends with it; the child's loop has the backend tested.
+TEST_P(AioThreads, AChildForkedFromATaskRunsALoopOfItsOwn) {
+  int status = -1;
+  std::thread([this, &status] {
+    aio::EventLoop& loop = aio::get_event_loop();
+    status = loop.run_until_complete([](aio::EventLoop* parent, weft::io::LoopOptions options) -> aio::Task<int> {
+      const pid_t child = ::fork();
+      if (child == 0) {
+        ::alarm(10);  // bounds the child should it hang
+        int code = 0;
+        if (aio::running_loop_or_null() != nullptr || aio::current_task()) code |= 1;
+        if (&aio::get_event_loop() == parent) code |= 2;
+        try {
+          if (aio::run([]() -> aio::Task<int> { co_return 7; }(), options) != 7) code |= 4;
+        } catch (...) {
+          code |= 8;
+        }
+        ::_exit(code);  // the inherited loop is left as it is
+      }
+      int child_status = -1;
+      if (child > 0 && ::waitpid(child, &child_status, 0) != child) child_status = -1;
+      co_return child_status;
+    }(&loop, options()));
+    loop.close();
+  }).join();
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: a loop or task of the parent's is current; 2: the parent's default "
+                                       "loop is the child's; 4: wrong result; 8: aio::run() threw";
+}
+
 // ---- run_coroutine_threadsafe -------------------------------------------------------
 
 namespace {

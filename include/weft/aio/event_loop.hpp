@@ -8,7 +8,9 @@
 //
 // One loop per thread: a thread runs at most one loop at a time
 // (get_running_loop() finds it), and several threads may each run their own
-// side by side.
+// side by side. A child of fork(), even one forked from inside a task, has
+// no running loop and no default loop of its parent's (Python resets them
+// at fork): it runs loops of its own, and those it inherited are never run.
 //
 // A run that can never finish — every task waits, no timer, IO operation,
 // executor job or other thread can wake one — throws RuntimeError naming the
