@@ -16,8 +16,10 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "weft/errors.hpp"
 #include "weft/net/errors.hpp"
@@ -147,43 +149,21 @@ int exec_error(const std::string& candidate, const std::optional<std::string>& c
   return ::faccessat(AT_FDCWD, seen.c_str(), X_OK, AT_EACCESS) == 0 ? 0 : errno;
 }
 
-// Looks `program`, a name without '/', up in `path` (a PATH value) as
-// execvpe does in the child, from its working directory `cwd`: the entries
-// in order, an empty one being the working directory; a candidate missing
-// (ENOENT, ENOTDIR and the like) is passed over, the first EACCES is
-// remembered, any other error ends the search. Sets `found` to the path to
-// spawn (a relative one is relative to the child's working directory) and
-// returns 0, or returns the errno.
-int find_in_path(std::string& found, const std::string& program, std::string_view path,
-                 const std::optional<std::string>& cwd) {
-  if (program.empty()) return ENOENT;
-  bool denied = false;
-  int error = ENOENT;
+// The paths execve is tried on for `program`, in order, as Python's
+// subprocess lists them: the program itself if its name has a '/', else
+// the program in each entry of `path` (a PATH value), an empty entry being
+// the child's working directory.
+std::vector<std::string> exec_candidates(const std::string& program, std::string_view path) {
+  if (program.find('/') != std::string::npos) return {program};
+  std::vector<std::string> candidates;
+  if (program.empty()) return candidates;
   for (std::size_t start = 0;;) {
     const std::size_t end = path.find(':', start);
     const std::string_view directory = path.substr(start, end - start);
-    std::string candidate = directory.empty() ? program : std::string(directory) + "/" + program;
-    error = exec_error(candidate, cwd);
-    switch (error) {
-      case 0:
-        found = std::move(candidate);
-        return 0;
-      case EACCES:
-        denied = true;
-        break;
-      case ENOENT:
-      case ENOTDIR:
-      case ESTALE:
-      case ENODEV:
-      case ETIMEDOUT:
-        break;
-      default:
-        return error;
-    }
-    if (end == std::string_view::npos) break;
+    candidates.push_back(directory.empty() ? program : std::string(directory) + "/" + program);
+    if (end == std::string_view::npos) return candidates;
     start = end + 1;
   }
-  return denied ? EACCES : error;
 }
 
 // The PATH the child's program is searched in, as Python's
@@ -251,22 +231,29 @@ Spawned spawn(const std::string& program, const std::vector<std::string>& args, 
     envp.push_back(nullptr);
   }
 
-  // The program is looked up here and spawned once, so that an error of
-  // the file actions is not taken for a candidate's.
-  std::string executable = program;
+  // Each candidate is tried in turn, as Python's child tries execve on
+  // each: one that is missing or fails with ENOENT or ENOTDIR (a #!
+  // interpreter missing) is passed over, the first other error (EACCES,
+  // ENOEXEC, ...) is remembered and raised if none runs. A candidate that
+  // cannot run is known without a spawn where stat tells.
   pid_t pid = -1;
-  int error =
-      program.find('/') == std::string::npos ? find_in_path(executable, program, exec_path(options), options.cwd) : 0;
-  if (error == 0)
-    error = ::posix_spawn(&pid, executable.c_str(), &setup.actions_, &setup.attributes_, argv.data(),
-                          options.env ? envp.data() : environ);
+  int error = ENOENT;
+  int first_error = 0;
+  for (const std::string& candidate : exec_candidates(program, exec_path(options))) {
+    error = exec_error(candidate, options.cwd);
+    if (error == 0)
+      error = ::posix_spawn(&pid, candidate.c_str(), &setup.actions_, &setup.attributes_, argv.data(),
+                            options.env ? envp.data() : environ);
+    if (error == 0) break;
+    if (error != ENOENT && error != ENOTDIR && first_error == 0) first_error = error;
+  }
   if (error != 0) {
     // The child enters its working directory before it runs the program:
     // a directory it cannot enter is the error, named as Python names it.
     if (options.cwd)
       if (const int cwd_error = chdir_error(*options.cwd); cwd_error != 0)
         net::raise_os_error(cwd_error, "'" + *options.cwd + "'");
-    net::raise_os_error(error, "'" + program + "'");
+    net::raise_os_error(first_error != 0 ? first_error : error, "'" + program + "'");
   }
 
   Spawned spawned;

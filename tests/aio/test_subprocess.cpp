@@ -352,6 +352,57 @@ TEST_P(AioSubprocess, AGivenPathIsSearchedFromTheChildsWorkingDirectory) {
   ::rmdir(dir);
 }
 
+// As Python's child does, every PATH entry is tried until one runs: a candidate that cannot be
+// executed (ENOEXEC: not a binary and no #!) or whose #! interpreter is missing (ENOENT) is passed
+// over; the first error other than ENOENT and ENOTDIR is raised if none runs.
+TEST_P(AioSubprocess, ThePathSearchGoesOnPastACandidateThatFailsToExecute) {
+  char first_dir[] = "/tmp/weft-path-XXXXXX";
+  char second_dir[] = "/tmp/weft-path-XXXXXX";
+  ASSERT_NE(::mkdtemp(first_dir), nullptr);
+  ASSERT_NE(::mkdtemp(second_dir), nullptr);
+  const std::vector<std::pair<std::string, std::string>> files{
+      {std::string(first_dir) + "/weft-not-exec", "no interpreter line\n"},
+      {std::string(first_dir) + "/weft-bad-interp", "#!/nonexistent/weft-interpreter\n"},
+      {std::string(second_dir) + "/weft-not-exec", "#!/bin/sh\necho second\n"},
+      {std::string(second_dir) + "/weft-bad-interp", "#!/bin/sh\necho second\n"}};
+  for (const auto& [path, content] : files) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    ::close(fd);
+  }
+  run([](std::string first, std::string second) -> aio::Task<void> {
+    using Env = std::map<std::string, std::string>;
+    aio::SubprocessOptions options{.stdout_ = aio::PIPE};
+    for (const char* program : {"weft-not-exec", "weft-bad-interp"}) {
+      options.env = Env{{"PATH", first + ":" + second}};
+      try {
+        aio::Process child = co_await aio::create_subprocess_exec(program, {}, options);
+        auto [out, err] = co_await child.communicate();
+        EXPECT_EQ(out, "second\n") << program;
+      } catch (const std::exception& error) {
+        ADD_FAILURE() << program << ": " << error.what();
+      }
+    }
+    options.env = Env{{"PATH", first + ":/nonexistent"}};
+    try {
+      co_await aio::create_subprocess_exec("weft-not-exec", {}, options);
+      ADD_FAILURE() << "weft-not-exec started";
+    } catch (const weft::net::OSError& error) {
+      EXPECT_EQ(error.code().value(), ENOEXEC) << error.what();
+    }
+    try {
+      co_await aio::create_subprocess_exec("weft-bad-interp", {}, options);
+      ADD_FAILURE() << "weft-bad-interp started";
+    } catch (const weft::net::FileNotFoundError& error) {
+      EXPECT_NE(std::string(error.what()).find("'weft-bad-interp'"), std::string::npos) << error.what();
+    }
+  }(first_dir, second_dir));
+  for (const auto& [path, content] : files) ::unlink(path.c_str());
+  ::rmdir(first_dir);
+  ::rmdir(second_dir);
+}
+
 TEST_P(AioSubprocess, AProcessNobodyWaitsForIsKilledAndReapedWhenDropped) {
   pid_t pid = run([]() -> aio::Task<pid_t> {
     aio::Process child = co_await aio::create_subprocess_exec("sleep", "30", kPipes);

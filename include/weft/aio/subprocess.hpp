@@ -150,15 +150,18 @@ class Process {
 // Starts `program` — a path, or a name searched in PATH: options.env's
 // when it is given (/bin:/usr/bin if it has no PATH, as Python's
 // os.get_exec_path(env)), else this process's — with arguments `args`
-// (argv is {program, args...}) and returns its Process. Must be awaited
-// inside a task; does not suspend. Throws, as Python does,
-// net::FileNotFoundError (a std::system_error with ENOENT) if there is no
-// such program, net::PermissionError if it may not be executed, another
-// net::OSError if the OS refuses — naming the program, or options.cwd if
-// the child cannot enter that directory (FileNotFoundError, or OSError
-// with ENOTDIR for a file; checked first, as in Python); ValueError for
-// STDOUT as stdin_ or stdout_, ValueError("Limit cannot be <= 0") for a
-// limit of 0 (before any child is started).
+// (argv is {program, args...}) and returns its Process. The search follows
+// Python's rules: each entry is tried until one runs, one that fails with
+// ENOENT or ENOTDIR (missing, or its #! interpreter is) is passed over, and
+// the first other error (EACCES, ENOEXEC, ...) is the one raised if none
+// runs. Must be awaited inside a task; does not suspend. Throws, as Python
+// does, net::FileNotFoundError (a std::system_error with ENOENT) if there
+// is no such program, net::PermissionError if it may not be executed,
+// another net::OSError if the OS refuses — naming the program, or
+// options.cwd if the child cannot enter that directory (FileNotFoundError,
+// or OSError with ENOTDIR for a file; checked first, as in Python);
+// ValueError for STDOUT as stdin_ or stdout_, ValueError("Limit cannot be
+// <= 0") for a limit of 0 (before any child is started).
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},
                                      SubprocessOptions options = {});
 
