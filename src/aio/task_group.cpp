@@ -4,10 +4,10 @@
 
 namespace weft::aio {
 
-TaskGroup::TaskGroup() : io::Timer(&on_first_failure), parent_(&detail::current_task_state()) {}
+TaskGroup::TaskGroup() : io::Timer(&on_first_failure), parent_(detail::current_task_state()) {}
 
 TaskGroup::~TaskGroup() {
-  if (scheduled()) parent_->loop().io().cancel_timer(*this);
+  if (scheduled()) parent_.get_loop().io().cancel_timer(*this);
   while (Member* member = members_) {
     detail::TaskState& task = *member->task;
     forget(*member);
@@ -59,7 +59,7 @@ void TaskGroup::on_done(detail::DoneWaiter& done, detail::TaskState& task) noexc
     task.loop().call_exception_handler({"a TaskGroup could not record an error", error, {}});
   }
   if (!group.aborting_ && !group.parent_cancel_requested_ && !group.scheduled()) {
-    io::Loop& io = group.parent_->loop().io();
+    io::Loop& io = group.parent_.get_loop().io();
     io.start_timer(group, io.now());
   }
 }
@@ -69,7 +69,7 @@ void TaskGroup::on_first_failure(io::Timer& timer) noexcept {
   if (group.aborting_ || group.parent_cancel_requested_) return;
   group.abort();
   group.parent_cancel_requested_ = true;
-  group.parent_->cancel();
+  group.parent_.cancel();
 }
 
 Task<void> TaskGroup::join(std::exception_ptr body_error) {
@@ -97,8 +97,8 @@ Task<void> TaskGroup::join(std::exception_ptr body_error) {
       abort();
     }
   }
-  if (scheduled()) parent_->loop().io().cancel_timer(*this);  // every task ended before the abort
-  if (parent_cancel_requested_ && parent_->uncancel() == 0) propagate_cancel = nullptr;
+  if (scheduled()) parent_.get_loop().io().cancel_timer(*this);  // every task ended before the abort
+  if (parent_cancel_requested_ && parent_.uncancel() == 0) propagate_cancel = nullptr;
   if (propagate_cancel && errors_.empty()) std::rethrow_exception(propagate_cancel);
   if (body_error && !body_cancelled) errors_.push_back(body_error);
   if (!errors_.empty()) throw ExceptionGroup("unhandled errors in a TaskGroup", std::move(errors_));

@@ -445,6 +445,57 @@ TEST_F(AsyncGen, ATimeoutAroundACallCancelsTheBodyAtItsAwait) {
   }());
 }
 
+// A TaskGroup made in the body and left open across a co_yield: its child
+// fails once `fail` is set.
+AsyncGenerator<int> grouped(aio::Event& fail) {
+  aio::TaskGroup group;
+  group.create_task([](aio::Event& fail) -> aio::Task<void> {
+    co_await fail.wait();
+    throw std::runtime_error("child failed");
+  }(fail));
+  co_yield 1;
+  std::exception_ptr error;
+  try {
+    co_await group.join();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  co_yield 2;
+  if (error) std::rethrow_exception(error);
+}
+
+// Drives `gen` one step, or (without one) tells `started` and waits for `go`:
+// one coroutine, so that both kinds of task take frames of one size.
+aio::Task<int> step_or_wait(AsyncGenerator<int>* gen, aio::Event* started, aio::Event* go) {
+  if (gen != nullptr) co_return co_await gen->anext();
+  started->set();
+  co_await go->wait();
+  co_return 42;
+}
+
+// The group stays bound to the task that first drove the body, and keeps
+// it alive: once that task has ended and been dropped, the group's failure
+// cancels nothing else (a task made since may take the ended one's memory).
+TEST_F(AsyncGen, ATaskGroupAcrossACoYieldKeepsTheTaskThatMadeIt) {
+  run([]() -> aio::Task<void> {
+    aio::Event fail, started, go;
+    auto gen = grouped(fail);
+    {
+      auto first = aio::create_task(step_or_wait(&gen, nullptr, nullptr));
+      EXPECT_EQ(co_await first, 1);
+    }
+    auto other = aio::create_task(step_or_wait(nullptr, &started, &go));
+    co_await started.wait();
+    fail.set();
+    EXPECT_EQ(co_await gen.anext(), 2);
+    EXPECT_FALSE(other.done());
+    EXPECT_EQ(other.cancelling(), 0);
+    go.set();
+    EXPECT_EQ(co_await other, 42);
+    EXPECT_THROW(co_await gen.anext(), aio::ExceptionGroup);
+  }());
+}
+
 // ---------------------------------------------------------------- lifetime
 
 AsyncGenerator<int> holding(Log& log) {

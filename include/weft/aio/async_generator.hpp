@@ -47,7 +47,11 @@
 // co_yield without awaiting completes without suspending. A call costs two
 // symmetric transfers; anext() and asend() allocate nothing (aclose()
 // allocates its GeneratorExit). The generator allocates one frame, from
-// the same allocator as Task frames. Because `yield from` is
+// the same allocator as Task frames. A TaskGroup made in the body and kept
+// open across a co_yield stays bound to the task that drove the body when it
+// was made (it holds a reference to that task and cancels it on a failure),
+// even once another task drives the body on — Python has the same
+// wrong-task issue (PEP 789). Because `yield from` is
 // not allowed in Python's async generators, there is no delegation here;
 // an async generator may drive another with its calls.
 //

@@ -46,7 +46,8 @@ namespace weft::aio {
 
 class TaskGroup : private io::Timer {
  public:
-  // Binds the group to the running task. Throws RuntimeError outside one.
+  // Binds the group to the running task, which it holds a reference to (the
+  // task it cancels on the first failure). Throws RuntimeError outside one.
   TaskGroup();
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
@@ -57,7 +58,7 @@ class TaskGroup : private io::Timer {
   template <class T>
   TaskHandle<T> create_task(Task<T> coro, std::string name = {}) {
     check_open();
-    TaskHandle<T> task = parent_->loop().create_task(std::move(coro));
+    TaskHandle<T> task = parent_.get_loop().create_task(std::move(coro));
     if (!name.empty()) task.set_name(std::move(name));
     track(task.state());
     return task;
@@ -82,7 +83,7 @@ class TaskGroup : private io::Timer {
   void forget(Member& member) noexcept;
   void abort() noexcept;
 
-  detail::TaskState* parent_;
+  TaskRef parent_;
   Member* members_ = nullptr;
   std::size_t running_ = 0;
   detail::WaitList completed_;
