@@ -409,6 +409,79 @@ TEST_P(AioFuture, EnsureFutureGivesATaskForWaitAndCancellingItCancelsTheFuture) 
   }());
 }
 
+TEST_P(AioFuture, TheCombinatorsLeaveTheValueInTheFuture) {
+  run([]() -> aio::Task<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    const std::string value(64, 'v');  // on the heap: a move leaves it empty
+    aio::Future<std::string> future = loop.create_future<std::string>();
+    future.set_result(value);
+    std::string waited = co_await aio::wait_for(future, 10s);
+    EXPECT_EQ(waited, value);
+    EXPECT_EQ(future.result(), value);
+    std::vector<aio::Future<std::string>> twice(2, future);
+    std::vector<std::string> both = co_await aio::gather(std::move(twice));
+    EXPECT_EQ(both, std::vector<std::string>(2, value));
+    std::string shielded = co_await aio::shield(future);
+    EXPECT_EQ(shielded, value);
+    std::string ensured = co_await aio::ensure_future(future);
+    EXPECT_EQ(ensured, value);
+    std::string awaited = co_await future;
+    EXPECT_EQ(awaited, value);
+  }());
+}
+
+TEST_P(AioFuture, EnsureFutureCancelledBeforeItRunsCancelsTheFuture) {
+  run([]() -> aio::Task<void> {
+    aio::Future<int> future = aio::get_running_loop().create_future<int>();
+    aio::TaskHandle<int> task = aio::ensure_future(future);
+    task.cancel("not now");
+    EXPECT_THROW(co_await task, aio::CancelledError);
+    CO_ASSERT_TRUE(future.cancelled());
+    try {
+      future.result();
+      ADD_FAILURE() << "result() of the cancelled future did not throw";
+    } catch (const aio::CancelledError& error) {
+      EXPECT_EQ(message_of(error), "not now");
+    }
+  }());
+}
+
+TEST_P(AioFuture, WaitForWithNoTimeLeftReturnsADoneFutureAndCancelsAPendingOne) {
+  run([]() -> aio::Task<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    aio::Future<int> done = loop.create_future<int>();
+    done.set_result(7);
+    EXPECT_EQ(co_await aio::wait_for(done, 0s), 7);
+    aio::Future<int> failed = loop.create_future<int>();
+    failed.set_exception(std::out_of_range("range"));
+    EXPECT_THROW(co_await aio::wait_for(failed, -1s), std::out_of_range);
+    aio::Future<int> pending = loop.create_future<int>();
+    EXPECT_THROW(co_await aio::wait_for(pending, 0s), weft::TimeoutError);
+    EXPECT_TRUE(pending.cancelled());
+    aio::Future<int> unstarted = loop.create_future<int>();  // the time runs out before its task's first step
+    EXPECT_THROW(co_await aio::wait_for(unstarted, 1ns), weft::TimeoutError);
+    EXPECT_TRUE(unstarted.cancelled());
+  }());
+}
+
+TEST_P(AioFuture, TheCombinatorsRefuseAFutureOfAnotherLoop) {
+  aio::EventLoop other(weft::io::LoopOptions{.backend = GetParam()});
+  aio::Future<int> foreign = other.create_future<int>();
+  run([](aio::Future<int> foreign) -> aio::Task<void> {
+    try {
+      aio::ensure_future(foreign);
+      ADD_FAILURE() << "ensure_future() took a future of another loop";
+    } catch (const weft::RuntimeError& error) {
+      EXPECT_NE(std::string(error.what()).find("attached to a different loop"), std::string::npos) << error.what();
+    }
+    std::vector<aio::Future<int>> foreigners(1, foreign);
+    EXPECT_THROW(co_await aio::gather(std::move(foreigners)), weft::RuntimeError);
+    EXPECT_THROW(co_await aio::wait_for(foreign, 10ms), weft::RuntimeError);
+    EXPECT_THROW(co_await aio::shield(foreign), weft::RuntimeError);
+  }(foreign));
+  EXPECT_FALSE(foreign.done());
+}
+
 TEST_P(AioFuture, AFuturePendingWhenItsLoopEndsIsFreedWithItsLastHandle) {
   aio::Future<int> kept = run([]() -> aio::Task<aio::Future<int>> {
     aio::Future<int> future = aio::get_running_loop().create_future<int>();

@@ -191,17 +191,29 @@ Future<T> EventLoop::create_future() {
 
 // Python's asyncio.ensure_future: a task for any awaitable. A coroutine is
 // scheduled on the running loop (create_task), a task handle is returned
-// as is, and a future gets a task that awaits it (cancelling that task
-// cancels the future). Throws RuntimeError outside a running loop.
+// as is, and a future gets a task of its loop that awaits it and returns a
+// copy of its value (a move-only value is moved out of the future).
+// Cancelling that task cancels the future, even before the task first ran.
+// Throws RuntimeError outside a running loop for a coroutine, and for a
+// future of another loop than the one running on this thread.
 namespace detail {
 template <class T>
 Task<T> await_future_of(Future<T> future) {
-  co_return co_await std::move(future);
+  if constexpr (std::is_void_v<T> || std::is_copy_constructible_v<T>) co_return co_await future;
+  else co_return co_await std::move(future);
 }
 }  // namespace detail
 template <class T>
 TaskHandle<T> ensure_future(Future<T> future) {
-  return future.get_loop().create_task(detail::await_future_of(std::move(future)));
+  EventLoop& loop = future.get_loop();
+  if (EventLoop* running = running_loop_or_null(); running != nullptr && running != &loop)
+    throw RuntimeError("ensure_future() got a Future attached to a different loop");
+  TaskHandle<T> task = loop.create_task(detail::await_future_of(future));
+  // A task cancelled before its first step never awaited the future.
+  task.add_done_callback([future = std::move(future)](TaskRef& ended) mutable {
+    if (ended.cancelled()) future.cancel(ended.state().cancel_message());
+  });
+  return task;
 }
 template <class T>
 TaskHandle<T> ensure_future(Task<T> coro) {

@@ -21,7 +21,9 @@
 // coroutine never starts: TimeoutError at once; a task not done is
 // cancelled at once and waited for (its cancellation is TimeoutError, a
 // value it returns instead is returned). A Future is awaited by a task of
-// its own (ensure_future): the time running out cancels the future.
+// its own (ensure_future): the time running out cancels the future; with
+// d <= 0 a future already done gives its result (or throws its exception)
+// and a pending one is cancelled: TimeoutError.
 //
 // Suspends; must be awaited inside a task. Throws TimeoutError,
 // CancelledError, or what the body throws.
@@ -143,6 +145,7 @@ Task<T> wait_for(TaskHandle<T> aw, std::chrono::duration<Rep, Period> delay) {
 
 template <class T, class Rep, class Period>
 Task<T> wait_for(Future<T> aw, std::chrono::duration<Rep, Period> delay) {
+  if (delay <= delay.zero() && aw.done()) return detail::await_future_of(std::move(aw));
   return wait_for(ensure_future(std::move(aw)), delay);
 }
 
