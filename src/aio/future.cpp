@@ -123,7 +123,12 @@ void FutureWait::await_suspend(std::coroutine_handle<> awaiting) {
 }
 
 void FutureWait::await_resume() {
-  if (waiting_ != nullptr) waiting_->throw_if_cancelled();
+  if (waiting_ != nullptr) {
+    // Python's Task.__wakeup takes the future's result before the task
+    // sees a cancellation that came in the same batch.
+    if (future_.done()) future_.retrieved_ = true;
+    waiting_->throw_if_cancelled();
+  }
   future_.check_result();
 }
 

@@ -225,6 +225,27 @@ TEST_P(AioFuture, CancellingTheTaskAfterTheFutureIsDoneStillCancelsTheTask) {
   }());
 }
 
+TEST_P(AioFuture, AnExceptionReachingATaskCancelledInTheSameBatchIsRetrieved) {
+  run([]() -> aio::Task<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    std::vector<std::string> reports;
+    loop.set_exception_handler([&reports](aio::EventLoop&, const aio::ExceptionContext& context) {
+      reports.push_back(context.message);
+    });
+    {
+      aio::Future<void> started = loop.create_future();
+      aio::Future<int> future = loop.create_future<int>();
+      auto task = aio::create_task(await_after(started, future));
+      co_await started;
+      future.set_exception(std::runtime_error("boom"));
+      task.cancel();  // the task, woken by the future, takes the cancellation instead
+      EXPECT_THROW(co_await task, aio::CancelledError);
+    }
+    EXPECT_EQ(reports, std::vector<std::string>{});
+    loop.set_exception_handler(nullptr);
+  }());
+}
+
 TEST_P(AioFuture, ShieldKeepsTheCancellationFromTheFuture) {
   run([]() -> aio::Task<void> {
     aio::EventLoop& loop = aio::get_running_loop();

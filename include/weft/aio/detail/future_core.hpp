@@ -41,8 +41,9 @@ class FutureWait : private Suspension {
   // Throws RuntimeError outside a task, or if the running task belongs to
   // another loop than the future.
   void await_suspend(std::coroutine_handle<> awaiting);
-  // Throws CancelledError if the awaiting task was cancelled, else what the
-  // future's result() throws.
+  // Throws CancelledError if the awaiting task was cancelled (the future's
+  // exception, if it is done, counts as retrieved all the same), else what
+  // the future's result() throws.
   void await_resume();
 
  private:
