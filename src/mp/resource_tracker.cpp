@@ -149,11 +149,14 @@ bool relaunch_tracker(unsigned generation) noexcept {
 }
 
 // Sends `record` to `to`; false if the tracker has gone (true too when an
-// unexpected error leaves the record unsent). A full socket is waited on
-// together with the tracker's end: a child forked while the tracker started
-// may hold the tracker's end of the socket open, and then no send to a dead
-// tracker fails with EPIPE.
+// unexpected error leaves the record unsent). A child forked while the
+// tracker started may hold the tracker's end of the socket open, and then
+// no send to a dead tracker fails with EPIPE: so the tracker is first
+// checked to be alive, as Python's ensure_running() does on every register,
+// and a full socket is waited on together with the tracker's end.
 bool send_to(const Tracker& to, const std::string& record) noexcept {
+  pollfd end{to.pidfd, POLLIN, 0};
+  if (::poll(&end, 1, 0) > 0 && (end.revents & POLLIN) != 0) return false;
   for (;;) {
     if (::send(to.socket, record.data(), record.size(), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return true;
     if (errno == EPIPE || errno == ECONNRESET) return false;

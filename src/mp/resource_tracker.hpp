@@ -15,10 +15,13 @@
 // might leak."): what the dead one knew is lost. The process that started it
 // reaps the dead one through a pidfd held from its start, so never another
 // child that took its pid after the program reaped it itself (or the kernel
-// did, SIGCHLD being ignored). A send that finds the socket full waits for
-// room or for the tracker's end, so it never blocks for good, even when a
-// child that never exec'd holds the tracker's end of the socket open and no
-// send fails with EPIPE. It ignores SIGINT and SIGTERM, as
+// did, SIGCHLD being ignored). A child that never exec'd may hold the
+// tracker's end of the socket open, and then no send to a dead tracker
+// fails with EPIPE: so each send first checks that the tracker lives (as
+// Python's ensure_running() does on every register), and one that finds
+// the socket full waits for room or for the tracker's end: no record is
+// sent to a tracker known dead, and no send blocks for good. It ignores
+// SIGINT and SIGTERM, as
 // Python's does, so that a Ctrl-C of the program still leaves it to clean up,
 // keeps no descriptor of the program's but its standard error (standard
 // input and output lead to /dev/null, so a reader of the program's output

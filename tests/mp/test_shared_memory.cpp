@@ -592,12 +592,12 @@ TEST(SharedMemoryTracker, IsStartedAgainWithoutReapingAnotherChild) {
   ::shm_unlink(("/" + kept).c_str());
 }
 
-// Run as a program of its own by the test below: starts the tracker and forks a child that holds
+// Run as a program of its own by the tests below: starts the tracker and forks a child that holds
 // the tracker's end of its socket, as a child forked by another thread while the tracker started
-// would; kills the tracker, creates and destroys far more segments than its socket's buffer holds
-// records of, then creates the segment named by WEFT_TEST_SHM_HELD (never destroyed). Says
-// "ready <the child>" ("ready unsupported" if it cannot take the tracker's descriptor) and waits
-// to be killed.
+// would; kills the tracker, creates and destroys WEFT_TEST_SHM_CHURN segments (none, or far more
+// than its socket's buffer holds records of), then creates the segment named by
+// WEFT_TEST_SHM_HELD (never destroyed). Says "ready <the child>" ("ready unsupported" if it cannot
+// take the tracker's descriptor) and waits to be killed.
 TEST(SharedMemoryTrackerHelper, OutlivesItsTrackerWithItsSocketHeld) {
   const char* kept = std::getenv("WEFT_TEST_SHM_HELD");
   if (kept == nullptr) GTEST_SKIP() << "run by SharedMemoryTracker's test only";
@@ -622,7 +622,7 @@ TEST(SharedMemoryTrackerHelper, OutlivesItsTrackerWithItsSocketHeld) {
     ::close(end);
     ::kill(tracker, SIGKILL);
     ASSERT_TRUE(weft::test::eventually([&] { return state_of(tracker) == 'Z'; }));
-    for (int i = 0; i < 2000; ++i) mp::SharedMemory(std::nullopt, true, 64);
+    for (int i = std::atoi(std::getenv("WEFT_TEST_SHM_CHURN")); i > 0; --i) mp::SharedMemory(std::nullopt, true, 64);
     new mp::SharedMemory(std::string_view(kept), true, 64);
   }
   std::printf("ready %s\n", end < 0 ? "unsupported" : std::to_string(child).c_str());
@@ -630,15 +630,16 @@ TEST(SharedMemoryTrackerHelper, OutlivesItsTrackerWithItsSocketHeld) {
   for (;;) ::pause();
 }
 
-// A tracker that died while a fork child holds its end of the socket gives no EPIPE: records sent
-// to it fill the socket's buffer and a send would block for good. A send that cannot go finds the
-// tracker dead instead, starts it again, and the new one unlinks what the creator left.
-TEST(SharedMemoryTracker, IsStartedAgainWhenAChildHoldsItsSocket) {
+// Runs the helper above with `churn` segments created and destroyed after the tracker died, kills
+// it, and expects the segment it kept to be unlinked by a tracker started again.
+void expect_started_again_with_socket_held(const char* churn) {
   const std::string kept = "weft_test_tracker_" + std::to_string(::getpid()) + "_held";
   ::setenv("WEFT_TEST_SHM_HELD", kept.c_str(), 1);
+  ::setenv("WEFT_TEST_SHM_CHURN", churn, 1);
   Child creator =
       Child::exec({"/proc/self/exe", "--gtest_filter=SharedMemoryTrackerHelper.OutlivesItsTrackerWithItsSocketHeld"});
   ::unsetenv("WEFT_TEST_SHM_HELD");
+  ::unsetenv("WEFT_TEST_SHM_CHURN");
   std::optional<std::string> line;
   while ((line = creator.read_line()) && !line->starts_with("ready ")) {
   }
@@ -651,6 +652,18 @@ TEST(SharedMemoryTracker, IsStartedAgainWhenAChildHoldsItsSocket) {
   EXPECT_TRUE(weft::test::eventually([&] { return !in_dev_shm(kept); }))
       << "the segment created after the tracker died was left in /dev/shm";
   ::shm_unlink(("/" + kept).c_str());
+}
+
+// A tracker that died while a fork child holds its end of the socket gives no EPIPE: records sent
+// to it fill the socket's buffer and a send would block for good. A send that cannot go finds the
+// tracker dead instead, starts it again, and the new one unlinks what the creator left.
+TEST(SharedMemoryTracker, IsStartedAgainWhenAChildHoldsItsSocket) { expect_started_again_with_socket_held("2000"); }
+
+// Nor is a record the buffer still has room for sent to the dead tracker: each send first checks
+// that the tracker lives, as Python's ensure_running does, so even the first segment created
+// after it died is unlinked by the one started again.
+TEST(SharedMemoryTracker, IsStartedAgainForItsFirstRecordWhenAChildHoldsItsSocket) {
+  expect_started_again_with_socket_held("0");
 }
 
 // Where a descriptor of a process leads.
