@@ -27,12 +27,12 @@ constexpr int kSignals = 65;  // NSIG on Linux: signals 1 to 64, one bit each
 struct Entry {
   std::atomic<int> fd{-1};
   std::atomic<std::uint64_t> signals{0};
+  std::atomic<int> writers{0};  // signal handlers that may be writing to fd now
 };
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free,
               "the signal handler may only use lock-free atomics");
 
 std::array<Entry, kSlots> entries;
-std::atomic<int> in_handler{0};   // signal handlers reading the table now
 std::atomic<pid_t> owner{0};      // the process the table belongs to
 std::atomic<unsigned> generation{0};  // bumped in each child of fork()
 
@@ -50,32 +50,36 @@ constexpr std::uint64_t bit(int sig) noexcept { return std::uint64_t{1} << (sig 
 
 void on_signal(int sig) noexcept {
   const int saved_errno = errno;
-  in_handler.fetch_add(1, std::memory_order_seq_cst);
   if (::getpid() == owner.load(std::memory_order_relaxed)) {
     const auto byte = static_cast<unsigned char>(sig);
     for (Entry& entry : entries) {
       if ((entry.signals.load(std::memory_order_seq_cst) & bit(sig)) == 0) continue;
-      const int fd = entry.fd.load(std::memory_order_seq_cst);
+      // Counted before the fd is read: detach() clears the fd, then waits
+      // for the count to fall to 0.
+      entry.writers.fetch_add(1, std::memory_order_seq_cst);
       // A full pipe already holds a wake-up for the loop: the byte is lost,
       // as Python's wakeup fd loses it.
-      if (fd < 0) continue;
-      [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
+      if (const int fd = entry.fd.load(std::memory_order_seq_cst); fd >= 0) {
+        [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
+      }
+      entry.writers.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
-  in_handler.fetch_sub(1, std::memory_order_seq_cst);
   errno = saved_errno;
 }
 
 void lock_for_fork() noexcept { mutex.lock(); }
 void unlock_after_fork() noexcept { mutex.unlock(); }
 
-// In the child: nothing the parent registered applies here.
+// In the child: nothing the parent registered applies here, and no handler
+// runs (only the forking thread is left, and it is not in one).
 void reset_in_child() noexcept {
   owner.store(::getpid(), std::memory_order_relaxed);
   generation.fetch_add(1, std::memory_order_relaxed);
   for (Entry& entry : entries) {
     entry.signals.store(0, std::memory_order_relaxed);
     entry.fd.store(-1, std::memory_order_relaxed);
+    entry.writers.store(0, std::memory_order_relaxed);
   }
   taken.fill(false);
   for (int sig = 1; sig < kSignals; ++sig) {
@@ -113,20 +117,21 @@ Slot attach(int write_fd) {
 }
 
 void detach(Slot slot) noexcept {
-  {
-    const std::lock_guard lock(mutex);
-    if (!current(slot)) return;
-    Entry& entry = entries[slot.index];
-    for (int sig = 1; sig < kSignals; ++sig) {
-      if ((entry.signals.load(std::memory_order_relaxed) & bit(sig)) == 0) continue;
-      entry.signals.fetch_and(~bit(sig), std::memory_order_seq_cst);
-      if (--installed[sig].users == 0) ::sigaction(sig, &installed[sig].previous, nullptr);
-    }
-    entry.fd.store(-1, std::memory_order_seq_cst);
-    taken[slot.index] = false;
+  const std::lock_guard lock(mutex);
+  if (!current(slot)) return;
+  Entry& entry = entries[slot.index];
+  for (int sig = 1; sig < kSignals; ++sig) {
+    if ((entry.signals.load(std::memory_order_relaxed) & bit(sig)) == 0) continue;
+    entry.signals.fetch_and(~bit(sig), std::memory_order_seq_cst);
+    if (--installed[sig].users == 0) ::sigaction(sig, &installed[sig].previous, nullptr);
   }
+  entry.fd.store(-1, std::memory_order_seq_cst);
   // A handler that read the fd before it was cleared may still write to it.
-  while (in_handler.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  // Handlers that begin now skip the slot (it wants no signal), so the wait
+  // ends however many signals keep arriving; the slot stays taken until
+  // then, so that no attach() reuses it meanwhile.
+  while (entry.writers.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  taken[slot.index] = false;
 }
 
 void want(Slot slot, int sig) {

@@ -34,7 +34,7 @@ struct Slot {
 Slot attach(int write_fd);
 // Lets the slot go. On return no signal handler still uses its fd, which
 // the caller may then close. Thread-safe; waits only for handlers running
-// now on other threads.
+// now on other threads that may still write to this slot's fd.
 void detach(Slot slot) noexcept;
 // Makes the slot's pipe receive `sig` (a valid signal number), installing
 // the handler on the signal's first registration. Throws RuntimeError("sig

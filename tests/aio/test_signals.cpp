@@ -1,17 +1,25 @@
 // EventLoop::add_signal_handler / remove_signal_handler: a signal runs its
 // callback on the loop's thread outside signal context, replace, remove,
 // the errors Python raises, a closed loop, two loops, the disposition put
-// back, and a child of fork() — on both IO backends. SIGUSR1 and SIGUSR2
-// only, ignored around each test so that a stray one harms nothing.
+// back, a child of fork(), and a handler that another thread is inside —
+// on both IO backends. SIGUSR1 and SIGUSR2 only, ignored around each test so
+// that a stray one harms nothing.
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,6 +61,95 @@ aio::Task<void> expect_set(aio::Event& event) { co_await aio::wait_for(wait_even
 aio::Task<void> settle() {
   for (int i = 0; i < 3; ++i) co_await aio::sleep(0s);
 }
+
+std::set<int> open_fds() {
+  std::set<int> fds;
+  DIR* dir = ::opendir("/proc/self/fd");
+  const int own = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir))
+    if (entry->d_name[0] != '.' && std::stoi(entry->d_name) != own) fds.insert(std::stoi(entry->d_name));
+  ::closedir(dir);
+  return fds;
+}
+
+// The self-pipe of a loop's signal handlers: its ends, found among the
+// descriptors that the loop's first add_signal_handler(sig) opened.
+struct SelfPipe {
+  int read_fd = -1;
+  int write_fd = -1;
+};
+
+SelfPipe add_handler_and_find_pipe(aio::EventLoop& loop, int sig) {
+  const std::set<int> before = open_fds();
+  loop.add_signal_handler(sig, [] {});
+  SelfPipe pipe;
+  for (int fd : open_fds()) {
+    if (before.count(fd) != 0) continue;
+    const int mode = ::fcntl(fd, F_GETFL) & O_ACCMODE;
+    (mode == O_WRONLY ? pipe.write_fd : pipe.read_fd) = fd;
+  }
+  return pipe;
+}
+
+// A thread held inside weft's sigaction handler: it sends itself SIGUSR1,
+// whose handler writes to the self-pipe of a loop that handles SIGUSR1; the
+// pipe is full and made blocking first, so the write waits until release()
+// empties the pipe.
+class HeldInHandler {
+ public:
+  explicit HeldInHandler(SelfPipe pipe) : pipe_(pipe) {
+    const char filler[4096] = {};  // signal number 0: a byte the loop drops
+    while (::write(pipe_.write_fd, filler, sizeof filler) > 0) {
+    }
+    while (::write(pipe_.write_fd, filler, 1) > 0) {
+    }
+    flags_ = ::fcntl(pipe_.write_fd, F_GETFL);
+    ::fcntl(pipe_.write_fd, F_SETFL, flags_ & ~O_NONBLOCK);
+    thread_ = std::thread([this] {
+      tid_.store(static_cast<pid_t>(::syscall(SYS_gettid)));
+      ::pthread_kill(::pthread_self(), SIGUSR1);
+      done_.store(true);
+    });
+  }
+  ~HeldInHandler() { release(); }
+
+  // Waits (bounded) until the thread is blocked in the handler's write.
+  bool held() const {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (const pid_t tid = tid_.load(); tid != 0) {
+        std::ifstream file("/proc/self/task/" + std::to_string(tid) + "/syscall");
+        long number = -1;
+        std::string first_argument;
+        file >> number >> first_argument;
+        char expected[32];
+        std::snprintf(expected, sizeof expected, "0x%x", pipe_.write_fd);
+        if (number == SYS_write && first_argument == expected) return true;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    return false;
+  }
+
+  // Empties the pipe until the handler's write is done. Idempotent.
+  void release() {
+    if (!thread_.joinable()) return;
+    char buffer[4096];
+    while (!done_.load()) {
+      [[maybe_unused]] const ssize_t n = ::read(pipe_.read_fd, buffer, sizeof buffer);
+      std::this_thread::yield();
+    }
+    thread_.join();
+    ::fcntl(pipe_.write_fd, F_SETFL, flags_);
+  }
+
+ private:
+  SelfPipe pipe_;
+  int flags_ = 0;
+  std::atomic<pid_t> tid_{0};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -343,6 +440,48 @@ TEST_P(AioSignals, AChildOfForkInheritsNoHandler) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_NE(disposition(SIGUSR1), SIG_IGN) << "the parent keeps its handler";
   EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
+}
+
+TEST_P(AioSignals, AChildForkedWhileAHandlerRanMayRemoveItsLastHandler) {
+  aio::EventLoop loop(options());
+  HeldInHandler handler(add_handler_and_find_pipe(loop, SIGUSR1));
+  ASSERT_TRUE(handler.held());
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::alarm(10);  // ends a child that hangs
+    aio::EventLoop fresh(options());
+    fresh.add_signal_handler(SIGUSR2, [] {});
+    ::_exit(fresh.remove_signal_handler(SIGUSR2) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  handler.release();
+  ASSERT_TRUE(WIFEXITED(status)) << "the child hung removing its handler (ended by signal "
+                                 << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
+}
+
+TEST_P(AioSignals, RemovingWaitsOnlyForHandlersThatMayWriteToItsPipe) {
+  aio::EventLoop held_loop(options());
+  HeldInHandler handler(add_handler_and_find_pipe(held_loop, SIGUSR1));
+  ASSERT_TRUE(handler.held());
+  aio::EventLoop loop(options());
+  loop.add_signal_handler(SIGUSR2, [] {});
+  std::promise<void> removed;
+  std::atomic<bool> timed_out{false};
+  std::thread watchdog([&, removed = removed.get_future()] {
+    if (removed.wait_for(10s) == std::future_status::ready) return;
+    timed_out = true;
+    handler.release();
+  });
+  EXPECT_TRUE(loop.remove_signal_handler(SIGUSR2));
+  removed.set_value();
+  watchdog.join();
+  EXPECT_FALSE(timed_out) << "the removal waited for a handler writing to another loop's pipe";
+  handler.release();
+  EXPECT_TRUE(held_loop.remove_signal_handler(SIGUSR1));
 }
 
 WEFT_AIO_BOTH_BACKENDS(AioSignals);

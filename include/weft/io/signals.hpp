@@ -69,7 +69,8 @@ class SignalHandlers {
   // asyncio. Throws ValueError for an invalid signal number. Never blocks.
   bool remove(int sig);
   // Removes every callback and closes the pipe. Never throws; waits only
-  // for a signal handler that is running now on another thread.
+  // for a signal handler that is running now on another thread and may be
+  // writing to this pipe.
   void clear() noexcept;
   bool empty() const noexcept { return entries_.empty(); }
 
