@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "backend.hpp"
 #include "signal_dispatcher.hpp"
 #include "weft/errors.hpp"
 
@@ -37,6 +38,8 @@ SignalHandlers::Entry* SignalHandlers::find(int sig) noexcept {
 
 void SignalHandlers::add(int sig, Callback callback) {
   check_signal(sig);
+  // A child's inherited registrations are stale: they would take nothing.
+  if (loop_.in_forked_child()) detail::throw_in_forked_child();
   auto shared = std::make_shared<Callback>(std::move(callback));
   if (Entry* entry = find(sig)) {
     entry->callback = std::move(shared);

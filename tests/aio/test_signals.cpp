@@ -442,6 +442,29 @@ TEST_P(AioSignals, AChildOfForkInheritsNoHandler) {
   EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
 }
 
+TEST_P(AioSignals, AChildOfForkCannotAddToAnInheritedLoop) {
+  aio::EventLoop loop(options());
+  loop.add_signal_handler(SIGUSR1, [] {});
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int failed = 0;
+    for (int sig : {SIGUSR2, SIGUSR1}) {
+      try {
+        loop.add_signal_handler(sig, [] {});
+        failed = sig;
+      } catch (const weft::RuntimeError&) {
+      }
+    }
+    ::_exit(failed != 0 ? failed : disposition(SIGUSR2) == SIG_IGN ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: something was installed; else the signal add_signal_handler took";
+  EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
+}
+
 TEST_P(AioSignals, AChildForkedWhileAHandlerRanMayRemoveItsLastHandler) {
   aio::EventLoop loop(options());
   HeldInHandler handler(add_handler_and_find_pipe(loop, SIGUSR1));

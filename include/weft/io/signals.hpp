@@ -59,8 +59,9 @@ class SignalHandlers {
   // Runs `callback` on the loop's thread (through call_soon) each time
   // `sig` arrives; replaces the callback `sig` had here. Throws ValueError
   // for an invalid signal number, RuntimeError("sig N cannot be caught") for
-  // SIGKILL and SIGSTOP, RuntimeError if the loop cannot take the pipe (a
-  // child of fork()) or 128 SignalHandlers already have handlers,
+  // SIGKILL and SIGSTOP, RuntimeError in a child of fork() of the process
+  // that made the loop (whether or not this SignalHandlers had handlers
+  // there) or if 128 SignalHandlers already have handlers,
   // std::system_error if no pipe can be made; nothing changes then. Never
   // blocks.
   void add(int sig, Callback callback);
