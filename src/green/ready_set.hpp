@@ -24,14 +24,19 @@ class ReadySet {
   ReadySet(std::vector<Waitable> objects, const char* what);
   ReadySet(const ReadySet&) = delete;
   ReadySet& operator=(const ReadySet&) = delete;
-  // Unlinks from every object not ready yet.
-  ~ReadySet() = default;
+  // Unlinks from every object not ready yet. A greenlet parked in next()
+  // is woken, and its next() throws green::error without touching this
+  // set again.
+  ~ReadySet();
 
   // The index of the next object to have become ready, parking the calling
   // greenlet until one does; std::nullopt once every one was handed out,
-  // or when `deadline` passes first. Throws what is thrown into the parked
-  // greenlet (and LoopExit).
+  // or when `deadline` passes first, or once finished. Throws what is
+  // thrown into the parked greenlet (and LoopExit), finishing the set.
   std::optional<std::size_t> next(const Deadline& deadline);
+
+  // Unlinks from every object: next() returns std::nullopt from now on.
+  void finish() noexcept;
 
   const Waitable& object(std::size_t index) const noexcept { return objects_[index]; }
   std::size_t size() const noexcept { return objects_.size(); }
@@ -44,6 +49,9 @@ class ReadySet {
     TaskBase::Joiner joiner;   // for a Greenlet
   };
 
+  // The frame of the greenlet parked in next(), on its stack.
+  struct Parked;
+
   static void notified(void* slot) noexcept;
   // An AsyncResult that another thread may still set is among those not
   // ready yet.
@@ -54,7 +62,8 @@ class ReadySet {
   std::vector<std::size_t> ready_;  // capacity objects_.size(): never reallocates
   std::size_t handed_out_ = 0;
   const char* what_;
-  GreenletImpl* parked_ = nullptr;  // the greenlet parked in next()
+  Parked* parked_ = nullptr;
+  bool finished_ = false;
 };
 
 }  // namespace weft::green::detail

@@ -3,6 +3,7 @@
 #include "weft/green/wait_objects.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "ready_set.hpp"
 #include "weft/errors.hpp"
@@ -54,13 +55,33 @@ ReadySet::ReadySet(std::vector<Waitable> objects, const char* what)
   }
 }
 
+struct ReadySet::Parked {
+  ReadySet* owner;  // null once the set is destroyed
+  GreenletImpl& greenlet;
+  ~Parked() {
+    if (owner != nullptr) owner->parked_ = nullptr;
+  }
+};
+
+ReadySet::~ReadySet() {
+  if (parked_ != nullptr) {
+    parked_->owner = nullptr;
+    Hub::current().wake(parked_->greenlet);
+  }
+}
+
+void ReadySet::finish() noexcept {
+  finished_ = true;
+  slots_.reset();
+}
+
 void ReadySet::notified(void* slot) noexcept {
   Slot& s = *static_cast<Slot*>(slot);
   ReadySet& self = *s.owner;
   self.ready_.push_back(s.index);
   // Only a park in next() is ended: the greenlet may be parked elsewhere
   // between two calls of iwait's next().
-  if (self.parked_ != nullptr) Hub::current().wake(*self.parked_);
+  if (self.parked_ != nullptr) Hub::current().wake(self.parked_->greenlet);
 }
 
 bool ReadySet::expects_other_thread() const noexcept {
@@ -71,24 +92,31 @@ bool ReadySet::expects_other_thread() const noexcept {
 }
 
 std::optional<std::size_t> ReadySet::next(const Deadline& deadline) {
-  if (handed_out_ == objects_.size()) return std::nullopt;
+  if (finished_ || handed_out_ == objects_.size()) return std::nullopt;
   if (handed_out_ == ready_.size()) {
     Hub& hub = Hub::current();
     std::optional<Hub::ExternalWaitGuard> expecting_delivery;
     if (expects_other_thread()) expecting_delivery.emplace(hub);
-    GreenletImpl* self = greenlet::getcurrent().get();
-    struct Parked {
-      GreenletImpl*& slot;
-      ~Parked() { slot = nullptr; }
-    } parked{parked_};
-    parked_ = self;
-    // A wake-up from elsewhere (none is expected) parks again.
-    while (handed_out_ == ready_.size()) {
-      if (!deadline) {
-        hub.park(what_);
-      } else if (weft::detail::expired(deadline) || !hub.park_until(what_, *deadline)) {
-        break;
+    const char* const what = what_;
+    Parked parked{this, *greenlet::getcurrent().get()};
+    parked_ = &parked;
+    try {
+      // A wake-up from elsewhere (none is expected) parks again. Once the
+      // set is destroyed (an iwait range, by another greenlet), nothing of
+      // it is touched.
+      for (;;) {
+        bool woken = true;
+        if (!deadline) {
+          hub.park(what);
+        } else {
+          woken = !weft::detail::expired(deadline) && hub.park_until(what, *deadline);
+        }
+        if (parked.owner == nullptr) throw error(std::string(what) + " range destroyed while advanced");
+        if (!woken || handed_out_ < ready_.size()) break;
       }
+    } catch (...) {
+      if (parked.owner != nullptr) finish();
+      throw;
     }
   }
   if (handed_out_ == ready_.size()) return std::nullopt;
@@ -97,34 +125,43 @@ std::optional<std::size_t> ReadySet::next(const Deadline& deadline) {
 
 }  // namespace detail
 
-IWait::IWait(std::vector<Waitable> objects, OptionalSeconds timeout, std::optional<std::size_t> count)
-    : timeout_(timeout), count_(std::min(count.value_or(objects.size()), objects.size())) {
-  ready_ = std::make_unique<detail::ReadySet>(std::move(objects), "iwait");
+struct IWait::State {
+  State(std::vector<Waitable> objects, OptionalSeconds timeout, std::size_t count)
+      : ready(std::move(objects), "iwait"), timeout(timeout), count(count) {}
+  detail::ReadySet ready;
+  OptionalSeconds timeout;
+  detail::Deadline deadline;  // from the first advance
+  std::size_t count;
+  bool begun = false;
+};
+
+IWait::IWait(std::vector<Waitable> objects, OptionalSeconds timeout, std::optional<std::size_t> count) {
+  const std::size_t wanted = std::min(count.value_or(objects.size()), objects.size());
+  state_ = std::make_unique<State>(std::move(objects), timeout, wanted);
 }
 
 IWait::IWait(IWait&&) noexcept = default;
 IWait& IWait::operator=(IWait&&) noexcept = default;
 IWait::~IWait() = default;
 
-std::optional<Waitable> IWait::next() {
-  if (!ready_) return std::nullopt;
-  if (!begun_) {
-    begun_ = true;
-    deadline_ = detail::deadline_for(timeout_);
+std::optional<Waitable> IWait::next() { return advance(state_.get()); }
+
+// Only through `state`, never the IWait: it may be moved while this parks.
+std::optional<Waitable> IWait::advance(State* state) {
+  if (state == nullptr) return std::nullopt;
+  if (!state->begun) {
+    state->begun = true;
+    state->deadline = detail::deadline_for(state->timeout);
   }
-  std::optional<std::size_t> index;
-  try {
-    if (count_ > 0) index = ready_->next(deadline_);
-  } catch (...) {
-    ready_.reset();
-    throw;
-  }
+  // A throw finishes the set (or leaves alone one destroyed meanwhile).
+  const std::optional<std::size_t> index =
+      state->count > 0 ? state->ready.next(state->deadline) : std::optional<std::size_t>();
   if (!index) {
-    ready_.reset();
+    state->ready.finish();
     return std::nullopt;
   }
-  --count_;
-  return ready_->object(*index);
+  if (--state->count == 0) state->ready.finish();
+  return state->ready.object(*index);
 }
 
 IWait iwait(std::span<const Waitable> objects, OptionalSeconds timeout, std::optional<std::size_t> count) {

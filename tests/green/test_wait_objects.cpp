@@ -346,6 +346,36 @@ TEST(IWait, AMovedRangeGoesOnAndADroppedOneUnlinks) {
   EXPECT_TRUE(c.is_set());
 }
 
+TEST(IWait, ARangeMovedWhileAdvancedGoesOnInItsNewPlace) {
+  green::Event a;
+  green::Event b;
+  std::vector<green::IWait> ranges;
+  ranges.push_back(green::iwait({a, b}));
+  auto mover = green::spawn([&] {
+    ranges.reserve(ranges.capacity() + 8);  // reallocates: the parked range moves
+    a.set();
+    b.set();
+  });
+  std::vector<green::Waitable> seen;
+  for (auto it = ranges[0].begin(); it != std::default_sentinel; ++it) seen.push_back(*it);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen[0] == a);
+  EXPECT_TRUE(seen[1] == b);
+  EXPECT_FALSE(ranges[0].next());
+  mover.join();
+}
+
+TEST(IWait, ARangeDestroyedWhileAdvancedThrowsOutOfTheAdvance) {
+  green::Event a;
+  std::optional<green::IWait> range(green::iwait({a}));
+  auto dropper = green::spawn([&] { range.reset(); });
+  green::IWait& advanced = *range;
+  EXPECT_THROW(advanced.next(), green::error);
+  a.set();  // unlinked: nothing reaches the destroyed range
+  dropper.join();
+  EXPECT_TRUE(dropper.successful());
+}
+
 TEST(WaitRead, GeventsNamesForTheFdWaits) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

@@ -27,6 +27,11 @@
 // twice is yielded twice. The range links to the objects when iwait()
 // makes it and unlinks when the iteration ends or the range is destroyed
 // (gevent's context manager does so); it is used by one greenlet at a time.
+// A range may be moved while a greenlet is parked advancing it (a
+// std::vector<IWait> growing): the advance, and an iterator, go on with the
+// moved-to range; a moved-from range yields nothing. Destroying it then
+// (which Python's references rule out) wakes that greenlet, whose advance
+// throws green::error.
 //
 // wait(objects, timeout, count) is the list of what iwait() yields: the
 // ready objects in the order they became ready, at most `count` of them,
@@ -108,6 +113,8 @@ class ReadySet;
 
 // The range iwait() returns. Movable, not copyable.
 class IWait {
+  struct State;
+
  public:
   IWait(std::vector<Waitable> objects, OptionalSeconds timeout, std::optional<std::size_t> count);
   IWait(IWait&&) noexcept;
@@ -126,7 +133,7 @@ class IWait {
     const Waitable& operator*() const noexcept { return *current_; }
     const Waitable* operator->() const noexcept { return &*current_; }
     iterator& operator++() {
-      current_ = range_->next();
+      current_ = advance(state_);
       return *this;
     }
     void operator++(int) { ++*this; }
@@ -134,8 +141,8 @@ class IWait {
 
    private:
     friend class IWait;
-    explicit iterator(IWait& range) : range_(&range), current_(range.next()) {}
-    IWait* range_ = nullptr;
+    explicit iterator(IWait& range) : state_(range.state_.get()), current_(advance(state_)) {}
+    State* state_ = nullptr;  // goes with the range when it is moved
     std::optional<Waitable> current_;
   };
 
@@ -144,11 +151,10 @@ class IWait {
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
-  std::unique_ptr<detail::ReadySet> ready_;
-  OptionalSeconds timeout_;
-  weft::detail::Deadline deadline_;  // from the first advance
-  std::size_t count_;
-  bool begun_ = false;
+  // next() on `state`, null for a moved-from range.
+  static std::optional<Waitable> advance(State* state);
+
+  std::unique_ptr<State> state_;  // on the heap: a move leaves it in place
 };
 
 // gevent.iwait: the objects as they become ready (see the top of this
