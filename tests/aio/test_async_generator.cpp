@@ -140,6 +140,28 @@ TEST_F(AsyncGen, TakesOneFrameAndNonePerCall) {
   }());
 }
 
+AsyncGenerator<long> counting(long n) {
+  for (long i = 0; i < n; ++i) co_yield i;
+}
+
+// Values that arrive without suspending the task take no native stack per
+// value, whatever the optimisation level (a million would overflow the
+// stack if each left a frame on it, as an unoptimized symmetric transfer
+// does).
+TEST_F(AsyncGen, AMillionValuesWithoutSuspendingRunInConstantStack) {
+  run([]() -> aio::Task<void> {
+    constexpr long n = 1'000'000;
+    auto gen = counting(n);
+    long count = 0, sum = 0;
+    while (auto value = co_await gen.try_anext()) {
+      ++count;
+      sum += *value;
+    }
+    EXPECT_EQ(count, n);
+    EXPECT_EQ(sum, n * (n - 1) / 2);
+  }());
+}
+
 // ---------------------------------------------------------------- asend
 
 AsyncGenerator<std::string, int> echo(Log& log) {

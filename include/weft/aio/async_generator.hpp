@@ -44,8 +44,10 @@
 // CancelledError is raised in the body at that await, ends the body unless
 // caught there, and propagates out of the call. Awaiting a call may suspend
 // the awaiting task (when the body awaits); a call whose body reaches its
-// co_yield without awaiting completes without suspending. A call costs two
-// symmetric transfers; anext() and asend() allocate nothing (aclose()
+// co_yield without awaiting completes without suspending: it costs a plain
+// call into the body and its return, so a loop over such values runs in
+// constant native stack at every optimisation level (sanitized and -O0
+// builds included). anext() and asend() allocate nothing (aclose()
 // allocates its GeneratorExit). The generator allocates one frame, from
 // the same allocator as Task frames. A TaskGroup made in the body and kept
 // open across a co_yield stays bound to the task that drove the body when it

@@ -3,9 +3,13 @@
 //
 // An asynchronous generator runs inside the task that awaits one of its
 // calls, the way an inline-awaited Task<T> does: the call's awaiter records
-// the awaiting coroutine as the continuation and transfers to the
-// generator's frame (symmetric transfer); a co_yield, or the end of the
-// body, transfers back to it. In between, a co_await in the body suspends
+// the awaiting coroutine as the continuation and resumes the generator's
+// frame with a plain call. A body that yields or ends before that call
+// returns hands back to it, and the awaiting coroutine goes on without
+// suspending; one that suspended in an await first transfers to the
+// continuation when it yields or ends (symmetric transfer). So a loop over
+// values that arrive without suspending runs in constant native stack at
+// every optimisation level. In between, a co_await in the body suspends
 // that task by the ordinary protocol (detail/task_state.hpp) with the
 // generator's frame as the place to resume — so the task's cancellation
 // reaches the body at that await. A call allocates nothing; the frame comes
@@ -128,15 +132,21 @@ class AsyncGeneratorPromise {
   // athrow() or aclose() before the first call: the body never runs.
   void end_unstarted() noexcept { ended_unstarted_ = true; }
 
-  // Enters the body from `caller`, with `sent` as the value of its co_yield
-  // or `thrown` raised there; returns the frame to transfer to.
-  std::coroutine_handle<> enter(std::coroutine_handle<> caller, Send* sent, std::exception_ptr thrown) noexcept {
+  // Runs the body from `caller`, with `sent` as the value of its co_yield
+  // or `thrown` raised there, until it yields, ends or suspends in an
+  // await. Returns whether `caller` must suspend: only in the last case,
+  // and then the body transfers to it when it yields or ends.
+  bool enter(std::coroutine_handle<> caller, Send* sent, std::exception_ptr thrown) noexcept {
     continuation_ = caller;
     sent_ = sent;
     thrown_ = std::move(thrown);
     yielded_ = nullptr;
     started_ = running_ = true;
-    return frame();
+    entering_ = true;
+    frame().resume();
+    if (!entering_) return false;  // handed back before resume() returned
+    entering_ = false;
+    return true;
   }
 
   // After a call returned to its caller: the value yielded, or nullptr if
@@ -150,11 +160,16 @@ class AsyncGeneratorPromise {
   }
 
  private:
+  // Where a co_yield or the end of the body goes: back into enter() if it
+  // is still running the body, else to the caller that suspended.
   std::coroutine_handle<> hand_back() noexcept {
     running_ = false;
     sent_ = nullptr;
     thrown_ = nullptr;
-    return std::exchange(continuation_, {});
+    std::coroutine_handle<> caller = std::exchange(continuation_, {});
+    if (!entering_) return caller;
+    entering_ = false;
+    return std::noop_coroutine();
   }
 
   SendResult<Send> resumed_at_yield() {
@@ -173,6 +188,7 @@ class AsyncGeneratorPromise {
   bool started_ = false;
   bool running_ = false;
   bool ended_unstarted_ = false;
+  bool entering_ = false;  // enter() is resuming the body
 };
 
 // Which call an AsyncGeneratorCall awaiter makes.
@@ -216,7 +232,7 @@ class [[nodiscard]] AsyncGeneratorCall {
     return promise_->ended();
   }
 
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+  bool await_suspend(std::coroutine_handle<> caller) noexcept {
     entered_ = true;
     if constexpr (Op == AsyncGeneratorOp::aclose) thrown_ = closing();
     Send* sent = nullptr;
