@@ -268,6 +268,10 @@ class UringBackend final : public BackendBase {
     if (sqe == nullptr) return;
     io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, kIgnored);
+    // Before the ring's first turn nothing has been submitted, so the kernel
+    // holds no reference to the file: the cancellation goes with the first
+    // submission, and the ring stays free for the thread that runs the loop.
+    if (!enabled_) return;
     // The file must not outlive close(): push the cancellation out now.
     submit();
   }

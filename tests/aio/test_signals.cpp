@@ -507,4 +507,22 @@ TEST_P(AioSignals, RemovingWaitsOnlyForHandlersThatMayWriteToItsPipe) {
   EXPECT_TRUE(held_loop.remove_signal_handler(SIGUSR1));
 }
 
+TEST_P(AioSignals, HandlersGoneBeforeTheFirstRunLeaveTheLoopFreeToRunOnAnotherThread) {
+  aio::EventLoop loop(options());
+  loop.add_signal_handler(SIGUSR1, [] {});
+  ASSERT_TRUE(loop.remove_signal_handler(SIGUSR1));
+  EXPECT_THROW(loop.add_signal_handler(SIGKILL, [] {}), weft::RuntimeError);
+  std::string error;
+  std::thread worker([&] {
+    try {
+      loop.run_until_complete(settle());
+    } catch (const std::exception& thrown) {
+      error = thrown.what();
+    }
+  });
+  worker.join();
+  EXPECT_EQ(error, "");
+  EXPECT_FALSE(loop.io().alive()) << "the self-pipe's watch is gone";
+}
+
 WEFT_AIO_BOTH_BACKENDS(AioSignals);

@@ -49,7 +49,8 @@
 // A Loop may be made on one thread and run on another. An epoll loop may
 // later run on yet another thread (not while it runs); an io_uring loop
 // runs on the thread that first ran it — or, before that, made a buffer
-// pool or closed an fd through it — for its ring is tied to that thread
+// pool through it or started more operations than its submission queue
+// holds (closing an fd does not count) — for its ring is tied to that thread
 // (single issuer, a registered ring fd): run() and run_forever() on any
 // other thread throw RuntimeError.
 // Process-safety: a child of fork() makes a Loop of its own; in the child,
