@@ -101,7 +101,9 @@ std::optional<std::size_t> ReadySet::next(const Deadline& deadline) {
     Parked parked{this, *greenlet::getcurrent().get()};
     parked_ = &parked;
     try {
-      // A wake-up from elsewhere (none is expected) parks again. Once the
+      // A wake-up from elsewhere (none is expected) parks again. A deadline
+      // already past still parks once, as gevent's timeout of 0 switches to
+      // the hub: what is scheduled runs before the wait gives up. Once the
       // set is destroyed (an iwait range, by another greenlet), nothing of
       // it is touched.
       for (;;) {
@@ -109,7 +111,7 @@ std::optional<std::size_t> ReadySet::next(const Deadline& deadline) {
         if (!deadline) {
           hub.park(what);
         } else {
-          woken = !weft::detail::expired(deadline) && hub.park_until(what, *deadline);
+          woken = hub.park_until(what, *deadline).has_value();
         }
         if (parked.owner == nullptr) throw error(std::string(what) + " range destroyed while advanced");
         if (!woken || handed_out_ < ready_.size()) break;

@@ -328,6 +328,13 @@ TEST(Spawn, JoinallWithATimeoutReturnsTheFinishedOnes) {
   EXPECT_TRUE(slow.ready());
 }
 
+TEST(Spawn, JoinallWithAZeroTimeoutLetsJustSpawnedGreenletsRun) {
+  auto spawned = green::spawn([] { return 1; });
+  const auto done = green::joinall({spawned}, 0s);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0], spawned);
+}
+
 TEST(Spawn, JoinallRaiseErrorRethrowsTheFirstFailure) {
   auto slow = green::spawn([] { green::sleep(10s); });
   auto failing = green::spawn([] {

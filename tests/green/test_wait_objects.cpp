@@ -376,6 +376,18 @@ TEST(IWait, ARangeDestroyedWhileAdvancedThrowsOutOfTheAdvance) {
   EXPECT_TRUE(dropper.successful());
 }
 
+TEST(Wait, AZeroTimeoutLetsTheHubRunOnceFirst) {
+  auto spawned = green::spawn([] {});
+  const std::vector<green::Waitable> done = green::wait({spawned}, 0s);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0] == spawned);
+  auto next = green::spawn([] {});
+  green::IWait waiting = green::iwait({next}, 0s);
+  std::optional<green::Waitable> first = waiting.next();
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(*first == next);
+}
+
 TEST(WaitRead, GeventsNamesForTheFdWaits) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

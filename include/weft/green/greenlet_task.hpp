@@ -311,7 +311,9 @@ auto spawn_later(std::chrono::duration<double> seconds, F&& f, Args&&... args) {
 
 // gevent.joinall: waits until every greenlet is ready or `timeout` passes;
 // returns the ready ones, in the given order. With raise_error, rethrows
-// the exception of the first one found failed. Blocks (parks).
+// the exception of the first one found failed. Blocks (parks): even with a
+// timeout of 0 it parks once unless all are ready, so greenlets just
+// spawned run first, as in gevent.
 std::vector<AnyGreenlet> joinall(std::span<const AnyGreenlet> greenlets, OptionalSeconds timeout = std::nullopt,
                                  bool raise_error = false);
 inline std::vector<AnyGreenlet> joinall(std::initializer_list<AnyGreenlet> greenlets,

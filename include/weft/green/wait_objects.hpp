@@ -45,7 +45,9 @@
 // nothing to wake them.
 //
 // Blocking: wait() and advancing an iwait() range park the calling
-// greenlet; from the main greenlet they run the hub until they return. A
+// greenlet; from the main greenlet they run the hub until they return.
+// With nothing ready, even a timeout of 0 (or one already passed) parks
+// once, as gevent's switches to the hub: greenlets just spawned run first. A
 // wait that nothing can end raises LoopExit naming "wait" (or "iwait"),
 // unless an AsyncResult made with SetFrom::any_thread is among the objects
 // not ready yet. They throw what is thrown into the parked greenlet
