@@ -219,7 +219,7 @@ TEST_F(AsyncGen, AthrowRaisesAtTheCoYieldAndReturnsTheNextValue) {
     EXPECT_THROW(co_await gen.athrow(std::make_exception_ptr(std::out_of_range("far"))), std::out_of_range);
     EXPECT_EQ(gen.state(), AsyncGeneratorState::AGEN_CLOSED);
     EXPECT_EQ(Live::count, 0);
-    EXPECT_THROW(co_await gen.athrow(std::invalid_argument("again")), aio::StopAsyncIteration);
+    EXPECT_EQ(co_await gen.athrow(std::invalid_argument("again")), std::nullopt);
     EXPECT_THROW((void)gen.athrow(std::exception_ptr()), weft::TypeError);
   }());
 }
@@ -237,6 +237,27 @@ TEST_F(AsyncGen, AthrowThatEndsTheBodyThrowsStopAsyncIteration) {
     auto gen = ending_on_throw();
     EXPECT_EQ(co_await gen.anext(), 1);
     EXPECT_THROW(co_await gen.athrow(std::invalid_argument("x")), aio::StopAsyncIteration);
+  }());
+}
+
+// As Python 3.11.7+: athrow() on an exhausted or closed generator does
+// nothing and evaluates to None.
+TEST_F(AsyncGen, AthrowOnAnEndedGeneratorDoesNothingAndGivesNullopt) {
+  run([]() -> aio::Task<void> {
+    auto exhausted = counting(1);
+    EXPECT_EQ(co_await exhausted.anext(), 0);
+    EXPECT_EQ(co_await exhausted.try_anext(), std::nullopt);
+    std::optional<long> result = 42;
+    EXPECT_NO_THROW(result = co_await exhausted.athrow(std::invalid_argument("late")));
+    EXPECT_EQ(result, std::nullopt);
+    EXPECT_EQ(exhausted.state(), AsyncGeneratorState::AGEN_CLOSED);
+    EXPECT_THROW(co_await exhausted.anext(), aio::StopAsyncIteration);
+
+    auto closed = counting(1);
+    co_await closed.aclose();
+    result = 42;
+    EXPECT_NO_THROW(result = co_await closed.athrow(std::invalid_argument("late")));
+    EXPECT_EQ(result, std::nullopt);
   }());
 }
 

@@ -26,8 +26,10 @@
 //
 // End of iteration. Python's awaited __anext__() raises StopAsyncIteration
 // when the body ends; anext(), asend() and athrow() do the same, as
-// Generator::next() throws StopIteration. Their try_ forms return nullopt
-// instead, as Generator::try_next() does. Python's async generators return
+// Generator::next() throws StopIteration. The try_ forms of anext() and
+// asend() return nullopt instead, as Generator::try_next() does. athrow()
+// on a generator that has already ended does nothing and evaluates to
+// nullopt (Python's None). Python's async generators return
 // no value (`return value` is a SyntaxError there), so neither does this
 // one: its body ends with a plain co_return or by running off its end.
 //
@@ -192,9 +194,10 @@ class [[nodiscard]] AsyncGenerator {
   // If the body handles it and yields again, evaluates to that value; if it
   // ends, throws StopAsyncIteration; if the exception (or another) escapes,
   // it propagates. A generator that has not started ends without running
-  // and the exception propagates at once; one that has ended throws
-  // StopAsyncIteration, as Python's. Throws TypeError at once for a null
-  // exception_ptr; RuntimeError when a call is already running.
+  // and the exception propagates at once; on one that has already ended
+  // athrow() does nothing and evaluates to nullopt, as Python's evaluates
+  // to None (3.11.7+). Throws TypeError at once for a null exception_ptr;
+  // RuntimeError when a call is already running.
   Call<Op::athrow> athrow(std::exception_ptr exception) {
     if (!exception) throw TypeError("athrow() needs an exception");
     return Call<Op::athrow>(&promise(), std::move(exception));

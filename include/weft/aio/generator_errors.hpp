@@ -52,10 +52,10 @@ class StopIteration : public std::exception {
 };
 
 // The asynchronous generator has no more values: thrown by the awaited
-// anext(), asend() and athrow() of an AsyncGenerator whose body ended
-// (async generators return no value, PEP 525). Like StopIteration, one
-// escaping an asynchronous generator's own body becomes RuntimeError("async
-// generator raised StopAsyncIteration").
+// anext() and asend() of an AsyncGenerator whose body ended, and by an
+// athrow() that ends it (async generators return no value, PEP 525). Like
+// StopIteration, one escaping an asynchronous generator's own body becomes
+// RuntimeError("async generator raised StopAsyncIteration").
 class StopAsyncIteration : public std::exception {
  public:
   const char* what() const noexcept override { return "StopAsyncIteration"; }

@@ -206,7 +206,8 @@ class [[nodiscard]] AsyncGeneratorCall {
 
  public:
   using Result = std::conditional_t<Op == AsyncGeneratorOp::aclose, void,
-                                    std::conditional_t<tries, std::optional<Yield>, Yield>>;
+                                    std::conditional_t<tries || Op == AsyncGeneratorOp::athrow,
+                                                       std::optional<Yield>, Yield>>;
 
   // `promise` is null only for aclose() of an empty generator.
   explicit AsyncGeneratorCall(Promise* promise) noexcept : promise_(promise) {}
@@ -241,7 +242,7 @@ class [[nodiscard]] AsyncGeneratorCall {
   }
 
   Result await_resume() {
-    if (!entered_) return ended();
+    if (!entered_) return already_ended();
     Yield* yielded = promise_->yielded();
     if constexpr (Op == AsyncGeneratorOp::aclose) {
       if (yielded != nullptr) throw RuntimeError("async generator ignored GeneratorExit");
@@ -255,7 +256,15 @@ class [[nodiscard]] AsyncGeneratorCall {
   }
 
  private:
-  // The result of a call on a generator that has ended.
+  // The result of a call on a generator that had ended before it: as
+  // ended(), but athrow() does nothing and evaluates to nullopt (Python's
+  // None, 3.11.7+).
+  Result already_ended() const {
+    if constexpr (Op == AsyncGeneratorOp::athrow) return std::nullopt;
+    else return ended();
+  }
+
+  // The result of a call whose body ended without an exception.
   Result ended() const {
     if constexpr (Op == AsyncGeneratorOp::aclose) return;
     else if constexpr (tries) return std::nullopt;
