@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "weft/aio/detail/future_core.hpp"
 #include "weft/detail/exception_text.hpp"
 #include "weft/futures/thread_pool_executor.hpp"
 
@@ -73,6 +74,7 @@ EventLoop::~EventLoop() {
     task->waiter_ = nullptr;
   }
   for (detail::TaskState* task = finished_; task != nullptr; task = task->next_task_) task->loop_ = nullptr;
+  detail::FutureCore::cut_off(futures_);
 }
 
 // ---- the task lists ---------------------------------------------------------

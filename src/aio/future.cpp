@@ -11,12 +11,29 @@
 
 namespace weft::aio::detail {
 
+FutureCore::FutureCore(EventLoop& loop) noexcept : loop_(&loop), next_in_loop_(loop.futures_) {
+  if (next_in_loop_ != nullptr) next_in_loop_->prev_in_loop_ = this;
+  loop.futures_ = this;
+}
+
 FutureCore::~FutureCore() {
   if (exception_ && !retrieved_) {
     ExceptionContext context{"Future exception was never retrieved", exception_, {}};
-    // The loop may be gone unless it runs here now.
-    if (running_loop_or_null() == loop_) loop_->call_exception_handler(context);
+    // The loop's handler only on the loop's thread, while it runs.
+    if (loop_ != nullptr && running_loop_or_null() == loop_) loop_->call_exception_handler(context);
     else EventLoop::default_exception_handler(context);
+  }
+  if (loop_ == nullptr) return;
+  if (prev_in_loop_ != nullptr) prev_in_loop_->next_in_loop_ = next_in_loop_;
+  else loop_->futures_ = next_in_loop_;
+  if (next_in_loop_ != nullptr) next_in_loop_->prev_in_loop_ = prev_in_loop_;
+}
+
+void FutureCore::cut_off(FutureCore* first) noexcept {
+  while (FutureCore* future = first) {
+    first = future->next_in_loop_;
+    future->loop_ = nullptr;
+    future->prev_in_loop_ = future->next_in_loop_ = nullptr;
   }
 }
 
@@ -65,7 +82,7 @@ std::size_t FutureCore::remove_done_callback(CallbackId id) noexcept {
   return std::erase_if(callbacks_, [id](const Callback& callback) { return callback.id == id; });
 }
 
-void FutureCore::complete(State state) noexcept {
+void FutureCore::complete(State state) {
   state_ = state;
   while (FutureWait* wait = waits_) {
     unlink(*wait);
@@ -76,6 +93,9 @@ void FutureCore::complete(State state) noexcept {
     try {
       schedule_callback(std::move(callback.function));
     } catch (...) {
+      // Python's call_soon raises once the loop is closed; the future is
+      // done all the same.
+      if (loop_ == nullptr) throw;
       loop_->call_exception_handler({"a done callback could not be scheduled", std::current_exception(), {}});
     }
   }
@@ -84,6 +104,7 @@ void FutureCore::complete(State state) noexcept {
 // Runs callback(*this) in the loop's next iteration, holding a reference
 // to the future until then.
 void FutureCore::schedule_callback(weft::detail::UniqueFunction<void(FutureCore&)> callback) {
+  if (loop_ == nullptr) throw RuntimeError("Event loop is closed");
   call_soon_holding(*loop_, *this, std::move(callback));
 }
 

@@ -43,7 +43,11 @@ TaskState::Extras& TaskState::extras() {
   return *extras_;
 }
 
-void TaskState::wake() noexcept { loop_->schedule(*this); }
+void TaskState::wake() noexcept {
+  // A task its loop abandoned (see ~EventLoop) may still be linked where it
+  // waited: waking it there does nothing.
+  if (loop_ != nullptr) loop_->schedule(*this);
+}
 
 void TaskState::throw_cancelled() {
   must_cancel_ = false;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -512,4 +513,83 @@ TEST_P(AioFuture, AFuturePendingWhenItsLoopEndsIsFreedWithItsLastHandle) {
   EXPECT_FALSE(kept.done());
 }
 
+TEST_P(AioFuture, CompletingAFutureWhoseLoopIsGoneCannotScheduleItsCallbacks) {
+  std::optional<aio::Future<int>> with_callback;
+  std::optional<aio::Future<int>> without;
+  std::optional<aio::Future<int>> failed;
+  {
+    aio::EventLoop loop(weft::io::LoopOptions{.backend = GetParam()});
+    with_callback = loop.create_future<int>();
+    with_callback->add_done_callback([](aio::Future<int>&) { ADD_FAILURE() << "a callback ran without its loop"; });
+    without = loop.create_future<int>();
+    failed = loop.create_future<int>();
+  }
+  try {
+    with_callback->set_result(1);
+    ADD_FAILURE() << "set_result() scheduled a callback on a loop that is gone";
+  } catch (const weft::RuntimeError& error) {
+    EXPECT_STREQ(error.what(), "Event loop is closed");
+  }
+  EXPECT_TRUE(with_callback->done());  // done all the same, as in Python
+  EXPECT_EQ(with_callback->result(), 1);
+  without->set_result(2);
+  EXPECT_EQ(without->result(), 2);
+  EXPECT_THROW(without->add_done_callback([](aio::Future<int>&) {}), weft::RuntimeError);
+  failed->set_exception(std::runtime_error("reported to stderr"));  // never retrieved: the default handler
+  failed.reset();
+}
+
 WEFT_AIO_BOTH_BACKENDS(AioFuture);
+
+// A task that takes every cancellation and waits again is abandoned when
+// its loop is destroyed; its frame is kept for good, so these tests keep
+// what it refers to for good too (reachable, not leaked).
+using AioFutureAbandonedTask = ::testing::TestWithParam<weft::io::Backend>;
+
+TEST_P(AioFutureAbandonedTask, CompletingWhatAnAbandonedTaskAwaitsTouchesNoLoop) {
+  struct Abandoned {
+    aio::Event event;
+    std::optional<aio::Future<int>> future;  // the one the task awaits now
+    std::vector<aio::TaskHandle<void>> tasks;
+    static aio::Task<void> await_futures(Abandoned& self) {
+      for (;;) {
+        self.future = aio::get_running_loop().create_future<int>();  // a cancellation cancels the last one
+        try {
+          co_await *self.future;
+          co_return;
+        } catch (const aio::CancelledError&) {
+        }
+      }
+    }
+    static aio::Task<void> await_event(Abandoned& self) {
+      for (;;) {
+        try {
+          co_await self.event.wait();
+          co_return;
+        } catch (const aio::CancelledError&) {
+        }
+      }
+    }
+  };
+  static auto* const kept = new std::vector<std::unique_ptr<Abandoned>>;
+  Abandoned& abandoned = *kept->emplace_back(std::make_unique<Abandoned>());
+  int reports = 0;
+  {
+    aio::EventLoop loop(weft::io::LoopOptions{.backend = GetParam()});
+    loop.set_exception_handler([&reports](aio::EventLoop&, const aio::ExceptionContext&) { ++reports; });
+    abandoned.tasks.push_back(loop.create_task(Abandoned::await_futures(abandoned)));
+    abandoned.tasks.push_back(loop.create_task(Abandoned::await_event(abandoned)));
+    loop.run_until_complete([]() -> aio::Task<void> { co_await aio::sleep(0s); }());
+    loop.close();
+    EXPECT_FALSE(abandoned.tasks[0].done());
+    EXPECT_FALSE(abandoned.tasks[1].done());
+    EXPECT_GT(reports, 0);  // "Task was destroyed but it is pending!"
+  }
+  abandoned.future->set_result(1);
+  abandoned.event.set();
+  EXPECT_FALSE(abandoned.tasks[0].done());
+  EXPECT_FALSE(abandoned.tasks[1].done());
+}
+
+WEFT_AIO_BOTH_BACKENDS(AioFutureAbandonedTask);
+

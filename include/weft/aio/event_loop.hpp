@@ -51,6 +51,9 @@ namespace weft::aio {
 
 template <class T = void>
 class Future;
+namespace detail {
+class FutureCore;
+}
 
 // What call_exception_handler() is given (Python's context dict).
 struct ExceptionContext {
@@ -222,6 +225,7 @@ class EventLoop {
 
  private:
   friend class detail::TaskState;
+  friend class detail::FutureCore;
   void check_open() const;
   // Throws RuntimeError if the loop cannot run now, here (see run_forever).
   void check_runnable() const;
@@ -246,6 +250,7 @@ class EventLoop {
   detail::TaskState* ready_tail_ = nullptr;
   detail::TaskState* tasks_ = nullptr;     // unfinished tasks
   detail::TaskState* finished_ = nullptr;  // finished tasks a handle still holds
+  detail::FutureCore* futures_ = nullptr;  // this loop's futures, cut off from it when it goes
   std::size_t task_count_ = 0;
   std::atomic<int> external_{0};
   std::atomic<bool> stopping_{false};

@@ -36,6 +36,12 @@
 // handler if that loop is running on this thread, else to stderr by the
 // default handler (the loop may be gone by then).
 //
+// A future may outlive its loop. Once the loop is destroyed, completing
+// the future wakes no task (one still awaiting it was abandoned with the
+// loop), and its done callbacks cannot be scheduled: set_result(),
+// set_exception() and cancel() make it done, then throw RuntimeError("Event
+// loop is closed") if it has any, as Python's call_soon does.
+//
 // Thread-safety: none, as in Python. A future and its handles belong to its
 // loop's thread; another thread completes one through the loop:
 //   loop.call_soon_threadsafe([fut]() mutable { fut.set_result(v); });
@@ -105,7 +111,9 @@ class Future {
 
   // Makes the future done with `value` (Future<void>: no argument), wakes
   // the tasks awaiting it and schedules its done callbacks. Throws
-  // InvalidStateError("invalid state") if it is already done. Never blocks.
+  // InvalidStateError("invalid state") if it is already done, and
+  // RuntimeError once done if its loop is gone and it has done callbacks
+  // (see above). Never blocks.
   template <class... A>
     requires(std::is_void_v<T> ? sizeof...(A) == 0 : std::constructible_from<T, A...>)
   void set_result(A&&... value) {
@@ -121,7 +129,8 @@ class Future {
     set_exception(std::make_exception_ptr(std::forward<E>(exception)));
   }
   // Cancels the future: done and cancelled, its result() and awaiters throw
-  // CancelledError(message). Returns false if it was already done.
+  // CancelledError(message). Returns false if it was already done. Throws
+  // RuntimeError once done if its loop is gone and it has done callbacks.
   bool cancel(std::string message = {}) { return state_->cancel(std::move(message)); }
 
   bool cancelled() const noexcept { return state_->cancelled(); }
@@ -141,7 +150,8 @@ class Future {
   // Calls callback(future) through the loop's call_soon once the future is
   // done (at once scheduled if it already is), in the order they were
   // added. What the callback throws goes to the loop's exception handler.
-  // Throws RuntimeError if it must be scheduled now and the loop is closed.
+  // Throws RuntimeError if it must be scheduled now and the loop is closed
+  // or gone.
   template <class F>
     requires std::invocable<F&, Future&>
   CallbackId add_done_callback(F callback) {
@@ -154,6 +164,7 @@ class Future {
   // was already scheduled. Returns the number removed (0 or 1).
   std::size_t remove_done_callback(CallbackId id) noexcept { return state_->remove_done_callback(id); }
 
+  // The future's loop; undefined once that loop is destroyed.
   EventLoop& get_loop() const noexcept { return state_->loop(); }
 
   // Suspends the running task until the future is done (see above). Throws

@@ -8,6 +8,11 @@
 // the task cancels the future, as Python's Task.cancel() does with the
 // future its coroutine waits on.
 //
+// A future may outlive its loop: the loop's destructor cuts its futures off
+// (loop_ becomes null). Completing such a future wakes nothing (a task
+// still awaiting it was abandoned with the loop) and cannot schedule its
+// done callbacks.
+//
 // Everything here runs on the loop's thread; nothing is thread-safe.
 #pragma once
 
@@ -61,7 +66,7 @@ class FutureCore {
  public:
   using CallbackId = std::uint64_t;
 
-  explicit FutureCore(EventLoop& loop) noexcept : loop_(&loop) {}
+  explicit FutureCore(EventLoop& loop) noexcept;
   FutureCore(const FutureCore&) = delete;
   FutureCore& operator=(const FutureCore&) = delete;
 
@@ -69,6 +74,10 @@ class FutureCore {
   bool cancelled() const noexcept { return state_ == State::cancelled; }
   EventLoop& loop() const noexcept { return *loop_; }
 
+  // cancel(), set_exception() and set_value_stored() throw
+  // RuntimeError("Event loop is closed") once done if the future has done
+  // callbacks and its loop is gone; add_done_callback() too if it must
+  // schedule the callback now.
   bool cancel(std::string message);
   void set_exception(std::exception_ptr exception);
   // Throws InvalidStateError unless the future is pending (before a
@@ -89,6 +98,9 @@ class FutureCore {
     if (--refs_ == 0) delete this;
   }
 
+  // Called by the destructor of the loop whose futures `first` lists.
+  static void cut_off(FutureCore* first) noexcept;
+
  protected:
   virtual ~FutureCore();
 
@@ -101,12 +113,14 @@ class FutureCore {
   };
 
   // Wakes the awaiting tasks and schedules the done callbacks.
-  void complete(State state) noexcept;
+  void complete(State state);
   void schedule_callback(weft::detail::UniqueFunction<void(FutureCore&)> callback);
   void link(FutureWait& wait) noexcept;
   void unlink(FutureWait& wait) noexcept;
 
-  EventLoop* loop_;
+  EventLoop* loop_;  // null once the loop is gone
+  FutureCore* prev_in_loop_ = nullptr;  // the loop's list of its futures
+  FutureCore* next_in_loop_ = nullptr;
   FutureWait* waits_ = nullptr;  // the awaiting tasks, first come first
   FutureWait* waits_tail_ = nullptr;
   std::vector<Callback> callbacks_;
