@@ -14,8 +14,14 @@
 //
 // Symmetric transfer is a tail call in GCC's optimized builds (-O2), so a
 // chain of inline awaits of any depth runs in constant native stack; in
-// unoptimized and sanitized builds each level of the chain takes a frame
-// of native stack while it runs.
+// unoptimized and sanitized builds (-O0, -O1) each level of the chain takes a
+// frame of native stack while it runs, and so does each inline await that
+// completes without the task suspending: a loop of some tens of thousands
+// of such awaits (`for (...) sum += co_await f();` with an f that never
+// suspends) can overflow the stack there before the task next suspends.
+// (Resuming the awaited coroutine with a plain call would bound the loop
+// but give up the constant stack of deep chains at -O2; AsyncGenerator's
+// calls, whose chains are shallow, do that.)
 //
 // A scheduled task is kept alive by its loop until it finishes, even if every
 // handle to it is dropped (Python's "forgotten task" trap cannot happen). An
