@@ -264,16 +264,27 @@ class UringBackend final : public BackendBase {
     // yet handled, or a handler running — must not run or re-arm either.
     if (static_cast<std::size_t>(fd) >= forgotten_at_.size()) forgotten_at_.resize(static_cast<std::size_t>(fd) + 1, 0);
     forgotten_at_[static_cast<std::size_t>(fd)] = ++forget_epoch_;
-    io_uring_sqe* sqe = try_next_sqe();
+    // Off the ring's thread nothing may be submitted (the kernel refuses
+    // another issuer, or that thread's registered ring fd names another
+    // ring): the cancellation waits for the ring's next turn, and its
+    // operations hold the file until then, or until the ring's teardown.
+    const bool ring_thread = runs_on_this_thread();
+    io_uring_sqe* sqe = ring_thread ? try_next_sqe() : io_uring_get_sqe(&ring_);
     if (sqe == nullptr) return;
     io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, kIgnored);
     // Before the ring's first turn nothing has been submitted, so the kernel
     // holds no reference to the file: the cancellation goes with the first
     // submission, and the ring stays free for the thread that runs the loop.
-    if (!enabled_) return;
-    // The file must not outlive close(): push the cancellation out now.
-    submit();
+    if (!enabled_ || !ring_thread) return;
+    // The file must not outlive close(), even if the loop never polls again:
+    // submit the cancellation and run the task work that ends the cancelled
+    // operations and drops their hold on the file, which a ring with
+    // deferred task work runs only when its thread asks for completions.
+    // Their completions wait in the queue for the next poll.
+    int rc;
+    do rc = io_uring_submit_and_get_events(&ring_);
+    while (rc == -EINTR);
   }
 
   std::unique_ptr<BufferPool> create_pool(std::uint16_t group, std::uint16_t count,

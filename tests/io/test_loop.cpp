@@ -255,6 +255,23 @@ TEST_P(LoopTest, CloseCancelsEveryOperationOnTheFd) {
   EXPECT_FALSE(loop().alive());
 }
 
+// close() lets go of the file at once, though the loop does not run again before the peer looks:
+// the peer reads end-of-file.
+TEST_P(LoopTest, ThePeerSeesTheCloseBeforeTheLoopRunsAgain) {
+  SocketPair pair;
+  std::vector<std::byte> in(16);
+  Recorded received;
+  loop().recv(received, pair.b, in);
+  loop().add_reader(pair.b, [] {});
+  loop().run(io::RunMode::nowait);
+  loop().close(pair.release_b());
+  char byte = 0;
+  const ssize_t n = ::recv(pair.a, &byte, 1, MSG_DONTWAIT);
+  EXPECT_EQ(n, 0) << (n < 0 ? std::strerror(errno) : "a byte") << ": the socket is still open";
+  loop().run();
+  EXPECT_EQ(received.results, std::vector<int>{-ECANCELED});
+}
+
 // Each reader closes the other's descriptor, so exactly one of them may run; then a new pair
 // of sockets takes the closed number, and the dead reader must not wake for it.
 TEST_P(LoopTest, AReaderWhoseDescriptorAnotherCallbackClosedNeverRuns) {

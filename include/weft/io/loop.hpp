@@ -236,7 +236,11 @@ class Loop {
   // blocks. Nothing happens if `op` is not pending.
   void cancel(Operation& op) noexcept;
   // Cancels every pending operation on fd (and its reader/writer
-  // callbacks), then closes fd. Never blocks, never throws.
+  // callbacks), then closes fd. The file goes at once (a socket's peer
+  // sees the close) even if the loop never runs again — but for an io_uring
+  // loop closing off its thread, where the operations keep the file open
+  // until the loop's next turn on its thread or its destruction. Never
+  // blocks, never throws.
   void close(int fd) noexcept;
 
   // ---- readiness callbacks (asyncio's add_reader/add_writer) -------------
