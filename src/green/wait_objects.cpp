@@ -138,6 +138,8 @@ struct IWait::State {
 };
 
 IWait::IWait(std::vector<Waitable> objects, OptionalSeconds timeout, std::optional<std::size_t> count) {
+  // Refused here: the deadline is only computed at the first advance.
+  if (timeout) weft::detail::reject_nan(*timeout);
   const std::size_t wanted = std::min(count.value_or(objects.size()), objects.size());
   state_ = std::make_unique<State>(std::move(objects), timeout, wanted);
 }

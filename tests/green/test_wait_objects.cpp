@@ -8,6 +8,7 @@
 #include <any>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -386,6 +387,11 @@ TEST(Wait, AZeroTimeoutLetsTheHubRunOnceFirst) {
   std::optional<green::Waitable> first = waiting.next();
   ASSERT_TRUE(first);
   EXPECT_TRUE(*first == next);
+}
+
+TEST(IWait, ANaNTimeoutIsRefusedWhenTheRangeIsMade) {
+  green::Event never;
+  EXPECT_THROW(green::iwait({never}, std::chrono::duration<double>(std::nan(""))), weft::ValueError);
 }
 
 TEST(WaitRead, GeventsNamesForTheFdWaits) {

@@ -53,7 +53,7 @@
 // not ready yet. They throw what is thrown into the parked greenlet
 // (Timeout, GreenletExit), unlinking from every object on the way out (an
 // iwait range whose advance threw is finished, as gevent's); green::error
-// for an empty Greenlet handle.
+// for an empty Greenlet handle; ValueError for a NaN timeout.
 //
 // Differences from gevent: gevent's wait and iwait take any object with
 // rawlink(); here that is Greenlet, Event and AsyncResult (weft's Semaphore
@@ -161,7 +161,8 @@ class IWait {
 
 // gevent.iwait: the objects as they become ready (see the top of this
 // file). Never blocks: advancing the range does. Throws green::error for
-// an empty Greenlet handle.
+// an empty Greenlet handle, ValueError for a NaN timeout (here, not when
+// the range is advanced).
 IWait iwait(std::span<const Waitable> objects, OptionalSeconds timeout = std::nullopt,
             std::optional<std::size_t> count = std::nullopt);
 inline IWait iwait(std::initializer_list<Waitable> objects, OptionalSeconds timeout = std::nullopt,
