@@ -1,10 +1,14 @@
 // weft/aio/subprocess.hpp — asyncio subprocesses: create_subprocess_exec,
 // create_subprocess_shell, and the Process they return.
 //
-//   aio::Process proc = co_await aio::create_subprocess_exec(
-//       "grep", "-c", "x", aio::SubprocessOptions{.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+//   aio::SubprocessOptions options{.stdin_ = aio::PIPE, .stdout_ = aio::PIPE};
+//   aio::Process proc = co_await aio::create_subprocess_exec("grep", "-c", "x", options);
 //   auto [out, err] = co_await proc.communicate("x\ny\nx\n");   // out == "2\n"
 //   int code = co_await proc.wait();                            // 0
+//
+// The options are a named variable, not a temporary in the co_await
+// expression: inside a try whose catch takes the exception thrown, GCC 12
+// frees such a temporary twice (a GCC bug with coroutine temporaries).
 //
 // The child is started with posix_spawn (a vfork-style clone: nothing of
 // the parent is copied, however large it is), with every descriptor but its
@@ -183,8 +187,8 @@ constexpr bool options_come_last() {
 // The same with the arguments one by one and the options, if any, last —
 // Python's create_subprocess_exec(program, *args, **options):
 //
-//   co_await aio::create_subprocess_exec("grep", "-c", "x",
-//                                        aio::SubprocessOptions{.stdin_ = aio::PIPE});
+//   aio::SubprocessOptions options{.stdin_ = aio::PIPE};
+//   co_await aio::create_subprocess_exec("grep", "-c", "x", options);
 //
 // (GCC 12 cannot compile a braced list such as {"-c", "x"} inside a
 // co_await expression; this form needs none.)
